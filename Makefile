@@ -1,0 +1,43 @@
+# Bounded producer/consumer queues in Rust, C and OCaml, compared by one Rust harness.
+#   make setup     find or build OCaml 5.3 (first time: ~3-8 minutes), fetch crates
+#   make test      the contract suite against all five implementations (the CI command)
+#   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
+#   make validate  port validation (PLUGIN=path/to/lib.so to check an external library)
+#   make bench     criterion benchmarks and boundary costs
+#   make clean     remove build products (the OCaml toolchain cache stays)
+
+# The one place the OCaml version is pinned.
+OCAML_VERSION := 5.3.0
+export OCAML_VERSION
+
+CARGO ?= cargo
+TOOLCHAIN_LINK := .ocaml-toolchain
+# Every cargo call sees the toolchain `make setup` chose (.cargo/config.toml does the same for
+# plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
+WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
+
+.PHONY: setup build test compare validate bench clean
+
+setup:
+	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
+	  && echo "[setup] OCaml $$($(TOOLCHAIN_LINK)/bin/ocamlopt -version) at $$(readlink $(TOOLCHAIN_LINK))"
+	@$(CARGO) fetch --locked -q
+
+build: setup
+	$(WITH_OCAML) $(CARGO) build --locked --release
+
+test: setup
+	$(WITH_OCAML) $(CARGO) test --locked --release
+
+compare: setup
+	@echo "make compare: not implemented yet (issue: the comparison run)"; exit 1
+
+validate: setup
+	@echo "make validate: not implemented yet (issue: validating ports)"; exit 1
+
+bench: setup
+	@echo "make bench: not implemented yet (issue: criterion benchmarks)"; exit 1
+
+clean:
+	$(CARGO) clean
+	rm -f $(TOOLCHAIN_LINK)

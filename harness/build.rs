@@ -1,0 +1,111 @@
+//! Builds the two foreign queues into the harness:
+//! - `c/bq.c` with the `cc` crate (warnings are errors);
+//! - `ocaml/*.ml` with plain `ocamlopt -output-complete-obj`, which bundles the OCaml runtime,
+//!   the stdlib, unix and threads into one object linked into every harness binary.
+//!
+//! ocamlopt is taken from `$OCAMLOPT` (the Makefile sets it after `make setup`), else from the
+//! project's toolchain cache, else from `PATH`; it must be OCaml >= 5.1 (ocaml-interop 0.12).
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// OCaml sources in link order, relative to `ocaml/`.
+const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.ml", "bq_ffi.ml"];
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+
+    println!("cargo:rerun-if-changed={}", root.join("c").display());
+    cc::Build::new()
+        .file(root.join("c/bq.c"))
+        .include(root.join("c"))
+        .flag("-std=c11")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .compile("bq_c");
+    println!("cargo:rustc-link-lib=pthread");
+
+    build_ocaml(&root.join("ocaml"), &out);
+}
+
+fn find_ocamlopt() -> PathBuf {
+    println!("cargo:rerun-if-env-changed=OCAMLOPT");
+    if let Some(p) = env::var_os("OCAMLOPT") {
+        return PathBuf::from(p);
+    }
+    let cache = env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if let Some(cache) = cache {
+        let p = cache.join("bounded-queues/ocaml-5.3.0/bin/ocamlopt");
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from("ocamlopt")
+}
+
+fn build_ocaml(src: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed={}", src.display());
+    let ocamlopt = find_ocamlopt();
+    let version = Command::new(&ocamlopt).arg("-version").output();
+    let version = match version {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => fail(&format!("cannot run {}", ocamlopt.display())),
+    };
+    let major_minor: Vec<u32> = version.split('.').take(2).filter_map(|p| p.parse().ok()).collect();
+    if major_minor < vec![5, 1] {
+        fail(&format!("{} is OCaml {version}; ocaml-interop 0.12 needs OCaml >= 5.1", ocamlopt.display()));
+    }
+
+    // ocamlopt writes its intermediates next to the sources: compile copies in OUT_DIR.
+    let work = out.join("ocaml");
+    std::fs::create_dir_all(&work).unwrap();
+    for f in OCAML_SOURCES {
+        std::fs::copy(src.join(f), work.join(f))
+            .unwrap_or_else(|e| fail(&format!("cannot copy ocaml/{f}: {e}")));
+    }
+    let object = out.join("ocaml_queues.o");
+    let status = Command::new(&ocamlopt)
+        .current_dir(&work)
+        .args(["-O3"].iter().filter(|_| has_flambda(&ocamlopt)))
+        .args(["-I", "+unix", "-I", "+threads", "unix.cmxa", "threads.cmxa"])
+        // All warnings but the noisy style ones, as errors: the OCaml side is held to the
+        // same bar as the C side's -Wall -Wextra -Werror.
+        .args(["-w", "+a-4-9-40-41-42-44-45-70", "-warn-error", "+a"])
+        .args(["-ccopt", "-O2", "-output-complete-obj", "-o"])
+        .arg(&object)
+        .args(OCAML_SOURCES)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run {}: {e}", ocamlopt.display())));
+    if !status.success() {
+        fail("ocamlopt failed on ocaml/ (its errors are above)");
+    }
+    // A link argument (not a static library) so that the whole object is always linked:
+    // ocaml-sys's own C stubs refer to the runtime symbols it carries.
+    println!("cargo:rustc-link-arg={}", object.display());
+    let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().unwrap();
+    for lib in String::from_utf8_lossy(&libs.stdout).split_whitespace() {
+        if let Some(name) = lib.strip_prefix("-l") {
+            println!("cargo:rustc-link-lib={name}");
+        }
+    }
+    println!("cargo:rustc-env=BQ_OCAML_VERSION={version}");
+}
+
+fn has_flambda(ocamlopt: &Path) -> bool {
+    Command::new(ocamlopt)
+        .args(["-config-var", "flambda"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
+        .unwrap_or(false)
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    eprintln!("hint: run `make setup` (it finds or builds OCaml 5.3 and tells cargo where it is)");
+    std::process::exit(1);
+}

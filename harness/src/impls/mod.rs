@@ -1,0 +1,78 @@
+//! The implementations behind [`crate::queue::Impl`], one file per language boundary.
+
+pub mod c_abi;
+pub mod closing;
+pub mod ocaml;
+pub mod rust_channels;
+pub mod rust_port;
+
+pub use c_abi::CPthread;
+pub use ocaml::Ocaml;
+pub use rust_channels::{Crossbeam, RustSyncChannel};
+pub use rust_port::RustPort;
+
+/// The five built-in implementations, in the order reports list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Builtin {
+    RustSyncChannel,
+    Crossbeam,
+    CPthread,
+    Ocaml,
+    RustPort,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 5] =
+        [Builtin::RustSyncChannel, Builtin::Crossbeam, Builtin::CPthread, Builtin::Ocaml, Builtin::RustPort];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::RustSyncChannel => "rust-sync-channel",
+            Builtin::Crossbeam => "crossbeam",
+            Builtin::CPthread => "c-pthread",
+            Builtin::Ocaml => "ocaml",
+            Builtin::RustPort => "rust-port",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+impl std::fmt::Display for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Runs `$body` with `$imp` bound to the implementation `$which` names. The body is
+/// monomorphised per implementation, so the hot loops it calls have no dynamic dispatch.
+#[macro_export]
+macro_rules! with_builtin {
+    ($which:expr, |$imp:ident| $body:expr) => {
+        match $which {
+            $crate::impls::Builtin::RustSyncChannel => {
+                let $imp = &$crate::impls::RustSyncChannel;
+                $body
+            }
+            $crate::impls::Builtin::Crossbeam => {
+                let $imp = &$crate::impls::Crossbeam;
+                $body
+            }
+            $crate::impls::Builtin::CPthread => {
+                let $imp = &$crate::impls::CPthread;
+                $body
+            }
+            $crate::impls::Builtin::Ocaml => {
+                let $imp = &$crate::impls::Ocaml;
+                $body
+            }
+            $crate::impls::Builtin::RustPort => {
+                let $imp = &$crate::impls::RustPort;
+                $body
+            }
+        }
+    };
+}

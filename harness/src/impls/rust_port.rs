@@ -1,0 +1,60 @@
+//! `rust-port`: `bq_port::Queue`, the Rust port of the OCaml queue (`rust/src/lib.rs`).
+
+use std::time::Duration;
+
+use super::closing::{self, ExplicitQueue};
+use crate::queue::{Impl, NewError, QueueError, Traits};
+
+pub struct RustPort;
+
+fn err(e: bq_port::Error) -> QueueError {
+    match e {
+        bq_port::Error::Closed => QueueError::Closed,
+        bq_port::Error::Full => QueueError::Full,
+        bq_port::Error::Empty => QueueError::Empty,
+        bq_port::Error::Timeout => QueueError::Timeout,
+    }
+}
+
+impl ExplicitQueue for bq_port::Queue<u64> {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        bq_port::Queue::push(self, item).map_err(err)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        bq_port::Queue::try_push(self, item).map_err(err)
+    }
+    fn push_timeout(&self, item: u64, timeout: Duration) -> Result<(), QueueError> {
+        bq_port::Queue::push_timeout(self, item, timeout).map_err(err)
+    }
+    fn pop(&self) -> Result<u64, QueueError> {
+        bq_port::Queue::pop(self).map_err(err)
+    }
+    fn try_pop(&self) -> Result<u64, QueueError> {
+        bq_port::Queue::try_pop(self).map_err(err)
+    }
+    fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
+        bq_port::Queue::pop_timeout(self, timeout).map_err(err)
+    }
+    fn close(&self) {
+        bq_port::Queue::close(self)
+    }
+    fn len(&self) -> usize {
+        bq_port::Queue::len(self)
+    }
+}
+
+impl Impl for RustPort {
+    type Tx = closing::Tx<bq_port::Queue<u64>>;
+    type Rx = closing::Rx<bq_port::Queue<u64>>;
+
+    fn name(&self) -> &str {
+        "rust-port"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
+        Ok(closing::handles(q))
+    }
+}

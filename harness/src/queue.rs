@@ -1,0 +1,134 @@
+//! The one interface every implementation presents to the harness.
+//!
+//! The model is Rust's channel model: a queue is a pair of cloneable handles, producers
+//! ([`Producer`]) and consumers ([`Consumer`]). The queue closes when the last producer handle
+//! drops ("no more items": consumers drain what is buffered, then see [`QueueError::Closed`]),
+//! and when the last consumer handle drops (pushes fail with `Closed`, blocked producers wake).
+//!
+//! Rust's channels behave like that natively. The C, OCaml and port queues close explicitly
+//! with a flag and a broadcast; `impls::closing` maps them onto this model by closing the
+//! queue when either side's last handle drops. Their explicit close stays reachable through
+//! `close()` on either handle; Rust's channels have none and answer [`Unsupported`].
+//!
+//! Items are `u64` below 2^62 ([`MAX_ITEM`]): the OCaml queue holds them as native `int`s.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Largest item every implementation can carry (OCaml's `int` is 63-bit signed).
+pub const MAX_ITEM: u64 = (1 << 62) - 1;
+
+/// Largest capacity the harness accepts: 2^24 items (128 MiB of `u64`). The Rust channels
+/// allocate their whole buffer up front, so an absurd capacity would abort the process.
+pub const MAX_CAPACITY: usize = 1 << 24;
+
+/// Why an operation did not deliver. The same cases and meanings as the codes in `c/bq.h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueError {
+    /// Closed (or, for a push, every consumer has gone); for a pop: closed and drained.
+    Closed,
+    /// `try_push` on a full queue.
+    Full,
+    /// `try_pop` on an empty, open queue.
+    Empty,
+    /// A timed operation's deadline passed.
+    Timeout,
+}
+
+impl fmt::Display for QueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QueueError::Closed => "closed",
+            QueueError::Full => "full",
+            QueueError::Empty => "empty",
+            QueueError::Timeout => "timed out",
+        })
+    }
+}
+
+impl std::error::Error for QueueError {}
+
+/// The implementation has no such operation (for example an explicit close on a Rust channel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsupported;
+
+/// A producer handle. Clone it for each producer thread; dropping the last one closes the queue.
+pub trait Producer: Clone + Send + 'static {
+    /// Waits while the queue is full; `Err(Closed)` once it is closed or every consumer left.
+    fn push(&self, item: u64) -> Result<(), QueueError>;
+    /// Never waits: `Err(Full)` or `Err(Closed)`.
+    fn try_push(&self, item: u64) -> Result<(), QueueError>;
+    /// Waits at most `timeout`: `Err(Timeout)` or `Err(Closed)`.
+    fn push_timeout(&self, item: u64, timeout: Duration) -> Result<(), QueueError>;
+    /// The explicit close, where the implementation has one.
+    fn close(&self) -> Result<(), Unsupported>;
+    /// Items buffered now, where the implementation can tell.
+    fn len(&self) -> Option<usize>;
+}
+
+/// A consumer handle. Clone it for each consumer thread; dropping the last one closes the queue.
+pub trait Consumer: Clone + Send + 'static {
+    /// Waits while the queue is empty and open; `Err(Closed)` once closed and drained.
+    fn pop(&self) -> Result<u64, QueueError>;
+    /// Never waits: `Err(Empty)` or `Err(Closed)`.
+    fn try_pop(&self) -> Result<u64, QueueError>;
+    /// Waits at most `timeout`: `Err(Timeout)` or `Err(Closed)`.
+    fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError>;
+    /// The explicit close, where the implementation has one.
+    fn close(&self) -> Result<(), Unsupported>;
+    /// Items buffered now, where the implementation can tell.
+    fn len(&self) -> Option<usize>;
+}
+
+/// What an implementation natively has; the contract suite and the reports read these
+/// instead of special-casing names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traits {
+    /// Has an explicit close (flag + broadcast) besides "last handle dropped".
+    pub explicit_close: bool,
+    /// Capacity 0 is a rendezvous channel (a push waits for a pop) instead of an error.
+    pub rendezvous: bool,
+    /// `len()` answers.
+    pub has_len: bool,
+    /// `push_timeout` is native; when false the adapter emulates it (see the implementation).
+    pub native_push_timeout: bool,
+}
+
+/// Why a queue could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewError {
+    #[error("{name} has no rendezvous mode: capacity must be at least 1 (only rust-sync-channel and crossbeam accept 0)")]
+    ZeroCapacity { name: String },
+    #[error("capacity {capacity} is larger than the harness allows ({MAX_CAPACITY}); choose a smaller --capacity")]
+    TooLarge { capacity: usize },
+    #[error("{name} could not make a queue of capacity {capacity}: {reason}")]
+    Failed { name: String, capacity: usize, reason: String },
+}
+
+/// One implementation of the bounded queue.
+pub trait Impl: Send + Sync + 'static {
+    type Tx: Producer;
+    type Rx: Consumer;
+
+    /// The name used on the command line and in reports, e.g. `c-pthread`.
+    fn name(&self) -> &str;
+    fn traits(&self) -> Traits;
+    /// Makes a queue; `capacity` has been checked by [`Impl::bounded`].
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError>;
+
+    /// A queue holding at most `capacity` items, as a producer and a consumer handle.
+    fn bounded(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        if capacity == 0 && !self.traits().rendezvous {
+            return Err(NewError::ZeroCapacity { name: self.name().to_string() });
+        }
+        if capacity > MAX_CAPACITY {
+            return Err(NewError::TooLarge { capacity });
+        }
+        self.make(capacity)
+    }
+}
+
+/// A timeout as whole nanoseconds, saturating (for the C and OCaml ABIs).
+pub fn timeout_ns(timeout: Duration) -> u64 {
+    u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX)
+}

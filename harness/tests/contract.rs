@@ -1,0 +1,600 @@
+//! The contract suite: written once, generic over `Impl`, run against every implementation.
+//!
+//! Every test runs under a watchdog: a hang fails with the implementation's and the test's
+//! names after [`LIMIT`] instead of stalling CI. Tests never assert on speed; where a test must
+//! show that a call is *still* waiting, it checks after a pause that the call has not returned,
+//! which can only err towards passing a broken queue, never towards failing a good one.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::watchdog::{join_all, within, WatchdogError};
+use harness::{Consumer, Impl, NewError, Producer, QueueError};
+
+const LIMIT: Duration = Duration::from_secs(60);
+/// How long to wait before concluding that a blocked call is still blocked.
+const SETTLE: Duration = Duration::from_millis(50);
+
+fn run<I: Impl>(imp: &'static I, test: &str, body: impl FnOnce(&'static I) + Send + 'static) {
+    let what = format!("{} / {test}", imp.name());
+    if let Err(e) = within(&what, LIMIT, move || body(imp)) {
+        panic!("{e}");
+    }
+}
+
+/// Item = producer id in the high bits, sequence number in the low 32 bits (all below 2^62).
+fn item(producer: u64, seq: u64) -> u64 {
+    (producer << 32) | seq
+}
+
+fn split(item: u64) -> (u64, u64) {
+    (item >> 32, item & 0xffff_ffff)
+}
+
+/// Checks that every item of every producer arrived exactly once, and that within what each
+/// consumer saw, every producer's items are in increasing order.
+fn check_delivery(name: &str, producers: u64, per_producer: u64, seen: &[Vec<u64>]) {
+    let mut count: HashMap<u64, u32> = HashMap::new();
+    for (c, items) in seen.iter().enumerate() {
+        let mut last: HashMap<u64, u64> = HashMap::new();
+        for &it in items {
+            *count.entry(it).or_default() += 1;
+            let (p, s) = split(it);
+            if let Some(&prev) = last.get(&p) {
+                assert!(s != prev, "{name}: consumer {c} saw producer {p}'s item {s} twice: duplicated");
+                assert!(s > prev, "{name}: consumer {c} saw producer {p}'s item {s} after {prev}: reordered");
+            }
+            last.insert(p, s);
+        }
+    }
+    for p in 0..producers {
+        for s in 0..per_producer {
+            match count.get(&item(p, s)).copied().unwrap_or(0) {
+                1 => {}
+                0 => panic!("{name}: item {s} of producer {p} was lost"),
+                n => panic!("{name}: item {s} of producer {p} was delivered {n} times"),
+            }
+        }
+    }
+    let total: u32 = count.values().sum();
+    assert_eq!(total as u64, producers * per_producer, "{name}: items that no producer sent were delivered");
+}
+
+/// A pop that says `Closed` while a producer is still running saw a closed queue that was
+/// open: a spurious wake-up taken for a close (`if` instead of `while` around a wait).
+fn assert_closed_only_after(name: &str, finished: &AtomicUsize, producers: u64) {
+    let done = finished.load(Ordering::SeqCst) as u64;
+    assert_eq!(done, producers, "{name}: a pop said Closed while {} producers were still running", producers - done);
+}
+
+fn assert_len_within<I: Impl>(imp: &I, tx: &I::Tx, capacity: usize) {
+    if let Some(len) = tx.len() {
+        assert!(len <= capacity, "{}: len {len} exceeds capacity {capacity}", imp.name());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// full and empty queues
+
+fn full_queue<I: Impl>(imp: &'static I) {
+    for capacity in [1, 3] {
+        let (tx, rx) = imp.bounded(capacity).unwrap();
+        for i in 0..capacity as u64 {
+            tx.try_push(i).unwrap();
+            assert_len_within(imp, &tx, capacity);
+        }
+        assert_eq!(tx.try_push(99), Err(QueueError::Full), "{}: try_push on a full queue", imp.name());
+        assert_eq!(tx.push_timeout(99, Duration::from_millis(1)), Err(QueueError::Timeout));
+        if let Some(len) = tx.len() {
+            assert_eq!(len, capacity, "{}: len of a full queue", imp.name());
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let pusher = {
+            let (tx, done) = (tx.clone(), done.clone());
+            thread::spawn(move || {
+                tx.push(100).unwrap();
+                done.store(true, Ordering::SeqCst);
+            })
+        };
+        thread::sleep(SETTLE);
+        assert!(!done.load(Ordering::SeqCst), "{}: push on a full queue did not wait", imp.name());
+        assert_len_within(imp, &tx, capacity);
+        assert_eq!(rx.pop(), Ok(0));
+        pusher.join().unwrap();
+        assert!(done.load(Ordering::SeqCst));
+        assert_len_within(imp, &tx, capacity);
+        let mut rest = Vec::new();
+        while let Ok(x) = rx.try_pop() {
+            rest.push(x);
+        }
+        let mut expected: Vec<u64> = (1..capacity as u64).collect();
+        expected.push(100);
+        assert_eq!(rest, expected, "{}: order after a blocked push", imp.name());
+    }
+}
+
+fn empty_queue<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(2).unwrap();
+    assert_eq!(rx.try_pop(), Err(QueueError::Empty), "{}: try_pop on an empty queue", imp.name());
+    if let Some(len) = tx.len() {
+        assert_eq!(len, 0);
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let popper = {
+        let (rx, done) = (rx.clone(), done.clone());
+        thread::spawn(move || {
+            let x = rx.pop();
+            done.store(true, Ordering::SeqCst);
+            x
+        })
+    };
+    thread::sleep(SETTLE);
+    assert!(!done.load(Ordering::SeqCst), "{}: pop on an empty queue did not wait", imp.name());
+    tx.push(5).unwrap();
+    assert_eq!(popper.join().unwrap(), Ok(5));
+}
+
+/// While producers and consumers run, an observer checks 0 <= len <= capacity each time.
+fn len_never_exceeds_capacity<I: Impl>(imp: &'static I) {
+    if !imp.traits().has_len {
+        return; // rust-sync-channel: std's channel has no len
+    }
+    let capacity = 4;
+    let (tx, rx) = imp.bounded(capacity).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let observer = {
+        let (tx, stop) = (tx.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut observations = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let len = tx.len().unwrap();
+                assert!(len <= capacity, "len {len} observed above capacity {capacity}");
+                observations += 1;
+            }
+            observations
+        })
+    };
+    let producers: Vec<_> = (0..3)
+        .map(|p| {
+            let tx = tx.clone();
+            thread::spawn(move || (0..2_000).for_each(|s| tx.push(item(p, s)).unwrap()))
+        })
+        .collect();
+    let consumer = thread::spawn(move || (0..6_000).for_each(|_| {
+        rx.pop().unwrap();
+    }));
+    join_all("producers", producers).unwrap();
+    consumer.join().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    assert!(observer.join().unwrap() > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// order, loss and duplication
+
+fn fifo_one_producer<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(4).unwrap();
+    let n = 20_000;
+    let producer = thread::spawn(move || (0..n).for_each(|i| tx.push(i).unwrap()));
+    let got: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    producer.join().unwrap();
+    assert_eq!(got.len() as u64, n, "{}: items lost or added", imp.name());
+    assert!(got.iter().copied().eq(0..n), "{}: not FIFO", imp.name());
+}
+
+fn many_producers_and_consumers<I: Impl>(imp: &'static I) {
+    let (producers, consumers, per_producer) = (4u64, 4, 5_000u64);
+    let (tx, rx) = imp.bounded(8).unwrap();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let senders: Vec<_> = (0..producers)
+        .map(|p| {
+            let (tx, finished) = (tx.clone(), finished.clone());
+            thread::Builder::new()
+                .name(format!("producer {p}"))
+                .spawn(move || {
+                    (0..per_producer).for_each(|s| tx.push(item(p, s)).unwrap());
+                    finished.fetch_add(1, Ordering::SeqCst);
+                })
+                .unwrap()
+        })
+        .collect();
+    drop(tx);
+    let receivers: Vec<_> = (0..consumers)
+        .map(|_| {
+            let (rx, finished) = (rx.clone(), finished.clone());
+            let name = imp.name();
+            thread::spawn(move || {
+                let seen: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+                assert_closed_only_after(name, &finished, producers);
+                seen
+            })
+        })
+        .collect();
+    drop(rx);
+    join_all("producers", senders).unwrap();
+    let seen = join_all("consumers", receivers).unwrap();
+    check_delivery(imp.name(), producers, per_producer, &seen);
+}
+
+/// The ring rotates many times: fill to a varying level, drain, repeat, checking FIFO.
+fn wrap_around<I: Impl>(imp: &'static I) {
+    for capacity in [1usize, 2, 3, 13] {
+        let (tx, rx) = imp.bounded(capacity).unwrap();
+        let mut next_in = 0u64;
+        let mut next_out = 0u64;
+        for round in 0..(200 * capacity) {
+            let fill = 1 + round % capacity;
+            for _ in 0..fill {
+                tx.try_push(next_in).unwrap_or_else(|e| panic!("{}: cap {capacity}: try_push: {e}", imp.name()));
+                next_in += 1;
+            }
+            // Leave one item behind on odd rounds, so the head moves by odd steps too.
+            let keep = (round % 2 == 1 && fill > 1) as usize;
+            for _ in 0..fill - keep {
+                assert_eq!(rx.try_pop(), Ok(next_out), "{}: capacity {capacity}, round {round}", imp.name());
+                next_out += 1;
+            }
+            if keep == 1 {
+                assert_eq!(rx.pop(), Ok(next_out));
+                next_out += 1;
+            }
+        }
+        assert_eq!(rx.try_pop(), Err(QueueError::Empty));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// close
+
+/// Closing ("last producer drops", or the explicit close) lets consumers drain in order.
+fn close_drains_in_order<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(4).unwrap();
+    for i in 0..3 {
+        tx.push(i).unwrap();
+    }
+    if imp.traits().explicit_close {
+        tx.close().unwrap();
+        assert_eq!(tx.push(7), Err(QueueError::Closed), "{}: push after close", imp.name());
+        assert_eq!(tx.try_push(7), Err(QueueError::Closed));
+        assert_eq!(tx.push_timeout(7, Duration::from_millis(1)), Err(QueueError::Closed));
+        assert_eq!(tx.len(), Some(3), "{}: a push after close enqueued something", imp.name());
+    } else {
+        assert!(tx.close().is_err(), "{}: says it has no explicit close", imp.name());
+    }
+    drop(tx); // the Rust channel model's close
+    assert_eq!(rx.pop(), Ok(0));
+    assert_eq!(rx.try_pop(), Ok(1));
+    assert_eq!(rx.pop_timeout(Duration::from_secs(5)), Ok(2));
+    assert_eq!(rx.pop(), Err(QueueError::Closed), "{}: pop after drain", imp.name());
+    assert_eq!(rx.try_pop(), Err(QueueError::Closed));
+    assert_eq!(rx.pop_timeout(Duration::from_secs(5)), Err(QueueError::Closed));
+}
+
+/// Blocked consumers all wake when the queue closes.
+fn close_wakes_waiting_consumers<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(2).unwrap();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let consumers: Vec<_> = (0..4)
+        .map(|i| {
+            let (rx, waiting) = (rx.clone(), waiting.clone());
+            thread::spawn(move || {
+                waiting.fetch_add(1, Ordering::SeqCst);
+                if i % 2 == 0 { rx.pop() } else { rx.pop_timeout(Duration::from_secs(3600)) }
+            })
+        })
+        .collect();
+    while waiting.load(Ordering::SeqCst) < 4 {
+        thread::yield_now();
+    }
+    thread::sleep(SETTLE);
+    if imp.traits().explicit_close {
+        rx.close().unwrap(); // the explicit close, from the consumer side
+    }
+    drop(tx);
+    for r in join_all("consumers", consumers).unwrap() {
+        assert_eq!(r, Err(QueueError::Closed), "{}: a waiting consumer after close", imp.name());
+    }
+}
+
+/// Blocked producers all wake when the queue is closed explicitly, and enqueue nothing.
+fn close_wakes_waiting_producers<I: Impl>(imp: &'static I) {
+    if !imp.traits().explicit_close {
+        return; // no explicit close; the consumer-side case is `consumers_leaving_wake_producers`
+    }
+    let (tx, rx) = imp.bounded(1).unwrap();
+    tx.push(1).unwrap();
+    let producers: Vec<_> = (0..4)
+        .map(|i| {
+            let tx = tx.clone();
+            thread::spawn(move || if i % 2 == 0 { tx.push(2) } else { tx.push_timeout(2, Duration::from_secs(3600)) })
+        })
+        .collect();
+    thread::sleep(SETTLE);
+    tx.close().unwrap();
+    for r in join_all("producers", producers).unwrap() {
+        assert_eq!(r, Err(QueueError::Closed), "{}: a waiting producer after close", imp.name());
+    }
+    assert_eq!(rx.pop(), Ok(1));
+    assert_eq!(rx.pop(), Err(QueueError::Closed), "{}: a producer woken by close enqueued", imp.name());
+}
+
+/// When every consumer goes away, blocked producers wake with an error, and pushes fail.
+fn consumers_leaving_wake_producers<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(1).unwrap();
+    tx.push(1).unwrap();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let producers: Vec<_> = (0..4)
+        .map(|i| {
+            let (tx, waiting) = (tx.clone(), waiting.clone());
+            thread::spawn(move || {
+                waiting.fetch_add(1, Ordering::SeqCst);
+                if i % 2 == 0 { tx.push(2) } else { tx.push_timeout(2, Duration::from_secs(3600)) }
+            })
+        })
+        .collect();
+    while waiting.load(Ordering::SeqCst) < 4 {
+        thread::yield_now();
+    }
+    thread::sleep(SETTLE);
+    let rx2 = rx.clone();
+    drop(rx);
+    thread::sleep(SETTLE);
+    // One consumer handle is left: producers must still be waiting.
+    assert_eq!(tx.try_push(3), Err(QueueError::Full), "{}: closed while a consumer remained", imp.name());
+    drop(rx2);
+    for r in join_all("producers", producers).unwrap() {
+        assert_eq!(r, Err(QueueError::Closed), "{}: a blocked producer after the consumers left", imp.name());
+    }
+    assert_eq!(tx.push(4), Err(QueueError::Closed));
+    assert_eq!(tx.try_push(4), Err(QueueError::Closed));
+}
+
+// ---------------------------------------------------------------------------------------------
+// timeouts
+
+fn timeouts<I: Impl>(imp: &'static I) {
+    let t = Duration::from_millis(30);
+    let (tx, rx) = imp.bounded(1).unwrap();
+    let start = Instant::now();
+    assert_eq!(rx.pop_timeout(t), Err(QueueError::Timeout));
+    assert!(start.elapsed() >= t, "{}: pop_timeout returned after {:?} < {t:?}", imp.name(), start.elapsed());
+
+    tx.push(1).unwrap();
+    let start = Instant::now();
+    assert_eq!(tx.push_timeout(2, t), Err(QueueError::Timeout));
+    assert!(start.elapsed() >= t, "{}: push_timeout returned after {:?} < {t:?}", imp.name(), start.elapsed());
+    assert_eq!(rx.pop(), Ok(1));
+
+    // Returns early, with the item, when one arrives during the wait.
+    let long = Duration::from_secs(30);
+    let late = {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            thread::sleep(SETTLE);
+            tx.push(3).unwrap();
+        })
+    };
+    let start = Instant::now();
+    assert_eq!(rx.pop_timeout(long), Ok(3));
+    assert!(start.elapsed() < long, "{}: pop_timeout did not return early", imp.name());
+    late.join().unwrap();
+
+    tx.push(4).unwrap();
+    let early = {
+        let rx = rx.clone();
+        thread::spawn(move || {
+            thread::sleep(SETTLE);
+            rx.pop().unwrap()
+        })
+    };
+    let start = Instant::now();
+    assert_eq!(tx.push_timeout(5, long), Ok(()));
+    assert!(start.elapsed() < long, "{}: push_timeout did not return early", imp.name());
+    assert_eq!(early.join().unwrap(), 4);
+    assert_eq!(rx.pop(), Ok(5));
+}
+
+// ---------------------------------------------------------------------------------------------
+// capacity 0 and absurd capacities
+
+fn capacity_zero<I: Impl>(imp: &'static I) {
+    if !imp.traits().rendezvous {
+        match imp.bounded(0) {
+            Err(e @ NewError::ZeroCapacity { .. }) => {
+                assert!(e.to_string().contains(imp.name()), "the error should name the implementation: {e}")
+            }
+            Err(e) => panic!("{}: capacity 0 gave the wrong error: {e}", imp.name()),
+            Ok(_) => panic!("{}: capacity 0 accepted by a queue without a rendezvous mode", imp.name()),
+        }
+        return;
+    }
+    // A rendezvous channel: no buffer; a push completes only when a pop takes the item.
+    let (tx, rx) = imp.bounded(0).unwrap();
+    assert_eq!(tx.try_push(1), Err(QueueError::Full), "{}: rendezvous try_push with no consumer", imp.name());
+    assert_eq!(rx.try_pop(), Err(QueueError::Empty));
+    let done = Arc::new(AtomicBool::new(false));
+    let pusher = {
+        let (tx, done) = (tx.clone(), done.clone());
+        thread::spawn(move || {
+            tx.push(7).unwrap();
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    thread::sleep(SETTLE);
+    assert!(!done.load(Ordering::SeqCst), "{}: rendezvous push returned with no consumer", imp.name());
+    assert_eq!(rx.pop(), Ok(7));
+    pusher.join().unwrap();
+    let n = 1_000;
+    let producer = thread::spawn(move || (0..n).for_each(|i| tx.push(i).unwrap()));
+    assert!(std::iter::from_fn(|| rx.pop().ok()).eq(0..n), "{}: rendezvous order", imp.name());
+    producer.join().unwrap();
+}
+
+fn absurd_capacity<I: Impl>(imp: &'static I) {
+    match imp.bounded(usize::MAX) {
+        Err(NewError::TooLarge { .. }) => {}
+        Err(e) => panic!("{}: wrong error for usize::MAX: {e}", imp.name()),
+        Ok(_) => panic!("{}: accepted capacity usize::MAX", imp.name()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// stress: more threads than cores, capacity 1, every kind of operation
+
+fn stress<I: Impl>(imp: &'static I) {
+    let (producers, consumers, per_producer) = (8u64, 8usize, 2_000u64);
+    let (tx, rx) = imp.bounded(1).unwrap();
+    let start = Arc::new(Barrier::new(producers as usize + consumers));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let senders: Vec<_> = (0..producers)
+        .map(|p| {
+            let (tx, start, finished) = (tx.clone(), start.clone(), finished.clone());
+            thread::spawn(move || {
+                start.wait();
+                let mut rng = p.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for s in 0..per_producer {
+                    let it = item(p, s);
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    match rng % 3 {
+                        0 => tx.push(it).unwrap(),
+                        1 => while tx.try_push(it) == Err(QueueError::Full) {
+                            thread::yield_now();
+                        },
+                        _ => while tx.push_timeout(it, Duration::from_micros(200)) == Err(QueueError::Timeout) {},
+                    }
+                }
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    drop(tx);
+    let receivers: Vec<_> = (0..consumers)
+        .map(|c| {
+            let (rx, start, finished) = (rx.clone(), start.clone(), finished.clone());
+            let name = imp.name();
+            thread::spawn(move || {
+                start.wait();
+                let mut rng = (c as u64 + 100).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                let mut seen = Vec::new();
+                loop {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let r = match rng % 3 {
+                        0 => rx.pop(),
+                        1 => rx.try_pop(),
+                        _ => rx.pop_timeout(Duration::from_micros(200)),
+                    };
+                    match r {
+                        Ok(x) => seen.push(x),
+                        Err(QueueError::Empty) => thread::yield_now(),
+                        Err(QueueError::Timeout) => {}
+                        Err(QueueError::Closed) => {
+                            assert_closed_only_after(name, &finished, producers);
+                            return seen;
+                        }
+                        Err(QueueError::Full) => panic!("a pop said Full"),
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(rx);
+    join_all("producers", senders).unwrap();
+    let seen = join_all("consumers", receivers).unwrap();
+    check_delivery(imp.name(), producers, per_producer, &seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// failures inside producers and consumers
+
+/// A producer that panics surfaces as an error naming it, and its dropped handle closes the
+/// queue so the waiting consumer wakes instead of hanging.
+fn panicking_producer_is_an_error<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(2).unwrap();
+    let producer = thread::Builder::new()
+        .name("producer 0".into())
+        .spawn(move || {
+            tx.push(1).unwrap();
+            panic!("boom in producer");
+        })
+        .unwrap();
+    let consumer = thread::spawn(move || std::iter::from_fn(|| rx.pop().ok()).collect::<Vec<_>>());
+    match join_all("run", vec![producer]) {
+        Err(WatchdogError::Panicked { what, message }) => {
+            assert!(what.contains("producer 0") && message.contains("boom in producer"), "{what}: {message}")
+        }
+        other => panic!("{}: a panicking producer gave {other:?}", imp.name()),
+    }
+    assert_eq!(consumer.join().unwrap(), vec![1]);
+}
+
+/// A consumer that panics surfaces as an error; the producer blocked on it wakes.
+fn panicking_consumer_is_an_error<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(1).unwrap();
+    let consumer = thread::Builder::new()
+        .name("consumer 0".into())
+        .spawn(move || {
+            let _ = rx.pop();
+            panic!("boom in consumer");
+        })
+        .unwrap();
+    let producer = thread::spawn(move || (0..).map(|i| tx.push(i)).take_while(Result::is_ok).count());
+    assert!(matches!(join_all("run", vec![consumer]), Err(WatchdogError::Panicked { .. })));
+    assert!(producer.join().unwrap() >= 1);
+}
+
+macro_rules! contract_suite {
+    ($module:ident, $imp:expr) => {
+        mod $module {
+            use super::*;
+            macro_rules! case {
+                ($name:ident) => {
+                    #[test]
+                    fn $name() {
+                        run($imp, stringify!($name), super::$name);
+                    }
+                };
+            }
+            case!(full_queue);
+            case!(empty_queue);
+            case!(len_never_exceeds_capacity);
+            case!(fifo_one_producer);
+            case!(many_producers_and_consumers);
+            case!(wrap_around);
+            case!(close_drains_in_order);
+            case!(close_wakes_waiting_consumers);
+            case!(close_wakes_waiting_producers);
+            case!(consumers_leaving_wake_producers);
+            case!(timeouts);
+            case!(capacity_zero);
+            case!(absurd_capacity);
+            case!(stress);
+            case!(panicking_producer_is_an_error);
+            case!(panicking_consumer_is_an_error);
+        }
+    };
+}
+
+contract_suite!(rust_sync_channel, &harness::impls::RustSyncChannel);
+contract_suite!(crossbeam, &harness::impls::Crossbeam);
+contract_suite!(c_pthread, &harness::impls::CPthread);
+contract_suite!(ocaml, &harness::impls::Ocaml);
+contract_suite!(rust_port, &harness::impls::RustPort);
+
+/// An OCaml exception raised inside a worker surfaces as an error with its message.
+#[test]
+fn ocaml_exception_is_an_error() {
+    let r = within("ocaml exception", LIMIT, || harness::impls::ocaml::raise_in_ocaml("boom in OCaml"));
+    match r {
+        Err(WatchdogError::Panicked { message, .. }) => assert!(message.contains("boom in OCaml"), "{message}"),
+        other => panic!("an OCaml exception gave {other:?}"),
+    }
+    // The runtime is still usable afterwards.
+    run(&harness::impls::Ocaml, "after an exception", fifo_one_producer);
+}

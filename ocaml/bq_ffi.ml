@@ -1,0 +1,30 @@
+(* bq_ffi.ml: the OCaml side of the language boundary. The Rust side is
+   harness/src/impls/ocaml.rs; every conversion between the two happens in these two files.
+
+   Encoding (immediate ints only, so no call allocates):
+   - push operations return a status code: 0 ok, 1 closed, 2 full, 4 timeout (c/bq.h's codes);
+   - pop operations return the item (always >= 0) or the negated status code.
+   Items are OCaml ints, so the harness keeps them in [0, 2^62).
+
+   Locks: the Rust caller holds the OCaml domain lock for the duration of each call; a call that
+   blocks in Condition.wait releases it (and the queue's mutex) while it waits. *)
+
+let code : Bqueue.error -> int = function Closed -> 1 | Full -> 2 | Empty -> 3 | Timeout -> 4
+let of_unit = function Ok () -> 0 | Error e -> code e
+let of_item = function Ok x -> x | Error e -> - code e
+
+let () =
+  Callback.register "bqueue_create" (fun capacity ->
+      match Bqueue.create capacity with q -> Some q | exception Invalid_argument _ -> None);
+  Callback.register "bqueue_push" (fun q x -> of_unit (Bqueue.push q x));
+  Callback.register "bqueue_try_push" (fun q x -> of_unit (Bqueue.try_push q x));
+  Callback.register "bqueue_push_timeout" (fun q x timeout_ns ->
+      of_unit (Bqueue.push_timeout q x ~timeout_ns));
+  Callback.register "bqueue_pop" (fun q -> of_item (Bqueue.pop q));
+  Callback.register "bqueue_try_pop" (fun q -> of_item (Bqueue.try_pop q));
+  Callback.register "bqueue_pop_timeout" (fun q timeout_ns -> of_item (Bqueue.pop_timeout q ~timeout_ns));
+  Callback.register "bqueue_close" Bqueue.close;
+  Callback.register "bqueue_length" Bqueue.length;
+  Callback.register "bqueue_capacity" Bqueue.capacity;
+  (* For the contract test that an OCaml exception surfaces in Rust as an error. *)
+  Callback.register "bqueue_raise" (fun (msg : string) -> failwith msg)
