@@ -7,3 +7,6 @@ pub mod watchdog;
 
 pub use impls::Builtin;
 pub use queue::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY, MAX_ITEM};
+pub mod compare;
+pub mod shutdown;
+pub mod validate;

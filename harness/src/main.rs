@@ -1,3 +1,47 @@
-fn main() {
-    println!("bqh: see `bqh --help`");
+//! `bqh`: the harness command line. `make compare`, `make validate` and `make bench` call it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use harness::{compare, shutdown, validate};
+
+#[derive(Parser)]
+#[command(
+    name = "bqh",
+    version,
+    about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml",
+    long_about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: \
+                  throughput, blocking behaviour (backpressure) and shutdown semantics.\n\n\
+                  Implementations: rust-sync-channel, crossbeam, c-pthread, ocaml, rust-port."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the comparison (throughput, blocking, latency, shutdown) and write a results folder
+    Compare(compare::Args),
+    /// Check that a candidate queue behaves like a reference (ports, plugins)
+    Validate(validate::Args),
+    /// Probe the shutdown semantics of each implementation and print the matrix
+    Shutdown(shutdown::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compare(args) => compare::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Shutdown(args) => shutdown::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

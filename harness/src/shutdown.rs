@@ -1,0 +1,345 @@
+//! Shutdown semantics, observed: each cell of the matrix in `summary.md` comes from a probe
+//! that runs against the implementation under a watchdog, never from a table written by hand.
+//! `bqh validate` runs the same probes on a candidate and its reference and compares verdicts.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::impls::Builtin;
+use crate::queue::{Consumer, Impl, Producer, QueueError};
+use crate::watchdog::{join_all, within};
+
+/// How long one probe may take before it is reported as a hang.
+pub const PROBE_LIMIT: Duration = Duration::from_secs(10);
+/// How many blocked threads a wake-up probe parks on the queue.
+pub const WAITERS: usize = 3;
+/// Repetitions of each wake-up probe; the reported wake-up time is their median.
+pub const REPS: usize = 5;
+/// Pause that lets waiters reach their blocking call before the probe acts.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// The questions of the matrix, in the order the matrix lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Question {
+    /// After the last producer handle drops, consumers get what is buffered, in order.
+    DrainAfterClose,
+    /// A push after the explicit close fails and enqueues nothing.
+    PushAfterClose,
+    /// Producers blocked on a full queue wake (with an error) when every consumer goes away.
+    ProducersWokenWhenConsumersLeave,
+    /// Consumers blocked on an empty queue wake when the last producer handle drops.
+    ConsumersWokenOnLastProducerDrop,
+    /// Consumers blocked on an empty queue wake on the explicit close.
+    ConsumersWokenOnExplicitClose,
+    /// Producers blocked on a full queue wake on the explicit close.
+    ProducersWokenOnExplicitClose,
+    /// Under a concurrent close, every accepted push is delivered.
+    NothingLost,
+}
+
+impl Question {
+    pub const ALL: [Question; 7] = [
+        Question::DrainAfterClose,
+        Question::PushAfterClose,
+        Question::ProducersWokenWhenConsumersLeave,
+        Question::ConsumersWokenOnLastProducerDrop,
+        Question::ConsumersWokenOnExplicitClose,
+        Question::ProducersWokenOnExplicitClose,
+        Question::NothingLost,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Question::DrainAfterClose => "consumers drain what is buffered after the last producer handle drops",
+            Question::PushAfterClose => "a push after the explicit close fails and enqueues nothing",
+            Question::ProducersWokenWhenConsumersLeave => "blocked producers are woken when the consumers go away",
+            Question::ConsumersWokenOnLastProducerDrop => "blocked consumers are woken when the last producer handle drops",
+            Question::ConsumersWokenOnExplicitClose => "blocked consumers are woken by the explicit close",
+            Question::ProducersWokenOnExplicitClose => "blocked producers are woken by the explicit close",
+            Question::NothingLost => "nothing accepted is lost when the producers close mid-stream",
+        }
+    }
+}
+
+/// What a probe saw. `Yes`/`No` answer the question; the rest say why there is no answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Yes,
+    No,
+    /// The implementation's native API has no such operation.
+    NotApplicable,
+    /// The probe hung or panicked: a finding in itself.
+    Failed,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Observation {
+    pub implementation: String,
+    pub question: Question,
+    pub verdict: Verdict,
+    /// What was seen, in words ("3 of 3 woken", "no explicit close").
+    pub detail: String,
+    /// For wake-up probes: median over [`REPS`] of the time from the closing action until the
+    /// slowest waiter returned, in microseconds.
+    pub wake_us: Option<f64>,
+    /// True when the behaviour comes from the harness adapter (`impls::closing`) rather than
+    /// the implementation's own API.
+    pub via_adapter: bool,
+}
+
+/// Runs every probe against `imp`.
+pub fn probe_all<I: Impl>(imp: &'static I) -> Vec<Observation> {
+    Question::ALL.iter().map(|&q| probe(imp, q)).collect()
+}
+
+/// Runs one probe under the watchdog.
+pub fn probe<I: Impl>(imp: &'static I, question: Question) -> Observation {
+    let explicit = imp.traits().explicit_close;
+    let name = imp.name().to_string();
+    let what = format!("{name}: shutdown probe '{}'", question.text());
+    let via_adapter = explicit
+        && matches!(
+            question,
+            Question::DrainAfterClose
+                | Question::ProducersWokenWhenConsumersLeave
+                | Question::ConsumersWokenOnLastProducerDrop
+                | Question::NothingLost
+        );
+    let needs_explicit = matches!(
+        question,
+        Question::PushAfterClose | Question::ConsumersWokenOnExplicitClose | Question::ProducersWokenOnExplicitClose
+    );
+    let obs = |verdict, detail: String, wake_us| Observation {
+        implementation: name.clone(),
+        question,
+        verdict,
+        detail,
+        wake_us,
+        via_adapter,
+    };
+    if needs_explicit && !explicit {
+        return obs(Verdict::NotApplicable, "no explicit close in its API".into(), None);
+    }
+    let result = within(&what, PROBE_LIMIT, move || match question {
+        Question::DrainAfterClose => drain_after_close(imp),
+        Question::PushAfterClose => push_after_close(imp),
+        Question::ProducersWokenWhenConsumersLeave => repeat_wake(|| producers_woken(imp, Closer::DropConsumers)),
+        Question::ConsumersWokenOnLastProducerDrop => repeat_wake(|| consumers_woken(imp, Closer::DropProducers)),
+        Question::ConsumersWokenOnExplicitClose => repeat_wake(|| consumers_woken(imp, Closer::Explicit)),
+        Question::ProducersWokenOnExplicitClose => repeat_wake(|| producers_woken(imp, Closer::Explicit)),
+        Question::NothingLost => nothing_lost(imp),
+    });
+    match result {
+        Ok((yes, detail, wake_us)) => obs(if yes { Verdict::Yes } else { Verdict::No }, detail, wake_us),
+        Err(e) => obs(Verdict::Failed, e.to_string(), None),
+    }
+}
+
+type ProbeResult = (bool, String, Option<f64>);
+
+fn drain_after_close<I: Impl>(imp: &I) -> ProbeResult {
+    let (tx, rx) = imp.bounded(4).expect("capacity 4");
+    for i in 0..3 {
+        tx.push(i).expect("push into an open queue");
+    }
+    drop(tx);
+    let got: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    let ended = rx.try_pop() == Err(QueueError::Closed);
+    let yes = got == [0, 1, 2] && ended;
+    (yes, format!("got {got:?}, then {}", if ended { "closed" } else { "not closed" }), None)
+}
+
+fn push_after_close<I: Impl>(imp: &I) -> ProbeResult {
+    let (tx, rx) = imp.bounded(4).expect("capacity 4");
+    tx.push(1).expect("push into an open queue");
+    tx.close().expect("explicit close");
+    let results = [tx.push(2), tx.try_push(3), tx.push_timeout(4, Duration::from_millis(1))];
+    drop(tx);
+    let left: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    let all_closed = results.iter().all(|r| *r == Err(QueueError::Closed));
+    let yes = all_closed && left == [1];
+    let fmt = |r: &Result<(), QueueError>| r.map_or_else(|e| e.to_string(), |()| "ok".into());
+    let detail = format!(
+        "push: {}, try_push: {}, push_timeout: {}; queue then held {left:?}",
+        fmt(&results[0]),
+        fmt(&results[1]),
+        fmt(&results[2])
+    );
+    (yes, detail, None)
+}
+
+#[derive(Clone, Copy)]
+enum Closer {
+    Explicit,
+    DropProducers,
+    DropConsumers,
+}
+
+/// (woken, waiting, microseconds from the closing action to the slowest waiter's return)
+type Wake = (usize, usize, f64);
+
+/// Runs a wake-up probe [`REPS`] times; yes when every waiter woke every time.
+fn repeat_wake(mut one: impl FnMut() -> Wake) -> ProbeResult {
+    let mut times = Vec::with_capacity(REPS);
+    let mut worst = (WAITERS, WAITERS);
+    for _ in 0..REPS {
+        let (woken, waiting, us) = one();
+        if woken < worst.0 {
+            worst = (woken, waiting);
+        }
+        times.push(us);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let yes = worst.0 == worst.1;
+    (yes, format!("{} of {} woken with closed", worst.0, worst.1), Some(median))
+}
+
+/// Parks [`WAITERS`] producers on a full queue (capacity 1), then closes it.
+fn producers_woken<I: Impl>(imp: &I, closer: Closer) -> Wake {
+    let (tx, rx) = imp.bounded(1).expect("capacity 1");
+    tx.push(0).expect("push into an open queue");
+    let ready = Arc::new(Barrier::new(WAITERS + 1));
+    let woken = Arc::new(AtomicUsize::new(0));
+    let waiters: Vec<_> = (0..WAITERS)
+        .map(|i| {
+            let (tx, ready, woken) = (tx.clone(), ready.clone(), woken.clone());
+            thread::spawn(move || {
+                ready.wait();
+                let r = if i % 2 == 0 { tx.push(1) } else { tx.push_timeout(1, Duration::from_secs(3600)) };
+                if r == Err(QueueError::Closed) {
+                    woken.fetch_add(1, Ordering::SeqCst);
+                }
+                Instant::now()
+            })
+        })
+        .collect();
+    ready.wait();
+    thread::sleep(SETTLE);
+    let start = Instant::now();
+    match closer {
+        Closer::Explicit => tx.close().expect("explicit close"),
+        Closer::DropConsumers => drop(rx),
+        Closer::DropProducers => unreachable!("producers cannot be woken by their own drop"),
+    }
+    finish(waiters, start, &woken)
+}
+
+/// Parks [`WAITERS`] consumers on an empty queue, then closes it.
+fn consumers_woken<I: Impl>(imp: &I, closer: Closer) -> Wake {
+    let (tx, rx) = imp.bounded(1).expect("capacity 1");
+    let ready = Arc::new(Barrier::new(WAITERS + 1));
+    let woken = Arc::new(AtomicUsize::new(0));
+    let waiters: Vec<_> = (0..WAITERS)
+        .map(|i| {
+            let (rx, ready, woken) = (rx.clone(), ready.clone(), woken.clone());
+            thread::spawn(move || {
+                ready.wait();
+                let r = if i % 2 == 0 { rx.pop() } else { rx.pop_timeout(Duration::from_secs(3600)) };
+                if r == Err(QueueError::Closed) {
+                    woken.fetch_add(1, Ordering::SeqCst);
+                }
+                Instant::now()
+            })
+        })
+        .collect();
+    ready.wait();
+    thread::sleep(SETTLE);
+    let start = Instant::now();
+    match closer {
+        Closer::Explicit => rx.close().expect("explicit close"),
+        Closer::DropProducers => drop(tx),
+        Closer::DropConsumers => unreachable!("consumers cannot be woken by their own drop"),
+    }
+    finish(waiters, start, &woken)
+}
+
+fn finish(waiters: Vec<thread::JoinHandle<Instant>>, start: Instant, woken: &AtomicUsize) -> Wake {
+    let ends = join_all("waiters", waiters).expect("a waiter panicked");
+    let slowest = ends.iter().map(|e| e.saturating_duration_since(start)).max().unwrap_or_default();
+    (woken.load(Ordering::SeqCst), WAITERS, slowest.as_secs_f64() * 1e6)
+}
+
+/// Two producers push until told to stop, then drop their handles while a consumer drains.
+/// Every push that returned Ok must come out exactly once.
+fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
+    let (tx, rx) = imp.bounded(16).expect("capacity 16");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let producers: Vec<_> = (0..2u64)
+        .map(|p| {
+            let (tx, accepted) = (tx.clone(), accepted.clone());
+            thread::spawn(move || {
+                for s in 0..5_000u64 {
+                    if tx.push((p << 32) | s).is_ok() {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut delivered = 0usize;
+    while rx.pop().is_ok() {
+        delivered += 1;
+    }
+    join_all("producers", producers).expect("a producer panicked");
+    let accepted = accepted.load(Ordering::SeqCst);
+    (accepted == delivered, format!("{delivered} of {accepted} accepted items delivered"), None)
+}
+
+/// The matrix as Markdown: one row per question, one column per implementation.
+pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
+    let mut out = String::from("| question |");
+    for col in observations {
+        out += &format!(" {} |", col.first().map_or("?", |o| o.implementation.as_str()));
+    }
+    out += "\n|---|";
+    out += &"---|".repeat(observations.len());
+    out += "\n";
+    for (row, q) in Question::ALL.iter().enumerate() {
+        out += &format!("| {} |", q.text());
+        for col in observations {
+            out += &format!(" {} |", cell(&col[row]));
+        }
+        out += "\n";
+    }
+    out += "\nCells: the verdict, then what the probe saw; wake-up times are the median over \
+            5 repetitions of the time until the slowest of 3 waiters returned. † marks behaviour \
+            that the harness adapter adds (explicit-close queues are closed when either side's \
+            last handle drops); n/a means the implementation's API has no such operation.\n";
+    out
+}
+
+fn cell(o: &Observation) -> String {
+    let verdict = match o.verdict {
+        Verdict::Yes => "yes",
+        Verdict::No => "**NO**",
+        Verdict::NotApplicable => "n/a",
+        Verdict::Failed => "**FAILED**",
+    };
+    let dagger = if o.via_adapter { " †" } else { "" };
+    let wake = o.wake_us.map_or(String::new(), |us| format!(", {us:.0} µs"));
+    format!("{verdict}{dagger}: {}{wake}", o.detail.replace('|', "/"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Implementations to probe (default: all five)
+    #[arg(long = "impl", value_enum, value_delimiter = ',')]
+    pub impls: Vec<Builtin>,
+}
+
+/// `bqh shutdown`: probes and prints the matrix; exit 1 when a probe failed.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let matrix: Vec<Vec<Observation>> =
+        impls.iter().map(|&b| crate::with_builtin!(b, |imp| probe_all(imp))).collect();
+    print!("{}", matrix_markdown(&matrix));
+    let failed = matrix.iter().flatten().any(|o| o.verdict == Verdict::Failed);
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
