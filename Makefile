@@ -29,8 +29,9 @@ build: setup
 test: setup
 	$(WITH_OCAML) $(CARGO) test --locked --release
 
+# QUICK=1: the same matrix with fewer items and repetitions. ARGS: any `bqh compare` flags.
 compare: setup
-	@echo "make compare: not implemented yet (issue: the comparison run)"; exit 1
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(ARGS)
 
 validate: setup
 	@echo "make validate: not implemented yet (issue: validating ports)"; exit 1

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// OCaml sources in link order, relative to `ocaml/`.
-const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.ml", "bq_ffi.ml"];
+const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.ml", "bq_ffi.ml", "bq_native.ml"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
@@ -20,6 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.join("c").display());
     cc::Build::new()
         .file(root.join("c/bq.c"))
+        .file(root.join("c/bq_native.c"))
         .include(root.join("c"))
         .flag("-std=c11")
         .warnings(true)
@@ -29,6 +30,23 @@ fn main() {
     println!("cargo:rustc-link-lib=pthread");
 
     build_ocaml(&root.join("ocaml"), &out);
+    record_versions();
+}
+
+/// Compiler versions for the results' env.json.
+fn record_versions() {
+    let first_line = |cmd: &str, arg: &str| {
+        Command::new(cmd)
+            .arg(arg)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    println!("cargo:rustc-env=BQ_RUSTC_VERSION={}", first_line(&rustc, "--version"));
+    let cc = cc::Build::new().get_compiler();
+    println!("cargo:rustc-env=BQ_CC_VERSION={}", first_line(&cc.path().to_string_lossy(), "--version"));
 }
 
 fn find_ocamlopt() -> PathBuf {

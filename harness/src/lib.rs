@@ -10,3 +10,7 @@ pub use queue::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsuppor
 pub mod compare;
 pub mod shutdown;
 pub mod validate;
+pub mod measure;
+pub mod workloads;
+pub mod native;
+pub mod report;

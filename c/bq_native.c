@@ -1,0 +1,274 @@
+/* bq_native.c: the C queue's `native` runner; see bq_native.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "bq_native.h"
+#include "bq.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define OCCUPANCY_EVERY 64
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void spin_ns(uint64_t ns) {
+    uint64_t end = now_ns() + ns;
+    while (now_ns() < end) { }
+}
+
+static void sleep_ns(uint64_t ns) {
+    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+    nanosleep(&ts, NULL);
+}
+
+typedef struct { uint64_t ops, waits, blocked_ns; } side_stats;
+
+/* A start gate: workers wait until every thread exists, then start together. Unlike a
+ * barrier, it can also be opened with `abort` set when a thread could not be created. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t open_cond;
+    int open, abort;
+} gate;
+
+static int gate_wait(gate *g) { /* returns 1 when the run is aborted */
+    pthread_mutex_lock(&g->mutex);
+    while (!g->open) pthread_cond_wait(&g->open_cond, &g->mutex);
+    int abort = g->abort;
+    pthread_mutex_unlock(&g->mutex);
+    return abort;
+}
+
+static void gate_open(gate *g, int abort) {
+    pthread_mutex_lock(&g->mutex);
+    g->open = 1;
+    g->abort = abort;
+    pthread_cond_broadcast(&g->open_cond);
+    pthread_mutex_unlock(&g->mutex);
+}
+
+/* Per consumer: a bitmap of seen items and the next expected sequence number per producer. */
+typedef struct {
+    uint64_t *seen;
+    uint64_t *next;
+    char error[200];
+} delivery;
+
+typedef struct {
+    const bq_native_spec *spec;
+    bq *q;
+    gate *start;
+    uint32_t id;
+    side_stats stats;
+    delivery d;
+    uint64_t max_len;
+    int failed; /* a push said closed while the queue should be open */
+} worker;
+
+static int push_counted(bq *q, uint64_t item, side_stats *st) {
+    st->ops++;
+    int rc = bq_try_push(q, item);
+    if (rc == BQ_FULL) {
+        st->waits++;
+        uint64_t t = now_ns();
+        rc = bq_push(q, item);
+        st->blocked_ns += now_ns() - t;
+    }
+    return rc;
+}
+
+static int pop_counted(bq *q, uint64_t *item, side_stats *st) {
+    st->ops++;
+    int rc = bq_try_pop(q, item);
+    if (rc == BQ_EMPTY) {
+        st->waits++;
+        uint64_t t = now_ns();
+        rc = bq_pop(q, item);
+        st->blocked_ns += now_ns() - t;
+    }
+    return rc;
+}
+
+static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
+    uint64_t p = item >> 32, seq = item & 0xffffffffu;
+    if (p >= s->producers || seq >= s->per_producer) {
+        if (!d->error[0]) snprintf(d->error, sizeof d->error, "item %#llx was never pushed", (unsigned long long)item);
+        return;
+    }
+    if (seq < d->next[p] && !d->error[0])
+        snprintf(d->error, sizeof d->error, "producer %llu's item %llu arrived late: reordered or duplicated",
+                 (unsigned long long)p, (unsigned long long)seq);
+    d->next[p] = seq + 1;
+    uint64_t bit = p * s->per_producer + seq;
+    if ((d->seen[bit / 64] >> (bit % 64)) & 1u) {
+        if (!d->error[0]) snprintf(d->error, sizeof d->error, "producer %llu's item %llu was delivered twice",
+                                   (unsigned long long)p, (unsigned long long)seq);
+    }
+    d->seen[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+static void *producer_main(void *arg) {
+    worker *w = arg;
+    const bq_native_spec *s = w->spec;
+    if (gate_wait(w->start)) return NULL;
+    for (uint64_t seq = 0; seq < s->per_producer; seq++) {
+        if (push_counted(w->q, ((uint64_t)w->id << 32) | seq, &w->stats) != BQ_OK) { w->failed = 1; break; }
+        if (s->burst_items && (seq + 1) % s->burst_items == 0) sleep_ns(s->burst_pause_ns);
+    }
+    return NULL;
+}
+
+static void *consumer_main(void *arg) {
+    worker *w = arg;
+    const bq_native_spec *s = w->spec;
+    uint64_t item;
+    if (gate_wait(w->start)) return NULL;
+    while (pop_counted(w->q, &item, &w->stats) == BQ_OK) {
+        record(s, &w->d, item);
+        if (w->stats.ops % OCCUPANCY_EVERY == 0) {
+            size_t len = bq_len(w->q);
+            if (len > w->max_len) w->max_len = len;
+        }
+        if (s->consumer_work_ns) spin_ns(s->consumer_work_ns);
+    }
+    w->stats.ops--; /* the final pop said closed and delivered nothing */
+    return NULL;
+}
+
+static void run_seq(const bq_native_spec *s, bq *q, worker *w) {
+    uint64_t n = s->per_producer, next = 0, item;
+    while (next < n) {
+        uint64_t batch = n - next < s->capacity ? n - next : s->capacity;
+        for (uint64_t i = next; i < next + batch; i++)
+            if (push_counted(q, i, &w->stats) != BQ_OK) { w->failed = 1; return; }
+        size_t len = bq_len(q);
+        if (len > w->max_len) w->max_len = len;
+        for (uint64_t i = 0; i < batch; i++) {
+            if (pop_counted(q, &item, &w->stats) != BQ_OK) { w->failed = 1; return; }
+            record(s, &w->d, item);
+        }
+        next += batch;
+    }
+}
+
+static int fail(bq_native_result *out, const char *msg) {
+    snprintf(out->error, sizeof out->error, "%s", msg);
+    return -1;
+}
+
+/* Merges the consumers' records: every item exactly once, per-producer order kept, and the
+ * sampled length never above capacity. */
+static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_t words, int failed,
+                  bq_native_result *out) {
+    out->delivery_ok = 0;
+    if (failed) { snprintf(out->error, sizeof out->error, "a push said closed while the queue was open"); return; }
+    delivery *all = &ws[s->producers].d;
+    for (uint32_t i = s->producers; i < n_workers; i++) {
+        delivery *d = &ws[i].d;
+        if (d->error[0]) { memcpy(out->error, d->error, sizeof out->error); return; }
+        for (size_t k = 0; d != all && k < words; k++) {
+            if (all->seen[k] & d->seen[k]) {
+                snprintf(out->error, sizeof out->error, "an item was delivered to two consumers");
+                return;
+            }
+            all->seen[k] |= d->seen[k];
+        }
+    }
+    uint64_t got = 0, total = s->producers * s->per_producer;
+    for (size_t k = 0; k < words; k++) got += (uint64_t)__builtin_popcountll(all->seen[k]);
+    if (got != total) {
+        snprintf(out->error, sizeof out->error, "%llu of %llu items lost",
+                 (unsigned long long)(total - got), (unsigned long long)total);
+        return;
+    }
+    if (out->max_len > s->capacity) {
+        snprintf(out->error, sizeof out->error, "len %llu observed above capacity", (unsigned long long)out->max_len);
+        return;
+    }
+    out->delivery_ok = 1;
+}
+
+int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
+    memset(out, 0, sizeof *out);
+    if (s->producers == 0 || s->consumers == 0) return fail(out, "producers and consumers must be at least 1");
+    if (s->seq && (s->producers != 1 || s->consumers != 1)) return fail(out, "seq takes 1 producer and 1 consumer");
+    bq *q = bq_new(s->capacity);
+    if (q == NULL) return fail(out, "bq_new failed: capacity 0 or out of memory");
+
+    /* Workers 0..producers-1 produce, the rest consume; seq runs both roles on worker 0 and
+     * keeps its record in worker `producers` (the single consumer's slot). */
+    uint32_t n_workers = s->producers + s->consumers;
+    size_t words = (size_t)((s->producers * s->per_producer + 63) / 64) + 1;
+    worker *ws = calloc(n_workers, sizeof *ws);
+    pthread_t *tids = calloc(n_workers, sizeof *tids);
+    int ok = ws != NULL && tids != NULL;
+    for (uint32_t i = s->producers; ok && i < n_workers; i++) {
+        ws[i].d.seen = calloc(words, sizeof(uint64_t));
+        ws[i].d.next = calloc(s->producers, sizeof(uint64_t));
+        ok = ws[i].d.seen != NULL && ws[i].d.next != NULL;
+    }
+    if (!ok) snprintf(out->error, sizeof out->error, "out of memory");
+    gate start = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    for (uint32_t i = 0; ok && i < n_workers; i++) {
+        ws[i].spec = s; ws[i].q = q; ws[i].start = &start;
+        ws[i].id = i < s->producers ? i : i - s->producers;
+    }
+
+    uint64_t t0 = 0, t1 = 0;
+    if (ok && s->seq) {
+        worker *w = &ws[s->producers];
+        t0 = now_ns();
+        run_seq(s, q, w);
+        t1 = now_ns();
+    } else if (ok) {
+        uint32_t started = 0;
+        for (; started < n_workers; started++) {
+            void *(*f)(void *) = started < s->producers ? producer_main : consumer_main;
+            if (pthread_create(&tids[started], NULL, f, &ws[started]) != 0) break;
+        }
+        if (started < n_workers) {
+            gate_open(&start, 1);
+            for (uint32_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
+            snprintf(out->error, sizeof out->error, "pthread_create failed after %u threads", started);
+            ok = 0;
+        } else {
+            t0 = now_ns();
+            gate_open(&start, 0);
+            for (uint32_t i = 0; i < s->producers; i++) pthread_join(tids[i], NULL);
+            bq_close(q); /* every producer finished: "no more items" */
+            for (uint32_t i = s->producers; i < n_workers; i++) pthread_join(tids[i], NULL);
+            t1 = now_ns();
+        }
+    }
+
+    if (ok) {
+        out->elapsed_ns = t1 - t0;
+        int failed = 0;
+        for (uint32_t i = 0; i < n_workers; i++) {
+            side_stats *st = &ws[i].stats;
+            if (i < s->producers) {
+                out->pushes += st->ops; out->push_waits += st->waits; out->producer_blocked_ns += st->blocked_ns;
+            } else {
+                out->pops += st->ops; out->pop_waits += st->waits; out->consumer_blocked_ns += st->blocked_ns;
+            }
+            if (ws[i].max_len > out->max_len) out->max_len = ws[i].max_len;
+            failed |= ws[i].failed;
+        }
+        if (s->seq) { /* run_seq counted pushes and pops in one worker */
+            out->pushes = out->pops = s->per_producer;
+            out->push_waits = out->pop_waits = 0;
+        }
+        merge(s, ws, n_workers, words, failed, out);
+    }
+
+    for (uint32_t i = 0; ws && i < n_workers; i++) { free(ws[i].d.seen); free(ws[i].d.next); }
+    free(ws); free(tids);
+    bq_free(q);
+    return ok ? 0 : -1;
+}

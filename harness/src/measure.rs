@@ -1,0 +1,202 @@
+//! What a run measures, and the cheap per-item bookkeeping behind it: an exact delivery check
+//! (bitmaps, no atomics), sampled latencies, wait counts and CPU time.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// One item in 2^SAMPLE_SHIFT is timed from push to pop. Timing every item would add two clock
+/// reads per item and distort the fastest queues; 1 in 16 keeps thousands of samples per run.
+pub const SAMPLE_SHIFT: u32 = 4;
+pub const SAMPLE_MASK: u64 = (1 << SAMPLE_SHIFT) - 1;
+/// A consumer samples the queue's length once every this many pops.
+pub const OCCUPANCY_EVERY: u64 = 64;
+
+/// Items carry their producer and sequence number: `producer << 32 | seq` (below 2^62).
+#[inline]
+pub fn item(producer: u64, seq: u64) -> u64 {
+    (producer << 32) | seq
+}
+
+#[inline]
+pub fn split(item: u64) -> (u64, u64) {
+    (item >> 32, item & 0xffff_ffff)
+}
+
+/// Per consumer: which items it saw (a bitmap indexed by producer and sequence) and the last
+/// sequence number seen from each producer. Merged after the run into an exact verdict.
+pub struct Delivery {
+    producers: u64,
+    per_producer: u64,
+    seen: Vec<u64>,
+    next: Vec<u64>, // per producer: last seq seen + 1 (0: none yet)
+    first_error: Option<String>,
+}
+
+impl Delivery {
+    pub fn new(producers: u64, per_producer: u64) -> Self {
+        let bits = (producers * per_producer) as usize;
+        Delivery {
+            producers,
+            per_producer,
+            seen: vec![0; bits.div_ceil(64)],
+            next: vec![0; producers as usize],
+            first_error: None,
+        }
+    }
+
+    #[inline]
+    pub fn record(&mut self, it: u64) {
+        let (p, s) = split(it);
+        if p >= self.producers || s >= self.per_producer {
+            self.fail(|| format!("item {it:#x} was never pushed (producer {p}, seq {s})"));
+            return;
+        }
+        let next = self.next[p as usize];
+        if s < next {
+            self.fail(|| format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1));
+        }
+        self.next[p as usize] = s + 1;
+        let bit = (p * self.per_producer + s) as usize;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        if self.seen[word] & mask != 0 {
+            self.fail(|| format!("producer {p}'s item {s} was delivered twice"));
+        }
+        self.seen[word] |= mask;
+    }
+
+    #[cold]
+    fn fail(&mut self, msg: impl FnOnce() -> String) {
+        self.first_error.get_or_insert_with(msg);
+    }
+
+    /// Merges every consumer's record: each item exactly once, per-producer order kept.
+    pub fn verdict(parts: Vec<Delivery>) -> Result<(), String> {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().ok_or("no consumer recorded anything")?;
+        if let Some(e) = all.first_error.take() {
+            return Err(e);
+        }
+        for part in parts {
+            if let Some(e) = part.first_error {
+                return Err(e);
+            }
+            for (i, (a, b)) in all.seen.iter_mut().zip(&part.seen).enumerate() {
+                if *a & *b != 0 {
+                    let bit = i * 64 + (*a & *b).trailing_zeros() as usize;
+                    return Err(format!("item #{bit} was delivered to two consumers"));
+                }
+                *a |= *b;
+            }
+        }
+        let total = all.producers * all.per_producer;
+        let got: u64 = all.seen.iter().map(|w| w.count_ones() as u64).sum();
+        if got != total {
+            let missing = (0..total as usize).find(|&b| all.seen[b / 64] & (1 << (b % 64)) == 0).unwrap_or(0) as u64;
+            return Err(format!(
+                "{} of {total} items lost; first: producer {}'s item {}",
+                total - got,
+                missing / all.per_producer,
+                missing % all.per_producer
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How often one side had to wait, and for how long in total.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SideStats {
+    pub ops: u64,
+    pub waits: u64,
+    pub blocked: Duration,
+}
+
+impl SideStats {
+    pub fn add(&mut self, other: &SideStats) {
+        self.ops += other.ops;
+        self.waits += other.waits;
+        self.blocked += other.blocked;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Latency {
+    pub samples: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
+}
+
+pub fn latency_of(samples: impl IntoIterator<Item = u64>) -> Option<Latency> {
+    let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds");
+    for ns in samples {
+        h.saturating_record(ns.max(1));
+    }
+    (h.len() > 0).then(|| Latency {
+        samples: h.len(),
+        p50_ns: h.value_at_quantile(0.5),
+        p99_ns: h.value_at_quantile(0.99),
+        p999_ns: h.value_at_quantile(0.999),
+        max_ns: h.max(),
+    })
+}
+
+/// User and system CPU time of the whole process so far.
+pub fn cpu_time() -> (Duration, Duration) {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (tv(ru.ru_utime), tv(ru.ru_stime))
+}
+
+/// Busy work of `ns` nanoseconds: spins on the monotonic clock. This is the slow-consumer
+/// workload's per-item work (a spin, not a sleep, so the consumer stays on its core); C and
+/// OCaml do exactly the same in their native runners, so the work is equal in every language.
+pub fn spin_work(ns: u64) {
+    let t = std::time::Instant::now();
+    let d = Duration::from_nanos(ns);
+    while t.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(d: &mut Delivery, items: &[(u64, u64)]) {
+        items.iter().for_each(|&(p, s)| d.record(item(p, s)));
+    }
+
+    #[test]
+    fn exact_delivery_passes() {
+        let (mut a, mut b) = (Delivery::new(2, 3), Delivery::new(2, 3));
+        feed(&mut a, &[(0, 0), (1, 0), (0, 2)]);
+        feed(&mut b, &[(0, 1), (1, 1), (1, 2)]);
+        assert_eq!(Delivery::verdict(vec![a, b]), Ok(()));
+    }
+
+    #[test]
+    fn loss_duplication_and_reordering_are_caught() {
+        let mut a = Delivery::new(1, 3);
+        feed(&mut a, &[(0, 0), (0, 1)]);
+        assert!(Delivery::verdict(vec![a]).unwrap_err().contains("lost"));
+
+        let (mut a, mut b) = (Delivery::new(1, 2), Delivery::new(1, 2));
+        feed(&mut a, &[(0, 0), (0, 1)]);
+        feed(&mut b, &[(0, 1)]);
+        assert!(Delivery::verdict(vec![a, b]).unwrap_err().contains("two consumers"));
+
+        let mut a = Delivery::new(1, 2);
+        feed(&mut a, &[(0, 1), (0, 0)]);
+        assert!(Delivery::verdict(vec![a]).unwrap_err().contains("reordered"));
+
+        let mut a = Delivery::new(1, 2);
+        feed(&mut a, &[(0, 0), (0, 1), (0, 5)]);
+        assert!(Delivery::verdict(vec![a]).unwrap_err().contains("never pushed"));
+    }
+}

@@ -1,0 +1,196 @@
+//! The `native` mode: each language runs its own producers and consumers (pthreads inside C;
+//! OCaml domains, or systhreads sharing one domain's runtime lock) and hands its figures back
+//! over the boundary once per run. Rust's queues are native in `driven` mode already.
+//! The difference between `driven` and `native` is the cost of the boundary.
+//!
+//! This file is the Rust side of `c/bq_native.h` and of `ocaml/bq_native.ml`'s callback;
+//! the harness holds no lock while either runs (the OCaml call holds the domain lock, which
+//! `Domain.join`/`Thread.join` release while they wait).
+
+use std::ffi::{c_char, c_int, CStr};
+use std::time::Duration;
+
+use ocaml_interop::internal::OCamlClosure;
+use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
+
+use crate::measure::cpu_time;
+use crate::watchdog::within;
+use crate::workloads::{Measurement, RunSpec, Workload};
+
+/// How a native run runs its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NativeKind {
+    /// pthreads inside C
+    CPthreads,
+    /// one OCaml domain per producer and consumer: parallel
+    OcamlDomains,
+    /// OCaml systhreads in one domain: they take turns on the runtime lock
+    OcamlSysthreads,
+}
+
+impl NativeKind {
+    pub fn mode_name(self) -> &'static str {
+        match self {
+            NativeKind::CPthreads => "native",
+            NativeKind::OcamlDomains => "native-domains",
+            NativeKind::OcamlSysthreads => "native-systhreads",
+        }
+    }
+}
+
+#[repr(C)]
+struct NativeSpec {
+    producers: u32,
+    consumers: u32,
+    per_producer: u64,
+    capacity: usize,
+    consumer_work_ns: u64,
+    burst_items: u64,
+    burst_pause_ns: u64,
+    seq: c_int,
+}
+
+#[repr(C)]
+struct NativeResult {
+    elapsed_ns: u64,
+    pushes: u64,
+    push_waits: u64,
+    pops: u64,
+    pop_waits: u64,
+    producer_blocked_ns: u64,
+    consumer_blocked_ns: u64,
+    max_len: u64,
+    delivery_ok: c_int,
+    error: [c_char; 200],
+}
+
+extern "C" {
+    fn bq_native_run(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
+}
+
+/// The figures every native runner returns, in `ocaml/bq_native.ml`'s array order.
+struct Figures {
+    elapsed_ns: u64,
+    pushes: u64,
+    push_waits: u64,
+    pops: u64,
+    pop_waits: u64,
+    producer_blocked_ns: u64,
+    consumer_blocked_ns: u64,
+    max_len: u64,
+    delivery: Result<(), String>,
+}
+
+/// Runs `spec` natively, under a watchdog of `limit`.
+pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Measurement> {
+    spec.check().map_err(anyhow::Error::msg)?;
+    if spec.capacity == 0 {
+        anyhow::bail!("the C and OCaml queues have no rendezvous mode: capacity must be at least 1");
+    }
+    let what = format!("{} {} (capacity {})", kind.mode_name(), spec.workload, spec.capacity);
+    within(&what, limit, move || {
+        let cpu0 = cpu_time();
+        let f = match kind {
+            NativeKind::CPthreads => run_c(&spec)?,
+            NativeKind::OcamlDomains => run_ocaml(&spec, true)?,
+            NativeKind::OcamlSysthreads => run_ocaml(&spec, false)?,
+        };
+        let cpu1 = cpu_time();
+        Ok(Measurement {
+            seconds: f.elapsed_ns as f64 * 1e-9,
+            cpu_user_s: (cpu1.0 - cpu0.0).as_secs_f64(),
+            cpu_sys_s: (cpu1.1 - cpu0.1).as_secs_f64(),
+            items: spec.total_items(),
+            pushes: f.pushes,
+            push_waits: f.push_waits,
+            pops: f.pops,
+            pop_waits: f.pop_waits,
+            producer_blocked_s: f.producer_blocked_ns as f64 * 1e-9,
+            consumer_blocked_s: f.consumer_blocked_ns as f64 * 1e-9,
+            max_occupancy: Some(f.max_len as usize),
+            latency: None, // native runners do not time items: see the README
+            delivery: f.delivery,
+        })
+    })?
+}
+
+fn burst(spec: &RunSpec) -> (u64, u64) {
+    spec.workload.burst().map_or((0, 0), |(n, pause)| (n, pause.as_nanos() as u64))
+}
+
+fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
+    let (burst_items, burst_pause_ns) = burst(spec);
+    let s = NativeSpec {
+        producers: spec.producers as u32,
+        consumers: spec.consumers as u32,
+        per_producer: spec.per_producer(),
+        capacity: spec.capacity,
+        consumer_work_ns: spec.workload.consumer_work_ns(),
+        burst_items,
+        burst_pause_ns,
+        seq: (spec.workload == Workload::Seq) as c_int,
+    };
+    // SAFETY: zeroed is a valid NativeResult; bq_native_run fills it and returns.
+    let mut r: NativeResult = unsafe { std::mem::zeroed() };
+    let rc = unsafe { bq_native_run(&s, &mut r) };
+    let error = unsafe { CStr::from_ptr(r.error.as_ptr()) }.to_string_lossy().into_owned();
+    if rc != 0 {
+        anyhow::bail!("the C native runner could not start: {error}");
+    }
+    Ok(Figures {
+        elapsed_ns: r.elapsed_ns,
+        pushes: r.pushes,
+        push_waits: r.push_waits,
+        pops: r.pops,
+        pop_waits: r.pop_waits,
+        producer_blocked_ns: r.producer_blocked_ns,
+        consumer_blocked_ns: r.consumer_blocked_ns,
+        max_len: r.max_len,
+        delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
+    })
+}
+
+struct NativeClosure(OCamlClosure);
+// SAFETY: a Callback-registered value stays rooted forever; called only under the domain lock.
+unsafe impl Send for NativeClosure {}
+unsafe impl Sync for NativeClosure {}
+
+fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
+    static RUN: std::sync::OnceLock<NativeClosure> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        crate::impls::ocaml::ensure_runtime();
+        OCamlRuntime::with_domain_lock(|_| {
+            NativeClosure(OCamlClosure::named("bqueue_native_run").expect("ocaml/bq_native.ml is not linked"))
+        })
+    });
+    let (burst_items, burst_pause_ns) = burst(spec);
+    let args: Vec<i64> = vec![
+        spec.producers as i64,
+        spec.consumers as i64,
+        spec.per_producer() as i64,
+        spec.capacity as i64,
+        spec.workload.consumer_work_ns() as i64,
+        burst_items as i64,
+        burst_pause_ns as i64,
+        (spec.workload == Workload::Seq) as i64,
+        domains as i64,
+    ];
+    let (figures, error): (Vec<i64>, String) = OCamlRuntime::with_domain_lock(|cr| {
+        let args: BoxRoot<OCamlUniformArray<OCamlInt>> = args.to_boxroot(cr);
+        let r: OCaml<(OCamlUniformArray<OCamlInt>, String)> = run.0.call(cr, &args);
+        r.to_rust()
+    });
+    let f = |i: usize| figures[i].max(0) as u64;
+    Ok(Figures {
+        elapsed_ns: f(0),
+        pushes: f(1),
+        push_waits: f(2),
+        pops: f(3),
+        pop_waits: f(4),
+        producer_blocked_ns: f(5),
+        consumer_blocked_ns: f(6),
+        max_len: f(7),
+        delivery: if figures[8] == 1 { Ok(()) } else { Err(error) },
+    })
+}

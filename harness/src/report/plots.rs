@@ -1,0 +1,235 @@
+//! SVG plots drawn from the rows of `runs.csv` with plotters (SVG only: no font or bitmap
+//! libraries needed). Each returns (file name, caption) for the summary to link.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::{groups, stat, Group};
+use crate::compare::Row;
+
+type Plot = (String, String);
+
+fn color(implementation: &str, mode: &str) -> RGBColor {
+    let base = match implementation {
+        "rust-sync-channel" => RGBColor(230, 120, 0),
+        "crossbeam" => RGBColor(31, 100, 200),
+        "c-pthread" => RGBColor(40, 150, 60),
+        "ocaml" => RGBColor(200, 40, 120),
+        "rust-port" => RGBColor(120, 80, 40),
+        _ => RGBColor(90, 90, 90),
+    };
+    match mode {
+        "driven" => base,
+        "native-systhreads" => RGBColor(base.0 / 2, base.1 / 2, base.2 / 2),
+        _ => RGBColor(base.0 / 2 + 100, base.1 / 2 + 100, base.2 / 2 + 100),
+    }
+}
+
+fn label(g: &Group) -> String {
+    if g.mode == "driven" { g.implementation.to_string() } else { format!("{} ({})", g.implementation, g.mode) }
+}
+
+fn mips(r: &Row) -> Option<f64> {
+    Some(r.items_per_second / 1e6)
+}
+
+/// Log-axis bounds with a margin, from the values to be drawn.
+fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values.filter(|v| *v > 0.0 && v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi { 0.01..1.0 } else { lo / 1.5..hi * 1.5 }
+}
+
+pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
+    let gs = groups(rows);
+    let mut plots = Vec::new();
+    let workloads: Vec<&str> = {
+        let mut w: Vec<&str> = Vec::new();
+        gs.iter().for_each(|g| if !w.contains(&g.workload) { w.push(g.workload) });
+        w
+    };
+    if let Some(p) = throughput_bars(dir, &gs, &workloads)? {
+        plots.push(p);
+    }
+    for w in &workloads {
+        if let Some(p) = throughput_vs_capacity(dir, &gs, w)? {
+            plots.push(p);
+        }
+    }
+    for w in &workloads {
+        if let Some(p) = latency_bars(dir, &gs, w)? {
+            plots.push(p);
+        }
+    }
+    Ok(plots)
+}
+
+/// Median throughput per workload, one bar per implementation and mode, at one capacity.
+fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[&str]) -> anyhow::Result<Option<Plot>> {
+    let caps: BTreeSet<usize> = gs.iter().map(|g| g.capacity).collect();
+    let Some(&cap) = caps.iter().find(|&&c| c == 16).or_else(|| caps.iter().next_back()) else { return Ok(None) };
+    let series: Vec<(String, &str, &str)> = {
+        let mut v: Vec<(String, &str, &str)> = Vec::new();
+        gs.iter().filter(|g| g.capacity == cap).for_each(|g| {
+            if !v.iter().any(|s| s.0 == label(g)) {
+                v.push((label(g), g.implementation, g.mode))
+            }
+        });
+        v
+    };
+    let value = |w: &str, s: &(String, &str, &str)| {
+        gs.iter()
+            .find(|g| g.workload == w && g.capacity == cap && g.implementation == s.1 && g.mode == s.2)
+            .and_then(|g| stat(&g.ok, mips))
+    };
+    let all = workloads.iter().flat_map(|w| series.iter().filter_map(move |s| value(w, s))).flat_map(|(m, lo, hi)| [m, lo, hi]);
+    let y = log_range(all.collect::<Vec<_>>().into_iter());
+    let file = "throughput.svg".to_string();
+    let path = dir.join(&file);
+    let root = SVGBackend::new(&path, (1100, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = workloads.len();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("Throughput by workload (capacity {cap}, median; whiskers: min-max)"), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..n as f64, y.clone().log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 0.01 && i < workloads.len() { workloads[i].to_string() } else { String::new() }
+        })
+        .y_desc("million items per second (log)")
+        .draw()?;
+    let width = 0.8 / series.len().max(1) as f64;
+    for (k, s) in series.iter().enumerate() {
+        let c = color(s.1, s.2);
+        let bars: Vec<(f64, (f64, f64, f64))> =
+            workloads.iter().enumerate().filter_map(|(i, w)| value(w, s).map(|v| (i as f64 + 0.1 + k as f64 * width, v))).collect();
+        chart
+            .draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?
+            .label(s.0.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        chart.draw_series(bars.iter().map(|&(x, (_, lo, hi))| {
+            let mid = x + width * 0.45;
+            PathElement::new(vec![(mid, lo), (mid, hi)], BLACK.stroke_width(1))
+        }))?;
+    }
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    root.present()?;
+    Ok(Some((file, format!("throughput per workload and implementation, capacity {cap}"))))
+}
+
+/// Throughput against capacity for one workload: one line per implementation and mode.
+fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Option<Plot>> {
+    let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == workload).collect();
+    let caps: Vec<usize> = ws.iter().map(|g| g.capacity).collect::<BTreeSet<_>>().into_iter().collect();
+    if caps.len() < 2 {
+        return Ok(None);
+    }
+    let y = log_range(ws.iter().filter_map(|g| stat(&g.ok, mips)).flat_map(|(m, lo, hi)| [m, lo, hi]));
+    let file = format!("throughput-vs-capacity-{workload}.svg");
+    let path = dir.join(&file);
+    let root = SVGBackend::new(&path, (900, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{workload}: throughput against capacity (median; whiskers: min-max)"), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.3f64..caps.len() as f64 - 0.7, y.log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(caps.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 0.01 && i >= 0.0 { caps.get(i as usize).map_or(String::new(), |c| c.to_string()) } else { String::new() }
+        })
+        .x_desc("capacity")
+        .y_desc("million items per second (log)")
+        .draw()?;
+    let mut seen: Vec<String> = Vec::new();
+    for g in &ws {
+        let l = label(g);
+        if seen.contains(&l) {
+            continue;
+        }
+        seen.push(l.clone());
+        let c = color(g.implementation, g.mode);
+        let pts: Vec<(f64, (f64, f64, f64))> = ws
+            .iter()
+            .filter(|h| label(h) == l)
+            .filter_map(|h| Some((caps.iter().position(|&c| c == h.capacity)? as f64, stat(&h.ok, mips)?)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?
+            .label(l)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
+        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
+    }
+    chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    root.present()?;
+    Ok(Some((file, format!("{workload}: throughput against capacity"))))
+}
+
+/// Latency percentiles (p50, p99, p99.9) per implementation for one workload, driven mode.
+fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Option<Plot>> {
+    let caps: BTreeSet<usize> = gs.iter().filter(|g| g.workload == workload && g.mode == "driven").map(|g| g.capacity).collect();
+    let Some(&cap) = caps.iter().find(|&&c| c == 16).or_else(|| caps.iter().next_back()) else { return Ok(None) };
+    let ws: Vec<&Group> = gs
+        .iter()
+        .filter(|g| g.workload == workload && g.mode == "driven" && g.capacity == cap && g.ok.iter().any(|r| r.latency_samples.is_some()))
+        .collect();
+    if ws.is_empty() {
+        return Ok(None);
+    }
+    type Pick = fn(&Row) -> Option<u64>;
+    let pcts: [(&str, Pick, RGBColor); 3] = [
+        ("p50", |r| r.latency_p50_ns, RGBColor(120, 170, 220)),
+        ("p99", |r| r.latency_p99_ns, RGBColor(40, 100, 180)),
+        ("p99.9", |r| r.latency_p999_ns, RGBColor(10, 40, 110)),
+    ];
+    let val = |g: &Group, f: Pick| stat(&g.ok, |r| f(r).map(|ns| ns as f64 / 1e3)).map(|s| s.0);
+    let y = log_range(ws.iter().flat_map(|g| pcts.iter().filter_map(|p| val(g, p.1))).collect::<Vec<_>>().into_iter());
+    let file = format!("latency-{workload}.svg");
+    let path = dir.join(&file);
+    let root = SVGBackend::new(&path, (900, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = ws.len();
+    let names: Vec<&str> = ws.iter().map(|g| g.implementation).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)"), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..n as f64, y.clone().log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 0.01 && i < names.len() { names[i].to_string() } else { String::new() }
+        })
+        .y_desc("microseconds (log)")
+        .draw()?;
+    for (k, (name, f, c)) in pcts.iter().enumerate() {
+        let c = *c;
+        chart
+            .draw_series(ws.iter().enumerate().filter_map(|(i, g)| {
+                let x = i as f64 + 0.15 + k as f64 * 0.23;
+                val(g, *f).map(|v| Rectangle::new([(x, y.start), (x + 0.2, v)], c.filled()))
+            }))?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    root.present()?;
+    Ok(Some((file, format!("{workload}: latency percentiles, capacity {cap}"))))
+}

@@ -1,0 +1,189 @@
+//! The comparison run: a run that loses items fails loudly and is kept out of the figures;
+//! `runs.csv` and `summary.md` agree; bad input is refused with a message, not a panic.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::compare::{measure_driven, Row, CANONICAL_MARKER};
+use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
+use harness::impls::Crossbeam;
+use harness::report::{self, Env};
+use harness::workloads::{RunSpec, Workload};
+use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// crossbeam, except that every 1000th push is acknowledged and thrown away.
+struct Lossy;
+
+#[derive(Clone)]
+struct LossyTx(CrossbeamTx, Arc<AtomicU64>);
+
+impl Producer for LossyTx {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        if self.1.fetch_add(1, Ordering::Relaxed) % 1000 == 999 {
+            return Ok(()); // lost
+        }
+        self.0.push(item)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        if self.1.fetch_add(1, Ordering::Relaxed) % 1000 == 999 {
+            return Ok(());
+        }
+        self.0.try_push(item)
+    }
+    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
+        self.0.push_timeout(item, t)
+    }
+    fn close(&self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn len(&self) -> Option<usize> {
+        self.0.len()
+    }
+}
+
+impl Impl for Lossy {
+    type Tx = LossyTx;
+    type Rx = CrossbeamRx;
+    fn name(&self) -> &str {
+        "lossy"
+    }
+    fn traits(&self) -> Traits {
+        Crossbeam.traits()
+    }
+    fn make(&self, capacity: usize) -> Result<(LossyTx, CrossbeamRx), NewError> {
+        let (tx, rx) = Crossbeam.make(capacity)?;
+        Ok((LossyTx(tx, Arc::new(AtomicU64::new(0))), rx))
+    }
+}
+
+fn spec(workload: Workload, capacity: usize) -> RunSpec {
+    let (producers, consumers) = workload.threads();
+    RunSpec { workload, producers, consumers, capacity, items: 20_000 }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bq-compare-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn env() -> Env {
+    let args = <harness::compare::Args as clap::FromArgMatches>::from_arg_matches(
+        &<harness::compare::Args as clap::Args>::augment_args(clap::Command::new("t")).get_matches_from(["t"]),
+    )
+    .unwrap();
+    Env::collect(&args)
+}
+
+#[test]
+fn a_run_that_loses_items_fails_loudly_and_is_not_averaged() {
+    let row = measure_driven(&Lossy, spec(Workload::Mpsc, 16), 1, LIMIT);
+    assert_eq!(row.status, "failed", "{row:?}");
+    assert!(row.error.contains("lost"), "{}", row.error);
+
+    let mut rows: Vec<Row> = (1..=3).map(|rep| measure_driven(&Crossbeam, spec(Workload::Mpsc, 16), rep, LIMIT)).collect();
+    assert!(rows.iter().all(Row::ok), "{rows:?}");
+    rows.push(row);
+    let dir = tmp("lossy");
+    report::write_all(&dir, &env(), &rows, &[]).unwrap();
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("FAILED RUNS (1)"), "{summary}");
+    assert!(summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 16 | 1 |") && l.contains("lost")), "{summary}");
+    // The lossy configuration has no successful repetition: its throughput cell is empty.
+    assert!(summary.lines().any(|l| l.starts_with("| lossy |") && l.contains("–")), "{summary}");
+}
+
+#[test]
+fn runs_csv_and_summary_agree() {
+    let mut rows = Vec::new();
+    for rep in 1..=3 {
+        for (w, cap) in [(Workload::Spsc, 1), (Workload::Spsc, 16), (Workload::Seq, 16)] {
+            rows.push(measure_driven(&Crossbeam, spec(w, cap), rep, LIMIT));
+            rows.push(measure_driven(&harness::impls::CPthread, spec(w, cap), rep, LIMIT));
+        }
+    }
+    let dir = tmp("agree");
+    report::write_all(&dir, &env(), &rows, &[]).unwrap();
+    let back = report::read_runs(&dir.join("runs.csv")).unwrap();
+    assert_eq!(back.len(), rows.len());
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    // Recompute each median from the CSV and find it, with its spread, in the summary's
+    // throughput table for that workload.
+    for (imp, w, cap) in [("crossbeam", "spsc", 1), ("crossbeam", "spsc", 16), ("c-pthread", "seq", 16)] {
+        let mut v: Vec<f64> = back
+            .iter()
+            .filter(|r| r.implementation == imp && r.workload == w && r.capacity == cap && r.ok())
+            .map(|r| r.items_per_second / 1e6)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let cell = format!("{:.2} ({:.2}–{:.2})", v[1], v[0], v[2]);
+        let section = summary.split(&format!("### {w} (")).nth(1).unwrap();
+        let line = section.lines().find(|l| l.starts_with(&format!("| {imp} |"))).unwrap();
+        assert!(line.contains(&cell), "summary line {line:?} lacks {cell} computed from runs.csv");
+    }
+    for f in ["env.json", "throughput.svg", "throughput-vs-capacity-spsc.svg", "latency-spsc.svg"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+}
+
+fn bqh(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap()
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message() {
+    for (args, expect) in [
+        (vec!["compare", "--impl", "c-pthread", "--capacity", "0", "--no-shutdown"], "nothing to run"),
+        (vec!["compare", "--items", "0"], "--items 0"),
+        (vec!["compare", "--reps", "0"], "--reps must be at least 1"),
+        (vec!["compare", "--capacity", "99999999999"], "larger than the harness allows"),
+        (vec!["compare", "--impl", "nope"], "invalid value 'nope'"),
+        (vec!["compare", "--producers", "0"], "at least 1"),
+    ] {
+        let out = bqh(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(expect), "{args:?}: stderr lacks {expect:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn a_canonical_run_is_never_overwritten() {
+    let dir = tmp("canonical");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(CANONICAL_MARKER), "").unwrap();
+    std::fs::write(dir.join("summary.md"), "keep me").unwrap();
+    let out = bqh(&["compare", "--quick", "--impl", "crossbeam", "--workload", "seq", "--out", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("canonical"));
+    assert_eq!(std::fs::read_to_string(dir.join("summary.md")).unwrap(), "keep me");
+}
+
+#[test]
+fn a_small_compare_writes_every_file() {
+    let dir = tmp("small");
+    let out = bqh(&[
+        "compare", "--impl", "crossbeam,c-pthread,ocaml", "--workload", "spsc,mpsc", "--capacity", "1,16",
+        "--items", "4000", "--reps", "2", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    for needle in ["## Throughput", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "native-domains", "native-systhreads"] {
+        assert!(summary.contains(needle), "summary lacks {needle}");
+    }
+    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    // 3 driven + 3 native targets, 2 workloads, 2 capacities, 2 repetitions
+    assert_eq!(rows.len(), 6 * 2 * 2 * 2);
+    assert!(rows.iter().all(|r| r.ok()));
+    assert!(rows.iter().all(|r| r.max_occupancy.is_none_or(|m| m <= r.capacity)));
+    let env: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("env.json")).unwrap()).unwrap();
+    for k in ["cpu_model", "cores", "kernel", "rustc", "ocamlopt", "cc", "git_commit", "date_utc", "parameters"] {
+        assert!(env.get(k).is_some(), "env.json lacks {k}");
+    }
+}
