@@ -203,14 +203,17 @@ fn many_producers_and_consumers<I: Impl>(imp: &'static I) {
         .collect();
     drop(tx);
     let receivers: Vec<_> = (0..consumers)
-        .map(|_| {
+        .map(|c| {
             let (rx, finished) = (rx.clone(), finished.clone());
             let name = imp.name();
-            thread::spawn(move || {
-                let seen: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
-                assert_closed_only_after(name, &finished, producers);
-                seen
-            })
+            thread::Builder::new()
+                .name(format!("consumer {c}"))
+                .spawn(move || {
+                    let seen: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+                    assert_closed_only_after(name, &finished, producers);
+                    seen
+                })
+                .unwrap()
         })
         .collect();
     drop(rx);
@@ -477,7 +480,7 @@ fn stress<I: Impl>(imp: &'static I) {
         .map(|c| {
             let (rx, start, finished) = (rx.clone(), start.clone(), finished.clone());
             let name = imp.name();
-            thread::spawn(move || {
+            thread::Builder::new().name(format!("consumer {c}")).spawn(move || {
                 start.wait();
                 let mut rng = (c as u64 + 100).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
                 let mut seen = Vec::new();
@@ -502,6 +505,7 @@ fn stress<I: Impl>(imp: &'static I) {
                     }
                 }
             })
+            .unwrap()
         })
         .collect();
     drop(rx);
