@@ -60,8 +60,10 @@ typedef struct {
     char error[200];
 } delivery;
 
-typedef struct {
+typedef struct worker worker;
+struct worker {
     const bq_native_spec *spec;
+    worker *all; /* every worker: consumers read the producers' push times */
     bq *q;
     gate *start;
     uint32_t id;
@@ -69,7 +71,12 @@ typedef struct {
     delivery d;
     uint64_t max_len;
     int failed; /* a push said closed while the queue should be open */
-} worker;
+    uint64_t *pushed_at; /* producer: start time of each sampled push, by seq / SAMPLE */
+    uint64_t *lat;       /* consumer: sampled latencies */
+    size_t n_lat;
+};
+
+#define SAMPLE BQ_NATIVE_SAMPLE_EVERY
 
 static int push_counted(bq *q, uint64_t item, side_stats *st) {
     st->ops++;
@@ -118,6 +125,8 @@ static void *producer_main(void *arg) {
     const bq_native_spec *s = w->spec;
     if (gate_wait(w->start)) return NULL;
     for (uint64_t seq = 0; seq < s->per_producer; seq++) {
+        /* Written before the push; the queue's mutex publishes it to the consumer. */
+        if (seq % SAMPLE == 0) w->pushed_at[seq / SAMPLE] = now_ns();
         if (push_counted(w->q, ((uint64_t)w->id << 32) | seq, &w->stats) != BQ_OK) { w->failed = 1; break; }
         if (s->burst_items && (seq + 1) % s->burst_items == 0) sleep_ns(s->burst_pause_ns);
     }
@@ -131,6 +140,9 @@ static void *consumer_main(void *arg) {
     if (gate_wait(w->start)) return NULL;
     while (pop_counted(w->q, &item, &w->stats) == BQ_OK) {
         record(s, &w->d, item);
+        uint64_t p = item >> 32, seq = item & 0xffffffffu;
+        if (seq % SAMPLE == 0 && p < s->producers && seq < s->per_producer)
+            w->lat[w->n_lat++] = now_ns() - w->all[p].pushed_at[seq / SAMPLE];
         if (w->stats.ops % OCCUPANCY_EVERY == 0) {
             size_t len = bq_len(w->q);
             if (len > w->max_len) w->max_len = len;
@@ -208,15 +220,21 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
     worker *ws = calloc(n_workers, sizeof *ws);
     pthread_t *tids = calloc(n_workers, sizeof *tids);
     int ok = ws != NULL && tids != NULL;
+    size_t samples = (size_t)(s->producers * (s->per_producer / SAMPLE + 1));
+    for (uint32_t i = 0; ok && i < s->producers; i++) {
+        ws[i].pushed_at = calloc(s->per_producer / SAMPLE + 1, sizeof(uint64_t));
+        ok = ws[i].pushed_at != NULL;
+    }
     for (uint32_t i = s->producers; ok && i < n_workers; i++) {
         ws[i].d.seen = calloc(words, sizeof(uint64_t));
         ws[i].d.next = calloc(s->producers, sizeof(uint64_t));
-        ok = ws[i].d.seen != NULL && ws[i].d.next != NULL;
+        ws[i].lat = calloc(samples, sizeof(uint64_t));
+        ok = ws[i].d.seen != NULL && ws[i].d.next != NULL && ws[i].lat != NULL;
     }
     if (!ok) snprintf(out->error, sizeof out->error, "out of memory");
     gate start = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
     for (uint32_t i = 0; ok && i < n_workers; i++) {
-        ws[i].spec = s; ws[i].q = q; ws[i].start = &start;
+        ws[i].spec = s; ws[i].all = ws; ws[i].q = q; ws[i].start = &start;
         ws[i].id = i < s->producers ? i : i - s->producers;
     }
 
@@ -265,9 +283,14 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
             out->push_waits = out->pop_waits = 0;
         }
         merge(s, ws, n_workers, words, failed, out);
+        for (uint32_t i = s->producers; i < n_workers && s->latency_ns; i++)
+            for (size_t k = 0; k < ws[i].n_lat && out->latency_len < s->latency_cap; k++)
+                s->latency_ns[out->latency_len++] = ws[i].lat[k];
     }
 
-    for (uint32_t i = 0; ws && i < n_workers; i++) { free(ws[i].d.seen); free(ws[i].d.next); }
+    for (uint32_t i = 0; ws && i < n_workers; i++) {
+        free(ws[i].d.seen); free(ws[i].d.next); free(ws[i].pushed_at); free(ws[i].lat);
+    }
     free(ws); free(tids);
     bq_free(q);
     return ok ? 0 : -1;

@@ -3,12 +3,14 @@
    running the same workload as the harness's Rust threads do in `driven` mode
    (harness/src/workloads.rs), with the same instrumentation: a try first, so that a push or
    pop that had to wait is counted and its blocking time measured, a sampled length, and an
-   exact delivery check (every item exactly once, per-producer order kept).
+   exact delivery check (every item exactly once, per-producer order kept), and push-to-pop
+   latency of one item in 16, from the start of its push to the end of its pop.
 
    Called from Rust (harness/src/native.rs) through the callback "bqueue_native_run". *)
 
 let now = Bqueue.now_ns
 let occupancy_every = 64
+let sample_every = 16 (* the same sampling as the Rust harness *)
 
 type spec = {
   producers : int;
@@ -81,12 +83,27 @@ let gate_wait g =
 
 let gate_open g = Mutex.protect g.m (fun () -> g.opened <- true; Condition.broadcast g.c)
 
-type consumer_out = { c_stats : stats; d : delivery; mutable max_len : int }
+type consumer_out = {
+  c_stats : stats;
+  d : delivery;
+  mutable max_len : int;
+  lat : int array;        (* sampled latencies, ns *)
+  mutable n_lat : int;
+}
 
-let producer s q g id () =
+(* Start time of each sampled push, per producer, by seq / sample_every. A producer writes its
+   slot before the push; the queue's mutex makes it visible to the consumer that pops it. *)
+let new_pushed_at s = Array.init s.producers (fun _ -> Array.make ((s.per_producer / sample_every) + 1) 0)
+
+let new_consumer_out s =
+  { c_stats = new_stats (); d = new_delivery s; max_len = 0;
+    lat = Array.make (s.producers * ((s.per_producer / sample_every) + 1)) 0; n_lat = 0 }
+
+let producer s q g pushed_at id () =
   let st = new_stats () in
   gate_wait g;
   for seq = 0 to s.per_producer - 1 do
+    if seq mod sample_every = 0 then pushed_at.(id).(seq / sample_every) <- now ();
     (match push_counted q ((id lsl 32) lor seq) st with
      | Ok () -> ()
      | Error _ -> failwith (Printf.sprintf "producer %d: push failed while the queue was open" id));
@@ -95,14 +112,19 @@ let producer s q g id () =
   done;
   st
 
-let consumer s q g () =
-  let out = { c_stats = new_stats (); d = new_delivery s; max_len = 0 } in
+let consumer s q g pushed_at () =
+  let out = new_consumer_out s in
   gate_wait g;
   let rec loop () =
     match pop_counted q out.c_stats with
     | Error _ -> ()
     | Ok item ->
         record s out.d item;
+        let p = item lsr 32 and seq = item land 0xffff_ffff in
+        if seq mod sample_every = 0 && p < s.producers && seq < s.per_producer then begin
+          out.lat.(out.n_lat) <- now () - pushed_at.(p).(seq / sample_every);
+          out.n_lat <- out.n_lat + 1
+        end;
         if out.c_stats.ops mod occupancy_every = 0 then out.max_len <- max out.max_len (Bqueue.length q);
         if s.work_ns > 0 then spin s.work_ns;
         loop ()
@@ -125,7 +147,7 @@ let run_seq s q =
     done;
     next := !next + batch
   done;
-  { c_stats = st; d; max_len = !max_len }
+  { (new_consumer_out s) with c_stats = st; d; max_len = !max_len }
 
 (* Merges the consumers' records; [None] when every item came exactly once. *)
 let verdict s outs =
@@ -160,8 +182,9 @@ let run ~domains s =
                          else let r = ref None in
                               let t = Thread.create (fun () -> r := Some (f ())) () in
                               fun () -> Thread.join t; Option.get !r in
-      let ps = List.init s.producers (fun id -> spawn_join (producer s q g id)) in
-      let cs = List.init s.consumers (fun _ -> spawn_join (consumer s q g)) in
+      let pushed_at = new_pushed_at s in
+      let ps = List.init s.producers (fun id -> spawn_join (producer s q g pushed_at id)) in
+      let cs = List.init s.consumers (fun _ -> spawn_join (consumer s q g pushed_at)) in
       let t0 = now () in
       gate_open g;
       let pstats =
@@ -188,12 +211,14 @@ let run ~domains s =
   let error = match verdict s outs with
     | None when max_len > s.capacity -> Some (Printf.sprintf "len %d observed above capacity" max_len)
     | e -> e in
+  let latencies = Array.concat (List.map (fun o -> Array.sub o.lat 0 o.n_lat) outs) in
   ( [| t1 - t0; pushes; push_waits; pops; pop_waits; p_blocked; c_blocked; max_len;
        (if error = None then 1 else 0) |],
+    latencies,
     Option.value error ~default:"" )
 
-(* The boundary: one int array in (the spec, in bq_native.rs's order), an int array and an
-   error message out. Rust holds the domain lock while this runs; Domain.join and
+(* The boundary: one int array in (the spec, in native.rs's order); out: the figures (an int
+   array in native.rs's order), the sampled latencies in ns, and an error message. Rust holds the domain lock while this runs; Domain.join and
    Thread.join release it while they wait. *)
 let () =
   Callback.register "bqueue_native_run" (fun (a : int array) ->

@@ -13,7 +13,7 @@ use std::time::Duration;
 use ocaml_interop::internal::OCamlClosure;
 use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
 
-use crate::measure::cpu_time;
+use crate::measure::{cpu_time, SAMPLE_SHIFT};
 use crate::watchdog::within;
 use crate::workloads::{Measurement, RunSpec, Workload};
 
@@ -49,6 +49,8 @@ struct NativeSpec {
     burst_items: u64,
     burst_pause_ns: u64,
     seq: c_int,
+    latency_ns: *mut u64,
+    latency_cap: usize,
 }
 
 #[repr(C)]
@@ -61,6 +63,7 @@ struct NativeResult {
     producer_blocked_ns: u64,
     consumer_blocked_ns: u64,
     max_len: u64,
+    latency_len: usize,
     delivery_ok: c_int,
     error: [c_char; 200],
 }
@@ -79,6 +82,7 @@ struct Figures {
     producer_blocked_ns: u64,
     consumer_blocked_ns: u64,
     max_len: u64,
+    latencies_ns: Vec<u64>,
     delivery: Result<(), String>,
 }
 
@@ -109,7 +113,7 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
             producer_blocked_s: f.producer_blocked_ns as f64 * 1e-9,
             consumer_blocked_s: f.consumer_blocked_ns as f64 * 1e-9,
             max_occupancy: Some(f.max_len as usize),
-            latency: None, // native runners do not time items: see the README
+            latency: crate::measure::latency_of(f.latencies_ns),
             delivery: f.delivery,
         })
     })?
@@ -121,6 +125,8 @@ fn burst(spec: &RunSpec) -> (u64, u64) {
 
 fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
     let (burst_items, burst_pause_ns) = burst(spec);
+    // Room for every sampled item (C samples 1 in BQ_NATIVE_SAMPLE_EVERY = 2^SAMPLE_SHIFT, as we do).
+    let mut latencies = vec![0u64; (spec.producers * ((spec.per_producer() >> SAMPLE_SHIFT) + 1)) as usize];
     let s = NativeSpec {
         producers: spec.producers as u32,
         consumers: spec.consumers as u32,
@@ -130,6 +136,8 @@ fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
         burst_items,
         burst_pause_ns,
         seq: (spec.workload == Workload::Seq) as c_int,
+        latency_ns: latencies.as_mut_ptr(),
+        latency_cap: latencies.len(),
     };
     // SAFETY: zeroed is a valid NativeResult; bq_native_run fills it and returns.
     let mut r: NativeResult = unsafe { std::mem::zeroed() };
@@ -147,6 +155,10 @@ fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
         producer_blocked_ns: r.producer_blocked_ns,
         consumer_blocked_ns: r.consumer_blocked_ns,
         max_len: r.max_len,
+        latencies_ns: {
+            latencies.truncate(r.latency_len.min(latencies.len()));
+            latencies
+        },
         delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
     })
 }
@@ -176,9 +188,9 @@ fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
         (spec.workload == Workload::Seq) as i64,
         domains as i64,
     ];
-    let (figures, error): (Vec<i64>, String) = OCamlRuntime::with_domain_lock(|cr| {
+    let (figures, latencies, error): (Vec<i64>, Vec<i64>, String) = OCamlRuntime::with_domain_lock(|cr| {
         let args: BoxRoot<OCamlUniformArray<OCamlInt>> = args.to_boxroot(cr);
-        let r: OCaml<(OCamlUniformArray<OCamlInt>, String)> = run.0.call(cr, &args);
+        let r: OCaml<(OCamlUniformArray<OCamlInt>, OCamlUniformArray<OCamlInt>, String)> = run.0.call(cr, &args);
         r.to_rust()
     });
     let f = |i: usize| figures[i].max(0) as u64;
@@ -191,6 +203,7 @@ fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
         producer_blocked_ns: f(5),
         consumer_blocked_ns: f(6),
         max_len: f(7),
+        latencies_ns: latencies.into_iter().map(|ns| ns.max(0) as u64).collect(),
         delivery: if figures[8] == 1 { Ok(()) } else { Err(error) },
     })
 }

@@ -178,13 +178,13 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::R
     Ok(Some((file, format!("{workload}: throughput against capacity"))))
 }
 
-/// Latency percentiles (p50, p99, p99.9) per implementation for one workload, driven mode.
+/// Latency percentiles (p50, p99, p99.9) per implementation and mode for one workload.
 fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Option<Plot>> {
-    let caps: BTreeSet<usize> = gs.iter().filter(|g| g.workload == workload && g.mode == "driven").map(|g| g.capacity).collect();
+    let caps: BTreeSet<usize> = gs.iter().filter(|g| g.workload == workload).map(|g| g.capacity).collect();
     let Some(&cap) = caps.iter().find(|&&c| c == 16).or_else(|| caps.iter().next_back()) else { return Ok(None) };
     let ws: Vec<&Group> = gs
         .iter()
-        .filter(|g| g.workload == workload && g.mode == "driven" && g.capacity == cap && g.ok.iter().any(|r| r.latency_samples.is_some()))
+        .filter(|g| g.workload == workload && g.capacity == cap && g.ok.iter().any(|r| r.latency_samples.is_some()))
         .collect();
     if ws.is_empty() {
         return Ok(None);
@@ -199,10 +199,10 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Opti
     let y = log_range(ws.iter().flat_map(|g| pcts.iter().filter_map(|p| val(g, p.1))).collect::<Vec<_>>().into_iter());
     let file = format!("latency-{workload}.svg");
     let path = dir.join(&file);
-    let root = SVGBackend::new(&path, (900, 480)).into_drawing_area();
+    let root = SVGBackend::new(&path, (1100, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let n = ws.len();
-    let names: Vec<&str> = ws.iter().map(|g| g.implementation).collect();
+    let names: Vec<String> = ws.iter().map(|g| label(g)).collect();
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)"), ("sans-serif", 20))
         .margin(12)
@@ -215,7 +215,7 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Opti
         .x_labels(n * 2 + 1)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.01 && i < names.len() { names[i].to_string() } else { String::new() }
+            if (x - i as f64 - 0.5).abs() < 0.01 && i < names.len() { names[i].clone() } else { String::new() }
         })
         .y_desc("microseconds (log)")
         .draw()?;
