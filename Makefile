@@ -33,11 +33,26 @@ test: setup
 compare: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(ARGS)
 
+# Every built-in against the OCaml original; PLUGIN=path/to/libX.so checks a library exporting
+# c/bq.h instead; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks sequential"). Exit 0 only
+# when every check passed. See docs/validate.md.
 validate: setup
-	@echo "make validate: not implemented yet (issue: validating ports)"; exit 1
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS)
 
+# The deliberately broken queues of tests/fixtures (and the port itself) as plugins, for
+# example: make fixtures && make validate PLUGIN=target/fixtures/libif_not_while.so
+FIXTURES := target/fixtures
+.PHONY: fixtures
+fixtures:
+	tests/fixtures/build.sh $(FIXTURES)
+	@ls $(FIXTURES)/*.so
+
+# Criterion groups (report: $CARGO_TARGET_DIR or target/, criterion/report/index.html); ARGS go to
+# criterion, e.g. ARGS="--save-baseline before", ARGS="--baseline before", ARGS="mpmc/ocaml".
+# Then the fidelity table (the harness against a bare channel loop). See docs/bench.md.
 bench: setup
-	@echo "make bench: not implemented yet (issue: criterion benchmarks)"; exit 1
+	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench workloads --bench boundary --bench ocaml_batched -- $(ARGS)
+	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench fidelity
 
 clean:
 	$(CARGO) clean

@@ -3,8 +3,8 @@
 //! - `ocaml/*.ml` with plain `ocamlopt -output-complete-obj`, which bundles the OCaml runtime,
 //!   the stdlib, unix and threads into one object linked into every harness binary.
 //!
-//! ocamlopt is taken from `$OCAMLOPT` (the Makefile sets it after `make setup`), else from the
-//! project's toolchain cache, else from `PATH`; it must be OCaml >= 5.1 (ocaml-interop 0.12).
+//! ocamlopt is taken from `$OCAMLOPT` (`make setup` provides it, see .cargo/config.toml), else
+//! from `PATH`; it must be OCaml >= 5.1 (ocaml-interop 0.12).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ fn main() {
     cc::Build::new()
         .file(root.join("c/bq.c"))
         .file(root.join("c/bq_native.c"))
+        .file(root.join("c/bench_stubs.c"))
         .include(root.join("c"))
         .flag("-std=c11")
         .warnings(true)
@@ -50,20 +51,10 @@ fn record_versions() {
 }
 
 fn find_ocamlopt() -> PathBuf {
+    // .cargo/config.toml sets OCAMLOPT to the toolchain `make setup` linked; a value from the
+    // environment wins. The version is pinned in the Makefile only.
     println!("cargo:rerun-if-env-changed=OCAMLOPT");
-    if let Some(p) = env::var_os("OCAMLOPT") {
-        return PathBuf::from(p);
-    }
-    let cache = env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    if let Some(cache) = cache {
-        let p = cache.join("bounded-queues/ocaml-5.3.0/bin/ocamlopt");
-        if p.exists() {
-            return p;
-        }
-    }
-    PathBuf::from("ocamlopt")
+    env::var_os("OCAMLOPT").map_or_else(|| PathBuf::from("ocamlopt"), PathBuf::from)
 }
 
 fn build_ocaml(src: &Path, out: &Path) {

@@ -1,7 +1,7 @@
 (* bq_ffi.ml: the OCaml side of the language boundary. The Rust side is
    harness/src/impls/ocaml.rs; every conversion between the two happens in these two files.
 
-   Encoding (immediate ints only, so no call allocates):
+   Encoding (immediate ints only, so no call allocates; the batched calls below excepted):
    - push operations return a status code: 0 ok, 1 closed, 2 full, 4 timeout (c/bq.h's codes);
    - pop operations return the item (always >= 0) or the negated status code.
    Items are OCaml ints, so the harness keeps them in [0, 2^62).
@@ -12,6 +12,30 @@
 let code : Bqueue.error -> int = function Closed -> 1 | Full -> 2 | Empty -> 3 | Timeout -> 4
 let of_unit = function Ok () -> 0 | Error e -> code e
 let of_item = function Ok x -> x | Error e -> - code e
+
+(* Batched calls, one boundary crossing per batch (benches only; not part of the five-queue
+   interface). [push_many] pushes [items] in order, waiting while full as [push] does, and
+   returns how many went in (fewer only once the queue is closed). [pop_many] waits for one
+   item as [pop] does, then takes what is buffered without waiting, up to [max]; the empty
+   array means closed and drained. *)
+let push_many q items =
+  let n = Array.length items in
+  let rec go i =
+    if i >= n then i else match Bqueue.push q items.(i) with Ok () -> go (i + 1) | Error _ -> i
+  in
+  go 0
+
+let pop_many q max =
+  match Bqueue.pop q with
+  | Error _ -> [||]
+  | Ok first ->
+      let out = Array.make max first in
+      let rec go i =
+        if i >= max then i
+        else match Bqueue.try_pop q with Ok x -> out.(i) <- x; go (i + 1) | Error _ -> i
+      in
+      let n = go 1 in
+      if n = max then out else Array.sub out 0 n
 
 let () =
   Callback.register "bqueue_create" (fun capacity ->
@@ -26,5 +50,9 @@ let () =
   Callback.register "bqueue_close" Bqueue.close;
   Callback.register "bqueue_length" Bqueue.length;
   Callback.register "bqueue_capacity" Bqueue.capacity;
+  Callback.register "bqueue_push_many" push_many;
+  Callback.register "bqueue_pop_many" pop_many;
+  (* The empty function of the boundary-cost bench: what a call costs with nothing in it. *)
+  Callback.register "bqueue_noop" (fun (x : int) -> x);
   (* For the contract test that an OCaml exception surfaces in Rust as an error. *)
   Callback.register "bqueue_raise" (fun (msg : string) -> failwith msg)

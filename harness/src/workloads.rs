@@ -253,7 +253,8 @@ fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Measurement> {
                     let mut out = ConsumerOut {
                         stats: SideStats::default(),
                         delivery: Delivery::new(spec.producers, per),
-                        popped_at: Vec::new(),
+                        // A fair share of the samples, so that the vector rarely grows mid-run.
+                        popped_at: Vec::with_capacity((spec.total_items() >> SAMPLE_SHIFT) as usize / spec.consumers as usize + 1),
                         max_len: None,
                     };
                     start.wait();

@@ -24,8 +24,13 @@
 //! OCaml version, whose `Mutex.protect` unlocks on an exception.
 
 use std::collections::VecDeque;
+#[cfg(not(feature = "shuttle"))]
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+// Model checking (tests/model_check.rs) swaps in shuttle's versions of the same types.
+#[cfg(feature = "shuttle")]
+use shuttle::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Why an operation did not complete; the same cases as OCaml's `Bqueue.error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +48,7 @@ struct State<T> {
 }
 
 /// A bounded blocking queue. Share it between threads with `Arc`.
-#[derive(Debug)]
+#[cfg_attr(not(feature = "shuttle"), derive(Debug))] // shuttle's Condvar has no Debug
 pub struct Queue<T> {
     state: Mutex<State<T>>,
     not_empty: Condvar, // signalled when an item arrives, broadcast on close

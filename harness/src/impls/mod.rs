@@ -3,6 +3,7 @@
 pub mod c_abi;
 pub mod closing;
 pub mod ocaml;
+pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
 

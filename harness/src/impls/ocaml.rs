@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use ocaml_interop::internal::OCamlClosure;
-use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, ToOCaml};
+use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
 
 use super::closing::{self, ExplicitQueue};
 use crate::queue::{timeout_ns, Impl, NewError, QueueError, Traits, MAX_ITEM};
@@ -58,6 +58,9 @@ struct Closures {
     pop_timeout: OCamlClosure,
     close: OCamlClosure,
     length: OCamlClosure,
+    push_many: OCamlClosure,
+    pop_many: OCamlClosure,
+    noop: OCamlClosure,
     raise: OCamlClosure,
 }
 
@@ -85,6 +88,9 @@ fn closures() -> &'static Closures {
                 pop_timeout: get("bqueue_pop_timeout"),
                 close: get("bqueue_close"),
                 length: get("bqueue_length"),
+                push_many: get("bqueue_push_many"),
+                pop_many: get("bqueue_pop_many"),
+                noop: get("bqueue_noop"),
                 raise: get("bqueue_raise"),
             }
         })
@@ -165,6 +171,36 @@ impl OcamlQueue {
     }
 }
 
+/// Batched operations: one boundary crossing (one domain-lock round trip) per batch instead
+/// of per item. Not part of the five-queue interface, which moves one item per call;
+/// `benches/ocaml_batched.rs` measures what batching buys. Items cross as an OCaml `int array`.
+impl OcamlQueue {
+    /// Pushes `items` in order, waiting while the queue is full as `push` does; returns how
+    /// many went in (fewer only once the queue is closed).
+    pub fn push_many(&self, items: &[u64]) -> usize {
+        let items: Vec<i64> = items.iter().map(|&x| int(x).to_i64()).collect();
+        let f = &closures().push_many;
+        OCamlRuntime::with_domain_lock(|cr| {
+            let items: BoxRoot<OCamlUniformArray<OCamlInt>> = items.to_boxroot(cr);
+            let r: OCaml<OCamlInt> = f.call2(cr, &self.root, &items);
+            r.to_rust::<i64>() as usize
+        })
+    }
+
+    /// Waits for an item as `pop` does, then takes what is buffered without waiting, up to
+    /// `max` (at least 1) items in all, appended to `out`. `false`: closed and drained.
+    pub fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> bool {
+        let max = int(max.max(1) as u64);
+        let f = &closures().pop_many;
+        let got: Vec<i64> = OCamlRuntime::with_domain_lock(|cr| {
+            let r: OCaml<OCamlUniformArray<OCamlInt>> = f.call2(cr, &self.root, &max);
+            r.to_rust()
+        });
+        out.extend(got.iter().map(|&x| x as u64));
+        !got.is_empty()
+    }
+}
+
 impl Drop for OcamlQueue {
     fn drop(&mut self) {
         // SAFETY: the root is not used after this; it must be released under the domain lock.
@@ -215,6 +251,37 @@ pub fn raise_in_ocaml(msg: &str) {
         let msg: BoxRoot<String> = msg.to_boxroot(cr);
         let _: OCaml<()> = f.raise.call(cr, &msg);
     })
+}
+
+/// The bare boundary, for `benches/boundary.rs`: the empty OCaml function `bqueue_noop`.
+pub mod probe {
+    use super::*;
+
+    /// One call, taking and releasing the domain lock around it, as every queue call does.
+    pub fn call(x: u64) -> u64 {
+        let (f, x) = (&closures().noop, int(x));
+        OCamlRuntime::with_domain_lock(|cr| {
+            let r: OCaml<OCamlInt> = f.call(cr, &x);
+            r.to_rust::<i64>() as u64
+        })
+    }
+
+    /// Takes and releases the domain lock, calling nothing: the lock's share of `call`.
+    pub fn lock_round_trip() {
+        ensure_runtime();
+        OCamlRuntime::with_domain_lock(|_| ())
+    }
+
+    /// `n` calls under one domain lock: the call alone, without the lock's cost.
+    pub fn calls_holding_lock(n: u64) -> u64 {
+        let f = &closures().noop;
+        OCamlRuntime::with_domain_lock(|cr| {
+            (0..n).fold(0, |acc, i| {
+                let r: OCaml<OCamlInt> = f.call(cr, &int(i));
+                acc ^ r.to_rust::<i64>() as u64
+            })
+        })
+    }
 }
 
 /// `ocaml`: `ocaml/bqueue.ml`.

@@ -1,0 +1,204 @@
+//! Fidelity: does the harness distort what it measures?
+//!
+//! Runs `spsc` and `mpsc` on `rust-sync-channel` and `crossbeam` twice, in one process:
+//! as a minimal stand-alone loop (raw channel, plain threads, `send`/`recv`, no trait, no
+//! bookkeeping) and through `workloads::run_driven` with the same items, capacity and
+//! threads. Both time the same span: from the start barrier to the last thread joined.
+//! Runs alternate (raw, harness, raw, ...) so that load from elsewhere hits both alike.
+//!
+//! `cargo bench --bench fidelity` (optional: `-- --reps 31 --items 2000000 --only crossbeam/mpsc`;
+//! `--items` is for capacity 1024; capacity 1 runs a twentieth of it: every item is a hand-off).
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::impls::{Crossbeam, RustSyncChannel};
+use harness::measure::item;
+use harness::workloads::{run_driven, RunSpec, Workload};
+use harness::Impl;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// How the stand-alone loop calls the channel.
+#[derive(Clone, Copy, PartialEq)]
+enum Calls {
+    /// `send` / `recv` on the raw channel: the program a user would write.
+    Plain,
+    /// The exact channel calls the harness makes per item (its adapter's shape, and a
+    /// non-blocking attempt before each blocking call), without the harness's bookkeeping.
+    /// Splits the gap into "interface" and "harness loop".
+    AsHarness,
+}
+
+/// The two channels, driven by the stand-alone loop.
+trait Raw {
+    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration;
+}
+
+/// Spawns `producers` threads that push `per` items each and one consumer that receives until
+/// the channel closes; times barrier-to-last-join, as `run_driven` does.
+fn raw_run<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
+where
+    S: Clone + Send + 'static,
+    R: Send + 'static,
+{
+    let start = Arc::new(Barrier::new(producers as usize + 2));
+    let ps: Vec<_> = (0..producers)
+        .map(|p| {
+            let (tx, start) = (tx.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                for s in 0..per {
+                    send(&tx, item(p, s));
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let c = {
+        let start = start.clone();
+        thread::spawn(move || {
+            start.wait();
+            let mut n = 0u64;
+            while let Some(x) = recv(&rx) {
+                black_box(x);
+                n += 1;
+            }
+            n
+        })
+    };
+    start.wait();
+    let t0 = Instant::now();
+    ps.into_iter().for_each(|p| p.join().unwrap());
+    let n = c.join().unwrap();
+    let elapsed = t0.elapsed();
+    assert_eq!(n, producers * per, "the raw loop lost items");
+    elapsed
+}
+
+impl Raw for RustSyncChannel {
+    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration {
+        use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
+        use std::sync::Mutex;
+        let (tx, rx) = sync_channel(capacity);
+        if calls == Calls::Plain {
+            return raw_run(producers, per, (tx, rx), |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok());
+        }
+        // rust_channels.rs: consumers share the receiver behind a mutex.
+        let send = |tx: &std::sync::mpsc::SyncSender<u64>, x| match tx.try_send(x) {
+            Err(TrySendError::Full(x)) => tx.send(x).unwrap(),
+            r => r.unwrap(),
+        };
+        let recv = |rx: &Arc<Mutex<std::sync::mpsc::Receiver<u64>>>| {
+            if let Ok(r) = rx.try_lock() {
+                match r.try_recv() {
+                    Ok(x) => return Some(x),
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
+            rx.lock().unwrap().recv().ok()
+        };
+        raw_run(producers, per, (tx, Arc::new(Mutex::new(rx))), send, recv)
+    }
+}
+
+impl Raw for Crossbeam {
+    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration {
+        use crossbeam_channel::{TryRecvError, TrySendError};
+        let ch = crossbeam_channel::bounded(capacity);
+        if calls == Calls::Plain {
+            return raw_run(producers, per, ch, |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok());
+        }
+        let send = |tx: &crossbeam_channel::Sender<u64>, x| match tx.try_send(x) {
+            Err(TrySendError::Full(x)) => tx.send(x).unwrap(),
+            r => r.unwrap(),
+        };
+        let recv = |rx: &crossbeam_channel::Receiver<u64>| match rx.try_recv() {
+            Ok(x) => Some(x),
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => rx.recv().ok(),
+        };
+        raw_run(producers, per, ch, send, recv)
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn ratio_stats(v: &mut [f64]) -> (f64, f64, f64) {
+    let (lo, hi) = (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(0.0, f64::max));
+    (median(v), lo, hi)
+}
+
+/// One row: median items/s of each side, and the median and range of the per-run ratios.
+fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, capacity: usize, items: u64, reps: usize) {
+    let (producers, consumers) = workload.threads();
+    let spec = RunSpec { workload, producers, consumers, capacity, items };
+    let per = spec.per_producer();
+    let n = spec.total_items() as f64;
+    let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);
+    // One unrecorded round first: page faults, thread-stack reuse, lazy statics.
+    I::run(producers, per, capacity, Calls::Plain);
+    run_driven(imp, spec, LIMIT).unwrap();
+    for _ in 0..reps {
+        let r = I::run(producers, per, capacity, Calls::Plain).as_secs_f64();
+        let m = run_driven(imp, spec, LIMIT).unwrap();
+        let s = I::run(producers, per, capacity, Calls::AsHarness).as_secs_f64();
+        assert!(m.delivery.is_ok(), "{}: {:?}", imp.name(), m.delivery);
+        raw.push(n / r);
+        same.push(n / s);
+        driven.push(n / m.seconds);
+        ratio.push(m.seconds / r);
+        ratio_same.push(m.seconds / s);
+    }
+    let (r, rlo, rhi) = ratio_stats(&mut ratio);
+    let (s, slo, shi) = ratio_stats(&mut ratio_same);
+    println!(
+        "| {:<17} | {:<4} | {:>8} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} ({:.2}-{:.2}) | {:>5.3} ({:.2}-{:.2}) |",
+        imp.name(),
+        workload.name(),
+        capacity,
+        median(&mut raw) / 1e6,
+        median(&mut same) / 1e6,
+        median(&mut driven) / 1e6,
+        r, rlo, rhi, s, slo, shi,
+    );
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything else criterion-style is ignored too.
+    let reps = arg("--reps", 11) as usize;
+    let items = arg("--items", 1_000_000);
+    println!("fidelity: {items} items per run (capacity 1: {}), {reps} rounds of raw, bqh, same calls\n", items / 20);
+    println!("M items/s (medians): raw = send/recv loop; same calls = the harness's channel calls without its bookkeeping;");
+    println!("bqh = workloads::run_driven. Ratios are bqh time / other time per round: median (min-max).\n");
+    println!("| implementation    | load | capacity | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
+    println!("|-------------------|------|----------|---------|---------|---------|--------------------|--------------------|");
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1).unwrap_or_default();
+    for workload in [Workload::Spsc, Workload::Mpsc] {
+        for capacity in [1, 1024] {
+            let row = |name: &str| format!("{name}/{workload}/{capacity}").contains(&only);
+            let items = if capacity == 1 { items / 20 } else { items };
+            if row("rust-sync-channel") {
+                compare(&RustSyncChannel, workload, capacity, items, reps);
+            }
+            if row("crossbeam") {
+                compare(&Crossbeam, workload, capacity, items, reps);
+            }
+        }
+    }
+}

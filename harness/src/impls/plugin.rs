@@ -1,0 +1,157 @@
+//! External implementations of `c/bq.h`, loaded at run time with `dlopen` (`bqh validate
+//! --candidate path/to/libX.so`, `make validate PLUGIN=...`). The loaded functions fill a
+//! [`BqAbi`] table, so a plugin goes through the same adapter (`CQueue`) as the built-in C queue.
+//!
+//! Loading runs the library's constructors and calling it runs untrusted code: `bqh validate`
+//! does both in a child process, so that a crash is reported instead of taking the harness down.
+
+use std::ffi::{c_void, CStr, CString};
+use std::path::{Path, PathBuf};
+
+use super::c_abi::{BqAbi, CQueue};
+use super::closing;
+use crate::queue::{Impl, NewError, Traits};
+
+/// The symbols a plugin must export, in the order of `c/bq.h`.
+pub const SYMBOLS: [&str; 11] = [
+    "bq_new",
+    "bq_push",
+    "bq_try_push",
+    "bq_push_timeout",
+    "bq_pop",
+    "bq_try_pop",
+    "bq_pop_timeout",
+    "bq_close",
+    "bq_len",
+    "bq_capacity",
+    "bq_free",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: no such file")]
+    NotFound { path: String },
+    #[error(
+        "{path} cannot be loaded as a shared library ({reason}); build it with \
+         `gcc -shared -fPIC -O2 -I c -o libX.so X.c -lpthread`"
+    )]
+    NotALibrary { path: String, reason: String },
+    #[error("{path} does not export {}: a plugin must export every function of c/bq.h", missing.join(", "))]
+    MissingSymbols { path: String, missing: Vec<String> },
+}
+
+/// A shared library that exports the C ABI of `c/bq.h`.
+pub struct Plugin {
+    name: String,
+    path: PathBuf,
+    abi: BqAbi,
+}
+
+impl Plugin {
+    /// Loads `path` and resolves every symbol of `c/bq.h`. The library is never unloaded: queues
+    /// (and threads left behind by a hang) may still point into it.
+    pub fn load(path: &Path) -> Result<Plugin, LoadError> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(LoadError::NotFound { path: shown });
+        }
+        // dlopen searches the library path for a bare file name: make it a path.
+        let full = if path.is_absolute() || path.components().count() > 1 {
+            path.to_path_buf()
+        } else {
+            Path::new(".").join(path)
+        };
+        let c_path = CString::new(full.as_os_str().as_encoded_bytes()).map_err(|_| LoadError::NotALibrary {
+            path: shown.clone(),
+            reason: "the path contains a NUL byte".into(),
+        })?;
+        // RTLD_NOW: an unresolved dependency fails here, not at the first call.
+        let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if handle.is_null() {
+            return Err(LoadError::NotALibrary { path: shown, reason: dlerror() });
+        }
+        let mut found = Vec::with_capacity(SYMBOLS.len());
+        let mut missing = Vec::new();
+        for name in SYMBOLS {
+            let c_name = CString::new(name).expect("no NUL in symbol names");
+            let sym = unsafe { libc::dlsym(handle, c_name.as_ptr()) };
+            if sym.is_null() {
+                missing.push(name.to_string());
+            }
+            found.push(sym);
+        }
+        if !missing.is_empty() {
+            return Err(LoadError::MissingSymbols { path: shown, missing });
+        }
+        // SAFETY: each pointer is the named function of c/bq.h, whose signature BqAbi mirrors;
+        // that the library honours the header is what validation checks.
+        let abi = unsafe {
+            BqAbi {
+                new: function(found[0]),
+                push: function(found[1]),
+                try_push: function(found[2]),
+                push_timeout: function(found[3]),
+                pop: function(found[4]),
+                try_pop: function(found[5]),
+                pop_timeout: function(found[6]),
+                close: function(found[7]),
+                len: function(found[8]),
+                capacity: function(found[9]),
+                free: function(found[10]),
+            }
+        };
+        Ok(Plugin { name: shown, path: path.to_path_buf(), abi })
+    }
+
+    /// Loads `path` for the life of the process (the probes and checks take `&'static Impl`).
+    pub fn load_static(path: &Path) -> Result<&'static Plugin, LoadError> {
+        Plugin::load(path).map(|p| &*Box::leak(Box::new(p)))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn abi(&self) -> BqAbi {
+        self.abi
+    }
+}
+
+/// A symbol's address as the function pointer type `F`.
+///
+/// # Safety
+/// `F` must be the type of the function at `p`.
+unsafe fn function<F: Copy>(p: *mut c_void) -> F {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    std::mem::transmute_copy(&p)
+}
+
+fn dlerror() -> String {
+    let e = unsafe { libc::dlerror() };
+    if e.is_null() {
+        "unknown dlopen error".into()
+    } else {
+        unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+    }
+}
+
+impl Impl for Plugin {
+    type Tx = closing::Tx<CQueue>;
+    type Rx = closing::Rx<CQueue>;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+    /// What c/bq.h promises: an explicit close, `bq_len`, a native timed push, no capacity 0.
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = CQueue::new(self.abi, capacity).ok_or_else(|| NewError::Failed {
+            name: self.name.clone(),
+            capacity,
+            reason: "bq_new returned NULL".into(),
+        })?;
+        Ok(closing::handles(q))
+    }
+}

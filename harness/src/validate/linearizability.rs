@@ -1,0 +1,410 @@
+//! Check 2a, linearizability, in the shape of OCaml multicoretests' Lin/STM: a sequential
+//! prefix, then 2-3 threads running short command lists at once. Each command's invoke and
+//! return times are recorded ([`Instant`]), and the history must have a linearization (a total
+//! order consistent with real time) whose results the model reproduces: a Wing-Gong search
+//! with memoisation on (commands done, model state).
+//!
+//! As in STM, a blocking command is generated only where the model says it returns in every
+//! interleaving of the parallel part; elsewhere it becomes its timed variant.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng};
+use super::report::{Check, Finding, Kind};
+use super::Ctx;
+use crate::queue::Impl;
+use crate::watchdog::within;
+
+const LIMIT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CASES: usize = 150;
+pub const DEFAULT_REPS: usize = 10;
+const MAX_SHRINK_RUNS: usize = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub capacity: usize,
+    pub prefix: Vec<Op>,
+    pub threads: Vec<Vec<Op>>,
+}
+
+/// One completed parallel command.
+#[derive(Debug, Clone, Copy)]
+pub struct Event {
+    pub thread: usize,
+    pub op: Op,
+    pub ret: Ret,
+    /// Nanoseconds since the run's epoch.
+    pub start: u64,
+    pub end: u64,
+}
+
+pub fn generate(rng: &mut Rng, caps: Caps) -> Case {
+    // The channel model's close drops the producer handle, which other threads still hold:
+    // only an explicit close is generated here.
+    let capacity = rng.range(1, 3);
+    let mut next_item = 0;
+    let mut model = Model::new(capacity);
+    let mut prefix = Vec::new();
+    for _ in 0..rng.range(0, 5) {
+        let mut op = random_op(rng, caps, &mut next_item, false);
+        if op == Op::Close && (!caps.explicit_close || rng.chance(50)) {
+            continue;
+        }
+        if model.would_block(op) {
+            op = op.timed(rng.timeout_us());
+        }
+        model.step(op);
+        prefix.push(op);
+    }
+    let n_threads = if rng.chance(60) { 2 } else { 3 };
+    let max_len = if n_threads == 2 { 4 } else { 3 };
+    let mut threads = Vec::new();
+    for t in 0..n_threads {
+        // Without concurrent consumers, only thread 0 pops.
+        let pops = caps.concurrent_consumers || t == 0;
+        let mut ops = Vec::new();
+        let len = rng.range(1, max_len);
+        while ops.len() < len {
+            let op = random_op(rng, caps, &mut next_item, false);
+            if (op.is_pop() && !pops) || (op == Op::Close && !caps.explicit_close) {
+                continue;
+            }
+            ops.push(op);
+        }
+        threads.push(ops);
+    }
+    let mut case = Case { capacity, prefix, threads };
+    while let Some((t, i)) = blocking_somewhere(&case) {
+        case.threads[t][i] = case.threads[t][i].timed(rng.timeout_us());
+    }
+    case
+}
+
+/// The model state after the prefix.
+fn after_prefix(case: &Case) -> Model {
+    let mut m = Model::new(case.capacity);
+    for &op in &case.prefix {
+        m.step(op);
+    }
+    m
+}
+
+/// A blocking command that waits in some interleaving of the parallel part, if any.
+pub fn blocking_somewhere(case: &Case) -> Option<(usize, usize)> {
+    fn go(
+        case: &Case,
+        pos: &mut Vec<usize>,
+        m: &Model,
+        seen: &mut HashSet<(Vec<usize>, Model)>,
+    ) -> Option<(usize, usize)> {
+        if !seen.insert((pos.clone(), m.clone())) {
+            return None;
+        }
+        for t in 0..case.threads.len() {
+            let Some(&op) = case.threads[t].get(pos[t]) else { continue };
+            if m.would_block(op) {
+                return Some((t, pos[t]));
+            }
+            let mut next = m.clone();
+            next.step(op);
+            pos[t] += 1;
+            let r = go(case, pos, &next, seen);
+            pos[t] -= 1;
+            if r.is_some() {
+                return r;
+            }
+        }
+        None
+    }
+    go(case, &mut vec![0; case.threads.len()], &after_prefix(case), &mut HashSet::new())
+}
+
+/// Prefix problems (a sequential divergence) or a non-linearizable history.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    Prefix { at: usize, got: Ret, expected: Ret },
+    NotLinearizable(Vec<Event>),
+    Hung { detail: String },
+    Panicked(String),
+}
+
+/// Runs `case` once on a fresh queue and judges the history.
+pub fn run_once<I: Impl>(imp: &'static I, case: &Case) -> Result<(), Failure> {
+    let n = case.threads.len();
+    let progress: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let (c, p) = (case.clone(), progress.clone());
+    let r = within(&format!("{}: parallel commands", imp.name()), LIMIT, move || {
+        let (tx, rx) = imp.bounded(c.capacity).expect("capacity 1..3");
+        let mut h = Handles::new(imp, tx, rx);
+        let prefix: Vec<Ret> = c.prefix.iter().map(|&op| h.run(op)).collect();
+        let explicit = h.explicit_close;
+        let barrier = Arc::new(Barrier::new(n));
+        let epoch = Instant::now();
+        let workers: Vec<_> = c
+            .threads
+            .iter()
+            .enumerate()
+            .map(|(t, ops)| {
+                let (tx, rx, ops, barrier, p) = (h.tx.clone(), h.rx.clone(), ops.clone(), barrier.clone(), p.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    let mut events = Vec::with_capacity(ops.len());
+                    for op in ops {
+                        let start = epoch.elapsed().as_nanos() as u64;
+                        let ret = run_op::<I>(tx.as_ref(), &rx, op, explicit).expect("explicit close only");
+                        let end = epoch.elapsed().as_nanos() as u64;
+                        events.push(Event { thread: t, op, ret, start, end });
+                        p[t].fetch_add(1, Ordering::SeqCst);
+                    }
+                    events
+                })
+            })
+            .collect();
+        let mut events = Vec::new();
+        for w in workers {
+            match w.join() {
+                Ok(e) => events.extend(e),
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        (prefix, events)
+    });
+    let (prefix, events) = match r {
+        Ok(v) => v,
+        Err(crate::watchdog::WatchdogError::Hung { .. }) => {
+            let stuck: Vec<String> = (0..n)
+                .filter_map(|t| {
+                    let done = progress[t].load(Ordering::SeqCst);
+                    case.threads[t].get(done).map(|op| format!("thread {} in `{op}`", t + 1))
+                })
+                .collect();
+            return Err(Failure::Hung { detail: format!("still running after {LIMIT:?}: {}", stuck.join(", ")) });
+        }
+        Err(e) => return Err(Failure::Panicked(e.to_string())),
+    };
+    let mut m = Model::new(case.capacity);
+    for (at, (&op, &got)) in case.prefix.iter().zip(&prefix).enumerate() {
+        let expected = m.step(op);
+        if got != expected {
+            return Err(Failure::Prefix { at, got, expected });
+        }
+    }
+    if linearizable(&m, &events) {
+        Ok(())
+    } else {
+        Err(Failure::NotLinearizable(events))
+    }
+}
+
+/// Wing & Gong: try every command that may come first (none returned before it was invoked),
+/// step the model, recurse; memoise failed (done set, model) pairs.
+pub fn linearizable(start: &Model, events: &[Event]) -> bool {
+    assert!(events.len() < 64);
+    let all = (1u64 << events.len()) - 1;
+    let mut failed: HashSet<(u64, Model)> = HashSet::new();
+    fn go(done: u64, all: u64, m: &Model, ev: &[Event], failed: &mut HashSet<(u64, Model)>) -> bool {
+        if done == all {
+            return true;
+        }
+        if failed.contains(&(done, m.clone())) {
+            return false;
+        }
+        let pending = || (0..ev.len()).filter(move |i| done & (1 << i) == 0);
+        let first_end = pending().map(|i| ev[i].end).min().unwrap_or(u64::MAX);
+        for i in pending() {
+            if ev[i].start > first_end {
+                continue; // something pending returned before this one was invoked
+            }
+            if m.would_block(ev[i].op) {
+                continue; // a blocking command cannot take effect here
+            }
+            let mut next = m.clone();
+            if next.step(ev[i].op) == ev[i].ret && go(done | (1 << i), all, &next, ev, failed) {
+                return true;
+            }
+        }
+        failed.insert((done, m.clone()));
+        false
+    }
+    go(0, all, start, events, &mut failed)
+}
+
+/// Runs `case` up to `reps` times; the first failure.
+fn run_reps<I: Impl>(imp: &'static I, case: &Case, reps: usize) -> Option<Failure> {
+    (0..reps).find_map(|_| run_once(imp, case).err())
+}
+
+fn shrink<I: Impl>(imp: &'static I, mut best: Case, mut failure: Failure, reps: usize) -> (Case, Failure) {
+    if matches!(failure, Failure::Hung { .. }) {
+        return (best, failure); // each further try would cost a whole limit
+    }
+    let mut runs = 0;
+    let mut improved = true;
+    while improved && runs < MAX_SHRINK_RUNS {
+        improved = false;
+        let mut candidates = Vec::new();
+        for i in 0..best.prefix.len() {
+            let mut c = best.clone();
+            c.prefix.remove(i);
+            candidates.push(c);
+        }
+        for t in 0..best.threads.len() {
+            for i in 0..best.threads[t].len() {
+                let mut c = best.clone();
+                c.threads[t].remove(i);
+                if c.threads[t].is_empty() {
+                    c.threads.remove(t);
+                }
+                candidates.push(c);
+            }
+        }
+        if best.capacity > 1 {
+            candidates.push(Case { capacity: best.capacity - 1, ..best.clone() });
+        }
+        for c in candidates {
+            if c.threads.len() < 2 || blocking_somewhere(&c).is_some() || after_prefix_blocks(&c) {
+                continue;
+            }
+            runs += 1;
+            if let Some(f) = run_reps(imp, &c, reps * 2) {
+                if !matches!(f, Failure::Hung { .. }) {
+                    best = c;
+                    failure = f;
+                    improved = true;
+                    break;
+                }
+            }
+            if runs >= MAX_SHRINK_RUNS {
+                break;
+            }
+        }
+    }
+    (best, failure)
+}
+
+fn after_prefix_blocks(c: &Case) -> bool {
+    let mut m = Model::new(c.capacity);
+    c.prefix.iter().any(|&op| {
+        let b = m.would_block(op);
+        if !b {
+            m.step(op);
+        }
+        b
+    })
+}
+
+pub fn render(case: &Case, failure: &Failure) -> Vec<String> {
+    let mut lines = vec![format!("capacity {}", case.capacity)];
+    let prefix: Vec<String> = case.prefix.iter().map(|op| op.to_string()).collect();
+    lines.push(format!("sequential prefix: {}", if prefix.is_empty() { "(none)".into() } else { prefix.join("; ") }));
+    match failure {
+        Failure::NotLinearizable(events) => {
+            lines.push("then in parallel (µs since start: invoke..return):".into());
+            let mut ev = events.clone();
+            ev.sort_by_key(|e| (e.thread, e.start));
+            for e in ev {
+                lines.push(format!(
+                    "  thread {}: {:<22} -> {:<10} [{:.1}..{:.1}]",
+                    e.thread + 1,
+                    e.op.to_string(),
+                    e.ret.to_string(),
+                    e.start as f64 / 1e3,
+                    e.end as f64 / 1e3
+                ));
+            }
+            lines.push(
+                "no order of these commands consistent with their times gives these results on the model queue".into(),
+            );
+        }
+        _ => {
+            for (t, ops) in case.threads.iter().enumerate() {
+                let ops: Vec<String> = ops.iter().map(|o| o.to_string()).collect();
+                lines.push(format!("  thread {}: {}", t + 1, ops.join("; ")));
+            }
+        }
+    }
+    lines
+}
+
+pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
+    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
+    let reps = ctx.reps.unwrap_or(DEFAULT_REPS);
+    for i in 0..cases {
+        let seed = ctx.seed.wrapping_add(i as u64);
+        ctx.progress(&format!("linearizability case {} of {cases} (seed {seed})", i + 1));
+        let case = generate(&mut Rng::new(seed), ctx.caps);
+        let Some(failure) = run_reps(imp, &case, reps) else { continue };
+        let (small, failure) = shrink(imp, case, failure, reps);
+        let (kind, summary) = match &failure {
+            Failure::Prefix { at, got, expected } => (
+                Kind::Mismatch,
+                format!(
+                    "prefix command {} `{}` returned {got}; the model returns {expected}",
+                    at + 1,
+                    small.prefix[*at]
+                ),
+            ),
+            Failure::NotLinearizable(_) => (Kind::NotLinearizable, "the parallel history is not linearizable".into()),
+            Failure::Hung { detail } => (Kind::Hang, format!("a command the model says returns did not: {detail}")),
+            Failure::Panicked(m) => (Kind::Panic, m.clone()),
+        };
+        let finding = Finding {
+            check: Check::Linearizability,
+            kind,
+            property: "concurrent histories are linearizable with respect to the model queue".into(),
+            summary,
+            case: render(&small, &failure),
+            seed: Some(seed),
+        };
+        return (i + 1, vec![finding]);
+    }
+    (cases, vec![])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::QueueError;
+
+    fn ev(thread: usize, op: Op, ret: Ret, start: u64, end: u64) -> Event {
+        Event { thread, op, ret, start, end }
+    }
+
+    #[test]
+    fn overlapping_commands_may_take_effect_in_either_order() {
+        let m = Model::new(1);
+        // push(1) and try_pop overlap: try_pop may see the item.
+        let h = [ev(0, Op::Push(1), Ret::Unit(Ok(())), 0, 10), ev(1, Op::TryPop, Ret::Item(Ok(1)), 5, 8)];
+        assert!(linearizable(&m, &h));
+        let h =
+            [ev(0, Op::Push(1), Ret::Unit(Ok(())), 0, 10), ev(1, Op::TryPop, Ret::Item(Err(QueueError::Empty)), 5, 8)];
+        assert!(linearizable(&m, &h));
+    }
+
+    #[test]
+    fn real_time_order_is_respected() {
+        let m = Model::new(1);
+        // try_pop starts after push returned: Empty is impossible.
+        let h =
+            [ev(0, Op::Push(1), Ret::Unit(Ok(())), 0, 4), ev(1, Op::TryPop, Ret::Item(Err(QueueError::Empty)), 5, 8)];
+        assert!(!linearizable(&m, &h));
+        // An item nobody pushed.
+        let h = [ev(0, Op::Push(1), Ret::Unit(Ok(())), 0, 10), ev(1, Op::TryPop, Ret::Item(Ok(2)), 5, 8)];
+        assert!(!linearizable(&m, &h));
+    }
+
+    #[test]
+    fn blocking_commands_are_made_timed_where_they_could_wait() {
+        let caps = Caps { explicit_close: true, has_len: true, concurrent_consumers: true };
+        for seed in 0..200 {
+            let case = generate(&mut Rng::new(seed), caps);
+            assert!(blocking_somewhere(&case).is_none(), "seed {seed}: {case:?}");
+        }
+        let c = Case { capacity: 1, prefix: vec![], threads: vec![vec![Op::Pop], vec![Op::Push(1)]] };
+        assert_eq!(blocking_somewhere(&c), Some((0, 0)));
+    }
+}

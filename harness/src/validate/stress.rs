@@ -1,0 +1,294 @@
+//! Check 2c, stress in the style of the contract suite: many producers and consumers on a
+//! queue of capacity 1, so that every call contends and waits. Every item must come out
+//! exactly once, each producer's items in order (per consumer), nobody may see `closed` before
+//! the last producer is done, and `len()` never exceeds 1. Rounds with only blocking calls
+//! make lost wake-ups fatal: when no item moves for [`STALL`], the round is a deadlock, and the
+//! finding says who was blocked where.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::report::{Check, Finding, Kind};
+use super::Ctx;
+use crate::queue::{Consumer, Impl, Producer, QueueError};
+
+/// No item delivered for this long: deadlock (a correct queue moves one in microseconds).
+const STALL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Round {
+    pub producers: u64,
+    pub consumers: usize,
+    pub per_producer: u64,
+    /// Mix in try_ and timed calls (else only blocking push/pop).
+    pub mixed: bool,
+}
+
+/// The rounds `--cases N` cycles through.
+pub const ROUNDS: [Round; 4] = [
+    Round { producers: 2, consumers: 2, per_producer: 3_000, mixed: false },
+    Round { producers: 8, consumers: 8, per_producer: 1_000, mixed: false },
+    Round { producers: 3, consumers: 5, per_producer: 1_500, mixed: false },
+    Round { producers: 8, consumers: 8, per_producer: 1_000, mixed: true },
+];
+pub const DEFAULT_CASES: usize = 4;
+
+impl Round {
+    fn describe(&self) -> String {
+        format!(
+            "capacity 1, {} producers x {} items, {} consumers, {}",
+            self.producers,
+            self.per_producer,
+            self.consumers,
+            if self.mixed {
+                "push/try_push/push_timeout and pop/try_pop/pop_timeout"
+            } else {
+                "blocking push and pop only"
+            }
+        )
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    delivered: AtomicU64,
+    in_push: AtomicUsize,
+    in_pop: AtomicUsize,
+    producers_done: AtomicU64,
+    consumers_done: AtomicUsize,
+    max_len: AtomicUsize,
+    stop: AtomicBool,
+    failure: Mutex<Option<(Kind, String)>>,
+}
+
+impl Shared {
+    fn fail(&self, kind: Kind, msg: String) {
+        self.failure.lock().unwrap().get_or_insert((kind, msg));
+    }
+}
+
+fn item(p: u64, s: u64) -> u64 {
+    (p << 32) | s
+}
+
+fn xorshift(r: &mut u64) -> u64 {
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    *r
+}
+
+pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<(), (Kind, String)> {
+    let (tx, rx) = imp.bounded(1).map_err(|e| (Kind::Mismatch, e.to_string()))?;
+    let sh = Arc::new(Shared::default());
+    let start = Arc::new(Barrier::new(round.producers as usize + round.consumers));
+    let mut handles = Vec::new();
+    for p in 0..round.producers {
+        let (tx, sh, start) = (tx.clone(), sh.clone(), start.clone());
+        let mut rng = (seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
+        handles.push(thread::spawn(move || {
+            start.wait();
+            for s in 0..round.per_producer {
+                let it = item(p, s);
+                sh.in_push.fetch_add(1, Ordering::SeqCst);
+                let r = match if round.mixed { xorshift(&mut rng) % 3 } else { 0 } {
+                    0 => tx.push(it),
+                    1 => loop {
+                        match tx.try_push(it) {
+                            Err(QueueError::Full) => thread::yield_now(),
+                            r => break r,
+                        }
+                    },
+                    _ => loop {
+                        match tx.push_timeout(it, Duration::from_micros(200)) {
+                            Err(QueueError::Timeout) => {}
+                            r => break r,
+                        }
+                    },
+                };
+                sh.in_push.fetch_sub(1, Ordering::SeqCst);
+                if let Err(e) = r {
+                    let kind = if e == QueueError::Closed { Kind::ClosedWhileOpen } else { Kind::Mismatch };
+                    sh.fail(
+                        kind,
+                        format!("producer {p}'s push of item {s} returned {e} while every consumer was still there"),
+                    );
+                    return;
+                }
+            }
+            sh.producers_done.fetch_add(1, Ordering::SeqCst);
+        }));
+    }
+    drop(tx); // the queue closes when the last producer finishes
+    let mut consumers = Vec::new();
+    for c in 0..round.consumers {
+        let (rx, sh, start) = (rx.clone(), sh.clone(), start.clone());
+        let mut rng = (seed ^ (c as u64 + 1000).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
+        consumers.push(thread::spawn(move || {
+            start.wait();
+            let mut seen = Vec::new();
+            loop {
+                sh.in_pop.fetch_add(1, Ordering::SeqCst);
+                let r = match if round.mixed { xorshift(&mut rng) % 3 } else { 0 } {
+                    0 => rx.pop(),
+                    1 => rx.try_pop(),
+                    _ => rx.pop_timeout(Duration::from_micros(200)),
+                };
+                sh.in_pop.fetch_sub(1, Ordering::SeqCst);
+                match r {
+                    Ok(x) => {
+                        seen.push(x);
+                        sh.delivered.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(QueueError::Empty) => thread::yield_now(),
+                    Err(QueueError::Timeout) => {}
+                    Err(QueueError::Closed) => {
+                        let done = sh.producers_done.load(Ordering::SeqCst);
+                        if done < round.producers {
+                            sh.fail(
+                                Kind::ClosedWhileOpen,
+                                format!(
+                                    "consumer {c}'s pop returned closed while {} of {} producers were still running \
+                                     (the queue was open)",
+                                    round.producers - done,
+                                    round.producers
+                                ),
+                            );
+                        }
+                        break;
+                    }
+                    Err(QueueError::Full) => {
+                        sh.fail(Kind::Mismatch, "a pop returned full".into());
+                        break;
+                    }
+                }
+                if sh.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            sh.consumers_done.fetch_add(1, Ordering::SeqCst);
+            seen
+        }));
+    }
+    // Watches len() (where there is one) and progress.
+    let observer = imp.traits().has_len.then(|| {
+        let (rx, sh) = (rx.clone(), sh.clone());
+        thread::spawn(move || {
+            while !sh.stop.load(Ordering::Relaxed) && sh.consumers_done.load(Ordering::SeqCst) < round.consumers {
+                if let Some(len) = rx.len() {
+                    sh.max_len.fetch_max(len, Ordering::SeqCst);
+                }
+                thread::sleep(Duration::from_micros(200));
+            }
+        })
+    });
+    let total = round.producers * round.per_producer;
+    let mut last = (0, Instant::now());
+    while sh.consumers_done.load(Ordering::SeqCst) < round.consumers {
+        thread::sleep(Duration::from_millis(20));
+        if sh.failure.lock().unwrap().is_some() {
+            break; // a consumer or producer saw something impossible; the rest may never end
+        }
+        let now = sh.delivered.load(Ordering::SeqCst);
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() >= STALL {
+            let (pushing, popping) = (sh.in_push.load(Ordering::SeqCst), sh.in_pop.load(Ordering::SeqCst));
+            let len = rx.len().map_or(String::new(), |l| format!(", {l} item(s) buffered"));
+            sh.stop.store(true, Ordering::SeqCst);
+            let _ = rx.close(); // release them if the close works; the process exits soon anyway
+            if now == total {
+                return Err((
+                    Kind::NotWokenByClose,
+                    format!(
+                        "hang after close: every item was delivered and the last producer handle dropped (the \
+                         close), but {popping} of {} consumer(s) are still blocked in pop after {STALL:?}",
+                        round.consumers
+                    ),
+                ));
+            }
+            return Err((
+                Kind::Deadlock,
+                format!(
+                    "deadlock: no item delivered for {STALL:?}, with {pushing} producer(s) blocked in push and \
+                     {popping} consumer(s) blocked in pop{len}; {now} of {total} items delivered"
+                ),
+            ));
+        }
+    }
+    if let Some(f) = sh.failure.lock().unwrap().take() {
+        sh.stop.store(true, Ordering::SeqCst);
+        let _ = rx.close();
+        return Err(f);
+    }
+    let seen: Vec<Vec<u64>> = consumers.into_iter().map(|h| h.join().expect("consumer panicked")).collect();
+    for h in handles {
+        h.join().expect("producer panicked");
+    }
+    if let Some(o) = observer {
+        o.join().expect("observer panicked");
+    }
+    let max_len = sh.max_len.load(Ordering::SeqCst);
+    if max_len > 1 {
+        return Err((Kind::OverCapacity, format!("len() was {max_len} on a queue of capacity 1")));
+    }
+    check_delivery(round, &seen)
+}
+
+fn check_delivery(round: Round, seen: &[Vec<u64>]) -> Result<(), (Kind, String)> {
+    let mut count: HashMap<u64, u32> = HashMap::new();
+    for (c, items) in seen.iter().enumerate() {
+        let mut last: HashMap<u64, u64> = HashMap::new();
+        for &it in items {
+            *count.entry(it).or_default() += 1;
+            let (p, s) = (it >> 32, it & 0xffff_ffff);
+            if p >= round.producers || s >= round.per_producer {
+                return Err((Kind::Mismatch, format!("consumer {c} got {it:#x}, which no producer sent")));
+            }
+            if let Some(&prev) = last.get(&p) {
+                if s <= prev {
+                    let kind = if s == prev { Kind::DuplicateItem } else { Kind::Reordered };
+                    return Err((kind, format!("consumer {c} got producer {p}'s item {s} after its item {prev}")));
+                }
+            }
+            last.insert(p, s);
+        }
+    }
+    for p in 0..round.producers {
+        for s in 0..round.per_producer {
+            match count.get(&item(p, s)).copied().unwrap_or(0) {
+                1 => {}
+                0 => {
+                    return Err((Kind::LostItem, format!("item {s} of producer {p} was accepted but never delivered")))
+                }
+                n => return Err((Kind::DuplicateItem, format!("item {s} of producer {p} was delivered {n} times"))),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
+    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
+    for i in 0..cases {
+        let seed = ctx.seed.wrapping_add(i as u64);
+        let round = ROUNDS[(seed % ROUNDS.len() as u64) as usize];
+        ctx.progress(&format!("stress round {} of {cases} (seed {seed}): {}", i + 1, round.describe()));
+        if let Err((kind, summary)) = run_round(imp, round, seed) {
+            let finding = Finding {
+                check: Check::Stress,
+                kind,
+                property: "under contention every item is delivered once, in order per producer, without deadlock"
+                    .into(),
+                summary,
+                case: vec![round.describe()],
+                seed: Some(seed),
+            };
+            return (i + 1, vec![finding]);
+        }
+    }
+    (cases, vec![])
+}

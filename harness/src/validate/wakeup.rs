@@ -1,0 +1,440 @@
+//! Check 2b, wake-ups: the bugs that linearizability cannot see because they only show while
+//! threads wait. Each scenario parks 1-3 consumers on an empty queue (or producers on a full
+//! one), with `pop()`/`push()` or a one-hour timed variant, after 0-3 timed calls that timed
+//! out, then acts:
+//! - feed: one item (or one free slot) per waiter: every waiter must return with it;
+//! - close: every waiter must return `closed`;
+//! - steal: hand an item (slot) over and take it straight back with `try_pop` (`try_push`), so
+//!   a woken waiter finds nothing: it must go back to waiting, not report `closed`.
+//!
+//! A waiter still blocked [`LIMIT`] after its wake-up is a finding (a correct queue wakes it in
+//! microseconds; the limit only separates "slow" from "never").
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use super::model::Rng;
+use super::report::{Check, Finding, Kind};
+use super::Ctx;
+use crate::queue::{Consumer, Impl, Producer, QueueError};
+
+const LIMIT: Duration = Duration::from_secs(5);
+/// Lets the waiters reach their wait before the scenario acts (not needed for correctness).
+const SETTLE: Duration = Duration::from_millis(10);
+const LONG: Duration = Duration::from_secs(3600);
+pub const DEFAULT_CASES: usize = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Consumers,
+    Producers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Feed,
+    Close,
+    Steal(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub capacity: usize,
+    pub side: Side,
+    /// Per waiter: true for the timed call (one hour), false for the plain blocking one.
+    pub timed: Vec<bool>,
+    /// Timed calls that time out before the waiters park.
+    pub timeouts_before: usize,
+    pub action: Action,
+}
+
+impl Scenario {
+    fn waiter_call(&self, i: usize) -> &'static str {
+        match (self.side, self.timed[i]) {
+            (Side::Consumers, false) => "pop()",
+            (Side::Consumers, true) => "pop_timeout(1h)",
+            (Side::Producers, false) => "push()",
+            (Side::Producers, true) => "push_timeout(1h)",
+        }
+    }
+
+    pub fn describe(&self) -> Vec<String> {
+        let who = if self.side == Side::Consumers { "consumers" } else { "producers" };
+        let state = if self.side == Side::Consumers { "an empty" } else { "a full" };
+        let calls: Vec<&str> = (0..self.timed.len()).map(|i| self.waiter_call(i)).collect();
+        let mut lines = vec![format!("capacity {}, {state} queue", self.capacity)];
+        if self.timeouts_before > 0 {
+            let call = if self.side == Side::Consumers { "pop_timeout(100µs)" } else { "push_timeout(100µs)" };
+            lines.push(format!("{} x {call} that timed out", self.timeouts_before));
+        }
+        lines.push(format!("{} {who} parked in {}", self.timed.len(), calls.join(", ")));
+        lines.push(match (self.action, self.side) {
+            (Action::Feed, Side::Consumers) => format!("then {} push(es), one per waiter", self.timed.len()),
+            (Action::Feed, Side::Producers) => format!("then {} pop(s), one per waiter", self.timed.len()),
+            (Action::Close, _) => "then close (explicit, or the last handle of the other side dropped)".into(),
+            (Action::Steal(n), Side::Consumers) => {
+                format!("then {n} x (push, then try_pop at once: steal the item back), then one push per waiter")
+            }
+            (Action::Steal(n), Side::Producers) => {
+                format!("then {n} x (pop, then try_push at once: steal the slot back), then one pop per waiter")
+            }
+        });
+        lines
+    }
+}
+
+pub fn generate(rng: &mut Rng) -> Scenario {
+    let waiters = [1, 2, 2, 3, 3][rng.below(5)];
+    Scenario {
+        capacity: rng.range(1, 3),
+        side: if rng.chance(50) { Side::Consumers } else { Side::Producers },
+        timed: (0..waiters).map(|_| rng.chance(40)).collect(),
+        timeouts_before: if rng.chance(50) { 0 } else { rng.range(1, 3) },
+        action: match rng.below(10) {
+            0..=3 => Action::Feed,
+            4..=6 => Action::Close,
+            _ => Action::Steal(rng.range(1, 4)),
+        },
+    }
+}
+
+type Fail = (Kind, String);
+type WaiterResult = Result<Option<u64>, QueueError>;
+
+/// What the main thread knows: items accepted, items it popped, what each waiter returned.
+struct Tally {
+    sent: Vec<u64>,
+    received: Vec<u64>,
+    results: Vec<Option<WaiterResult>>,
+}
+
+impl Tally {
+    /// Items in the queue, counting only what waiters have reported (a waiter that took an
+    /// item but has not said so yet makes this an overestimate, a pusher an underestimate).
+    fn buffered(&self) -> isize {
+        let waiters: isize = self
+            .results
+            .iter()
+            .map(|r| match r {
+                Some(Ok(Some(_))) => -1,
+                Some(Ok(None)) => 1,
+                _ => 0,
+            })
+            .sum();
+        self.sent.len() as isize - self.received.len() as isize + waiters
+    }
+
+    fn record(&mut self, (i, r): (usize, WaiterResult), s: &Scenario) -> Result<(), Fail> {
+        if r == Err(QueueError::Closed) && s.action != Action::Close {
+            return Err(closed_while_open_finding(s.waiter_call(i)));
+        }
+        self.results[i] = Some(r);
+        Ok(())
+    }
+
+    /// Waits for waiters' reports until `ready`; a finding when none comes within [`LIMIT`].
+    fn wait_until(
+        &mut self,
+        done: &mpsc::Receiver<(usize, WaiterResult)>,
+        ready: &dyn Fn(&Tally) -> bool,
+        s: &Scenario,
+    ) -> Result<(), Fail> {
+        while let Ok(report) = done.try_recv() {
+            self.record(report, s)?;
+        }
+        while !ready(self) {
+            match done.recv_timeout(LIMIT) {
+                Ok(report) => self.record(report, s)?,
+                Err(_) => return Err(self.blocked_finding(s, Some(self.buffered()))),
+            }
+        }
+        Ok(())
+    }
+
+    fn blocked_finding(&self, s: &Scenario, len: Option<isize>) -> Fail {
+        let k = s.timed.len();
+        let blocked: Vec<&str> = (0..k).filter(|&i| self.results[i].is_none()).map(|i| s.waiter_call(i)).collect();
+        let who = if s.side == Side::Consumers { "consumers" } else { "producers" };
+        let len = len.map_or(String::new(), |l| format!(" ({l} item(s) buffered)"));
+        let msg =
+            format!("{} of {k} blocked {who} ({}) still blocked {LIMIT:?} after", blocked.len(), blocked.join(", "));
+        match (s.action, s.side) {
+            (Action::Close, _) => (Kind::NotWokenByClose, format!("deadlock after close: {msg} the close{len}")),
+            (_, Side::Consumers) => (Kind::LostWakeup, format!("lost wake-up: {msg} items arrived{len}")),
+            (_, Side::Producers) => (Kind::LostWakeup, format!("lost wake-up: {msg} slots freed up{len}")),
+        }
+    }
+}
+
+/// Runs one scenario; the failure, if any, as (kind, what was seen).
+pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
+    let explicit = imp.traits().explicit_close;
+    let (tx, rx) = imp.bounded(s.capacity).map_err(|e| (Kind::Mismatch, e.to_string()))?;
+    let k = s.timed.len();
+    let mut next = 0u64;
+    let mut item = || {
+        next += 1;
+        next
+    };
+    let mismatch =
+        |what: &str, got: String, want: &str| Err((Kind::Mismatch, format!("{what} returned {got}; expected {want}")));
+    let mut tally = Tally { sent: Vec::new(), received: Vec::new(), results: vec![None; k] };
+    if s.side == Side::Producers {
+        for _ in 0..s.capacity {
+            let x = item();
+            if let Err(e) = tx.try_push(x) {
+                return mismatch("try_push on a queue with room", e.to_string(), "ok");
+            }
+            tally.sent.push(x);
+        }
+    }
+    for _ in 0..s.timeouts_before {
+        let t = Duration::from_micros(100);
+        match s.side {
+            Side::Consumers => match rx.pop_timeout(t) {
+                Err(QueueError::Timeout) => {}
+                r => return mismatch("pop_timeout on an empty queue", format!("{r:?}"), "timed out"),
+            },
+            Side::Producers => match tx.push_timeout(item(), t) {
+                Err(QueueError::Timeout) => {}
+                r => return mismatch("push_timeout on a full queue", format!("{r:?}"), "timed out"),
+            },
+        }
+    }
+
+    // Park the waiters. Each reports (index, result) when it returns.
+    let (done_tx, done_rx) = mpsc::channel::<(usize, WaiterResult)>();
+    let mut waiter_items = HashMap::new();
+    for (i, &timed) in s.timed.iter().enumerate() {
+        let done = done_tx.clone();
+        match s.side {
+            Side::Consumers => {
+                let rx = rx.clone();
+                thread::spawn(move || {
+                    let r = if timed { rx.pop_timeout(LONG) } else { rx.pop() };
+                    let _ = done.send((i, r.map(Some)));
+                });
+            }
+            Side::Producers => {
+                let (tx, x) = (tx.clone(), item());
+                waiter_items.insert(i, x);
+                thread::spawn(move || {
+                    let r = if timed { tx.push_timeout(x, LONG) } else { tx.push(x) };
+                    let _ = done.send((i, r.map(|()| None)));
+                });
+            }
+        }
+    }
+    drop(done_tx);
+    thread::sleep(SETTLE);
+
+    let mut tx = Some(tx);
+    let mut rx = Some(rx);
+    match s.action {
+        Action::Close => match (s.side, explicit) {
+            (_, true) => rx.as_ref().unwrap().close().expect("explicit close"),
+            (Side::Consumers, false) => drop(tx.take()),
+            (Side::Producers, false) => drop(rx.take()),
+        },
+        Action::Feed | Action::Steal(_) => {
+            // The main thread never waits inside the queue (a lost wake-up must not hit it, or
+            // rescue a waiter by timing out): it hands over an item (a slot) only when its
+            // tally says there is room, and otherwise waits for a waiter to report.
+            let room = |t: &Tally| match s.side {
+                Side::Consumers => t.buffered() < s.capacity as isize,
+                Side::Producers => t.buffered() >= 1,
+            };
+            let steals = if let Action::Steal(n) = s.action { n } else { 0 };
+            for round in 0.. {
+                let enough = match s.side {
+                    // every waiter has an item to take
+                    Side::Consumers => tally.sent.len() - tally.received.len() >= k,
+                    // every waiter's push fits: main popped the steals' and the waiters' share
+                    Side::Producers => tally.received.len() >= tally.sent.len() - s.capacity + k,
+                };
+                if round >= steals && enough {
+                    break;
+                }
+                tally.wait_until(&done_rx, &room, s)?;
+                match s.side {
+                    Side::Consumers => {
+                        let x = item();
+                        match tx.as_ref().unwrap().try_push(x) {
+                            Ok(()) => tally.sent.push(x),
+                            Err(e) => return mismatch("try_push on a queue with room", e.to_string(), "ok"),
+                        }
+                        if round < steals {
+                            match rx.as_ref().unwrap().try_pop() {
+                                Ok(y) => tally.received.push(y),
+                                Err(QueueError::Empty) => {} // a waiter was quicker
+                                Err(e) => {
+                                    return mismatch("try_pop on an open queue", e.to_string(), "an item or empty")
+                                }
+                            }
+                        }
+                    }
+                    Side::Producers => {
+                        match rx.as_ref().unwrap().try_pop() {
+                            Ok(y) => tally.received.push(y),
+                            Err(e) => return mismatch("try_pop on a queue with items", e.to_string(), "an item"),
+                        }
+                        if round < steals {
+                            let x = item();
+                            match tx.as_ref().unwrap().try_push(x) {
+                                Ok(()) => tally.sent.push(x),
+                                Err(QueueError::Full) => {} // a waiter was quicker
+                                Err(e) => return mismatch("try_push on an open queue", e.to_string(), "ok or full"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Collect the waiters.
+    let everyone = |t: &Tally| t.results.iter().all(Option::is_some);
+    if let Err(f) = tally.wait_until(&done_rx, &everyone, s) {
+        if explicit {
+            if let Some(r) = rx.as_ref() {
+                let _ = r.close(); // try to release them; the process exits soon anyway
+            }
+        }
+        let len = rx.as_ref().and_then(|r| r.len()).or_else(|| tx.as_ref().and_then(|t| t.len()));
+        return Err(if f.0 == Kind::ClosedWhileOpen { f } else { tally.blocked_finding(s, len.map(|l| l as isize)) });
+    }
+
+    // Judge what they got.
+    let Tally { mut sent, mut received, results } = tally;
+    for (i, r) in results.into_iter().map(Option::unwrap).enumerate() {
+        let call = s.waiter_call(i);
+        match (s.action, r) {
+            (Action::Close, Err(QueueError::Closed)) => {}
+            (Action::Close, r) => {
+                return mismatch(&format!("{call}, blocked when the queue closed,"), format!("{r:?}"), "closed");
+            }
+            (_, Err(e)) => return mismatch(&format!("waiter {call}"), e.to_string(), "ok"),
+            (_, Ok(Some(x))) => received.push(x),
+            (_, Ok(None)) => sent.push(waiter_items[&i]),
+        }
+    }
+    // Every accepted item comes out exactly once: drain what is left.
+    if let Some(rx) = rx.take() {
+        drop(tx.take());
+        if explicit {
+            rx.close().expect("explicit close");
+        }
+        loop {
+            match rx.pop_timeout(LIMIT) {
+                Ok(y) => received.push(y),
+                Err(QueueError::Closed) => break,
+                Err(e) => return mismatch("pop after close", e.to_string(), "an item or closed"),
+            }
+        }
+        let mut counts: HashMap<u64, i32> = HashMap::new();
+        for &x in &sent {
+            *counts.entry(x).or_default() += 1;
+        }
+        for &y in &received {
+            *counts.entry(y).or_default() -= 1;
+        }
+        if let Some((&x, _)) = counts.iter().find(|(_, &c)| c > 0) {
+            return Err((Kind::LostItem, format!("item {x} was accepted but never came out")));
+        }
+        if let Some((&x, _)) = counts.iter().find(|(_, &c)| c < 0) {
+            return Err((Kind::DuplicateItem, format!("item {x} came out more often than it went in")));
+        }
+    }
+    Ok(())
+}
+
+/// Smaller scenarios (fewer waiters, timeouts, steals; less capacity) that still fail the same
+/// way, each tried a few times since the failure depends on the interleaving. Failures that
+/// are hangs are kept as they are: every further try would cost a whole [`LIMIT`].
+fn shrink<I: Impl>(imp: &'static I, mut best: Scenario, kind: Kind, mut summary: String) -> (Scenario, String) {
+    if matches!(kind, Kind::LostWakeup | Kind::NotWokenByClose) {
+        return (best, summary);
+    }
+    let mut runs = 0;
+    'outer: loop {
+        let mut smaller = Vec::new();
+        for i in 0..best.timed.len() {
+            if best.timed.len() > 1 {
+                let mut c = best.clone();
+                c.timed.remove(i);
+                smaller.push(c);
+            }
+        }
+        if best.timeouts_before > 0 {
+            smaller.push(Scenario { timeouts_before: best.timeouts_before - 1, ..best.clone() });
+        }
+        if let Action::Steal(n) = best.action {
+            if n > 1 {
+                smaller.push(Scenario { action: Action::Steal(n - 1), ..best.clone() });
+            }
+        }
+        if best.capacity > 1 {
+            smaller.push(Scenario { capacity: best.capacity - 1, ..best.clone() });
+        }
+        for c in smaller {
+            for _ in 0..5 {
+                runs += 1;
+                match run(imp, &c) {
+                    Err((k, msg)) if k == kind => {
+                        best = c;
+                        summary = msg;
+                        continue 'outer;
+                    }
+                    Err((Kind::LostWakeup | Kind::NotWokenByClose, _)) => return (best, summary),
+                    _ => {}
+                }
+                if runs >= 60 {
+                    return (best, summary);
+                }
+            }
+        }
+        return (best, summary);
+    }
+}
+
+fn closed_while_open_finding(call: &str) -> Fail {
+    (
+        Kind::ClosedWhileOpen,
+        format!(
+            "a waiter in {call} returned closed, but the queue was never closed (a wake-up whose \
+             item or slot was taken by someone else was reported as a close: `if` instead of \
+             `while` around the wait?)"
+        ),
+    )
+}
+
+pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
+    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
+    for i in 0..cases {
+        let seed = ctx.seed.wrapping_add(i as u64);
+        ctx.progress(&format!("wake-up scenario {} of {cases} (seed {seed})", i + 1));
+        let s = generate(&mut Rng::new(seed));
+        if let Err((kind, summary)) = run(imp, &s) {
+            let (s, summary) = shrink(imp, s, kind, summary);
+            let property = match kind {
+                Kind::NotWokenByClose => "close wakes every waiter",
+                Kind::LostWakeup => "an item (a free slot) wakes a waiter",
+                Kind::ClosedWhileOpen => "a waiter returns closed only after a close",
+                Kind::LostItem | Kind::DuplicateItem => "every accepted item comes out exactly once",
+                _ => "waiters return what the model says",
+            };
+            let finding = Finding {
+                check: Check::Wakeup,
+                kind,
+                property: property.into(),
+                summary,
+                case: s.describe(),
+                seed: Some(seed),
+            };
+            return (i + 1, vec![finding]);
+        }
+    }
+    (cases, vec![])
+}

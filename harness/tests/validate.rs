@@ -1,0 +1,370 @@
+//! `bqh validate` end to end: the five built-ins and correct plugins pass; every deliberately
+//! broken queue of `tests/fixtures/mutants` is rejected with the right finding; bad input is a
+//! clear error; the C queue and the fixtures run clean under ThreadSanitizer and
+//! AddressSanitizer; shuttle model-checks the Rust port.
+//!
+//! Every child process runs under a deadline (`run`): a hang fails the test with the command's
+//! output instead of stalling CI. Nothing here asserts on speed.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::validate::{Check, CheckReport, Kind};
+
+const BQH: &str = env!("CARGO_BIN_EXE_bqh");
+/// One validation of one candidate takes seconds; a mutant whose waiters hang costs several
+/// watchdog limits (about a minute). Past this deadline the run is stuck.
+const DEADLINE: Duration = Duration::from_secs(400);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn scratch() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("validate");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn show(&self) -> String {
+        format!("exit {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs `cmd` to the end, or kills it at `limit` and fails the test.
+fn run(cmd: &mut Command, limit: Duration) -> Output {
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let pipe = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = pipe(Box::new(child.stdout.take().unwrap()));
+    let err = pipe(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let o = Output { code: status.and_then(|s| s.code()), stdout: out.join().unwrap(), stderr: err.join().unwrap() };
+    assert!(status.is_some(), "{what} did not finish within {limit:?}: killed\n{}", o.show());
+    o
+}
+
+/// `bqh validate ARGS --json FILE`: the output and the parsed reports.
+fn validate(args: &[&str]) -> (Output, Vec<CheckReport>) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let json = scratch().join(format!("report-{}-{}.json", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_file(&json);
+    let out = run(Command::new(BQH).arg("validate").args(args).arg("--json").arg(&json).current_dir(root()), DEADLINE);
+    let reports = std::fs::read_to_string(&json)
+        .map(|s| serde_json::from_str(&s).expect("the JSON report parses"))
+        .unwrap_or_default();
+    (out, reports)
+}
+
+/// Builds every fixture once with tests/fixtures/build.sh (the mutants are patches against
+/// c/bq.c and rust/src/lib.rs; see there), into a scratch folder.
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = scratch().join("fixtures");
+        let o = run(Command::new(root().join("tests/fixtures/build.sh")).arg(&dir), Duration::from_secs(600));
+        assert_eq!(o.code, Some(0), "tests/fixtures/build.sh:\n{}", o.show());
+        dir
+    })
+}
+
+fn fixture(name: &str) -> String {
+    fixtures().join(format!("lib{name}.so")).to_str().unwrap().to_string()
+}
+
+fn has(reports: &[CheckReport], check: Check, kind: Kind) -> bool {
+    reports.iter().any(|r| r.findings.iter().any(|f| f.check == check && f.kind == kind))
+}
+
+// ---------------------------------------------------------------------------------------------
+// what must pass
+
+#[test]
+fn the_five_builtins_pass() {
+    let (out, reports) = validate(&[]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(reports.len(), 5 * Check::ALL.len(), "{}", out.show());
+    assert!(reports.iter().all(CheckReport::passed));
+}
+
+/// The acceptance case of the docs: a library built outside the project from c/bq.h alone,
+/// with the documented command; and the port exported through the C ABI.
+#[test]
+fn plugins_built_from_the_header_alone_pass() {
+    let ext = scratch().join("external");
+    std::fs::create_dir_all(&ext).unwrap();
+    std::fs::copy(root().join("c/bq.c"), ext.join("mybq.c")).unwrap();
+    let lib = ext.join("libmybq.so");
+    // gcc -shared -fPIC -O2 -I c -o /tmp/libmybq.so mybq.c -lpthread
+    let o = run(
+        Command::new("gcc")
+            .args(["-shared", "-fPIC", "-O2", "-I"])
+            .arg(root().join("c"))
+            .arg("-o")
+            .arg(&lib)
+            .arg("mybq.c")
+            .arg("-lpthread")
+            .current_dir(&ext),
+        Duration::from_secs(120),
+    );
+    assert_eq!(o.code, Some(0), "{}", o.show());
+    let candidates = format!("{},{}", lib.display(), fixture("port_plugin"));
+    let (out, reports) = validate(&["--candidate", &candidates]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(reports.len(), 2 * Check::ALL.len());
+}
+
+/// Any two implementations compare: here a plugin is the reference.
+#[test]
+fn a_plugin_can_be_the_reference() {
+    let reference = fixture("port_plugin");
+    let (out, reports) =
+        validate(&["--reference", &reference, "--candidate", "c-pthread", "--checks", "sequential,shutdown"]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(reports.iter().all(|r| r.reference == reference));
+}
+
+// ---------------------------------------------------------------------------------------------
+// what must be rejected, and why
+
+/// Validates the mutant `name` with every check: it must fail, with every finding of `all`
+/// and at least one of `any` (bugs that show under concurrency may be caught by either).
+fn rejects(name: &str, all: &[(Check, Kind)], any: &[(Check, Kind)]) {
+    let (out, reports) = validate(&["--candidate", &fixture(name)]);
+    assert_eq!(out.code, Some(1), "{name} was not rejected:\n{}", out.show());
+    for &(c, k) in all {
+        assert!(has(&reports, c, k), "{name}: no {k:?} finding from the {c:?} check:\n{}", out.show());
+    }
+    if !any.is_empty() {
+        assert!(any.iter().any(|&(c, k)| has(&reports, c, k)), "{name}: none of {any:?} found:\n{}", out.show());
+    }
+    // Every failed check comes with a command that replays it, with the failing case's seed
+    // (the shutdown probes take none).
+    for r in reports.iter().filter(|r| !r.passed()) {
+        let replay = r.replay.as_deref().unwrap_or_else(|| panic!("{name}: {:?} has no replay command", r.check));
+        assert!(replay.contains("--seed") || r.check == Check::Shutdown, "{name}: {replay}");
+    }
+}
+
+const CLOSED_WHILE_OPEN: &[(Check, Kind)] =
+    &[(Check::Wakeup, Kind::ClosedWhileOpen), (Check::Stress, Kind::ClosedWhileOpen)];
+const NOT_WOKEN_BY_CLOSE: &[(Check, Kind)] =
+    &[(Check::Wakeup, Kind::NotWokenByClose), (Check::Stress, Kind::NotWokenByClose)];
+
+#[test]
+fn rejects_c_if_instead_of_while() {
+    rejects("if_not_while", &[], CLOSED_WHILE_OPEN);
+}
+
+#[test]
+fn rejects_c_signal_instead_of_broadcast_on_close() {
+    rejects("signal_on_close", &[(Check::Shutdown, Kind::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
+}
+
+#[test]
+fn rejects_c_shared_condvar_with_signal() {
+    rejects("shared_condvar", &[(Check::Stress, Kind::Deadlock)], &[]);
+}
+
+#[test]
+fn rejects_c_capacity_off_by_one() {
+    rejects("capacity_off_by_one", &[(Check::Sequential, Kind::Mismatch)], &[]);
+}
+
+#[test]
+fn rejects_c_close_that_drops_items() {
+    rejects("close_drops_items", &[(Check::Sequential, Kind::Mismatch), (Check::Shutdown, Kind::ShutdownDiffers)], &[]);
+}
+
+#[test]
+fn rejects_c_lost_wakeup_on_timeout() {
+    rejects("lost_wakeup_on_timeout", &[(Check::Wakeup, Kind::LostWakeup)], &[]);
+}
+
+#[test]
+fn rejects_port_if_instead_of_while() {
+    rejects("port_if_not_while", &[], CLOSED_WHILE_OPEN);
+}
+
+#[test]
+fn rejects_port_notify_one_on_close() {
+    rejects("port_notify_one_on_close", &[(Check::Shutdown, Kind::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
+}
+
+#[test]
+fn rejects_port_shared_condvar() {
+    rejects("port_shared_condvar", &[(Check::Stress, Kind::Deadlock)], &[]);
+}
+
+/// The replay command of a finding reproduces it.
+#[test]
+fn a_finding_replays_from_its_seed() {
+    let lib = fixture("capacity_off_by_one");
+    let (out, reports) = validate(&["--candidate", &lib, "--checks", "sequential"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let first = &reports[0];
+    let replay = first.replay.clone().expect("a replay command");
+    let args: Vec<&str> = replay.split_whitespace().skip(2).collect(); // drop "bqh validate"
+    let (again, replayed) = validate(&args);
+    assert_eq!(again.code, Some(1), "{replay}:\n{}", again.show());
+    assert_eq!(replayed[0].cases, 1);
+    assert_eq!(replayed[0].findings[0].case, first.findings[0].case, "{replay}");
+    // Shrunk to the smallest case: capacity 1, a push, and a second push that should fail.
+    assert!(first.findings[0].case[0].starts_with("capacity 1; 2 command(s)"), "{:?}", first.findings[0].case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bad input: a clear message and exit status 2, never a panic trace
+
+fn bad_input(args: &[&str], message: &str) {
+    let (out, _) = validate(args);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains(message), "expected {message:?} in:\n{}", out.show());
+    assert!(!out.stderr.contains("panicked"), "{}", out.show());
+}
+
+#[test]
+fn an_unknown_name_is_an_error() {
+    bad_input(&["--candidate", "nope"], "unknown implementation 'nope': expected one of rust-sync-channel");
+    bad_input(&["--reference", "nope"], "unknown implementation 'nope'");
+}
+
+#[test]
+fn a_file_that_is_not_a_library_is_an_error() {
+    let not_a_lib = root().join("tests/fixtures/mutants/if_not_while.c.patch");
+    bad_input(&["--candidate", not_a_lib.to_str().unwrap()], "cannot be loaded as a shared library");
+    bad_input(&["--candidate", "./no-such-lib.so"], "no such file");
+}
+
+#[test]
+fn a_missing_symbol_is_an_error() {
+    bad_input(&["--candidate", &fixture("missing")], "does not export bq_pop_timeout");
+}
+
+/// A plugin that segfaults is a finding naming the signal and the case; the harness goes on.
+#[test]
+fn a_crashing_plugin_is_a_finding() {
+    let (out, reports) = validate(&["--candidate", &fixture("crash"), "--checks", "sequential,shutdown"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert_eq!(reports.len(), 2, "both checks reported:\n{}", out.show());
+    let f = &reports[0].findings[0];
+    assert_eq!(f.kind, Kind::Crash, "{}", out.show());
+    assert!(f.summary.contains("SIGSEGV") && f.summary.contains("sequential case"), "{}", f.summary);
+}
+
+/// A plugin that never returns is a hang finding, located at the command that hung.
+#[test]
+fn a_hanging_plugin_is_a_finding() {
+    let (out, reports) = validate(&["--candidate", &fixture("hang"), "--checks", "sequential"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let f = &reports[0].findings[0];
+    assert_eq!(f.kind, Kind::Hang, "{}", out.show());
+    assert!(f.summary.contains("try_push") && f.summary.contains("never returned"), "{}", f.summary);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sanitizers and model checking
+
+/// c/bq.c and every C fixture, each linked into c/tests/bq_stress.c under ThreadSanitizer and
+/// under AddressSanitizer. The C queue must pass clean; the fixtures must show no sanitizer
+/// report either (their bugs are logic bugs, which is why validation exists), though some
+/// deadlock or lose items in the driver.
+#[test]
+fn sanitizers_find_no_race_or_memory_error() {
+    let dir = scratch().join("sanitizers");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut sources = vec![root().join("c/bq.c")];
+    for e in std::fs::read_dir(fixtures().join("src")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|e| e == "c") {
+            sources.push(p);
+        }
+    }
+    let mut runs = Vec::new();
+    for san in ["thread", "address"] {
+        for src in &sources {
+            let stem = src.file_stem().unwrap().to_str().unwrap().to_string();
+            let bin = dir.join(format!("{stem}-{san}"));
+            let o = run(
+                Command::new("gcc")
+                    .args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror", &format!("-fsanitize={san}"), "-I"])
+                    .arg(root().join("c"))
+                    .arg(root().join("c/tests/bq_stress.c"))
+                    .arg(src)
+                    .arg("-o")
+                    .arg(&bin)
+                    .arg("-lpthread"),
+                Duration::from_secs(120),
+            );
+            assert_eq!(o.code, Some(0), "{stem} under {san}:\n{}", o.show());
+            // All at once, so that the waits overlap.
+            // The driver's own deadline (its argument): generous for c/bq.c, which finishes in
+            // a second; the deadlocking fixtures each wait it out.
+            let alarm = if stem == "bq" { "120" } else { "20" };
+            runs.push((
+                stem.clone(),
+                san,
+                thread::spawn(move || run(Command::new(&bin).arg(alarm), Duration::from_secs(300))),
+            ));
+        }
+    }
+    for (stem, san, h) in runs {
+        let o = h.join().unwrap();
+        let report = o.stderr.contains("ThreadSanitizer") || o.stderr.contains("AddressSanitizer");
+        assert!(!report, "{stem} under {san}: sanitizer report:\n{}", o.show());
+        if stem == "bq" {
+            assert_eq!(o.code, Some(0), "c/bq.c under {san}:\n{}", o.show());
+        }
+    }
+}
+
+/// rust/tests/model_check.rs: shuttle explores the port's interleavings (it needs the port
+/// built with the `shuttle` feature, hence a separate cargo run with its own target dir).
+#[test]
+fn shuttle_model_checks_the_port() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("model-check");
+    let o = run(
+        Command::new(cargo)
+            .args(["test", "--locked", "--release", "-p", "bq-port", "--features", "shuttle", "--test", "model_check"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(root()),
+        Duration::from_secs(900),
+    );
+    assert_eq!(o.code, Some(0), "{}", o.show());
+    assert!(o.stdout.contains("test result: ok. 5 passed"), "{}", o.show());
+}
