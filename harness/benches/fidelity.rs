@@ -81,27 +81,22 @@ where
 impl Raw for RustSyncChannel {
     fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration {
         use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
-        use std::sync::Mutex;
         let (tx, rx) = sync_channel(capacity);
         if calls == Calls::Plain {
             return raw_run(producers, per, (tx, rx), |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok());
         }
-        // rust_channels.rs: consumers share the receiver behind a mutex.
+        // rust_channels.rs: a sole consumer handle calls the receiver directly (the mutex is
+        // only taken once consumers are cloned), and a try comes before each blocking call.
         let send = |tx: &std::sync::mpsc::SyncSender<u64>, x| match tx.try_send(x) {
             Err(TrySendError::Full(x)) => tx.send(x).unwrap(),
             r => r.unwrap(),
         };
-        let recv = |rx: &Arc<Mutex<std::sync::mpsc::Receiver<u64>>>| {
-            if let Ok(r) = rx.try_lock() {
-                match r.try_recv() {
-                    Ok(x) => return Some(x),
-                    Err(TryRecvError::Disconnected) => return None,
-                    Err(TryRecvError::Empty) => {}
-                }
-            }
-            rx.lock().unwrap().recv().ok()
+        let recv = |rx: &std::sync::mpsc::Receiver<u64>| match rx.try_recv() {
+            Ok(x) => Some(x),
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => rx.recv().ok(),
         };
-        raw_run(producers, per, (tx, Arc::new(Mutex::new(rx))), send, recv)
+        raw_run(producers, per, (tx, rx), send, recv)
     }
 }
 

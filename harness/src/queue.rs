@@ -92,6 +92,9 @@ pub struct Traits {
     pub has_len: bool,
     /// `push_timeout` is native; when false the adapter emulates it (see the implementation).
     pub native_push_timeout: bool,
+    /// `try_pop` says `Empty` only when the queue is empty, also with several consumers
+    /// (false for rust-sync-channel, whose consumers share one receiver behind a mutex).
+    pub exact_try_pop: bool,
 }
 
 /// Why a queue could not be made.

@@ -144,7 +144,7 @@ impl Impl for Plugin {
     }
     /// What c/bq.h promises: an explicit close, `bq_len`, a native timed push, no capacity 0.
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true }
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(self.abi, capacity).ok_or_else(|| NewError::Failed {

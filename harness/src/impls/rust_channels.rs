@@ -1,17 +1,22 @@
 //! The two Rust channels. They close natively when the last sender or the last receiver
 //! drops, so they need no adapter for that; neither has an explicit close.
 //!
-//! - `rust-sync-channel`: `std::sync::mpsc::sync_channel`. Its `Receiver` is single-consumer;
-//!   consumers share it behind `Arc<Mutex<..>>`, the idiomatic std pattern. Consequences, kept
-//!   as they are because they are how std behaves when used this way: a blocked `pop` holds
-//!   the mutex, so other consumers queue behind it; `try_pop` answers `Empty` when another
-//!   consumer holds the receiver (it must not wait); `pop_timeout` may wait for the mutex
-//!   longer than its timeout. `SyncSender` has no stable `send_timeout`, so `push_timeout` is
+//! - `rust-sync-channel`: `std::sync::mpsc::sync_channel`. Its `Receiver` is single-consumer.
+//!   A sole consumer handle calls it directly, as a single-consumer program would; once the
+//!   handle is cloned, consumers share it behind a mutex, the idiomatic std pattern
+//!   (`Arc<Mutex<Receiver>>`). Consequences with several consumers, kept as they are because
+//!   they are how std behaves when used this way: a blocked `pop` holds the mutex, so other
+//!   consumers queue behind it; `try_pop` answers `Empty` when another consumer holds the
+//!   receiver (it must not wait; see `Traits::exact_try_pop`); `pop_timeout` may wait for the
+//!   mutex longer than its timeout. `SyncSender` has no stable `send_timeout`, so `push_timeout` is
 //!   emulated by polling `try_send` with a capped backoff (see `Traits::native_push_timeout`).
 //!   `len` is not available. Capacity 0 is a rendezvous channel.
 //! - `crossbeam`: `crossbeam_channel::bounded`, a true MPMC channel with every operation
 //!   native, the Rust reference. Capacity 0 is a rendezvous channel.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::atomic::{fence, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
@@ -23,8 +28,27 @@ pub struct RustSyncChannel;
 #[derive(Clone)]
 pub struct SyncTx(SyncSender<u64>);
 
-#[derive(Clone)]
-pub struct SyncRx(Arc<Mutex<Receiver<u64>>>);
+pub struct SyncRx {
+    shared: Arc<SharedRx>,
+    /// Handles move between threads but are never shared by reference (`!Sync`), so only the
+    /// thread holding a handle can clone it: "this is the only handle" cannot change under it.
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+struct SharedRx {
+    lock: Mutex<()>,
+    rx: Receiver<u64>,
+}
+
+// SAFETY: `rx` (Send, not Sync) is used by one thread at a time: under `lock`, or by the sole
+// handle (`SyncRx::with_rx`).
+unsafe impl Sync for SharedRx {}
+
+impl Clone for SyncRx {
+    fn clone(&self) -> Self {
+        SyncRx { shared: self.shared.clone(), _not_sync: PhantomData }
+    }
+}
 
 impl Producer for SyncTx {
     #[inline]
@@ -63,35 +87,54 @@ impl Producer for SyncTx {
 }
 
 impl SyncRx {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Receiver<u64>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Runs `f` on the receiver: directly when this is the only handle, else under the mutex
+    /// (waiting for it, or `None` when `wait` is false and another consumer holds it).
+    #[inline]
+    fn with_rx<R>(&self, wait: bool, f: impl FnOnce(&Receiver<u64>) -> R) -> Option<R> {
+        if Arc::strong_count(&self.shared) == 1 {
+            // Pairs with the Release decrement of the last other handle's drop: its uses of
+            // `rx` happen before ours.
+            fence(Ordering::Acquire);
+            return Some(f(&self.shared.rx));
+        }
+        let _guard = if wait {
+            self.shared.lock.lock().unwrap_or_else(PoisonError::into_inner)
+        } else {
+            match self.shared.lock.try_lock() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return None,
+            }
+        };
+        Some(f(&self.shared.rx))
     }
 }
 
 impl Consumer for SyncRx {
     #[inline]
     fn pop(&self) -> Result<u64, QueueError> {
-        self.lock().recv().map_err(|_| QueueError::Closed)
+        self.with_rx(true, |rx| rx.recv().map_err(|_| QueueError::Closed)).expect("waited for the lock")
     }
     #[inline]
     fn try_pop(&self) -> Result<u64, QueueError> {
-        let rx = match self.0.try_lock() {
-            Ok(rx) => rx,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(QueueError::Empty),
-        };
-        rx.try_recv().map_err(|e| match e {
-            TryRecvError::Empty => QueueError::Empty,
-            TryRecvError::Disconnected => QueueError::Closed,
+        // Another consumer holds the receiver: from here nothing can be taken now.
+        self.with_rx(false, |rx| {
+            rx.try_recv().map_err(|e| match e {
+                TryRecvError::Empty => QueueError::Empty,
+                TryRecvError::Disconnected => QueueError::Closed,
+            })
         })
+        .unwrap_or(Err(QueueError::Empty))
     }
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
         let deadline = Instant::now() + timeout;
-        let rx = self.lock();
-        rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).map_err(|e| match e {
-            RecvTimeoutError::Timeout => QueueError::Timeout,
-            RecvTimeoutError::Disconnected => QueueError::Closed,
+        self.with_rx(true, |rx| {
+            rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).map_err(|e| match e {
+                RecvTimeoutError::Timeout => QueueError::Timeout,
+                RecvTimeoutError::Disconnected => QueueError::Closed,
+            })
         })
+        .expect("waited for the lock")
     }
     fn close(&self) -> Result<(), Unsupported> {
         Err(Unsupported)
@@ -109,11 +152,12 @@ impl Impl for RustSyncChannel {
         "rust-sync-channel"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: true, has_len: false, native_push_timeout: false }
+        Traits { explicit_close: false, rendezvous: true, has_len: false, native_push_timeout: false, exact_try_pop: false }
     }
     fn make(&self, capacity: usize) -> Result<(SyncTx, SyncRx), NewError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-        Ok((SyncTx(tx), SyncRx(Arc::new(Mutex::new(rx)))))
+        let shared = Arc::new(SharedRx { lock: Mutex::new(()), rx });
+        Ok((SyncTx(tx), SyncRx { shared, _not_sync: PhantomData }))
     }
 }
 
@@ -185,7 +229,7 @@ impl Impl for Crossbeam {
         "crossbeam"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: true, has_len: true, native_push_timeout: true }
+        Traits { explicit_close: false, rendezvous: true, has_len: true, native_push_timeout: true, exact_try_pop: true }
     }
     fn make(&self, capacity: usize) -> Result<(CrossbeamTx, CrossbeamRx), NewError> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);

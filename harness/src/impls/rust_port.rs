@@ -51,7 +51,7 @@ impl Impl for RustPort {
         "rust-port"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true }
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;

@@ -152,12 +152,6 @@ fn name_and_traits(l: Loaded) -> (String, Traits) {
     with_loaded!(l, |imp| (imp.name().to_string(), imp.traits()))
 }
 
-/// Documented behaviour of a built-in that the model does not have, and what the checks do
-/// about it. (A field of `Traits` would be the better home; see docs/validate.md.)
-fn exact_concurrent_try_pop(name: &str) -> bool {
-    name != Builtin::RustSyncChannel.name()
-}
-
 /// What both sides support, and a note for each thing left out of the comparison.
 fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
     let (c, r) = (name_and_traits(cand), name_and_traits(reference));
@@ -171,7 +165,7 @@ fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
         if !t.has_len {
             notes.push(format!("{name} has no len(): len() is not compared"));
         }
-        if !exact_concurrent_try_pop(name) {
+        if !t.exact_try_pop {
             notes.push(format!(
                 "{name}: try_pop may answer empty while another consumer holds the receiver (documented in \
                  impls/rust_channels.rs), so the linearizability check pops from one thread only"
@@ -181,7 +175,7 @@ fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
     let caps = Caps {
         explicit_close: c.1.explicit_close && r.1.explicit_close,
         has_len: c.1.has_len && r.1.has_len,
-        concurrent_consumers: exact_concurrent_try_pop(&c.0) && exact_concurrent_try_pop(&r.0),
+        concurrent_consumers: c.1.exact_try_pop && r.1.exact_try_pop,
     };
     (caps, notes)
 }
