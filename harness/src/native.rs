@@ -13,9 +13,9 @@ use std::time::Duration;
 use ocaml_interop::internal::OCamlClosure;
 use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
 
-use crate::measure::{cpu_time, SAMPLE_SHIFT};
+use crate::measure::{cpu_time, SideStats, SAMPLE_SHIFT};
 use crate::watchdog::within;
-use crate::workloads::{Measurement, RunSpec, Workload};
+use crate::workloads::{cpu_since, Measurement, RunSpec, Tally, Workload};
 
 /// How a native run runs its threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -72,18 +72,11 @@ extern "C" {
     fn bq_native_run(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
 }
 
-/// The figures every native runner returns, in `ocaml/bq_native.ml`'s array order.
-struct Figures {
-    elapsed_ns: u64,
-    pushes: u64,
-    push_waits: u64,
-    pops: u64,
-    pop_waits: u64,
-    producer_blocked_ns: u64,
-    consumer_blocked_ns: u64,
-    max_len: u64,
-    latencies_ns: Vec<u64>,
-    delivery: Result<(), String>,
+/// What a native runner hands back: its own elapsed time and counts (CPU time is taken here).
+type Figures = (Duration, SideStats, SideStats, Option<usize>, Vec<u64>, Result<(), String>);
+
+fn side(ops: u64, waits: u64, blocked_ns: u64) -> SideStats {
+    SideStats { ops, waits, blocked: Duration::from_nanos(blocked_ns) }
 }
 
 /// Runs `spec` natively, under a watchdog of `limit`.
@@ -95,27 +88,14 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     let what = format!("{} {} (capacity {})", kind.mode_name(), spec.workload, spec.capacity);
     within(&what, limit, move || {
         let cpu0 = cpu_time();
-        let f = match kind {
+        let (elapsed, push, pop, max_occupancy, latencies_ns, delivery) = match kind {
             NativeKind::CPthreads => run_c(&spec)?,
             NativeKind::OcamlDomains => run_ocaml(&spec, true)?,
             NativeKind::OcamlSysthreads => run_ocaml(&spec, false)?,
         };
-        let cpu1 = cpu_time();
-        Ok(Measurement {
-            seconds: f.elapsed_ns as f64 * 1e-9,
-            cpu_user_s: (cpu1.0 - cpu0.0).as_secs_f64(),
-            cpu_sys_s: (cpu1.1 - cpu0.1).as_secs_f64(),
-            items: spec.total_items(),
-            pushes: f.pushes,
-            push_waits: f.push_waits,
-            pops: f.pops,
-            pop_waits: f.pop_waits,
-            producer_blocked_s: f.producer_blocked_ns as f64 * 1e-9,
-            consumer_blocked_s: f.consumer_blocked_ns as f64 * 1e-9,
-            max_occupancy: Some(f.max_len as usize),
-            latency: crate::measure::latency_of(f.latencies_ns),
-            delivery: f.delivery,
-        })
+        let cpu = cpu_since(cpu0);
+        let seconds = elapsed.as_secs_f64();
+        Ok(Measurement::from_tally(&spec, Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery }))
     })?
 }
 
@@ -146,21 +126,15 @@ fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
     if rc != 0 {
         anyhow::bail!("the C native runner could not start: {error}");
     }
-    Ok(Figures {
-        elapsed_ns: r.elapsed_ns,
-        pushes: r.pushes,
-        push_waits: r.push_waits,
-        pops: r.pops,
-        pop_waits: r.pop_waits,
-        producer_blocked_ns: r.producer_blocked_ns,
-        consumer_blocked_ns: r.consumer_blocked_ns,
-        max_len: r.max_len,
-        latencies_ns: {
-            latencies.truncate(r.latency_len.min(latencies.len()));
-            latencies
-        },
-        delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
-    })
+    latencies.truncate(r.latency_len.min(latencies.len()));
+    Ok((
+        Duration::from_nanos(r.elapsed_ns),
+        side(r.pushes, r.push_waits, r.producer_blocked_ns),
+        side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+        Some(r.max_len as usize),
+        latencies,
+        if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
+    ))
 }
 
 struct NativeClosure(OCamlClosure);
@@ -194,16 +168,12 @@ fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
         r.to_rust()
     });
     let f = |i: usize| figures[i].max(0) as u64;
-    Ok(Figures {
-        elapsed_ns: f(0),
-        pushes: f(1),
-        push_waits: f(2),
-        pops: f(3),
-        pop_waits: f(4),
-        producer_blocked_ns: f(5),
-        consumer_blocked_ns: f(6),
-        max_len: f(7),
-        latencies_ns: latencies.into_iter().map(|ns| ns.max(0) as u64).collect(),
-        delivery: if figures[8] == 1 { Ok(()) } else { Err(error) },
-    })
+    Ok((
+        Duration::from_nanos(f(0)),
+        side(f(1), f(2), f(5)),
+        side(f(3), f(4), f(6)),
+        Some(f(7) as usize),
+        latencies.into_iter().map(|ns| ns.max(0) as u64).collect(),
+        if figures[8] == 1 { Ok(()) } else { Err(error) },
+    ))
 }

@@ -204,44 +204,42 @@ fn repeat_wake(mut one: impl FnMut() -> Wake) -> ProbeResult {
 fn producers_woken<I: Impl>(imp: &I, closer: Closer) -> Wake {
     let (tx, rx) = imp.bounded(1).expect("capacity 1");
     tx.push(0).expect("push into an open queue");
-    let ready = Arc::new(Barrier::new(WAITERS + 1));
-    let woken = Arc::new(AtomicUsize::new(0));
-    let waiters: Vec<_> = (0..WAITERS)
-        .map(|i| {
-            let (tx, ready, woken) = (tx.clone(), ready.clone(), woken.clone());
-            thread::spawn(move || {
-                ready.wait();
-                let r = if i % 2 == 0 { tx.push(1) } else { tx.push_timeout(1, Duration::from_secs(3600)) };
-                if r == Err(QueueError::Closed) {
-                    woken.fetch_add(1, Ordering::SeqCst);
-                }
-                Instant::now()
-            })
-        })
-        .collect();
-    ready.wait();
-    thread::sleep(SETTLE);
-    let start = Instant::now();
-    match closer {
+    let push = |tx: &I::Tx, timed: bool| if timed { tx.push_timeout(1, HOUR) } else { tx.push(1) };
+    woken(&tx, push, || match closer {
         Closer::Explicit => tx.close().expect("explicit close"),
         Closer::DropConsumers => drop(rx),
         Closer::DropProducers => unreachable!("producers cannot be woken by their own drop"),
-    }
-    finish(waiters, start, &woken)
+    })
 }
 
 /// Parks [`WAITERS`] consumers on an empty queue, then closes it.
 fn consumers_woken<I: Impl>(imp: &I, closer: Closer) -> Wake {
     let (tx, rx) = imp.bounded(1).expect("capacity 1");
+    let pop = |rx: &I::Rx, timed: bool| if timed { rx.pop_timeout(HOUR) } else { rx.pop() }.map(drop);
+    woken(&rx, pop, || match closer {
+        Closer::Explicit => rx.close().expect("explicit close"),
+        Closer::DropProducers => drop(tx),
+        Closer::DropConsumers => unreachable!("consumers cannot be woken by their own drop"),
+    })
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Parks [`WAITERS`] threads in `wait` on clones of `handle` (every other one with a timed
+/// call), lets them settle, runs `close`, and times until the slowest waiter returned.
+fn woken<H: Clone + Send + 'static>(
+    handle: &H,
+    wait: fn(&H, bool) -> Result<(), QueueError>,
+    close: impl FnOnce(),
+) -> Wake {
     let ready = Arc::new(Barrier::new(WAITERS + 1));
     let woken = Arc::new(AtomicUsize::new(0));
     let waiters: Vec<_> = (0..WAITERS)
         .map(|i| {
-            let (rx, ready, woken) = (rx.clone(), ready.clone(), woken.clone());
+            let (h, ready, woken) = (handle.clone(), ready.clone(), woken.clone());
             thread::spawn(move || {
                 ready.wait();
-                let r = if i % 2 == 0 { rx.pop() } else { rx.pop_timeout(Duration::from_secs(3600)) };
-                if r == Err(QueueError::Closed) {
+                if wait(&h, i % 2 == 1) == Err(QueueError::Closed) {
                     woken.fetch_add(1, Ordering::SeqCst);
                 }
                 Instant::now()
@@ -251,15 +249,7 @@ fn consumers_woken<I: Impl>(imp: &I, closer: Closer) -> Wake {
     ready.wait();
     thread::sleep(SETTLE);
     let start = Instant::now();
-    match closer {
-        Closer::Explicit => rx.close().expect("explicit close"),
-        Closer::DropProducers => drop(tx),
-        Closer::DropConsumers => unreachable!("consumers cannot be woken by their own drop"),
-    }
-    finish(waiters, start, &woken)
-}
-
-fn finish(waiters: Vec<thread::JoinHandle<Instant>>, start: Instant, woken: &AtomicUsize) -> Wake {
+    close();
     let ends = join_all("waiters", waiters).expect("a waiter panicked");
     let slowest = ends.iter().map(|e| e.saturating_duration_since(start)).max().unwrap_or_default();
     (woken.load(Ordering::SeqCst), WAITERS, slowest.as_secs_f64() * 1e6)

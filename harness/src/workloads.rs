@@ -152,6 +152,51 @@ pub struct Measurement {
     pub delivery: Result<(), String>,
 }
 
+/// What every runner (driven here, native in C and OCaml) counts during one run.
+pub struct Tally {
+    pub seconds: f64,
+    /// (user, system) CPU time the process used during the run.
+    pub cpu: (Duration, Duration),
+    pub push: SideStats,
+    pub pop: SideStats,
+    pub max_occupancy: Option<usize>,
+    pub latencies_ns: Vec<u64>,
+    pub delivery: Result<(), String>,
+}
+
+impl Measurement {
+    /// A run's figures from its tally; a sampled length above the capacity fails the run.
+    pub fn from_tally(spec: &RunSpec, t: Tally) -> Measurement {
+        let mut delivery = t.delivery;
+        if let (Some(max), Ok(())) = (t.max_occupancy, &delivery) {
+            if max > spec.capacity {
+                delivery = Err(format!("len {max} observed above capacity {}", spec.capacity));
+            }
+        }
+        Measurement {
+            seconds: t.seconds,
+            cpu_user_s: t.cpu.0.as_secs_f64(),
+            cpu_sys_s: t.cpu.1.as_secs_f64(),
+            items: spec.total_items(),
+            pushes: t.push.ops,
+            push_waits: t.push.waits,
+            pops: t.pop.ops,
+            pop_waits: t.pop.waits,
+            producer_blocked_s: t.push.blocked.as_secs_f64(),
+            consumer_blocked_s: t.pop.blocked.as_secs_f64(),
+            max_occupancy: t.max_occupancy,
+            latency: measure::latency_of(t.latencies_ns),
+            delivery,
+        }
+    }
+}
+
+/// (user, system) CPU time used since `start` (a `cpu_time()` reading).
+pub fn cpu_since(start: (Duration, Duration)) -> (Duration, Duration) {
+    let now = cpu_time();
+    (now.0.saturating_sub(start.0), now.1.saturating_sub(start.1))
+}
+
 /// Runs `spec` once on `imp` from Rust threads, under a watchdog of `limit`.
 pub fn run_driven<I: Impl>(imp: &'static I, spec: RunSpec, limit: Duration) -> anyhow::Result<Measurement> {
     spec.check().map_err(anyhow::Error::msg)?;
@@ -284,7 +329,7 @@ fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Measurement> {
     let produced = join_all("producers", producers)?;
     let consumed = join_all("consumers", consumers)?;
     let seconds = t0.elapsed().as_secs_f64();
-    let cpu1 = cpu_time();
+    let cpu = cpu_since(cpu0);
 
     let mut push = SideStats::default();
     let mut pushed_at = Vec::with_capacity(produced.len());
@@ -296,39 +341,20 @@ fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Measurement> {
     let mut pop = SideStats::default();
     let mut parts = Vec::new();
     let mut max_occupancy = None;
-    let mut latencies = Vec::new();
+    let mut latencies_ns = Vec::new();
     for c in consumed {
         pop.add(&c.stats);
         max_occupancy = max_occupancy.max(c.max_len);
         for (it, at) in c.popped_at {
             let (p, s) = measure::split(it);
             if let Some(&t) = pushed_at.get(p as usize).and_then(|v| v.get((s >> SAMPLE_SHIFT) as usize)) {
-                latencies.push(at.saturating_sub(t));
+                latencies_ns.push(at.saturating_sub(t));
             }
         }
         parts.push(c.delivery);
     }
-    let mut delivery = Delivery::verdict(parts);
-    if let (Some(max), Ok(())) = (max_occupancy, &delivery) {
-        if max > spec.capacity {
-            delivery = Err(format!("len {max} observed above capacity {}", spec.capacity));
-        }
-    }
-    Ok(Measurement {
-        seconds,
-        cpu_user_s: (cpu1.0 - cpu0.0).as_secs_f64(),
-        cpu_sys_s: (cpu1.1 - cpu0.1).as_secs_f64(),
-        items: spec.total_items(),
-        pushes: push.ops,
-        push_waits: push.waits,
-        pops: pop.ops,
-        pop_waits: pop.waits,
-        producer_blocked_s: push.blocked.as_secs_f64(),
-        consumer_blocked_s: pop.blocked.as_secs_f64(),
-        max_occupancy,
-        latency: measure::latency_of(latencies),
-        delivery,
-    })
+    let delivery = Delivery::verdict(parts);
+    Ok(Measurement::from_tally(&spec, Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery }))
 }
 
 /// `seq`: one thread fills the queue to capacity, then drains it, until all items went through.
@@ -356,26 +382,9 @@ fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Measurement> {
         next += batch;
     }
     let seconds = t0.elapsed().as_secs_f64();
-    let cpu1 = cpu_time();
-    let mut delivery = Delivery::verdict(vec![delivery]);
-    if let (Some(max), Ok(())) = (max_len, &delivery) {
-        if max > spec.capacity {
-            delivery = Err(format!("len {max} observed above capacity {}", spec.capacity));
-        }
-    }
-    Ok(Measurement {
-        seconds,
-        cpu_user_s: (cpu1.0 - cpu0.0).as_secs_f64(),
-        cpu_sys_s: (cpu1.1 - cpu0.1).as_secs_f64(),
-        items: n,
-        pushes: push.ops,
-        push_waits: push.waits,
-        pops: pop.ops,
-        pop_waits: pop.waits,
-        producer_blocked_s: push.blocked.as_secs_f64(),
-        consumer_blocked_s: pop.blocked.as_secs_f64(),
-        max_occupancy: max_len,
-        latency: None, // one thread: push-to-pop time is just the batch length
-        delivery,
-    })
+    let cpu = cpu_since(cpu0);
+    let delivery = Delivery::verdict(vec![delivery]);
+    // One thread: no push-to-pop latency (it would only be the batch length).
+    let tally = Tally { seconds, cpu, push, pop, max_occupancy: max_len, latencies_ns: Vec::new(), delivery };
+    Ok(Measurement::from_tally(&spec, tally))
 }
