@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{groups, stat, Group};
@@ -39,6 +41,38 @@ fn mips(r: &Row) -> Option<f64> {
 fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (lo, hi) = values.filter(|v| *v > 0.0 && v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     if lo > hi { 0.01..1.0 } else { lo / 1.5..hi * 1.5 }
+}
+
+/// A chart with one group of bars per category on x and a log y axis: the frame shared by the
+/// throughput and latency bar charts.
+fn bar_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: String,
+    categories: &'a [String],
+    y: std::ops::Range<f64>,
+    y_desc: &str,
+) -> anyhow::Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>> {
+    root.fill(&WHITE)?;
+    let n = categories.len();
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        // Headroom above the tallest bar for the legend.
+        .build_cartesian_2d(0f64..n as f64, (y.start..y.end * 6.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            // Label only the middle of each group.
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 0.01 && i < n { categories[i].clone() } else { String::new() }
+        })
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
 }
 
 pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
@@ -88,24 +122,9 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[&str]) -> anyhow::Resu
     let file = "throughput.svg".to_string();
     let path = dir.join(&file);
     let root = SVGBackend::new(&path, (1100, 560)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let n = workloads.len();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Throughput by workload (capacity {cap}, median; whiskers: min-max)"), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0f64..n as f64, y.clone().log_scale())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.01 && i < workloads.len() { workloads[i].to_string() } else { String::new() }
-        })
-        .y_desc("million items per second (log)")
-        .draw()?;
+    let names: Vec<String> = workloads.iter().map(|w| w.to_string()).collect();
+    let caption = format!("Throughput by workload (capacity {cap}, median; whiskers: min-max)");
+    let mut chart = bar_chart(&root, caption, &names, y.clone(), "million items per second (log)")?;
     let width = 0.8 / series.len().max(1) as f64;
     for (k, s) in series.iter().enumerate() {
         let c = color(s.1, s.2);
@@ -200,25 +219,9 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Opti
     let file = format!("latency-{workload}.svg");
     let path = dir.join(&file);
     let root = SVGBackend::new(&path, (1100, 480)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let n = ws.len();
     let names: Vec<String> = ws.iter().map(|g| label(g)).collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)"), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0f64..n as f64, y.clone().log_scale())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.01 && i < names.len() { names[i].clone() } else { String::new() }
-        })
-        .y_desc("microseconds (log)")
-        .draw()?;
+    let caption = format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)");
+    let mut chart = bar_chart(&root, caption, &names, y.clone(), "microseconds (log)")?;
     for (k, (name, f, c)) in pcts.iter().enumerate() {
         let c = *c;
         chart
