@@ -294,7 +294,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    // Warm-up: start the OCaml runtime and calibrate outside any timed run.
+    // Start the OCaml runtime outside any timed run.
     crate::impls::ocaml::ensure_runtime();
 
     // Repetitions outermost, so slow drift on a shared machine spreads over every config.

@@ -72,8 +72,6 @@ extern "C" {
     fn bq_native_run(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
 }
 
-/// What a native runner hands back: its own elapsed time and counts (CPU time is taken here).
-type Figures = (Duration, SideStats, SideStats, Option<usize>, Vec<u64>, Result<(), String>);
 
 fn side(ops: u64, waits: u64, blocked_ns: u64) -> SideStats {
     SideStats { ops, waits, blocked: Duration::from_nanos(blocked_ns) }
@@ -88,14 +86,14 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     let what = format!("{} {} (capacity {})", kind.mode_name(), spec.workload, spec.capacity);
     within(&what, limit, move || {
         let cpu0 = cpu_time();
-        let (elapsed, push, pop, max_occupancy, latencies_ns, delivery) = match kind {
+        // The runners fill in their own times and counts; the process's CPU time is taken here.
+        let mut tally = match kind {
             NativeKind::CPthreads => run_c(&spec)?,
             NativeKind::OcamlDomains => run_ocaml(&spec, true)?,
             NativeKind::OcamlSysthreads => run_ocaml(&spec, false)?,
         };
-        let cpu = cpu_since(cpu0);
-        let seconds = elapsed.as_secs_f64();
-        Ok(Measurement::from_tally(&spec, Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery }))
+        tally.cpu = cpu_since(cpu0);
+        Ok(Measurement::from_tally(&spec, tally))
     })?
 }
 
@@ -103,7 +101,7 @@ fn burst(spec: &RunSpec) -> (u64, u64) {
     spec.workload.burst().map_or((0, 0), |(n, pause)| (n, pause.as_nanos() as u64))
 }
 
-fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
+fn run_c(spec: &RunSpec) -> anyhow::Result<Tally> {
     let (burst_items, burst_pause_ns) = burst(spec);
     // Room for every sampled item (C samples 1 in BQ_NATIVE_SAMPLE_EVERY = 2^SAMPLE_SHIFT, as we do).
     let mut latencies = vec![0u64; (spec.producers * ((spec.per_producer() >> SAMPLE_SHIFT) + 1)) as usize];
@@ -127,14 +125,15 @@ fn run_c(spec: &RunSpec) -> anyhow::Result<Figures> {
         anyhow::bail!("the C native runner could not start: {error}");
     }
     latencies.truncate(r.latency_len.min(latencies.len()));
-    Ok((
-        Duration::from_nanos(r.elapsed_ns),
-        side(r.pushes, r.push_waits, r.producer_blocked_ns),
-        side(r.pops, r.pop_waits, r.consumer_blocked_ns),
-        Some(r.max_len as usize),
-        latencies,
-        if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
-    ))
+    Ok(Tally {
+        seconds: Duration::from_nanos(r.elapsed_ns).as_secs_f64(),
+        cpu: Default::default(),
+        push: side(r.pushes, r.push_waits, r.producer_blocked_ns),
+        pop: side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+        max_occupancy: Some(r.max_len as usize),
+        latencies_ns: latencies,
+        delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
+    })
 }
 
 struct NativeClosure(OCamlClosure);
@@ -142,7 +141,7 @@ struct NativeClosure(OCamlClosure);
 unsafe impl Send for NativeClosure {}
 unsafe impl Sync for NativeClosure {}
 
-fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
+fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Tally> {
     static RUN: std::sync::OnceLock<NativeClosure> = std::sync::OnceLock::new();
     let run = RUN.get_or_init(|| {
         crate::impls::ocaml::ensure_runtime();
@@ -168,12 +167,13 @@ fn run_ocaml(spec: &RunSpec, domains: bool) -> anyhow::Result<Figures> {
         r.to_rust()
     });
     let f = |i: usize| figures[i].max(0) as u64;
-    Ok((
-        Duration::from_nanos(f(0)),
-        side(f(1), f(2), f(5)),
-        side(f(3), f(4), f(6)),
-        Some(f(7) as usize),
-        latencies.into_iter().map(|ns| ns.max(0) as u64).collect(),
-        if figures[8] == 1 { Ok(()) } else { Err(error) },
-    ))
+    Ok(Tally {
+        seconds: Duration::from_nanos(f(0)).as_secs_f64(),
+        cpu: Default::default(),
+        push: side(f(1), f(2), f(5)),
+        pop: side(f(3), f(4), f(6)),
+        max_occupancy: Some(f(7) as usize),
+        latencies_ns: latencies.into_iter().map(|ns| ns.max(0) as u64).collect(),
+        delivery: if figures[8] == 1 { Ok(()) } else { Err(error) },
+    })
 }
