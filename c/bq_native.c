@@ -1,4 +1,7 @@
-/* bq_native.c: the C queue's `native` runner; see bq_native.h. */
+/* bq_native.c: the C queue's `native` runner; see bq_native.h. The same program as the Rust
+ * driven runner (harness/src/driven.rs) and the OCaml one (ocaml/bq_native.ml), in the same
+ * order: counted push and pop, the delivery record, producer, consumer, run_seq, then the run
+ * that starts them behind one gate and merges what they counted. */
 #define _POSIX_C_SOURCE 200809L
 #include "bq_native.h"
 #include "bq.h"
@@ -8,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define OCCUPANCY_EVERY 64
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -70,13 +71,22 @@ struct worker {
     side_stats stats;
     delivery d;
     uint64_t max_len;
-    int failed; /* a push said closed while the queue should be open */
-    uint64_t *pushed_at; /* producer: start time of each sampled push, by seq / SAMPLE */
+    char failed[120];    /* producer: the push that failed while the queue was open */
+    uint64_t *pushed_at; /* producer: start time of each sampled push, by seq >> latency_shift */
     uint64_t *lat;       /* consumer: sampled latencies */
     size_t n_lat;
 };
 
-#define SAMPLE BQ_NATIVE_SAMPLE_EVERY
+/* The words of harness/src/queue.rs's QueueError, so that messages read the same. */
+static const char *status_name(int rc) {
+    switch (rc) {
+    case BQ_CLOSED: return "closed";
+    case BQ_FULL: return "full";
+    case BQ_EMPTY: return "empty";
+    case BQ_TIMEOUT: return "timed out";
+    default: return "an unknown status";
+    }
+}
 
 static int push_counted(bq *q, uint64_t item, side_stats *st) {
     st->ops++;
@@ -120,30 +130,38 @@ static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
     d->seen[bit / 64] |= (uint64_t)1 << (bit % 64);
 }
 
-static void *producer_main(void *arg) {
+static void *producer(void *arg) {
     worker *w = arg;
     const bq_native_spec *s = w->spec;
+    uint64_t mask = ((uint64_t)1 << s->latency_shift) - 1;
     if (gate_wait(w->start)) return NULL;
     for (uint64_t seq = 0; seq < s->per_producer; seq++) {
         /* Written before the push; the queue's mutex publishes it to the consumer. */
-        if (seq % SAMPLE == 0) w->pushed_at[seq / SAMPLE] = now_ns();
-        if (push_counted(w->q, ((uint64_t)w->id << 32) | seq, &w->stats) != BQ_OK) { w->failed = 1; break; }
+        if ((seq & mask) == 0) w->pushed_at[seq >> s->latency_shift] = now_ns();
+        int rc = push_counted(w->q, ((uint64_t)w->id << 32) | seq, &w->stats);
+        if (rc != BQ_OK) {
+            snprintf(w->failed, sizeof w->failed, "producer %u: push of item %llu returned %s while the queue was open",
+                     w->id, (unsigned long long)seq, status_name(rc));
+            break;
+        }
         if (s->burst_items && (seq + 1) % s->burst_items == 0) sleep_ns(s->burst_pause_ns);
     }
     return NULL;
 }
 
-static void *consumer_main(void *arg) {
+static void *consumer(void *arg) {
     worker *w = arg;
     const bq_native_spec *s = w->spec;
+    uint64_t mask = ((uint64_t)1 << s->latency_shift) - 1;
+    uint64_t occupancy_mask = ((uint64_t)1 << s->occupancy_shift) - 1;
     uint64_t item;
     if (gate_wait(w->start)) return NULL;
     while (pop_counted(w->q, &item, &w->stats) == BQ_OK) {
         record(s, &w->d, item);
         uint64_t p = item >> 32, seq = item & 0xffffffffu;
-        if (seq % SAMPLE == 0 && p < s->producers && seq < s->per_producer)
-            w->lat[w->n_lat++] = now_ns() - w->all[p].pushed_at[seq / SAMPLE];
-        if (w->stats.ops % OCCUPANCY_EVERY == 0) {
+        if ((seq & mask) == 0 && p < s->producers && seq < s->per_producer)
+            w->lat[w->n_lat++] = now_ns() - w->all[p].pushed_at[seq >> s->latency_shift];
+        if ((w->stats.ops & occupancy_mask) == 0) {
             size_t len = bq_len(w->q);
             if (len > w->max_len) w->max_len = len;
         }
@@ -157,12 +175,22 @@ static void run_seq(const bq_native_spec *s, bq *q, worker *w) {
     uint64_t n = s->per_producer, next = 0, item;
     while (next < n) {
         uint64_t batch = n - next < s->capacity ? n - next : s->capacity;
-        for (uint64_t i = next; i < next + batch; i++)
-            if (push_counted(q, i, &w->stats) != BQ_OK) { w->failed = 1; return; }
+        for (uint64_t seq = next; seq < next + batch; seq++) {
+            int rc = push_counted(q, seq, &w->stats);
+            if (rc != BQ_OK) {
+                snprintf(w->failed, sizeof w->failed, "seq: push of item %llu returned %s while the queue was open",
+                         (unsigned long long)seq, status_name(rc));
+                return;
+            }
+        }
         size_t len = bq_len(q);
         if (len > w->max_len) w->max_len = len;
         for (uint64_t i = 0; i < batch; i++) {
-            if (pop_counted(q, &item, &w->stats) != BQ_OK) { w->failed = 1; return; }
+            int rc = pop_counted(q, &item, &w->stats);
+            if (rc != BQ_OK) {
+                snprintf(w->failed, sizeof w->failed, "seq: a pop returned %s with items buffered", status_name(rc));
+                return;
+            }
             record(s, &w->d, item);
         }
         next += batch;
@@ -174,12 +202,12 @@ static int fail(bq_native_result *out, const char *msg) {
     return -1;
 }
 
-/* Merges the consumers' records: every item exactly once, per-producer order kept, and the
- * sampled length never above capacity. */
-static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_t words, int failed,
-                  bq_native_result *out) {
+/* Merges the consumers' records: a failed push first, then every item exactly once,
+ * per-producer order kept, and the sampled length never above capacity. */
+static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_t words, bq_native_result *out) {
     out->delivery_ok = 0;
-    if (failed) { snprintf(out->error, sizeof out->error, "a push said closed while the queue was open"); return; }
+    for (uint32_t i = 0; i < n_workers; i++)
+        if (ws[i].failed[0]) { snprintf(out->error, sizeof out->error, "%s", ws[i].failed); return; }
     delivery *all = &ws[s->producers].d;
     for (uint32_t i = s->producers; i < n_workers; i++) {
         delivery *d = &ws[i].d;
@@ -210,6 +238,7 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
     memset(out, 0, sizeof *out);
     if (s->producers == 0 || s->consumers == 0) return fail(out, "producers and consumers must be at least 1");
     if (s->seq && (s->producers != 1 || s->consumers != 1)) return fail(out, "seq takes 1 producer and 1 consumer");
+    if (s->latency_shift > 20 || s->occupancy_shift > 20) return fail(out, "sampling shifts must be at most 20");
     bq *q = bq_new(s->capacity);
     if (q == NULL) return fail(out, "bq_new failed: capacity 0 or out of memory");
 
@@ -220,9 +249,10 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
     worker *ws = calloc(n_workers, sizeof *ws);
     pthread_t *tids = calloc(n_workers, sizeof *tids);
     int ok = ws != NULL && tids != NULL;
-    size_t samples = (size_t)(s->producers * (s->per_producer / SAMPLE + 1));
+    size_t slots = (size_t)(s->per_producer >> s->latency_shift) + 1; /* per producer */
+    size_t samples = (size_t)s->producers * slots;
     for (uint32_t i = 0; ok && i < s->producers; i++) {
-        ws[i].pushed_at = calloc(s->per_producer / SAMPLE + 1, sizeof(uint64_t));
+        ws[i].pushed_at = calloc(slots, sizeof(uint64_t));
         ok = ws[i].pushed_at != NULL;
     }
     for (uint32_t i = s->producers; ok && i < n_workers; i++) {
@@ -247,7 +277,7 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
     } else if (ok) {
         uint32_t started = 0;
         for (; started < n_workers; started++) {
-            void *(*f)(void *) = started < s->producers ? producer_main : consumer_main;
+            void *(*f)(void *) = started < s->producers ? producer : consumer;
             if (pthread_create(&tids[started], NULL, f, &ws[started]) != 0) break;
         }
         if (started < n_workers) {
@@ -267,7 +297,6 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
 
     if (ok) {
         out->elapsed_ns = t1 - t0;
-        int failed = 0;
         for (uint32_t i = 0; i < n_workers; i++) {
             side_stats *st = &ws[i].stats;
             if (i < s->producers) {
@@ -276,13 +305,12 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
                 out->pops += st->ops; out->pop_waits += st->waits; out->consumer_blocked_ns += st->blocked_ns;
             }
             if (ws[i].max_len > out->max_len) out->max_len = ws[i].max_len;
-            failed |= ws[i].failed;
         }
         if (s->seq) { /* run_seq counted pushes and pops in one worker */
             out->pushes = out->pops = s->per_producer;
             out->push_waits = out->pop_waits = 0;
         }
-        merge(s, ws, n_workers, words, failed, out);
+        merge(s, ws, n_workers, words, out);
         for (uint32_t i = s->producers; i < n_workers && s->latency_ns; i++)
             for (size_t k = 0; k < ws[i].n_lat && out->latency_len < s->latency_cap; k++)
                 s->latency_ns[out->latency_len++] = ws[i].lat[k];
@@ -294,4 +322,24 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
     free(ws); free(tids);
     bq_free(q);
     return ok ? 0 : -1;
+}
+
+size_t bq_native_layout(size_t *out, size_t n) {
+#define FIELD(type, field) offsetof(type, field)
+    const size_t all[] = {
+        sizeof(bq_native_spec),
+        FIELD(bq_native_spec, producers), FIELD(bq_native_spec, consumers), FIELD(bq_native_spec, per_producer),
+        FIELD(bq_native_spec, capacity), FIELD(bq_native_spec, consumer_work_ns), FIELD(bq_native_spec, burst_items),
+        FIELD(bq_native_spec, burst_pause_ns), FIELD(bq_native_spec, seq), FIELD(bq_native_spec, latency_shift),
+        FIELD(bq_native_spec, occupancy_shift), FIELD(bq_native_spec, latency_ns), FIELD(bq_native_spec, latency_cap),
+        sizeof(bq_native_result),
+        FIELD(bq_native_result, elapsed_ns), FIELD(bq_native_result, pushes), FIELD(bq_native_result, push_waits),
+        FIELD(bq_native_result, pops), FIELD(bq_native_result, pop_waits), FIELD(bq_native_result, producer_blocked_ns),
+        FIELD(bq_native_result, consumer_blocked_ns), FIELD(bq_native_result, max_len),
+        FIELD(bq_native_result, latency_len), FIELD(bq_native_result, delivery_ok), FIELD(bq_native_result, error),
+    };
+#undef FIELD
+    size_t total = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n && i < total; i++) out[i] = all[i];
+    return total;
 }

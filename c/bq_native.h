@@ -1,9 +1,12 @@
 /* bq_native.h: the `native` mode of the comparison for the C queue: producers and consumers
  * are pthreads inside C, running the same workload as the harness's Rust threads do in
- * `driven` mode (harness/src/workloads.rs), with the same instrumentation: a try first, so a
- * push or pop that had to wait is counted and its blocking time measured, a sampled len, and
- * an exact delivery check (every item exactly once, per-producer order kept), and push-to-pop
- * latency of one item in 16, from the start of its push to the end of its pop. */
+ * `driven` mode (harness/src/driven.rs), with the same instrumentation: a try first, so a
+ * push or pop that had to wait is counted and its blocking time measured, a sampled len, an
+ * exact delivery check (every item exactly once, per-producer order kept), and the push-to-pop
+ * latency of sampled items, from the start of its push to the end of its pop.
+ *
+ * The Rust mirror of these two structs is in harness/src/impls/c_abi.rs; a test there checks
+ * their sizes and field offsets against bq_native_layout below. */
 #ifndef BQ_NATIVE_H
 #define BQ_NATIVE_H
 
@@ -19,11 +22,11 @@ typedef struct {
     uint64_t burst_items;      /* producers pause after every burst_items pushes; 0: never */
     uint64_t burst_pause_ns;
     int seq;                   /* 1: one thread fills to capacity then drains, repeatedly */
-    uint64_t *latency_ns;      /* caller's buffer for sampled push-to-pop latencies (1 item */
-    size_t latency_cap;        /* in BQ_NATIVE_SAMPLE_EVERY); NULL/0: not recorded */
+    uint32_t latency_shift;    /* the latency of one item in 2^latency_shift is sampled */
+    uint32_t occupancy_shift;  /* consumers sample the length every 2^occupancy_shift pops */
+    uint64_t *latency_ns;      /* caller's buffer for the sampled push-to-pop latencies; */
+    size_t latency_cap;        /* NULL/0: not recorded */
 } bq_native_spec;
-
-#define BQ_NATIVE_SAMPLE_EVERY 16 /* the same sampling as the Rust harness */
 
 typedef struct {
     uint64_t elapsed_ns;
@@ -37,5 +40,9 @@ typedef struct {
 
 /* 0 when the run happened (check delivery_ok), -1 when it could not start (see error). */
 int bq_native_run(const bq_native_spec *spec, bq_native_result *out);
+
+/* For the layout test: writes sizeof and the offset of every field of both structs, in
+ * declaration order (spec first), into out[0..n), and returns how many it has. */
+size_t bq_native_layout(size_t *out, size_t n);
 
 #endif

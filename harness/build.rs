@@ -21,7 +21,7 @@ fn main() {
     cc::Build::new()
         .file(root.join("c/bq.c"))
         .file(root.join("c/bq_native.c"))
-        .file(root.join("c/bench_stubs.c"))
+        .file(root.join("c/boundary_probes.c"))
         .include(root.join("c"))
         .flag("-std=c11")
         .warnings(true)

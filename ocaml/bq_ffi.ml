@@ -9,8 +9,13 @@
    Locks: the Rust caller holds the OCaml domain lock for the duration of each call; a call that
    blocks in Condition.wait releases it (and the queue's mutex) while it waits. *)
 
-let code : Bqueue.error -> int = function Closed -> 1 | Full -> 2 | Empty -> 3 | Timeout -> 4
-let of_unit = function Ok () -> 0 | Error e -> code e
+(* c/bq.h's status codes; a test (harness/src/impls/ocaml.rs) checks them against C's and Rust's. *)
+let ok = 0 and closed = 1 and full = 2 and empty = 3 and timeout = 4
+
+let code : Bqueue.error -> int = function
+  | Closed -> closed | Full -> full | Empty -> empty | Timeout -> timeout
+
+let of_unit = function Ok () -> ok | Error e -> code e
 let of_item = function Ok x -> x | Error e -> - code e
 
 (* Batched calls, one boundary crossing per batch (benches only; not part of the five-queue
@@ -54,5 +59,6 @@ let () =
   Callback.register "bqueue_pop_many" pop_many;
   (* The empty function of the boundary-cost bench: what a call costs with nothing in it. *)
   Callback.register "bqueue_noop" (fun (x : int) -> x);
+  Callback.register "bqueue_status_codes" (fun () -> [| ok; closed; full; empty; timeout |]);
   (* For the contract test that an OCaml exception surfaces in Rust as an error. *)
   Callback.register "bqueue_raise" (fun (msg : string) -> failwith msg)

@@ -11,17 +11,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
-use harness::impls::ocaml::probe;
+use harness::impls::{c_abi, ocaml::probe};
 use harness::{with_builtin, Builtin, Consumer, Impl, Producer};
-
-extern "C" {
-    // c/bench_stubs.c
-    fn bq_bench_noop(x: u64) -> u64;
-}
 
 fn calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("call");
-    g.bench_function("c", |b| b.iter(|| unsafe { bq_bench_noop(black_box(7)) }));
+    g.bench_function("c", |b| b.iter(|| c_abi::probe::noop(black_box(7))));
     g.bench_function("ocaml-taking-lock", |b| b.iter(|| probe::call(black_box(7))));
     g.bench_function("ocaml-lock-only", |b| b.iter(probe::lock_round_trip));
     // All of a sample's calls under one lock, so the time per iteration is one call's.

@@ -2,7 +2,7 @@
 //!
 //! Runs `spsc` and `mpsc` on `rust-sync-channel` and `crossbeam` twice, in one process:
 //! as a minimal stand-alone loop (raw channel, plain threads, `send`/`recv`, no trait, no
-//! bookkeeping) and through `workloads::run_driven` with the same items, capacity and
+//! bookkeeping) and through `driven::run_driven` with the same items, capacity and
 //! threads. Both time the same span: from the start barrier to the last thread joined.
 //! Runs alternate (raw, harness, raw, ...) so that load from elsewhere hits both alike.
 //!
@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use harness::impls::{Crossbeam, RustSyncChannel};
 use harness::measure::item;
-use harness::workloads::{run_driven, RunSpec, Workload};
+use harness::driven::run_driven;
+use harness::workloads::{RunSpec, Sampling, Workload};
 use harness::Impl;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -133,7 +134,7 @@ fn ratio_stats(v: &mut [f64]) -> (f64, f64, f64) {
 /// One row: median items/s of each side, and the median and range of the per-run ratios.
 fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, capacity: usize, items: u64, reps: usize) {
     let (producers, consumers) = workload.threads();
-    let spec = RunSpec { workload, producers, consumers, capacity, items };
+    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);
@@ -180,7 +181,7 @@ fn main() {
     let items = arg("--items", 1_000_000);
     println!("fidelity: {items} items per run (capacity 1: {}), {reps} rounds of raw, bqh, same calls\n", items / 20);
     println!("M items/s (medians): raw = send/recv loop; same calls = the harness's channel calls without its bookkeeping;");
-    println!("bqh = workloads::run_driven. Ratios are bqh time / other time per round: median (min-max).\n");
+    println!("bqh = driven::run_driven. Ratios are bqh time / other time per round: median (min-max).\n");
     println!("| implementation    | load | capacity | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
     println!("|-------------------|------|----------|---------|---------|---------|--------------------|--------------------|");
     let only = std::env::args().skip_while(|a| a != "--only").nth(1).unwrap_or_default();

@@ -5,7 +5,7 @@
 //!   time per iteration is per batch, throughput per item.
 //! - `ocaml_batched_mpmc/<capacity>`: 2 producers, 2 consumers (Rust threads) moving 100 000
 //!   items with batches of `k`, beside `per-item`: the same queue and threads through
-//!   `workloads::run_driven` (one crossing per item, as `make compare` measures it).
+//!   `driven::run_driven` (one crossing per item, as `make compare` measures it).
 //!
 //! `cargo bench --bench ocaml_batched` (criterion's options after `--`).
 
@@ -18,7 +18,8 @@ use harness::impls::closing::ExplicitQueue;
 use harness::impls::ocaml::OcamlQueue;
 use harness::impls::Ocaml;
 use harness::measure::{item, Delivery};
-use harness::workloads::{run_driven, RunSpec, Workload};
+use harness::driven::run_driven;
+use harness::workloads::{RunSpec, Sampling, Workload};
 
 const BATCHES: [usize; 3] = [1, 16, 256];
 const ITEMS: u64 = 100_000;
@@ -89,7 +90,7 @@ fn mpmc(c: &mut Criterion) {
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(ITEMS));
     for capacity in [16, 1024] {
-        let spec = RunSpec { workload: Workload::Mpmc, producers: 2, consumers: 2, capacity, items: ITEMS };
+        let spec = RunSpec { workload: Workload::Mpmc, producers: 2, consumers: 2, capacity, items: ITEMS, sampling: Sampling::DEFAULT };
         g.bench_function(BenchmarkId::new("per-item", capacity), |b| {
             b.iter_custom(|iters| {
                 (0..iters)

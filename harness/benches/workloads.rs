@@ -1,6 +1,6 @@
 //! `make bench`: the driven workloads under criterion, one group per workload, one benchmark
 //! per implementation and capacity, so criterion's report (target/criterion/report/index.html)
-//! shows the five side by side. An iteration is one `workloads::run_driven` run; only its
+//! shows the five side by side. An iteration is one `driven::run_driven` run; only its
 //! measured span (start barrier to last join) counts, not the thread start-up around it.
 //!
 //! `cargo bench --bench workloads` (criterion's options after `--`, e.g. `--save-baseline`).
@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::workloads::{run_driven, RunSpec, Workload};
+use harness::driven::run_driven;
+use harness::workloads::{RunSpec, Sampling, Workload};
 use harness::{with_builtin, Builtin, Impl};
 
 /// 1: every item is a hand-off; 16: some slack; 1024: rarely full.
@@ -36,7 +37,7 @@ fn bench_workload(c: &mut Criterion, workload: Workload) {
     for capacity in CAPACITIES {
         let items = items(workload, capacity);
         g.throughput(Throughput::Elements(items));
-        let spec = RunSpec { workload, producers, consumers, capacity, items };
+        let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
         for which in Builtin::ALL {
             with_builtin!(which, |imp| {
                 g.bench_with_input(BenchmarkId::new(imp.name(), capacity), &spec, |b, &spec| {

@@ -1,16 +1,36 @@
-//! The harness: one interface ([`queue`]) over five bounded queues in Rust, C and OCaml
-//! ([`impls`]), and the tools to drive them under deadlines ([`watchdog`]).
+//! The harness: one interface over bounded queues in Rust, C and OCaml, the runners that drive
+//! them, and the tools that compare and validate them. Data flows one way: runners produce
+//! tallies, tallies become rows of the results schema, reports are rendered from those rows.
+//!
+//! - [`queue`]: the one interface (`Impl`, `Producer`, `Consumer`).
+//! - [`impls`]: the five implementations behind it, one file per language boundary (Rust's
+//!   view of C in `impls/c_abi.rs`, of OCaml in `impls/ocaml.rs`), and plugins.
+//! - [`workloads`]: the workload shapes and the configuration of one run (`RunSpec`).
+//! - [`driven`]: the Rust runner that drives any implementation through the interface.
+//! - [`native`]: the C and OCaml native runners, picked and timed.
+//! - [`measure`]: the per-item bookkeeping every runner shares: delivery check, latency, CPU.
+//! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
+//!   (`shutdown.csv`), `Env` (`env.json`).
+//! - [`shutdown`]: the shutdown probes.
+//! - [`compare`]: `bqh compare`, the comparison run.
+//! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
+//! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
+//! - [`outdir`]: where bqh may write, and how it replaces its own output.
+//! - [`watchdog`]: work under a deadline, so that a hang becomes an error.
 
+pub mod compare;
+pub mod driven;
 pub mod impls;
+pub mod measure;
+pub mod native;
+pub mod outdir;
 pub mod queue;
+pub mod report;
+pub mod schema;
+pub mod shutdown;
+pub mod validate;
 pub mod watchdog;
+pub mod workloads;
 
 pub use impls::Builtin;
 pub use queue::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY, MAX_ITEM};
-pub mod compare;
-pub mod shutdown;
-pub mod validate;
-pub mod measure;
-pub mod workloads;
-pub mod native;
-pub mod report;

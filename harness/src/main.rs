@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use harness::{compare, shutdown, validate};
+use harness::schema::Verdict;
+use harness::{compare, report, shutdown, validate};
 
 #[derive(Parser)]
 #[command(
@@ -24,18 +25,29 @@ struct Cli {
 enum Command {
     /// Run the comparison (throughput, blocking, latency, shutdown) and write a results folder
     Compare(compare::Args),
+    /// Redraw summary.md and the plots of a results folder from its data files
+    Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
     Validate(validate::Args),
     /// Probe the shutdown semantics of each implementation and print the matrix
     Shutdown(shutdown::Args),
 }
 
+/// `bqh shutdown`: probes, prints the matrix; exit 1 when a probe failed.
+fn shutdown(args: &shutdown::Args) -> anyhow::Result<ExitCode> {
+    let matrix = shutdown::probe_matrix(args);
+    print!("{}", report::matrix_markdown(&matrix));
+    let failed = matrix.iter().flatten().any(|o| o.verdict == Verdict::Failed);
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(args) => compare::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
-        Command::Shutdown(args) => shutdown::run(&args),
+        Command::Shutdown(args) => shutdown(&args),
     };
     match result {
         Ok(code) => code,

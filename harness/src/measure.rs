@@ -6,13 +6,6 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-/// One item in 2^SAMPLE_SHIFT is timed from push to pop. Timing every item would add two clock
-/// reads per item and distort the fastest queues; 1 in 16 keeps thousands of samples per run.
-pub const SAMPLE_SHIFT: u32 = 4;
-pub const SAMPLE_MASK: u64 = (1 << SAMPLE_SHIFT) - 1;
-/// A consumer samples the queue's length once every this many pops.
-pub const OCCUPANCY_EVERY: u64 = 64;
-
 /// Items carry their producer and sequence number: `producer << 32 | seq` (below 2^62).
 #[inline]
 pub fn item(producer: u64, seq: u64) -> u64 {
@@ -151,6 +144,12 @@ pub fn cpu_time() -> (Duration, Duration) {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     (tv(ru.ru_utime), tv(ru.ru_stime))
+}
+
+/// (user, system) CPU time used since `start` (a [`cpu_time`] reading).
+pub fn cpu_since(start: (Duration, Duration)) -> (Duration, Duration) {
+    let now = cpu_time();
+    (now.0.saturating_sub(start.0), now.1.saturating_sub(start.1))
 }
 
 /// Busy work of `ns` nanoseconds: spins on the monotonic clock. This is the slow-consumer

@@ -1,8 +1,9 @@
 //! Shutdown semantics, observed: each cell of the matrix in `summary.md` comes from a probe
 //! that runs against the implementation under a watchdog, never from a table written by hand.
 //! `bqh validate` runs the same probes on a candidate and its reference and compares verdicts.
+//! The questions and what a probe saw are part of the results schema (`schema.rs`); the matrix
+//! is drawn by `report`.
 
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::impls::Builtin;
 use crate::queue::{Consumer, Impl, Producer, QueueError};
+pub use crate::schema::{Observation, Question, Verdict};
 use crate::watchdog::{join_all, within};
 
 /// How long one probe may take before it is reported as a hang.
@@ -20,77 +22,6 @@ pub const WAITERS: usize = 3;
 pub const REPS: usize = 5;
 /// Pause that lets waiters reach their blocking call before the probe acts.
 const SETTLE: Duration = Duration::from_millis(20);
-
-/// The questions of the matrix, in the order the matrix lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Question {
-    /// After the last producer handle drops, consumers get what is buffered, in order.
-    DrainAfterClose,
-    /// A push after the explicit close fails and enqueues nothing.
-    PushAfterClose,
-    /// Producers blocked on a full queue wake (with an error) when every consumer goes away.
-    ProducersWokenWhenConsumersLeave,
-    /// Consumers blocked on an empty queue wake when the last producer handle drops.
-    ConsumersWokenOnLastProducerDrop,
-    /// Consumers blocked on an empty queue wake on the explicit close.
-    ConsumersWokenOnExplicitClose,
-    /// Producers blocked on a full queue wake on the explicit close.
-    ProducersWokenOnExplicitClose,
-    /// Under a concurrent close, every accepted push is delivered.
-    NothingLost,
-}
-
-impl Question {
-    pub const ALL: [Question; 7] = [
-        Question::DrainAfterClose,
-        Question::PushAfterClose,
-        Question::ProducersWokenWhenConsumersLeave,
-        Question::ConsumersWokenOnLastProducerDrop,
-        Question::ConsumersWokenOnExplicitClose,
-        Question::ProducersWokenOnExplicitClose,
-        Question::NothingLost,
-    ];
-
-    pub fn text(self) -> &'static str {
-        match self {
-            Question::DrainAfterClose => "consumers drain what is buffered after the last producer handle drops",
-            Question::PushAfterClose => "a push after the explicit close fails and enqueues nothing",
-            Question::ProducersWokenWhenConsumersLeave => "blocked producers are woken when the consumers go away",
-            Question::ConsumersWokenOnLastProducerDrop => "blocked consumers are woken when the last producer handle drops",
-            Question::ConsumersWokenOnExplicitClose => "blocked consumers are woken by the explicit close",
-            Question::ProducersWokenOnExplicitClose => "blocked producers are woken by the explicit close",
-            Question::NothingLost => "nothing accepted is lost when the producers close mid-stream",
-        }
-    }
-}
-
-/// What a probe saw. `Yes`/`No` answer the question; the rest say why there is no answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Yes,
-    No,
-    /// The implementation's native API has no such operation.
-    NotApplicable,
-    /// The probe hung or panicked: a finding in itself.
-    Failed,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Observation {
-    pub implementation: String,
-    pub question: Question,
-    pub verdict: Verdict,
-    /// What was seen, in words ("3 of 3 woken", "no explicit close").
-    pub detail: String,
-    /// For wake-up probes: median over [`REPS`] of the time from the closing action until the
-    /// slowest waiter returned, in microseconds.
-    pub wake_us: Option<f64>,
-    /// True when the behaviour comes from the harness adapter (`impls::closing`) rather than
-    /// the implementation's own API.
-    pub via_adapter: bool,
-}
 
 /// Runs every probe against `imp`.
 pub fn probe_all<I: Impl>(imp: &'static I) -> Vec<Observation> {
@@ -282,41 +213,6 @@ fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
     (accepted == delivered, format!("{delivered} of {accepted} accepted items delivered"), None)
 }
 
-/// The matrix as Markdown: one row per question, one column per implementation.
-pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
-    let mut out = String::from("| question |");
-    for col in observations {
-        out += &format!(" {} |", col.first().map_or("?", |o| o.implementation.as_str()));
-    }
-    out += "\n|---|";
-    out += &"---|".repeat(observations.len());
-    out += "\n";
-    for (row, q) in Question::ALL.iter().enumerate() {
-        out += &format!("| {} |", q.text());
-        for col in observations {
-            out += &format!(" {} |", cell(&col[row]));
-        }
-        out += "\n";
-    }
-    out += "\nCells: the verdict, then what the probe saw; wake-up times are the median over \
-            5 repetitions of the time until the slowest of 3 waiters returned. † marks behaviour \
-            that the harness adapter adds (explicit-close queues are closed when either side's \
-            last handle drops); n/a means the implementation's API has no such operation.\n";
-    out
-}
-
-fn cell(o: &Observation) -> String {
-    let verdict = match o.verdict {
-        Verdict::Yes => "yes",
-        Verdict::No => "**NO**",
-        Verdict::NotApplicable => "n/a",
-        Verdict::Failed => "**FAILED**",
-    };
-    let dagger = if o.via_adapter { " †" } else { "" };
-    let wake = o.wake_us.map_or(String::new(), |us| format!(", {us:.0} µs"));
-    format!("{verdict}{dagger}: {}{wake}", o.detail.replace('|', "/"))
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Implementations to probe (default: all five)
@@ -324,12 +220,8 @@ pub struct Args {
     pub impls: Vec<Builtin>,
 }
 
-/// `bqh shutdown`: probes and prints the matrix; exit 1 when a probe failed.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+/// `bqh shutdown`: every probe on every implementation asked for, one column each.
+pub fn probe_matrix(args: &Args) -> Vec<Vec<Observation>> {
     let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
-    let matrix: Vec<Vec<Observation>> =
-        impls.iter().map(|&b| crate::with_builtin!(b, |imp| probe_all(imp))).collect();
-    print!("{}", matrix_markdown(&matrix));
-    let failed = matrix.iter().flatten().any(|o| o.verdict == Verdict::Failed);
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    impls.iter().map(|&b| crate::with_builtin!(b, |imp| probe_all(imp))).collect()
 }

@@ -7,10 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::compare::{measure_driven, Row, CANONICAL_MARKER};
+use harness::compare::measure_driven;
 use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
 use harness::impls::Crossbeam;
-use harness::report::{self, Env};
+use harness::outdir::CANONICAL_MARKER;
+use harness::report;
+use harness::schema::{Env, Mode, Row, Status, Tally};
 use harness::workloads::{RunSpec, Workload};
 use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
 
@@ -62,8 +64,7 @@ impl Impl for Lossy {
 }
 
 fn spec(workload: Workload, capacity: usize) -> RunSpec {
-    let (producers, consumers) = workload.threads();
-    RunSpec { workload, producers, consumers, capacity, items: 20_000 }
+    RunSpec::new(workload, capacity, 20_000)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -73,24 +74,26 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn env() -> Env {
-    let args = <harness::compare::Args as clap::FromArgMatches>::from_arg_matches(
-        &<harness::compare::Args as clap::Args>::augment_args(clap::Command::new("t")).get_matches_from(["t"]),
-    )
-    .unwrap();
-    Env::collect(&args)
+    Env::collect(serde_json::json!({ "test": true }))
+}
+
+/// `report::write_all` into a fresh folder, as `compare` does through its claim.
+fn write(dir: &std::path::Path, rows: &[Row]) {
+    std::fs::create_dir_all(dir).unwrap();
+    report::write_all(dir, &env(), rows, &[]).unwrap();
 }
 
 #[test]
 fn a_run_that_loses_items_fails_loudly_and_is_not_averaged() {
     let row = measure_driven(&Lossy, spec(Workload::Mpsc, 16), 1, LIMIT);
-    assert_eq!(row.status, "failed", "{row:?}");
+    assert_eq!(row.status, Status::Failed, "{row:?}");
     assert!(row.error.contains("lost"), "{}", row.error);
 
     let mut rows: Vec<Row> = (1..=3).map(|rep| measure_driven(&Crossbeam, spec(Workload::Mpsc, 16), rep, LIMIT)).collect();
     assert!(rows.iter().all(Row::ok), "{rows:?}");
     rows.push(row);
     let dir = tmp("lossy");
-    report::write_all(&dir, &env(), &rows, &[]).unwrap();
+    write(&dir, &rows);
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("FAILED RUNS (1)"), "{summary}");
     assert!(summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 16 | 1 |") && l.contains("lost")), "{summary}");
@@ -108,7 +111,7 @@ fn runs_csv_and_summary_agree() {
         }
     }
     let dir = tmp("agree");
-    report::write_all(&dir, &env(), &rows, &[]).unwrap();
+    write(&dir, &rows);
     let back = report::read_runs(&dir.join("runs.csv")).unwrap();
     assert_eq!(back.len(), rows.len());
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
@@ -117,7 +120,7 @@ fn runs_csv_and_summary_agree() {
     for (imp, w, cap) in [("crossbeam", "spsc", 1), ("crossbeam", "spsc", 16), ("c-pthread", "seq", 16)] {
         let mut v: Vec<f64> = back
             .iter()
-            .filter(|r| r.implementation == imp && r.workload == w && r.capacity == cap && r.ok())
+            .filter(|r| r.implementation == imp && r.workload.name() == w && r.capacity == cap && r.ok())
             .map(|r| r.items_per_second / 1e6)
             .collect();
         v.sort_by(f64::total_cmp);
@@ -186,4 +189,73 @@ fn a_small_compare_writes_every_file() {
     for k in ["cpu_model", "cores", "kernel", "rustc", "ocamlopt", "cc", "git_commit", "date_utc", "parameters"] {
         assert!(env.get(k).is_some(), "env.json lacks {k}");
     }
+}
+
+/// crossbeam, except that the 101st `try_push` (the runners try every item first: item 100 of
+/// the one producer) says the queue is closed.
+struct RefusesPushes;
+
+#[derive(Clone)]
+struct RefusingTx(CrossbeamTx, Arc<AtomicU64>);
+
+impl Producer for RefusingTx {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        self.0.push(item)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        if self.1.fetch_add(1, Ordering::Relaxed) == 100 {
+            return Err(QueueError::Closed);
+        }
+        self.0.try_push(item)
+    }
+    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
+        self.0.push_timeout(item, t)
+    }
+    fn close(&self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn len(&self) -> Option<usize> {
+        self.0.len()
+    }
+}
+
+impl Impl for RefusesPushes {
+    type Tx = RefusingTx;
+    type Rx = CrossbeamRx;
+    fn name(&self) -> &str {
+        "refuses-pushes"
+    }
+    fn traits(&self) -> Traits {
+        Crossbeam.traits()
+    }
+    fn make(&self, capacity: usize) -> Result<(RefusingTx, CrossbeamRx), NewError> {
+        let (tx, rx) = Crossbeam.make(capacity)?;
+        Ok((RefusingTx(tx, Arc::new(AtomicU64::new(0))), rx))
+    }
+}
+
+#[test]
+fn a_failed_push_fails_the_run_and_names_the_item() {
+    for w in [Workload::Spsc, Workload::Seq] {
+        let row = measure_driven(&RefusesPushes, RunSpec::new(w, 16, 1_000), 1, LIMIT);
+        assert_eq!(row.status, Status::Failed, "{row:?}");
+        assert!(row.error.contains("push of item 100 returned closed while the queue was open"), "{w}: {}", row.error);
+    }
+}
+
+#[test]
+fn a_length_above_the_capacity_fails_the_run() {
+    let tally = |max| Tally {
+        seconds: 0.5,
+        cpu: Default::default(),
+        push: Default::default(),
+        pop: Default::default(),
+        max_occupancy: Some(max),
+        latencies_ns: vec![],
+        delivery: Ok(()),
+    };
+    let spec = spec(Workload::Spsc, 16);
+    assert!(Row::new("x", Mode::Native, &spec, 1, Ok(tally(16))).ok());
+    let row = Row::new("x", Mode::Native, &spec, 1, Ok(tally(17)));
+    assert_eq!((row.status, row.error.as_str()), (Status::Failed, "len 17 observed above capacity 16"));
 }

@@ -1,10 +1,12 @@
-//! The C ABI of `c/bq.h`, and `c-pthread`, the C queue linked into the harness.
+//! Rust's view of C, all of it: the ABI of `c/bq.h` and `c-pthread`, the C queue linked into
+//! the harness; the native runner of `c/bq_native.h` ([`native`]); and the probes the
+//! boundary's benches and tests call ([`probe`]). Status codes become [`QueueError`]s here and
+//! C's structs become a [`crate::schema::Tally`] here, nowhere else.
 //!
 //! The ABI is held as a table of function pointers ([`BqAbi`]) so that the same adapter serves
 //! the built-in C queue (linked statically) and external libraries loaded at run time
-//! (`plugin.rs`). This file is the Rust side of the C boundary: status codes become
-//! [`QueueError`]s here and nowhere else. Locks: the C queue takes its own mutex inside each
-//! call; the harness holds no lock across the boundary.
+//! (`plugin.rs`). Locks: the C queue takes its own mutex inside each call, and the native
+//! runner its queue's and its start gate's; the harness holds no lock across the boundary.
 
 use std::ffi::c_int;
 use std::time::Duration;
@@ -18,6 +20,7 @@ pub struct RawBq {
     _private: [u8; 0],
 }
 
+// c/bq.h's status codes; `status_codes_agree` below checks them against C's and OCaml's.
 pub const BQ_OK: c_int = 0;
 pub const BQ_CLOSED: c_int = 1;
 pub const BQ_FULL: c_int = 2;
@@ -167,5 +170,165 @@ impl Impl for CPthread {
             reason: "bq_new returned NULL (out of memory?)".into(),
         })?;
         Ok(closing::handles(q))
+    }
+}
+
+/// The native runner of `c/bq_native.h`: pthreads inside C run the workload and hand back
+/// their figures once per run.
+pub mod native {
+    use std::ffi::{c_char, c_int, CStr};
+    use std::time::Duration;
+
+    use crate::measure::SideStats;
+    use crate::schema::Tally;
+    use crate::workloads::{RunSpec, Workload};
+
+    /// `bq_native_spec`, field for field (`layout_matches_c` checks it).
+    #[repr(C)]
+    pub(super) struct NativeSpec {
+        pub producers: u32,
+        pub consumers: u32,
+        pub per_producer: u64,
+        pub capacity: usize,
+        pub consumer_work_ns: u64,
+        pub burst_items: u64,
+        pub burst_pause_ns: u64,
+        pub seq: c_int,
+        pub latency_shift: u32,
+        pub occupancy_shift: u32,
+        pub latency_ns: *mut u64,
+        pub latency_cap: usize,
+    }
+
+    /// `bq_native_result`, field for field.
+    #[repr(C)]
+    pub(super) struct NativeResult {
+        pub elapsed_ns: u64,
+        pub pushes: u64,
+        pub push_waits: u64,
+        pub pops: u64,
+        pub pop_waits: u64,
+        pub producer_blocked_ns: u64,
+        pub consumer_blocked_ns: u64,
+        pub max_len: u64,
+        pub latency_len: usize,
+        pub delivery_ok: c_int,
+        pub error: [c_char; 200],
+    }
+
+    extern "C" {
+        fn bq_native_run(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
+        #[cfg_attr(not(test), allow(dead_code))] // the layout test's
+        pub(super) fn bq_native_layout(out: *mut usize, n: usize) -> usize;
+    }
+
+    fn side(ops: u64, waits: u64, blocked_ns: u64) -> SideStats {
+        SideStats { ops, waits, blocked: Duration::from_nanos(blocked_ns) }
+    }
+
+    /// Runs `spec` once on C's own threads. The caller measures CPU time and sets a deadline.
+    pub fn run(spec: &RunSpec) -> anyhow::Result<Tally> {
+        let (burst_items, burst_pause_ns) = spec.workload.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64));
+        let mut latencies = vec![0u64; spec.producers as usize * spec.sampling.latency_slots(spec.per_producer())];
+        let s = NativeSpec {
+            producers: spec.producers as u32,
+            consumers: spec.consumers as u32,
+            per_producer: spec.per_producer(),
+            capacity: spec.capacity,
+            consumer_work_ns: spec.workload.consumer_work_ns(),
+            burst_items,
+            burst_pause_ns,
+            seq: (spec.workload == Workload::Seq) as c_int,
+            latency_shift: spec.sampling.latency_shift,
+            occupancy_shift: spec.sampling.occupancy_shift,
+            latency_ns: latencies.as_mut_ptr(),
+            latency_cap: latencies.len(),
+        };
+        // SAFETY: zeroed is a valid NativeResult; bq_native_run fills it and returns, and
+        // writes at most latency_cap latencies into the buffer, which outlives the call.
+        let mut r: NativeResult = unsafe { std::mem::zeroed() };
+        let rc = unsafe { bq_native_run(&s, &mut r) };
+        let error = unsafe { CStr::from_ptr(r.error.as_ptr()) }.to_string_lossy().into_owned();
+        if rc != 0 {
+            anyhow::bail!("the C native runner could not start: {error}");
+        }
+        latencies.truncate(r.latency_len.min(latencies.len()));
+        Ok(Tally {
+            seconds: Duration::from_nanos(r.elapsed_ns).as_secs_f64(),
+            cpu: Default::default(),
+            push: side(r.pushes, r.push_waits, r.producer_blocked_ns),
+            pop: side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+            max_occupancy: Some(r.max_len as usize),
+            latencies_ns: latencies,
+            delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
+        })
+    }
+}
+
+/// The bare boundary, for `benches/boundary.rs` and the tests below (`c/boundary_probes.c`).
+pub mod probe {
+    use std::ffi::c_int;
+
+    extern "C" {
+        fn bq_bench_noop(x: u64) -> u64;
+        #[cfg_attr(not(test), allow(dead_code))] // the status code test's
+        pub(super) fn bq_status_codes(out: *mut c_int);
+    }
+
+    /// The empty C function: what a call from Rust into C costs with nothing in it.
+    #[inline]
+    pub fn noop(x: u64) -> u64 {
+        // SAFETY: a pure function of its argument.
+        unsafe { bq_bench_noop(x) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::{offset_of, size_of};
+
+    use super::native::{bq_native_layout, NativeResult, NativeSpec};
+    use super::*;
+
+    #[test]
+    fn status_codes_agree_with_c() {
+        let mut c = [-1 as c_int; 5];
+        unsafe { probe::bq_status_codes(c.as_mut_ptr()) };
+        assert_eq!(c, [BQ_OK, BQ_CLOSED, BQ_FULL, BQ_EMPTY, BQ_TIMEOUT], "c/bq.h and c_abi.rs disagree");
+    }
+
+    #[test]
+    fn layout_matches_c() {
+        let rust = [
+            size_of::<NativeSpec>(),
+            offset_of!(NativeSpec, producers),
+            offset_of!(NativeSpec, consumers),
+            offset_of!(NativeSpec, per_producer),
+            offset_of!(NativeSpec, capacity),
+            offset_of!(NativeSpec, consumer_work_ns),
+            offset_of!(NativeSpec, burst_items),
+            offset_of!(NativeSpec, burst_pause_ns),
+            offset_of!(NativeSpec, seq),
+            offset_of!(NativeSpec, latency_shift),
+            offset_of!(NativeSpec, occupancy_shift),
+            offset_of!(NativeSpec, latency_ns),
+            offset_of!(NativeSpec, latency_cap),
+            size_of::<NativeResult>(),
+            offset_of!(NativeResult, elapsed_ns),
+            offset_of!(NativeResult, pushes),
+            offset_of!(NativeResult, push_waits),
+            offset_of!(NativeResult, pops),
+            offset_of!(NativeResult, pop_waits),
+            offset_of!(NativeResult, producer_blocked_ns),
+            offset_of!(NativeResult, consumer_blocked_ns),
+            offset_of!(NativeResult, max_len),
+            offset_of!(NativeResult, latency_len),
+            offset_of!(NativeResult, delivery_ok),
+            offset_of!(NativeResult, error),
+        ];
+        let mut c = [0usize; 64];
+        let n = unsafe { bq_native_layout(c.as_mut_ptr(), c.len()) };
+        assert_eq!(n, rust.len(), "bq_native.h has {n} sizes and offsets, c_abi.rs mirrors {}", rust.len());
+        assert_eq!(&c[..n], &rust[..], "bq_native.h's structs and their mirror in c_abi.rs differ (sizes, then offsets)");
     }
 }

@@ -37,6 +37,17 @@ impl Builtin {
         }
     }
 
+    /// Its colour in every plot (RGB), so that a reader can follow one queue across figures.
+    pub fn colour(self) -> (u8, u8, u8) {
+        match self {
+            Builtin::RustSyncChannel => (230, 120, 0),
+            Builtin::Crossbeam => (31, 100, 200),
+            Builtin::CPthread => (40, 150, 60),
+            Builtin::Ocaml => (200, 40, 120),
+            Builtin::RustPort => (120, 80, 40),
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.into_iter().find(|b| b.name() == name)
     }

@@ -1,7 +1,10 @@
-//! `ocaml`: the OCaml 5 queue of `ocaml/bqueue.ml`, called through `ocaml-interop`.
+//! Rust's view of OCaml, all of it: `ocaml`, the OCaml 5 queue of `ocaml/bqueue.ml`, called
+//! through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); and the
+//! probes the boundary's benches and tests call ([`probe`]).
 //!
-//! This file is the Rust side of the OCaml boundary (the OCaml side is `ocaml/bq_ffi.ml`); all
-//! conversions happen in these two files. Items and status codes cross as immediate OCaml ints.
+//! The OCaml side is `ocaml/bq_ffi.ml` and `ocaml/bq_native.ml`; all conversions happen in
+//! these files. Queue items and status codes (c/bq.h's, from `c_abi.rs`) cross as immediate
+//! OCaml ints; the native runner's spec and result cross as OCaml records.
 //!
 //! Locks: every call runs inside `OCamlRuntime::with_domain_lock`, which registers the calling
 //! Rust thread with the OCaml runtime (as a systhread of domain 0) and holds the domain lock
@@ -16,6 +19,7 @@ use std::time::Duration;
 use ocaml_interop::internal::OCamlClosure;
 use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
 
+use super::c_abi::{BQ_CLOSED, BQ_EMPTY, BQ_FULL, BQ_OK, BQ_TIMEOUT};
 use super::closing::{self, ExplicitQueue};
 use crate::queue::{timeout_ns, Impl, NewError, QueueError, Traits, MAX_ITEM};
 
@@ -106,10 +110,7 @@ fn int(n: u64) -> OCaml<'static, OCamlInt> {
 }
 
 fn push_status(code: i64) -> Result<(), QueueError> {
-    match code {
-        0 => Ok(()),
-        c => Err(error(-c)),
-    }
+    if code == BQ_OK as i64 { Ok(()) } else { Err(error(-code)) }
 }
 
 fn pop_status(code: i64) -> Result<u64, QueueError> {
@@ -118,12 +119,12 @@ fn pop_status(code: i64) -> Result<u64, QueueError> {
 
 /// `code` is a negated status code of `ocaml/bq_ffi.ml`.
 fn error(code: i64) -> QueueError {
-    match -code {
-        1 => QueueError::Closed,
-        2 => QueueError::Full,
-        3 => QueueError::Empty,
-        4 => QueueError::Timeout,
-        other => panic!("ocaml/bq_ffi.ml returned status {other}, which it does not define"),
+    match i32::try_from(-code) {
+        Ok(BQ_CLOSED) => QueueError::Closed,
+        Ok(BQ_FULL) => QueueError::Full,
+        Ok(BQ_EMPTY) => QueueError::Empty,
+        Ok(BQ_TIMEOUT) => QueueError::Timeout,
+        _ => panic!("ocaml/bq_ffi.ml returned status {}, which c/bq.h does not define", -code),
     }
 }
 
@@ -253,9 +254,145 @@ pub fn raise_in_ocaml(msg: &str) {
     })
 }
 
-/// The bare boundary, for `benches/boundary.rs`: the empty OCaml function `bqueue_noop`.
+/// The native runner of `ocaml/bq_native.ml`: OCaml domains or systhreads run the workload
+/// and hand back their figures once per run. The Rust thread that calls it holds the domain
+/// lock; `Domain.join` and `Thread.join` release it while the OCaml threads run.
+pub mod native {
+    use ocaml_interop::{impl_from_ocaml_record, impl_to_ocaml_record, OCamlUniformArray};
+
+    use super::*;
+    use crate::measure::SideStats;
+    use crate::schema::Tally;
+    use crate::workloads::{RunSpec, Workload};
+
+    /// `spec` of bq_native.ml, field for field in its order.
+    pub struct Spec {
+        producers: i64,
+        consumers: i64,
+        per_producer: i64,
+        capacity: i64,
+        work_ns: i64,
+        burst_items: i64,
+        burst_pause_ns: i64,
+        seq: bool,
+        latency_shift: i64,
+        occupancy_shift: i64,
+        domains: bool,
+    }
+
+    impl_to_ocaml_record! {
+        Spec {
+            producers: OCamlInt,
+            consumers: OCamlInt,
+            per_producer: OCamlInt,
+            capacity: OCamlInt,
+            work_ns: OCamlInt,
+            burst_items: OCamlInt,
+            burst_pause_ns: OCamlInt,
+            seq: bool,
+            latency_shift: OCamlInt,
+            occupancy_shift: OCamlInt,
+            domains: bool,
+        }
+    }
+
+    /// `result` of bq_native.ml, field for field in its order.
+    pub struct Output {
+        elapsed_ns: i64,
+        pushes: i64,
+        push_waits: i64,
+        pops: i64,
+        pop_waits: i64,
+        producer_blocked_ns: i64,
+        consumer_blocked_ns: i64,
+        max_len: i64,
+        latencies: Vec<i64>,
+        error: Option<String>,
+    }
+
+    impl_from_ocaml_record! {
+        Output {
+            elapsed_ns: OCamlInt,
+            pushes: OCamlInt,
+            push_waits: OCamlInt,
+            pops: OCamlInt,
+            pop_waits: OCamlInt,
+            producer_blocked_ns: OCamlInt,
+            consumer_blocked_ns: OCamlInt,
+            max_len: OCamlInt,
+            latencies: OCamlUniformArray<OCamlInt>,
+            error: Option<String>,
+        }
+    }
+
+    struct RunClosure(OCamlClosure);
+    // SAFETY: a Callback-registered value stays rooted forever; called only under the domain lock.
+    unsafe impl Send for RunClosure {}
+    unsafe impl Sync for RunClosure {}
+
+    fn ns(x: i64) -> u64 {
+        x.max(0) as u64
+    }
+
+    fn side(ops: i64, waits: i64, blocked_ns: i64) -> SideStats {
+        SideStats { ops: ns(ops), waits: ns(waits), blocked: Duration::from_nanos(ns(blocked_ns)) }
+    }
+
+    /// Runs `spec` once on OCaml domains (`domains`) or systhreads. The caller measures CPU
+    /// time and sets a deadline.
+    pub fn run(spec: &RunSpec, domains: bool) -> anyhow::Result<Tally> {
+        static RUN: OnceLock<RunClosure> = OnceLock::new();
+        let f = RUN.get_or_init(|| {
+            ensure_runtime();
+            OCamlRuntime::with_domain_lock(|_| {
+                RunClosure(OCamlClosure::named("bqueue_native_run").expect("ocaml/bq_native.ml is not linked"))
+            })
+        });
+        let (burst_items, burst_pause_ns) = spec.workload.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64));
+        let s = Spec {
+            producers: spec.producers as i64,
+            consumers: spec.consumers as i64,
+            per_producer: spec.per_producer() as i64,
+            capacity: spec.capacity as i64,
+            work_ns: spec.workload.consumer_work_ns() as i64,
+            burst_items: burst_items as i64,
+            burst_pause_ns: burst_pause_ns as i64,
+            seq: spec.workload == Workload::Seq,
+            latency_shift: spec.sampling.latency_shift as i64,
+            occupancy_shift: spec.sampling.occupancy_shift as i64,
+            domains,
+        };
+        let r: Output = OCamlRuntime::with_domain_lock(|cr| {
+            let s: BoxRoot<Spec> = s.to_boxroot(cr);
+            let r: OCaml<Output> = f.0.call(cr, &s);
+            r.to_rust()
+        });
+        Ok(Tally {
+            seconds: Duration::from_nanos(ns(r.elapsed_ns)).as_secs_f64(),
+            cpu: Default::default(),
+            push: side(r.pushes, r.push_waits, r.producer_blocked_ns),
+            pop: side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+            max_occupancy: Some(ns(r.max_len) as usize),
+            latencies_ns: r.latencies.into_iter().map(ns).collect(),
+            delivery: r.error.map_or(Ok(()), Err),
+        })
+    }
+}
+
+/// The bare boundary, for `benches/boundary.rs` and the tests below: the empty OCaml
+/// function `bqueue_noop`, the domain lock alone, and bq_ffi.ml's status codes.
 pub mod probe {
     use super::*;
+
+    /// c/bq.h's status codes as `ocaml/bq_ffi.ml` defines them: ok, closed, full, empty, timeout.
+    pub fn status_codes() -> Vec<i64> {
+        ensure_runtime();
+        OCamlRuntime::with_domain_lock(|cr| {
+            let f = OCamlClosure::named("bqueue_status_codes").expect("ocaml/bq_ffi.ml is not linked");
+            let r: OCaml<OCamlUniformArray<OCamlInt>> = f.call(cr, &OCaml::unit());
+            r.to_rust()
+        })
+    }
 
     /// One call, taking and releasing the domain lock around it, as every queue call does.
     pub fn call(x: u64) -> u64 {
@@ -300,5 +437,16 @@ impl Impl for Ocaml {
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = OcamlQueue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
         Ok(closing::handles(q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_agree_with_c() {
+        let rust: Vec<i64> = [BQ_OK, BQ_CLOSED, BQ_FULL, BQ_EMPTY, BQ_TIMEOUT].map(i64::from).to_vec();
+        assert_eq!(probe::status_codes(), rust, "ocaml/bq_ffi.ml and c/bq.h (as c_abi.rs has them) disagree");
     }
 }

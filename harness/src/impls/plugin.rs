@@ -1,12 +1,13 @@
-//! External implementations of `c/bq.h`, loaded at run time with `dlopen` (`bqh validate
+//! External implementations of `c/bq.h`, loaded at run time with `libloading` (`bqh validate
 //! --candidate path/to/libX.so`, `make validate PLUGIN=...`). The loaded functions fill a
 //! [`BqAbi`] table, so a plugin goes through the same adapter (`CQueue`) as the built-in C queue.
 //!
 //! Loading runs the library's constructors and calling it runs untrusted code: `bqh validate`
 //! does both in a child process, so that a crash is reported instead of taking the harness down.
 
-use std::ffi::{c_void, CStr, CString};
 use std::path::{Path, PathBuf};
+
+use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
 use super::c_abi::{BqAbi, CQueue};
 use super::closing;
@@ -61,30 +62,27 @@ impl Plugin {
         } else {
             Path::new(".").join(path)
         };
-        let c_path = CString::new(full.as_os_str().as_encoded_bytes()).map_err(|_| LoadError::NotALibrary {
-            path: shown.clone(),
-            reason: "the path contains a NUL byte".into(),
-        })?;
-        // RTLD_NOW: an unresolved dependency fails here, not at the first call.
-        let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-        if handle.is_null() {
-            return Err(LoadError::NotALibrary { path: shown, reason: dlerror() });
-        }
-        let mut found = Vec::with_capacity(SYMBOLS.len());
+        // SAFETY: loading runs the library's initialisers; that is the point, and validation
+        // runs it in a child process. RTLD_NOW: an unresolved dependency fails here, not at
+        // the first call.
+        let lib = unsafe { Library::open(Some(&full), RTLD_NOW | RTLD_LOCAL) }
+            .map_err(|e| LoadError::NotALibrary { path: shown.clone(), reason: e.to_string() })?;
+        let lib: &'static Library = Box::leak(Box::new(lib));
         let mut missing = Vec::new();
-        for name in SYMBOLS {
-            let c_name = CString::new(name).expect("no NUL in symbol names");
-            let sym = unsafe { libc::dlsym(handle, c_name.as_ptr()) };
-            if sym.is_null() {
+        // SAFETY: each symbol is the named function of c/bq.h, whose signature BqAbi mirrors;
+        // that the library honours the header is what validation checks.
+        let mut get = |name: &str| match unsafe { lib.get::<*const ()>(name.as_bytes()) } {
+            Ok(sym) => *sym,
+            Err(_) => {
                 missing.push(name.to_string());
+                std::ptr::null()
             }
-            found.push(sym);
-        }
-        if !missing.is_empty() {
+        };
+        let found: Vec<*const ()> = SYMBOLS.iter().map(|n| get(n)).collect();
+        if !missing.is_empty() || found.iter().any(|p| p.is_null()) {
             return Err(LoadError::MissingSymbols { path: shown, missing });
         }
-        // SAFETY: each pointer is the named function of c/bq.h, whose signature BqAbi mirrors;
-        // that the library honours the header is what validation checks.
+        // SAFETY: as above; every pointer is non-null.
         let abi = unsafe {
             BqAbi {
                 new: function(found[0]),
@@ -121,18 +119,9 @@ impl Plugin {
 ///
 /// # Safety
 /// `F` must be the type of the function at `p`.
-unsafe fn function<F: Copy>(p: *mut c_void) -> F {
-    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+unsafe fn function<F: Copy>(p: *const ()) -> F {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*const ()>());
     std::mem::transmute_copy(&p)
-}
-
-fn dlerror() -> String {
-    let e = unsafe { libc::dlerror() };
-    if e.is_null() {
-        "unknown dlopen error".into()
-    } else {
-        unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
-    }
 }
 
 impl Impl for Plugin {

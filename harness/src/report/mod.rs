@@ -1,76 +1,38 @@
-//! The report writer: `env.json`, `runs.csv` (long format, one row per repetition),
-//! `summary.md` (tables of medians with min-max spread, the shutdown matrix, a plain reading)
-//! and SVG plots drawn from the same rows.
+//! The report: a pure function of a results folder's data. From the rows of `runs.csv`, the
+//! observations of `shutdown.csv` and the machine of `env.json` ([`crate::schema`]) it writes
+//! those files, `summary.md` (tables of medians with min-max spread, the shutdown matrix, a
+//! plain reading) and SVG plots. `bqh compare` calls [`write_all`] with the rows it measured;
+//! `bqh report DIR` reads the three files back and calls the same function, so a committed run
+//! can be redrawn after a change to the report.
 
 mod plots;
 mod summary;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::Serialize;
 
-use crate::compare::{Args, Row};
-use crate::shutdown::Observation;
+use crate::outdir::Claim;
+use crate::schema::{Env, Mode, Observation, Question, Row, Verdict};
+use crate::workloads::Workload;
 
 pub use summary::summary_markdown;
 
-/// Where and with what a run was made.
-#[derive(Debug, Clone, Serialize)]
-pub struct Env {
-    pub date_utc: String,
-    pub cpu_model: String,
-    pub cores: usize,
-    pub kernel: String,
-    pub rustc: String,
-    pub ocamlopt: String,
-    pub cc: String,
-    pub git_commit: String,
-    pub command: String,
-    pub parameters: Args,
-}
-
-fn first_line(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-impl Env {
-    pub fn collect(args: &Args) -> Env {
-        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-            .unwrap_or_else(|| "unknown".into());
-        let dirty = first_line("git", &["status", "--porcelain", "--untracked-files=no"]) != "unknown";
-        let commit = first_line("git", &["rev-parse", "--short=12", "HEAD"]);
-        Env {
-            date_utc: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            cpu_model,
-            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
-            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or("unknown".into(), |s| s.trim().into()),
-            rustc: env!("BQ_RUSTC_VERSION").into(),
-            ocamlopt: crate::impls::ocaml::OCAML_VERSION.into(),
-            cc: env!("BQ_CC_VERSION").into(),
-            git_commit: if dirty { format!("{commit} (with uncommitted changes)") } else { commit },
-            command: std::env::args().collect::<Vec<_>>().join(" "),
-            parameters: args.clone(),
-        }
-    }
-}
+/// The data files of a results folder, which everything else is drawn from.
+pub const RUNS_CSV: &str = "runs.csv";
+pub const ENV_JSON: &str = "env.json";
+pub const SHUTDOWN_CSV: &str = "shutdown.csv";
+pub const SUMMARY_MD: &str = "summary.md";
 
 /// Medians and spread of one configuration's successful repetitions.
 #[derive(Debug, Clone)]
 pub struct Group<'a> {
     pub implementation: &'a str,
-    pub mode: &'a str,
-    pub workload: &'a str,
+    pub mode: Mode,
+    pub workload: Workload,
     pub capacity: usize,
     pub producers: u64,
     pub consumers: u64,
@@ -78,8 +40,15 @@ pub struct Group<'a> {
     pub failed: Vec<&'a Row>,
 }
 
+impl Group<'_> {
+    /// "ocaml" for driven runs, "ocaml (native-domains)" for the others.
+    pub fn label(&self) -> String {
+        if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) }
+    }
+}
+
 /// (median, min, max) of a column over the successful repetitions.
-pub fn stat<'a>(rows: &[&'a Row], f: impl Fn(&Row) -> Option<f64>) -> Option<(f64, f64, f64)> {
+pub fn stat(rows: &[&Row], f: impl Fn(&Row) -> Option<f64>) -> Option<(f64, f64, f64)> {
     let mut v: Vec<f64> = rows.iter().filter_map(|r| f(r)).filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return None;
@@ -90,17 +59,22 @@ pub fn stat<'a>(rows: &[&'a Row], f: impl Fn(&Row) -> Option<f64>) -> Option<(f6
     Some((median, v[0], v[n - 1]))
 }
 
+/// Million items per second.
+pub fn mips(r: &Row) -> Option<f64> {
+    Some(r.items_per_second / 1e6)
+}
+
 /// Groups rows by configuration, keeping the order in which configurations first appear.
 pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
-    let mut index: BTreeMap<(String, String, String, usize, u64, u64), usize> = BTreeMap::new();
+    let mut index: BTreeMap<(&str, Mode, Workload, usize, u64, u64), usize> = BTreeMap::new();
     let mut out: Vec<Group> = Vec::new();
     for r in rows {
-        let key = (r.implementation.clone(), r.mode.clone(), r.workload.clone(), r.capacity, r.producers, r.consumers);
+        let key = (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers);
         let i = *index.entry(key).or_insert_with(|| {
             out.push(Group {
                 implementation: &r.implementation,
-                mode: &r.mode,
-                workload: &r.workload,
+                mode: r.mode,
+                workload: r.workload,
                 capacity: r.capacity,
                 producers: r.producers,
                 consumers: r.consumers,
@@ -114,36 +88,133 @@ pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
     out
 }
 
-/// Writes every file of a results folder.
+/// Workloads in first-seen order.
+pub fn workloads(gs: &[Group]) -> Vec<Workload> {
+    let mut w: Vec<Workload> = Vec::new();
+    gs.iter().for_each(|g| if !w.contains(&g.workload) { w.push(g.workload) });
+    w
+}
+
+/// The shutdown observations as columns, one per implementation, in first-seen order.
+pub fn columns(observations: &[Observation]) -> Vec<Vec<Observation>> {
+    let mut cols: Vec<Vec<Observation>> = Vec::new();
+    for o in observations {
+        match cols.iter_mut().find(|c| c[0].implementation == o.implementation) {
+            Some(c) => c.push(o.clone()),
+            None => cols.push(vec![o.clone()]),
+        }
+    }
+    cols
+}
+
+/// Writes every file of a results folder into `dir` (which exists).
 pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observation>]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(dir.join("env.json"), serde_json::to_string_pretty(env)? + "\n")?;
-    let mut w = csv::Writer::from_path(dir.join("runs.csv"))?;
+    std::fs::write(dir.join(ENV_JSON), serde_json::to_string_pretty(env)? + "\n")?;
+    let mut w = csv::Writer::from_path(dir.join(RUNS_CSV))?;
     for r in rows {
         w.serialize(r)?;
     }
     w.flush()?;
     if !shutdown.is_empty() {
-        let mut w = csv::Writer::from_path(dir.join("shutdown.csv"))?;
+        let mut w = csv::Writer::from_path(dir.join(SHUTDOWN_CSV))?;
         for o in shutdown.iter().flatten() {
-            w.write_record([
-                o.implementation.as_str(),
-                &format!("{:?}", o.question),
-                &format!("{:?}", o.verdict),
-                &o.detail,
-                &o.wake_us.map_or(String::new(), |x| format!("{x:.1}")),
-                &o.via_adapter.to_string(),
-            ])?;
+            w.serialize(o)?;
         }
         w.flush()?;
     }
     let plots = plots::write_plots(dir, rows).context("drawing the plots")?;
-    std::fs::write(dir.join("summary.md"), summary_markdown(env, rows, shutdown, &plots))?;
+    std::fs::write(dir.join(SUMMARY_MD), summary_markdown(env, rows, shutdown, &plots))?;
     Ok(())
 }
 
-/// Reads a `runs.csv` back (used by tests and by anyone re-plotting).
+/// Reads a `runs.csv` back.
 pub fn read_runs(path: &Path) -> anyhow::Result<Vec<Row>> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    r.deserialize().map(|x| x.map_err(Into::into)).collect()
+    r.deserialize()
+        .enumerate()
+        .map(|(i, x)| x.with_context(|| format!("{}: row {} does not fit the results schema", path.display(), i + 1)))
+        .collect()
+}
+
+/// Reads a results folder's data: env.json, runs.csv, and shutdown.csv where there is one.
+pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observation>>)> {
+    let path = dir.join(ENV_JSON);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
+    let env: Env = serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))?;
+    let rows = read_runs(&dir.join(RUNS_CSV))?;
+    let path = dir.join(SHUTDOWN_CSV);
+    let shutdown = if path.exists() {
+        let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let all: Vec<Observation> = r
+            .deserialize()
+            .enumerate()
+            .map(|(i, x)| x.with_context(|| format!("{}: row {} does not fit the results schema", path.display(), i + 1)))
+            .collect::<anyhow::Result<_>>()?;
+        columns(&all)
+    } else {
+        Vec::new()
+    };
+    Ok((env, rows, shutdown))
+}
+
+/// The shutdown matrix as Markdown: one row per question, one column per implementation.
+pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
+    let mut out = String::from("| question |");
+    for col in observations {
+        write!(out, " {} |", col.first().map_or("?", |o| o.implementation.as_str())).unwrap();
+    }
+    out += "\n|---|";
+    out += &"---|".repeat(observations.len());
+    out += "\n";
+    for q in Question::ALL {
+        write!(out, "| {} |", q.text()).unwrap();
+        for col in observations {
+            let cell = col.iter().find(|o| o.question == q).map_or("–".into(), cell);
+            write!(out, " {cell} |").unwrap();
+        }
+        out += "\n";
+    }
+    out += "\nCells: the verdict, then what the probe saw; wake-up times are the median over the probe's \
+            repetitions of the time until the slowest waiter returned. † marks behaviour that the harness \
+            adapter adds (explicit-close queues are closed when either side's last handle drops); n/a means the \
+            implementation's API has no such operation.\n";
+    out
+}
+
+fn cell(o: &Observation) -> String {
+    let verdict = match o.verdict {
+        Verdict::Yes => "yes",
+        Verdict::No => "**NO**",
+        Verdict::NotApplicable => "n/a",
+        Verdict::Failed => "**FAILED**",
+    };
+    let dagger = if o.via_adapter { " †" } else { "" };
+    let wake = o.wake_us.map_or(String::new(), |us| format!(", {us:.0} µs"));
+    format!("{verdict}{dagger}: {}{wake}", o.detail.replace('|', "/"))
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Redraws summary.md and the plots of a results folder from its runs.csv, env.json and shutdown.csv
+alone, for example after a change to the report:
+
+  bqh report results/latest                                  # in place (a folder bqh wrote)
+  bqh report results/2026-11-21-xeon-2core --out /tmp/redrawn # a committed run: elsewhere")]
+pub struct Args {
+    /// The results folder to read
+    pub dir: PathBuf,
+    /// Where to write [default: DIR itself, replaced as a whole; refused for a committed
+    /// canonical run or a folder bqh did not write]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `bqh report`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (env, rows, shutdown) = read_dir(&args.dir)?;
+    let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
+    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
+    eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,33 +8,22 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{groups, stat, Group};
-use crate::compare::Row;
+use super::{groups, mips, stat, workloads, Group};
+use crate::impls::Builtin;
+use crate::schema::{Mode, Row};
+use crate::workloads::Workload;
 
 type Plot = (String, String);
 
-fn color(implementation: &str, mode: &str) -> RGBColor {
-    let base = match implementation {
-        "rust-sync-channel" => RGBColor(230, 120, 0),
-        "crossbeam" => RGBColor(31, 100, 200),
-        "c-pthread" => RGBColor(40, 150, 60),
-        "ocaml" => RGBColor(200, 40, 120),
-        "rust-port" => RGBColor(120, 80, 40),
-        _ => RGBColor(90, 90, 90),
-    };
+/// The implementation's own colour (`Builtin::colour`; grey for anything else, such as a
+/// plugin), lighter for a native mode on separate threads, darker for OCaml systhreads.
+fn color(implementation: &str, mode: Mode) -> RGBColor {
+    let (r, g, b) = Builtin::from_name(implementation).map_or((90, 90, 90), Builtin::colour);
     match mode {
-        "driven" => base,
-        "native-systhreads" => RGBColor(base.0 / 2, base.1 / 2, base.2 / 2),
-        _ => RGBColor(base.0 / 2 + 100, base.1 / 2 + 100, base.2 / 2 + 100),
+        Mode::Driven => RGBColor(r, g, b),
+        Mode::NativeSysthreads => RGBColor(r / 2, g / 2, b / 2),
+        Mode::Native | Mode::NativeDomains => RGBColor(r / 2 + 100, g / 2 + 100, b / 2 + 100),
     }
-}
-
-fn label(g: &Group) -> String {
-    if g.mode == "driven" { g.implementation.to_string() } else { format!("{} ({})", g.implementation, g.mode) }
-}
-
-fn mips(r: &Row) -> Option<f64> {
-    Some(r.items_per_second / 1e6)
 }
 
 /// Log-axis bounds with a margin, from the values to be drawn.
@@ -78,20 +67,16 @@ fn bar_chart<'a, 'b>(
 pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
     let gs = groups(rows);
     let mut plots = Vec::new();
-    let workloads: Vec<&str> = {
-        let mut w: Vec<&str> = Vec::new();
-        gs.iter().for_each(|g| if !w.contains(&g.workload) { w.push(g.workload) });
-        w
-    };
+    let workloads = workloads(&gs);
     if let Some(p) = throughput_bars(dir, &gs, &workloads)? {
         plots.push(p);
     }
-    for w in &workloads {
+    for &w in &workloads {
         if let Some(p) = throughput_vs_capacity(dir, &gs, w)? {
             plots.push(p);
         }
     }
-    for w in &workloads {
+    for &w in &workloads {
         if let Some(p) = latency_bars(dir, &gs, w)? {
             plots.push(p);
         }
@@ -100,24 +85,24 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
 }
 
 /// Median throughput per workload, one bar per implementation and mode, at one capacity.
-fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[&str]) -> anyhow::Result<Option<Plot>> {
+fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::Result<Option<Plot>> {
     let caps: BTreeSet<usize> = gs.iter().map(|g| g.capacity).collect();
     let Some(&cap) = caps.iter().find(|&&c| c == 16).or_else(|| caps.iter().next_back()) else { return Ok(None) };
-    let series: Vec<(String, &str, &str)> = {
-        let mut v: Vec<(String, &str, &str)> = Vec::new();
+    let series: Vec<(String, &str, Mode)> = {
+        let mut v: Vec<(String, &str, Mode)> = Vec::new();
         gs.iter().filter(|g| g.capacity == cap).for_each(|g| {
-            if !v.iter().any(|s| s.0 == label(g)) {
-                v.push((label(g), g.implementation, g.mode))
+            if !v.iter().any(|s| s.0 == g.label()) {
+                v.push((g.label(), g.implementation, g.mode))
             }
         });
         v
     };
-    let value = |w: &str, s: &(String, &str, &str)| {
+    let value = |w: Workload, s: &(String, &str, Mode)| {
         gs.iter()
             .find(|g| g.workload == w && g.capacity == cap && g.implementation == s.1 && g.mode == s.2)
             .and_then(|g| stat(&g.ok, mips))
     };
-    let all = workloads.iter().flat_map(|w| series.iter().filter_map(move |s| value(w, s))).flat_map(|(m, lo, hi)| [m, lo, hi]);
+    let all = workloads.iter().flat_map(|&w| series.iter().filter_map(move |s| value(w, s))).flat_map(|(m, lo, hi)| [m, lo, hi]);
     let y = log_range(all.collect::<Vec<_>>().into_iter());
     let file = "throughput.svg".to_string();
     let path = dir.join(&file);
@@ -129,7 +114,7 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[&str]) -> anyhow::Resu
     for (k, s) in series.iter().enumerate() {
         let c = color(s.1, s.2);
         let bars: Vec<(f64, (f64, f64, f64))> =
-            workloads.iter().enumerate().filter_map(|(i, w)| value(w, s).map(|v| (i as f64 + 0.1 + k as f64 * width, v))).collect();
+            workloads.iter().enumerate().filter_map(|(i, &w)| value(w, s).map(|v| (i as f64 + 0.1 + k as f64 * width, v))).collect();
         chart
             .draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?
             .label(s.0.clone())
@@ -145,7 +130,7 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[&str]) -> anyhow::Resu
 }
 
 /// Throughput against capacity for one workload: one line per implementation and mode.
-fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Option<Plot>> {
+fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<Option<Plot>> {
     let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == workload).collect();
     let caps: Vec<usize> = ws.iter().map(|g| g.capacity).collect::<BTreeSet<_>>().into_iter().collect();
     if caps.len() < 2 {
@@ -174,7 +159,7 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::R
         .draw()?;
     let mut seen: Vec<String> = Vec::new();
     for g in &ws {
-        let l = label(g);
+        let l = g.label();
         if seen.contains(&l) {
             continue;
         }
@@ -182,7 +167,7 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::R
         let c = color(g.implementation, g.mode);
         let pts: Vec<(f64, (f64, f64, f64))> = ws
             .iter()
-            .filter(|h| label(h) == l)
+            .filter(|h| h.label() == l)
             .filter_map(|h| Some((caps.iter().position(|&c| c == h.capacity)? as f64, stat(&h.ok, mips)?)))
             .collect();
         chart
@@ -198,7 +183,7 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: &str) -> anyhow::R
 }
 
 /// Latency percentiles (p50, p99, p99.9) per implementation and mode for one workload.
-fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Option<Plot>> {
+fn latency_bars(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<Option<Plot>> {
     let caps: BTreeSet<usize> = gs.iter().filter(|g| g.workload == workload).map(|g| g.capacity).collect();
     let Some(&cap) = caps.iter().find(|&&c| c == 16).or_else(|| caps.iter().next_back()) else { return Ok(None) };
     let ws: Vec<&Group> = gs
@@ -219,7 +204,7 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: &str) -> anyhow::Result<Opti
     let file = format!("latency-{workload}.svg");
     let path = dir.join(&file);
     let root = SVGBackend::new(&path, (1100, 480)).into_drawing_area();
-    let names: Vec<String> = ws.iter().map(|g| label(g)).collect();
+    let names: Vec<String> = ws.iter().map(|g| g.label()).collect();
     let caption = format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)");
     let mut chart = bar_chart(&root, caption, &names, y.clone(), "microseconds (log)")?;
     for (k, (name, f, c)) in pcts.iter().enumerate() {

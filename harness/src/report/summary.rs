@@ -4,15 +4,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::{groups, stat, Env, Group};
-use crate::compare::Row;
-use crate::shutdown::{matrix_markdown, Observation};
-
-const MI: f64 = 1e6;
-
-fn mips(r: &Row) -> Option<f64> {
-    Some(r.items_per_second / MI)
-}
+use super::{groups, matrix_markdown, mips, stat, workloads, Group};
+use crate::impls::Builtin;
+use crate::schema::{Env, Mode, Observation, Row};
+use crate::workloads::Workload;
 
 /// "1.23 (1.10–1.30)" or "–" when no repetition succeeded.
 fn spread(s: Option<(f64, f64, f64)>, digits: usize) -> String {
@@ -20,10 +15,6 @@ fn spread(s: Option<(f64, f64, f64)>, digits: usize) -> String {
         Some((m, lo, hi)) => format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})"),
         None => "–".into(),
     }
-}
-
-fn label(g: &Group) -> String {
-    if g.mode == "driven" { g.implementation.to_string() } else { format!("{} ({})", g.implementation, g.mode) }
 }
 
 /// Capacities present for a workload, ascending.
@@ -35,7 +26,7 @@ fn capacities(gs: &[&Group]) -> Vec<usize> {
 fn labels(gs: &[&Group]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for g in gs {
-        let l = label(g);
+        let l = g.label();
         if !out.contains(&l) {
             out.push(l);
         }
@@ -53,7 +44,7 @@ fn table_by_capacity(out: &mut String, gs: &[&Group], cell: impl Fn(&Group) -> S
     for l in labels(gs) {
         write!(out, "| {l} |").unwrap();
         for c in &caps {
-            let g = gs.iter().find(|g| label(g) == l && g.capacity == *c);
+            let g = gs.iter().find(|g| g.label() == l && g.capacity == *c);
             write!(out, " {} |", g.map_or("".into(), |g| cell(g))).unwrap();
         }
         out.push('\n');
@@ -63,11 +54,7 @@ fn table_by_capacity(out: &mut String, gs: &[&Group], cell: impl Fn(&Group) -> S
 
 pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], plots: &[(String, String)]) -> String {
     let gs = groups(rows);
-    let workloads: Vec<&str> = {
-        let mut w: Vec<&str> = Vec::new();
-        gs.iter().for_each(|g| if !w.contains(&g.workload) { w.push(g.workload) });
-        w
-    };
+    let workloads = workloads(&gs);
     let reps = rows.iter().map(|r| r.repetition).max().unwrap_or(0);
     let mut out = String::new();
     writeln!(out, "# Bounded queues compared\n").unwrap();
@@ -118,7 +105,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
                   block; blocked: total seconds producers (consumers) spent blocked, summed over threads; occupancy: the largest \
                   length a consumer sampled (every 64 pops), never above the capacity (rust-sync-channel has no length).\n\n");
     for w in &workloads {
-        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w && g.mode == "driven").collect();
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w && g.mode == Mode::Driven).collect();
         if ws.is_empty() {
             continue;
         }
@@ -183,7 +170,7 @@ fn fmt_us(us: f64) -> String {
     if us >= 100.0 { format!("{us:.0}") } else if us >= 1.0 { format!("{us:.1}") } else { format!("{us:.2}") }
 }
 
-fn median_of<'a>(gs: &[Group<'a>], imp: &str, mode: &str, workload: &str, capacity: usize) -> Option<f64> {
+fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: usize) -> Option<f64> {
     gs.iter()
         .find(|g| g.implementation == imp && g.mode == mode && g.workload == workload && g.capacity == capacity)
         .and_then(|g| stat(&g.ok, mips))
@@ -197,9 +184,9 @@ fn geomean(v: &[f64]) -> Option<f64> {
 /// Per native mode: native / driven throughput for every configuration both ran.
 fn boundary(gs: &[Group]) -> String {
     let mut out = String::new();
-    let natives: Vec<(&str, &str)> = {
-        let mut v: Vec<(&str, &str)> = Vec::new();
-        gs.iter().filter(|g| g.mode != "driven").for_each(|g| if !v.contains(&(g.implementation, g.mode)) { v.push((g.implementation, g.mode)) });
+    let natives: Vec<(&str, Mode)> = {
+        let mut v: Vec<(&str, Mode)> = Vec::new();
+        gs.iter().filter(|g| g.mode != Mode::Driven).for_each(|g| if !v.contains(&(g.implementation, g.mode)) { v.push((g.implementation, g.mode)) });
         v
     };
     if natives.is_empty() {
@@ -213,7 +200,7 @@ fn boundary(gs: &[Group]) -> String {
     for &(imp, mode) in &natives {
         let mut ratios = Vec::new();
         for g in gs.iter().filter(|g| g.implementation == imp && g.mode == mode) {
-            let d = median_of(gs, imp, "driven", g.workload, g.capacity);
+            let d = median_of(gs, imp, Mode::Driven, g.workload, g.capacity);
             let n = stat(&g.ok, mips).map(|s| s.0);
             let ratio = d.zip(n).map(|(d, n)| n / d);
             if let Some(r) = ratio {
@@ -235,9 +222,9 @@ fn boundary(gs: &[Group]) -> String {
 }
 
 /// A short plain-language reading, computed from the figures.
-fn reading(gs: &[Group], workloads: &[&str]) -> String {
+fn reading(gs: &[Group], workloads: &[Workload]) -> String {
     let mut out = String::new();
-    let driven: Vec<&Group> = gs.iter().filter(|g| g.mode == "driven" && !g.ok.is_empty()).collect();
+    let driven: Vec<&Group> = gs.iter().filter(|g| g.mode == Mode::Driven && !g.ok.is_empty()).collect();
     for w in workloads {
         let ws: Vec<&&Group> = driven.iter().filter(|g| g.workload == *w).collect();
         let Some(cap) = ws.iter().map(|g| g.capacity).max() else { continue };
@@ -261,8 +248,8 @@ fn reading(gs: &[Group], workloads: &[&str]) -> String {
         if lo != hi {
             let mut parts = Vec::new();
             for imp in driven.iter().map(|g| g.implementation).collect::<BTreeSet<_>>() {
-                let a = median_of(gs, imp, "driven", "spsc", lo);
-                let b = median_of(gs, imp, "driven", "spsc", hi);
+                let a = median_of(gs, imp, Mode::Driven, Workload::Spsc, lo);
+                let b = median_of(gs, imp, Mode::Driven, Workload::Spsc, hi);
                 if let (Some(a), Some(b)) = (a, b) {
                     parts.push(format!("{imp} {:.1}×", b / a));
                 }
@@ -275,7 +262,7 @@ fn reading(gs: &[Group], workloads: &[&str]) -> String {
     // Backpressure: in slow-consumer, producers should wait on most pushes.
     let slow: Vec<String> = driven
         .iter()
-        .filter(|g| g.workload == "slow-consumer" && g.capacity == 16)
+        .filter(|g| g.workload == Workload::SlowConsumer && g.capacity == 16)
         .filter_map(|g| stat(&g.ok, |r| Some(r.push_wait_share * 100.0)).map(|s| format!("{} {:.0}%", g.implementation, s.0)))
         .collect();
     if !slow.is_empty() {
@@ -284,7 +271,7 @@ fn reading(gs: &[Group], workloads: &[&str]) -> String {
     // Fan-in: the single consumer is the bottleneck.
     let fan: Vec<String> = driven
         .iter()
-        .filter(|g| g.workload == "fan-in" && g.capacity == 16)
+        .filter(|g| g.workload == Workload::FanIn && g.capacity == 16)
         .filter_map(|g| {
             let p = stat(&g.ok, |r| Some(r.push_wait_share * 100.0))?;
             let c = stat(&g.ok, |r| Some(r.pop_wait_share * 100.0))?;
@@ -296,8 +283,9 @@ fn reading(gs: &[Group], workloads: &[&str]) -> String {
     }
     // Boundary, OCaml.
     let mut ratios = Vec::new();
-    for g in gs.iter().filter(|g| g.implementation == "ocaml" && g.mode == "native-domains") {
-        if let (Some(d), Some(n)) = (median_of(gs, "ocaml", "driven", g.workload, g.capacity), stat(&g.ok, mips)) {
+    let ocaml = Builtin::Ocaml.name();
+    for g in gs.iter().filter(|g| g.implementation == ocaml && g.mode == Mode::NativeDomains) {
+        if let (Some(d), Some(n)) = (median_of(gs, ocaml, Mode::Driven, g.workload, g.capacity), stat(&g.ok, mips)) {
             ratios.push(n.0 / d);
         }
     }

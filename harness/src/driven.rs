@@ -1,0 +1,233 @@
+//! The `driven` runner: Rust threads drive any implementation through the one interface. Same
+//! threads, same code, only the queue differs.
+//!
+//! It is the same program as the native runners, `c/bq_native.c` and `ocaml/bq_native.ml`, in
+//! the same order: counted push and pop, `producer`, `consumer`, `run_seq`, then `run_threads`,
+//! which starts them behind one gate and merges what they counted into a [`Tally`]. Read the
+//! three side by side: only the language differs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::measure::{cpu_since, cpu_time, item, spin_work, split, Delivery, SideStats};
+use crate::queue::{Consumer, Impl, Producer, QueueError};
+use crate::schema::Tally;
+use crate::watchdog::{join_all, within};
+use crate::workloads::{RunSpec, Workload};
+
+/// `try_push` first, so that a push that had to wait is counted and timed; the fast path
+/// costs the same as a plain `push`.
+#[inline]
+fn push_counted<P: Producer>(tx: &P, it: u64, st: &mut SideStats) -> Result<(), QueueError> {
+    st.ops += 1;
+    match tx.try_push(it) {
+        Err(QueueError::Full) => {
+            st.waits += 1;
+            let t = Instant::now();
+            let r = tx.push(it);
+            st.blocked += t.elapsed();
+            r
+        }
+        r => r,
+    }
+}
+
+#[inline]
+fn pop_counted<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, QueueError> {
+    st.ops += 1;
+    match rx.try_pop() {
+        Err(QueueError::Empty) => {
+            st.waits += 1;
+            let t = Instant::now();
+            let r = rx.pop();
+            st.blocked += t.elapsed();
+            r
+        }
+        r => r,
+    }
+}
+
+/// What every thread shares: the spec, the start gate, the clock, and each producer's push
+/// times of its sampled items (by `seq >> latency_shift`). A producer writes its slot before
+/// the push; the queue's own synchronisation makes it visible to the consumer that pops the
+/// item, so relaxed atomics suffice.
+struct Run {
+    spec: RunSpec,
+    start: Barrier,
+    clock: Instant,
+    pushed_at: Vec<Vec<AtomicU64>>,
+}
+
+impl Run {
+    fn now(&self) -> u64 {
+        self.clock.elapsed().as_nanos() as u64
+    }
+}
+
+struct ProducerOut {
+    stats: SideStats,
+    /// A push that failed while the queue was open.
+    failed: Option<String>,
+}
+
+struct ConsumerOut {
+    stats: SideStats,
+    delivery: Delivery,
+    latencies_ns: Vec<u64>,
+    max_len: Option<usize>,
+}
+
+fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
+    let s = &run.spec;
+    let mut out = ProducerOut { stats: SideStats::default(), failed: None };
+    let burst = s.workload.burst();
+    run.start.wait();
+    for seq in 0..s.per_producer() {
+        if seq & s.sampling.latency_mask() == 0 {
+            run.pushed_at[id as usize][(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
+        }
+        if let Err(e) = push_counted(tx, item(id, seq), &mut out.stats) {
+            out.failed = Some(format!("producer {id}: push of item {seq} returned {e} while the queue was open"));
+            break;
+        }
+        if let Some((n, pause)) = burst {
+            if (seq + 1) % n == 0 {
+                thread::sleep(pause);
+            }
+        }
+    }
+    out
+}
+
+fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
+    let s = &run.spec;
+    let mut out = ConsumerOut {
+        stats: SideStats::default(),
+        delivery: Delivery::new(s.producers, s.per_producer()),
+        // A fair share of the samples, so that the vector rarely grows mid-run.
+        latencies_ns: Vec::with_capacity((s.total_items() >> s.sampling.latency_shift) as usize / s.consumers as usize + 1),
+        max_len: None,
+    };
+    let work = s.workload.consumer_work_ns();
+    run.start.wait();
+    while let Ok(it) = pop_counted(rx, &mut out.stats) {
+        out.delivery.record(it);
+        let (p, seq) = split(it);
+        if seq & s.sampling.latency_mask() == 0 {
+            let slot = run.pushed_at.get(p as usize).and_then(|v| v.get((seq >> s.sampling.latency_shift) as usize));
+            if let Some(t) = slot {
+                out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
+            }
+        }
+        if has_len && out.stats.ops & s.sampling.occupancy_mask() == 0 {
+            out.max_len = out.max_len.max(rx.len());
+        }
+        if work > 0 {
+            spin_work(work);
+        }
+    }
+    out.stats.ops -= 1; // the final pop said closed and delivered nothing
+    out
+}
+
+/// `seq`: one thread fills the queue to capacity, then drains it, until all items went through.
+fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
+    let (tx, rx) = imp.bounded(spec.capacity)?;
+    let n = spec.total_items();
+    let mut delivery = Delivery::new(1, n);
+    let (mut push, mut pop) = (SideStats::default(), SideStats::default());
+    let mut max_len = None;
+    let mut failed = None;
+    let has_len = imp.traits().has_len;
+    let cpu0 = cpu_time();
+    let t0 = Instant::now();
+    let mut next = 0;
+    'run: while next < n {
+        let batch = (spec.capacity as u64).min(n - next);
+        for seq in next..next + batch {
+            if let Err(e) = push_counted(&tx, item(0, seq), &mut push) {
+                failed = Some(format!("seq: push of item {seq} returned {e} while the queue was open"));
+                break 'run;
+            }
+        }
+        if has_len {
+            max_len = max_len.max(tx.len());
+        }
+        for _ in 0..batch {
+            match pop_counted(&rx, &mut pop) {
+                Ok(it) => delivery.record(it),
+                Err(e) => {
+                    failed = Some(format!("seq: a pop returned {e} with items buffered"));
+                    break 'run;
+                }
+            }
+        }
+        next += batch;
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu = cpu_since(cpu0);
+    let delivery = failed.map_or_else(|| Delivery::verdict(vec![delivery]), Err);
+    // One thread: no push-to-pop latency (it would only be the batch length).
+    Ok(Tally { seconds, cpu, push, pop, max_occupancy: max_len, latencies_ns: Vec::new(), delivery })
+}
+
+fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
+    let (tx, rx) = imp.bounded(spec.capacity)?;
+    let slots = spec.sampling.latency_slots(spec.per_producer());
+    let run = Arc::new(Run {
+        spec,
+        start: Barrier::new((spec.producers + spec.consumers + 1) as usize),
+        clock: Instant::now(),
+        pushed_at: (0..spec.producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect(),
+    });
+    let spawn = |name: String| thread::Builder::new().name(name);
+    let producers: Vec<_> = (0..spec.producers)
+        .map(|p| {
+            let (run, tx) = (run.clone(), tx.clone());
+            spawn(format!("producer {p}")).spawn(move || producer(&run, &tx, p)).expect("cannot spawn a producer thread")
+        })
+        .collect();
+    drop(tx); // the producers' clones are the only ones: the last to finish closes the queue
+    let has_len = imp.traits().has_len;
+    let consumers: Vec<_> = (0..spec.consumers)
+        .map(|c| {
+            let (run, rx) = (run.clone(), rx.clone());
+            spawn(format!("consumer {c}")).spawn(move || consumer(&run, &rx, has_len)).expect("cannot spawn a consumer thread")
+        })
+        .collect();
+    drop(rx);
+
+    let cpu0 = cpu_time();
+    run.start.wait();
+    let t0 = Instant::now();
+    let produced = join_all("producers", producers)?;
+    let consumed = join_all("consumers", consumers)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu = cpu_since(cpu0);
+
+    let mut push = SideStats::default();
+    let mut failed = None;
+    for p in produced {
+        push.add(&p.stats);
+        failed = failed.or(p.failed);
+    }
+    let mut pop = SideStats::default();
+    let (mut parts, mut latencies_ns, mut max_occupancy) = (Vec::new(), Vec::new(), None);
+    for c in consumed {
+        pop.add(&c.stats);
+        max_occupancy = max_occupancy.max(c.max_len);
+        latencies_ns.extend(c.latencies_ns);
+        parts.push(c.delivery);
+    }
+    let delivery = failed.map_or_else(|| Delivery::verdict(parts), Err);
+    Ok(Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery })
+}
+
+/// Runs `spec` once on `imp` from Rust threads, under a watchdog of `limit`.
+pub fn run_driven<I: Impl>(imp: &'static I, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
+    spec.check().map_err(anyhow::Error::msg)?;
+    let what = format!("{} {} (capacity {})", imp.name(), spec.workload, spec.capacity);
+    within(&what, limit, move || if spec.workload == Workload::Seq { run_seq(imp, spec) } else { run_threads(imp, spec) })?
+}

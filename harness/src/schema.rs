@@ -1,0 +1,310 @@
+//! The results schema: what every runner produces and every report reads.
+//!
+//! Data flows one way: a runner (the driven one in `driven.rs`, the native ones behind
+//! `impls/c_abi.rs` and `impls/ocaml.rs`) fills a [`Tally`]; `compare` turns each into a
+//! [`Row`] of `runs.csv`, the shutdown probes give [`Observation`]s for `shutdown.csv`, and
+//! [`Env`] is `env.json`. `report` renders from these types alone, so `bqh report` can redraw a
+//! results folder from its files.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::{self, SideStats};
+use crate::workloads::{RunSpec, Workload};
+
+/// How a run drove its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Rust threads through the harness interface (over FFI for C and OCaml).
+    Driven,
+    /// pthreads inside C.
+    Native,
+    /// One OCaml domain per producer and consumer: parallel.
+    NativeDomains,
+    /// OCaml systhreads in one domain: they take turns on the runtime lock.
+    NativeSysthreads,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Driven => "driven",
+            Mode::Native => "native",
+            Mode::NativeDomains => "native-domains",
+            Mode::NativeSysthreads => "native-systhreads",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a repetition counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    /// Lost, duplicated or reordered items, an overfilled queue, a hang, a panic: never averaged.
+    Failed,
+}
+
+/// What every runner (driven in Rust, native in C and OCaml) counts during one run.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub seconds: f64,
+    /// (user, system) CPU time the process used during the run.
+    pub cpu: (Duration, Duration),
+    pub push: SideStats,
+    pub pop: SideStats,
+    /// Largest length a consumer sampled; `None` where the queue has no length.
+    pub max_occupancy: Option<usize>,
+    pub latencies_ns: Vec<u64>,
+    /// `Err` says what was lost, duplicated or reordered, or which push failed.
+    pub delivery: Result<(), String>,
+}
+
+/// One repetition, as a row of `runs.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    pub implementation: String,
+    pub mode: Mode,
+    pub workload: Workload,
+    pub producers: u64,
+    pub consumers: u64,
+    pub capacity: usize,
+    pub items: u64,
+    pub repetition: u32,
+    pub status: Status,
+    pub seconds: f64,
+    pub ns_per_item: f64,
+    pub items_per_second: f64,
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    /// (user + sys) / wall: 2.0 means both cores busy for the whole run.
+    pub cpu_per_wall: f64,
+    pub pushes: u64,
+    pub push_waits: u64,
+    pub push_wait_share: f64,
+    pub pops: u64,
+    pub pop_waits: u64,
+    pub pop_wait_share: f64,
+    pub producer_blocked_s: f64,
+    pub consumer_blocked_s: f64,
+    pub max_occupancy: Option<usize>,
+    pub latency_samples: Option<u64>,
+    pub latency_p50_ns: Option<u64>,
+    pub latency_p99_ns: Option<u64>,
+    pub latency_p999_ns: Option<u64>,
+    pub latency_max_ns: Option<u64>,
+    pub error: String,
+}
+
+impl Row {
+    pub fn ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+
+    /// The row of one repetition: its figures, or the error that stopped it. A sampled length
+    /// above the capacity fails the run, like a delivery error.
+    pub fn new(implementation: &str, mode: Mode, spec: &RunSpec, repetition: u32, run: anyhow::Result<Tally>) -> Row {
+        let mut row = Row {
+            implementation: implementation.into(),
+            mode,
+            workload: spec.workload,
+            producers: spec.producers,
+            consumers: spec.consumers,
+            capacity: spec.capacity,
+            items: spec.total_items(),
+            repetition,
+            status: Status::Failed,
+            seconds: f64::NAN,
+            ns_per_item: f64::NAN,
+            items_per_second: f64::NAN,
+            cpu_user_s: f64::NAN,
+            cpu_sys_s: f64::NAN,
+            cpu_per_wall: f64::NAN,
+            pushes: 0,
+            push_waits: 0,
+            push_wait_share: f64::NAN,
+            pops: 0,
+            pop_waits: 0,
+            pop_wait_share: f64::NAN,
+            producer_blocked_s: f64::NAN,
+            consumer_blocked_s: f64::NAN,
+            max_occupancy: None,
+            latency_samples: None,
+            latency_p50_ns: None,
+            latency_p99_ns: None,
+            latency_p999_ns: None,
+            latency_max_ns: None,
+            error: String::new(),
+        };
+        let t = match run {
+            Ok(t) => t,
+            Err(e) => {
+                row.error = format!("{e:#}");
+                return row;
+            }
+        };
+        let mut delivery = t.delivery;
+        if let (Some(max), Ok(())) = (t.max_occupancy, &delivery) {
+            if max > spec.capacity {
+                delivery = Err(format!("len {max} observed above capacity {}", spec.capacity));
+            }
+        }
+        let share = |w: u64, n: u64| if n == 0 { 0.0 } else { w as f64 / n as f64 };
+        let (user, sys) = (t.cpu.0.as_secs_f64(), t.cpu.1.as_secs_f64());
+        row.status = if delivery.is_ok() { Status::Ok } else { Status::Failed };
+        row.error = delivery.err().unwrap_or_default();
+        row.seconds = t.seconds;
+        row.ns_per_item = t.seconds * 1e9 / row.items as f64;
+        row.items_per_second = row.items as f64 / t.seconds;
+        row.cpu_user_s = user;
+        row.cpu_sys_s = sys;
+        row.cpu_per_wall = (user + sys) / t.seconds;
+        row.pushes = t.push.ops;
+        row.push_waits = t.push.waits;
+        row.push_wait_share = share(t.push.waits, t.push.ops);
+        row.pops = t.pop.ops;
+        row.pop_waits = t.pop.waits;
+        row.pop_wait_share = share(t.pop.waits, t.pop.ops);
+        row.producer_blocked_s = t.push.blocked.as_secs_f64();
+        row.consumer_blocked_s = t.pop.blocked.as_secs_f64();
+        row.max_occupancy = t.max_occupancy;
+        if let Some(l) = measure::latency_of(t.latencies_ns) {
+            row.latency_samples = Some(l.samples);
+            row.latency_p50_ns = Some(l.p50_ns);
+            row.latency_p99_ns = Some(l.p99_ns);
+            row.latency_p999_ns = Some(l.p999_ns);
+            row.latency_max_ns = Some(l.max_ns);
+        }
+        row
+    }
+}
+
+/// The questions of the shutdown matrix, in the order the matrix lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Question {
+    /// After the last producer handle drops, consumers get what is buffered, in order.
+    DrainAfterClose,
+    /// A push after the explicit close fails and enqueues nothing.
+    PushAfterClose,
+    /// Producers blocked on a full queue wake (with an error) when every consumer goes away.
+    ProducersWokenWhenConsumersLeave,
+    /// Consumers blocked on an empty queue wake when the last producer handle drops.
+    ConsumersWokenOnLastProducerDrop,
+    /// Consumers blocked on an empty queue wake on the explicit close.
+    ConsumersWokenOnExplicitClose,
+    /// Producers blocked on a full queue wake on the explicit close.
+    ProducersWokenOnExplicitClose,
+    /// Under a concurrent close, every accepted push is delivered.
+    NothingLost,
+}
+
+impl Question {
+    pub const ALL: [Question; 7] = [
+        Question::DrainAfterClose,
+        Question::PushAfterClose,
+        Question::ProducersWokenWhenConsumersLeave,
+        Question::ConsumersWokenOnLastProducerDrop,
+        Question::ConsumersWokenOnExplicitClose,
+        Question::ProducersWokenOnExplicitClose,
+        Question::NothingLost,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Question::DrainAfterClose => "consumers drain what is buffered after the last producer handle drops",
+            Question::PushAfterClose => "a push after the explicit close fails and enqueues nothing",
+            Question::ProducersWokenWhenConsumersLeave => "blocked producers are woken when the consumers go away",
+            Question::ConsumersWokenOnLastProducerDrop => "blocked consumers are woken when the last producer handle drops",
+            Question::ConsumersWokenOnExplicitClose => "blocked consumers are woken by the explicit close",
+            Question::ProducersWokenOnExplicitClose => "blocked producers are woken by the explicit close",
+            Question::NothingLost => "nothing accepted is lost when the producers close mid-stream",
+        }
+    }
+}
+
+/// What a probe saw. `Yes`/`No` answer the question; the rest say why there is no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Yes,
+    No,
+    /// The implementation's native API has no such operation.
+    NotApplicable,
+    /// The probe hung or panicked: a finding in itself.
+    Failed,
+}
+
+/// One shutdown probe's result, as a row of `shutdown.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub implementation: String,
+    pub question: Question,
+    pub verdict: Verdict,
+    /// What was seen, in words ("3 of 3 woken", "no explicit close").
+    pub detail: String,
+    /// For wake-up probes: the median over the probe's repetitions of the time from the
+    /// closing action until the slowest waiter returned, in microseconds.
+    pub wake_us: Option<f64>,
+    /// True when the behaviour comes from the harness adapter (`impls::closing`) rather than
+    /// the implementation's own API.
+    pub via_adapter: bool,
+}
+
+/// Where and with what a run was made: `env.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Env {
+    pub date_utc: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub kernel: String,
+    pub rustc: String,
+    pub ocamlopt: String,
+    pub cc: String,
+    pub git_commit: String,
+    pub command: String,
+    /// The command's parameters as it parsed them (for `compare`: its `Args`).
+    pub parameters: serde_json::Value,
+}
+
+fn first_line(cmd: &str, args: &[&str]) -> Option<String> {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+}
+
+impl Env {
+    /// This machine, this build, this command.
+    pub fn collect(parameters: serde_json::Value) -> Env {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .unwrap_or_else(|| "unknown".into());
+        let dirty = first_line("git", &["status", "--porcelain", "--untracked-files=no"]).is_some();
+        let commit = first_line("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+        Env {
+            date_utc: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            cpu_model,
+            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or("unknown".into(), |s| s.trim().into()),
+            rustc: env!("BQ_RUSTC_VERSION").into(),
+            ocamlopt: crate::impls::ocaml::OCAML_VERSION.into(),
+            cc: env!("BQ_CC_VERSION").into(),
+            git_commit: if dirty { format!("{commit} (with uncommitted changes)") } else { commit },
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            parameters,
+        }
+    }
+}

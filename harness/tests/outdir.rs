@@ -1,0 +1,210 @@
+//! Every command that writes refuses what it did not create, end to end. These tests run only
+//! inside their own temporary folders (the decision itself, on `/`, the home folder and the
+//! project, is unit-tested without touching the disk in `src/outdir.rs`): a folder that is not
+//! bqh's, a file, a symbolic link are refused, and nothing in them changes; bqh's own folder is
+//! replaced whole, and only once the new one is complete.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::outdir::{CANONICAL_MARKER, MARKER};
+
+const BQH: &str = env!("CARGO_BIN_EXE_bqh");
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// A fresh temporary folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("outdir-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Everything below `dir`, without following links: path -> kind and content (or link target).
+fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let what = if meta.file_type().is_symlink() {
+                format!("link to {}", std::fs::read_link(&p).unwrap().display())
+            } else if meta.is_dir() {
+                todo.push(p.clone());
+                "folder".into()
+            } else {
+                format!("file {:?}", std::fs::read(&p).unwrap())
+            };
+            out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), what);
+        }
+    }
+    out
+}
+
+/// Runs bqh to the end, or kills it at the deadline and fails.
+fn bqh(args: &[&str]) -> Output {
+    let mut child = Command::new(BQH)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("bqh {args:?} did not finish within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The smallest comparison that writes a results folder.
+fn compare_into(out: &Path) -> Output {
+    bqh(&[
+        "compare", "--impl", "crossbeam", "--workload", "seq", "--capacity", "16", "--items", "1000", "--reps", "1",
+        "--no-shutdown", "--out", out.to_str().unwrap(),
+    ])
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A user's folder: files and a subfolder, nothing of bqh's.
+fn users_folder(at: &Path) {
+    std::fs::create_dir_all(at.join("holiday")).unwrap();
+    std::fs::write(at.join("notes.txt"), "mine").unwrap();
+    std::fs::write(at.join("holiday/photo.jpg"), [0u8, 1, 2, 3]).unwrap();
+}
+
+fn assert_refused(o: &Output, path: &Path, says: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "not refused: {err}");
+    assert!(err.contains(&path.display().to_string()), "the message does not name {}: {err}", path.display());
+    assert!(err.contains(says), "the message lacks {says:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_folder_bqh_did_not_create_is_refused_and_left_as_it_was() {
+    let results = scratch("foreign-input").join("results");
+    assert!(compare_into(&results).status.success());
+    let base = scratch("foreign");
+    let target = base.join("photos");
+    users_folder(&target);
+    let before = tree(&base);
+    let o = compare_into(&target);
+    assert_refused(&o, &target, "did not create");
+    assert_eq!(tree(&base), before, "compare changed the user's folder");
+    let o = bqh(&["report", results.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    assert_refused(&o, &target, "did not create");
+    assert_eq!(tree(&base), before, "report changed the user's folder");
+}
+
+#[test]
+fn a_file_is_refused_and_left_as_it_was() {
+    let base = scratch("file");
+    let target = base.join("results.txt");
+    std::fs::write(&target, "not a folder").unwrap();
+    let before = tree(&base);
+    assert_refused(&compare_into(&target), &target, "is a file, not a folder");
+    assert_eq!(tree(&base), before);
+}
+
+#[test]
+fn a_symlink_to_a_folder_is_refused_and_neither_it_nor_the_folder_changes() {
+    let base = scratch("symlink");
+    let real = base.join("real");
+    users_folder(&real);
+    let link = base.join("link");
+    symlink(&real, &link).unwrap();
+    // Even a link to bqh's own results folder: bqh does not write through links.
+    let own = base.join("own");
+    assert!(compare_into(&own).status.success());
+    let own_link = base.join("own-link");
+    symlink(&own, &own_link).unwrap();
+    let before = tree(&base);
+    for l in [&link, &own_link] {
+        assert_refused(&compare_into(l), l, "symbolic link");
+    }
+    assert_eq!(tree(&base), before);
+}
+
+#[test]
+fn a_canonical_run_is_refused() {
+    let base = scratch("canonical");
+    let target = base.join("2026-run");
+    assert!(compare_into(&target).status.success());
+    std::fs::write(target.join(CANONICAL_MARKER), "").unwrap();
+    let before = tree(&base);
+    assert_refused(&compare_into(&target), &target, "committed canonical run");
+    assert_eq!(tree(&base), before);
+}
+
+#[test]
+fn paths_with_dot_dot_are_refused() {
+    let base = scratch("dotdot");
+    let target = base.join("a/../b");
+    let before = tree(&base);
+    assert_refused(&compare_into(&target), &target, "contains '..'");
+    assert_eq!(tree(&base), before);
+}
+
+#[test]
+fn bqhs_own_folder_is_created_then_replaced_whole() {
+    let base = scratch("own");
+    let target = base.join("deep/new/results");
+    let o = compare_into(&target);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(target.join(MARKER).is_file() && target.join("summary.md").is_file());
+    // Leftovers of an interrupted run are removed if bqh made them, kept if not.
+    let stale = base.join("deep/new/.results.bqh-staging-4242");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join(MARKER), "").unwrap();
+    let lookalike = base.join("deep/new/.results.bqh-staging-4343");
+    users_folder(&lookalike);
+    // What a person added to bqh's folder goes with it: bqh replaces its folders whole.
+    std::fs::write(target.join("stray.txt"), "x").unwrap();
+    let o = compare_into(&target);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!target.join("stray.txt").exists() && target.join("summary.md").is_file());
+    assert!(!stale.exists(), "a stale staging folder with the marker was left behind");
+    assert!(lookalike.join("notes.txt").is_file(), "a folder without the marker was touched");
+    let names: Vec<String> =
+        std::fs::read_dir(base.join("deep/new")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert_eq!(names.len(), 2, "staging or old folders left behind: {names:?}");
+    // An empty folder is fine too.
+    let empty = base.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(compare_into(&empty).status.success());
+    assert!(empty.join(MARKER).is_file());
+}
+
+#[test]
+fn an_interrupted_run_leaves_the_old_results_as_they_were() {
+    let base = scratch("interrupted");
+    let target = base.join("results");
+    assert!(compare_into(&target).status.success());
+    let before = tree(&base);
+    // A run long enough to be killed in the middle (ended at once by the kill).
+    let mut child = Command::new(BQH)
+        .args(["compare", "--impl", "c-pthread", "--workload", "spsc", "--capacity", "1", "--items", "100000000"])
+        .args(["--reps", "1", "--no-shutdown", "--mode", "driven", "--out", target.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(tree(&base), before);
+}

@@ -1,0 +1,97 @@
+//! `bqh report`: a results folder redrawn from its data files alone is what `compare` writes
+//! from the same rows, and the committed canonical run's figures come out as committed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness::report;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+const CANONICAL: &str = "results/2026-11-21-xeon-2core";
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Every file of a folder, by name, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+/// The lines of a section of summary.md, from its heading to the next `## `.
+fn section<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {
+    let start = summary.find(heading).unwrap_or_else(|| panic!("no {heading}"));
+    let rest = &summary[start + heading.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].lines().collect()
+}
+
+#[test]
+fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
+    let canonical = root().join(CANONICAL);
+    let redrawn = scratch("redrawn");
+    let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
+        .args(["report", canonical.to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // What compare writes: the same function, called with the rows it holds in memory.
+    let (env, rows, shutdown) = report::read_dir(&canonical).unwrap();
+    assert_eq!(rows.len(), 900);
+    assert_eq!(shutdown.len(), 5);
+    let written = scratch("written");
+    std::fs::create_dir_all(&written).unwrap();
+    report::write_all(&written, &env, &rows, &shutdown).unwrap();
+    let (a, b) = (files(&redrawn), files(&written));
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.')).cloned().collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for (name, bytes) in &b {
+        assert!(a[name] == *bytes, "{name} differs between `bqh report` and write_all");
+    }
+    // The data files come back as they were committed.
+    for f in ["runs.csv", "shutdown.csv", "env.json"] {
+        assert_eq!(a[f], std::fs::read(canonical.join(f)).unwrap(), "{f} changed on the way through the schema");
+    }
+
+    // And the figures are the committed ones: every throughput table line as committed.
+    let committed = std::fs::read_to_string(canonical.join("summary.md")).unwrap();
+    let now = String::from_utf8(a["summary.md"].clone()).unwrap();
+    let tables = |s: &str| -> Vec<String> {
+        section(s, "## Throughput (million items per second)").into_iter().filter(|l| l.starts_with('|')).map(String::from).collect()
+    };
+    assert_eq!(tables(&now), tables(&committed));
+    assert!(tables(&now).len() > 40);
+}
+
+#[test]
+fn a_committed_run_is_never_redrawn_in_place() {
+    let canonical = root().join(CANONICAL);
+    let before = files(&canonical);
+    let out = Command::new(env!("CARGO_BIN_EXE_bqh")).args(["report", canonical.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("committed canonical run") && err.contains(CANONICAL), "{err}");
+    assert_eq!(files(&canonical), before);
+}
+
+#[test]
+fn a_folder_that_is_not_a_results_folder_is_a_clear_error() {
+    let empty = scratch("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bqh")).args(["report", empty.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("env.json") && err.contains("is ") && err.contains("a results folder?"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
