@@ -2,6 +2,7 @@
 #   make setup     find or build OCaml 5.3 (first time: ~3-8 minutes), fetch crates
 #   make test      the contract suite against all five implementations (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
+#   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library)
 #   make bench     criterion benchmarks and boundary costs
 #   make clean     remove build products (the OCaml toolchain cache stays)
@@ -16,7 +17,7 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare validate bench clean
+.PHONY: setup build test compare report validate bench clean
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
@@ -32,6 +33,12 @@ test: setup
 # QUICK=1: the same matrix with fewer items and repetitions. ARGS: any `bqh compare` flags.
 compare: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(ARGS)
+
+# Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
+# writes them elsewhere (needed for a committed canonical run, which is never written over).
+report: setup
+	@test -n "$(DIR)" || { echo "usage: make report DIR=results/latest [OUT=/tmp/redrawn]"; exit 2; }
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- report "$(DIR)" $(if $(OUT),--out "$(OUT)")
 
 # Every built-in against the OCaml original; PLUGIN=path/to/libX.so checks a library exporting
 # c/bq.h instead; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks sequential"). Exit 0 only

@@ -107,6 +107,11 @@ pub struct SideStats {
 }
 
 impl SideStats {
+    /// From the counts a native runner hands back, its blocked time in nanoseconds.
+    pub fn from_ns(ops: u64, waits: u64, blocked_ns: u64) -> SideStats {
+        SideStats { ops, waits, blocked: Duration::from_nanos(blocked_ns) }
+    }
+
     pub fn add(&mut self, other: &SideStats) {
         self.ops += other.ops;
         self.waits += other.waits;

@@ -18,24 +18,28 @@ use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// crossbeam, except that every 1000th push is acknowledged and thrown away.
-struct Lossy;
+/// crossbeam with a fault: `fault(n)` decides what the n-th `try_push` (from 0) answers
+/// instead of crossbeam. The runners try every item first, so call n is item n of the one
+/// producer (spsc, seq) or the n-th item any producer offered.
+struct Faulty {
+    name: &'static str,
+    fault: fn(u64) -> Option<Result<(), QueueError>>,
+}
+
+/// Every 1000th push is acknowledged and thrown away.
+static LOSSY: Faulty = Faulty { name: "lossy", fault: |n| (n % 1000 == 999).then_some(Ok(())) };
+/// Item 100 is refused as if the queue were closed.
+static REFUSES_PUSHES: Faulty = Faulty { name: "refuses-pushes", fault: |n| (n == 100).then_some(Err(QueueError::Closed)) };
 
 #[derive(Clone)]
-struct LossyTx(CrossbeamTx, Arc<AtomicU64>);
+struct FaultyTx(CrossbeamTx, Arc<AtomicU64>, fn(u64) -> Option<Result<(), QueueError>>);
 
-impl Producer for LossyTx {
+impl Producer for FaultyTx {
     fn push(&self, item: u64) -> Result<(), QueueError> {
-        if self.1.fetch_add(1, Ordering::Relaxed) % 1000 == 999 {
-            return Ok(()); // lost
-        }
         self.0.push(item)
     }
     fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        if self.1.fetch_add(1, Ordering::Relaxed) % 1000 == 999 {
-            return Ok(());
-        }
-        self.0.try_push(item)
+        (self.2)(self.1.fetch_add(1, Ordering::Relaxed)).unwrap_or_else(|| self.0.try_push(item))
     }
     fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
         self.0.push_timeout(item, t)
@@ -48,18 +52,18 @@ impl Producer for LossyTx {
     }
 }
 
-impl Impl for Lossy {
-    type Tx = LossyTx;
+impl Impl for Faulty {
+    type Tx = FaultyTx;
     type Rx = CrossbeamRx;
     fn name(&self) -> &str {
-        "lossy"
+        self.name
     }
     fn traits(&self) -> Traits {
         Crossbeam.traits()
     }
-    fn make(&self, capacity: usize) -> Result<(LossyTx, CrossbeamRx), NewError> {
+    fn make(&self, capacity: usize) -> Result<(FaultyTx, CrossbeamRx), NewError> {
         let (tx, rx) = Crossbeam.make(capacity)?;
-        Ok((LossyTx(tx, Arc::new(AtomicU64::new(0))), rx))
+        Ok((FaultyTx(tx, Arc::new(AtomicU64::new(0)), self.fault), rx))
     }
 }
 
@@ -85,7 +89,7 @@ fn write(dir: &std::path::Path, rows: &[Row]) {
 
 #[test]
 fn a_run_that_loses_items_fails_loudly_and_is_not_averaged() {
-    let row = measure_driven(&Lossy, spec(Workload::Mpsc, 16), 1, LIMIT);
+    let row = measure_driven(&LOSSY, spec(Workload::Mpsc, 16), 1, LIMIT);
     assert_eq!(row.status, Status::Failed, "{row:?}");
     assert!(row.error.contains("lost"), "{}", row.error);
 
@@ -191,53 +195,10 @@ fn a_small_compare_writes_every_file() {
     }
 }
 
-/// crossbeam, except that the 101st `try_push` (the runners try every item first: item 100 of
-/// the one producer) says the queue is closed.
-struct RefusesPushes;
-
-#[derive(Clone)]
-struct RefusingTx(CrossbeamTx, Arc<AtomicU64>);
-
-impl Producer for RefusingTx {
-    fn push(&self, item: u64) -> Result<(), QueueError> {
-        self.0.push(item)
-    }
-    fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        if self.1.fetch_add(1, Ordering::Relaxed) == 100 {
-            return Err(QueueError::Closed);
-        }
-        self.0.try_push(item)
-    }
-    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
-        self.0.push_timeout(item, t)
-    }
-    fn close(&self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn len(&self) -> Option<usize> {
-        self.0.len()
-    }
-}
-
-impl Impl for RefusesPushes {
-    type Tx = RefusingTx;
-    type Rx = CrossbeamRx;
-    fn name(&self) -> &str {
-        "refuses-pushes"
-    }
-    fn traits(&self) -> Traits {
-        Crossbeam.traits()
-    }
-    fn make(&self, capacity: usize) -> Result<(RefusingTx, CrossbeamRx), NewError> {
-        let (tx, rx) = Crossbeam.make(capacity)?;
-        Ok((RefusingTx(tx, Arc::new(AtomicU64::new(0))), rx))
-    }
-}
-
 #[test]
 fn a_failed_push_fails_the_run_and_names_the_item() {
     for w in [Workload::Spsc, Workload::Seq] {
-        let row = measure_driven(&RefusesPushes, RunSpec::new(w, 16, 1_000), 1, LIMIT);
+        let row = measure_driven(&REFUSES_PUSHES, RunSpec::new(w, 16, 1_000), 1, LIMIT);
         assert_eq!(row.status, Status::Failed, "{row:?}");
         assert!(row.error.contains("push of item 100 returned closed while the queue was open"), "{w}: {}", row.error);
     }

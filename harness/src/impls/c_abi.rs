@@ -222,10 +222,6 @@ pub mod native {
         pub(super) fn bq_native_layout(out: *mut usize, n: usize) -> usize;
     }
 
-    fn side(ops: u64, waits: u64, blocked_ns: u64) -> SideStats {
-        SideStats { ops, waits, blocked: Duration::from_nanos(blocked_ns) }
-    }
-
     /// Runs `spec` once on C's own threads. The caller measures CPU time and sets a deadline.
     pub fn run(spec: &RunSpec) -> anyhow::Result<Tally> {
         let (burst_items, burst_pause_ns) = spec.workload.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64));
@@ -256,8 +252,8 @@ pub mod native {
         Ok(Tally {
             seconds: Duration::from_nanos(r.elapsed_ns).as_secs_f64(),
             cpu: Default::default(),
-            push: side(r.pushes, r.push_waits, r.producer_blocked_ns),
-            pop: side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+            push: SideStats::from_ns(r.pushes, r.push_waits, r.producer_blocked_ns),
+            pop: SideStats::from_ns(r.pops, r.pop_waits, r.consumer_blocked_ns),
             max_occupancy: Some(r.max_len as usize),
             latencies_ns: latencies,
             delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },

@@ -330,13 +330,11 @@ pub mod native {
     unsafe impl Send for RunClosure {}
     unsafe impl Sync for RunClosure {}
 
+    /// OCaml ints are signed; counts and times are never negative.
     fn ns(x: i64) -> u64 {
         x.max(0) as u64
     }
 
-    fn side(ops: i64, waits: i64, blocked_ns: i64) -> SideStats {
-        SideStats { ops: ns(ops), waits: ns(waits), blocked: Duration::from_nanos(ns(blocked_ns)) }
-    }
 
     /// Runs `spec` once on OCaml domains (`domains`) or systhreads. The caller measures CPU
     /// time and sets a deadline.
@@ -370,8 +368,8 @@ pub mod native {
         Ok(Tally {
             seconds: Duration::from_nanos(ns(r.elapsed_ns)).as_secs_f64(),
             cpu: Default::default(),
-            push: side(r.pushes, r.push_waits, r.producer_blocked_ns),
-            pop: side(r.pops, r.pop_waits, r.consumer_blocked_ns),
+            push: SideStats::from_ns(ns(r.pushes), ns(r.push_waits), ns(r.producer_blocked_ns)),
+            pop: SideStats::from_ns(ns(r.pops), ns(r.pop_waits), ns(r.consumer_blocked_ns)),
             max_occupancy: Some(ns(r.max_len) as usize),
             latencies_ns: r.latencies.into_iter().map(ns).collect(),
             delivery: r.error.map_or(Ok(()), Err),
