@@ -1,18 +1,21 @@
 //! The comparison run (`make compare`, `bqh compare`): the matrix of implementations, modes,
-//! workloads and capacities, repeated; the shutdown probes; then the report in a results folder.
+//! workloads and capacities; for each, a pilot that sizes its runs to a target duration (see
+//! `plan.rs`), a discarded warm-up and the measured repetitions; the shutdown probes; then the
+//! report in a results folder.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::driven::run_driven;
 use crate::impls::Builtin;
 use crate::native::{run_native, NativeKind};
 use crate::outdir::Claim;
+use crate::plan::{self, Shape, Sizing};
+use crate::progress::Progress;
 use crate::queue::Impl;
 use crate::report;
 use crate::schema::{Env, Mode, Observation, Row, Verdict};
@@ -36,16 +39,27 @@ pub struct Args {
     /// Consumer threads, overriding each workload's own number (seq always uses 1)
     #[arg(long)]
     pub consumers: Option<u64>,
-    /// Items per run, shared by the producers [default: 50000; 10000 with --quick]
+    /// Items per run, shared by the producers, the same for every configuration [default: sized
+    /// per configuration so that each run lasts about --run-ms]
     #[arg(long)]
     pub items: Option<u64>,
-    /// Repetitions of every configuration; figures are medians [default: 5; 3 with --quick]
+    /// Target duration of one measured run, in milliseconds; a pilot run measures each
+    /// configuration's rate and sizes its runs to it [default: 80; 25 with --quick]
+    #[arg(long, value_name = "MS")]
+    pub run_ms: Option<u64>,
+    /// Measured repetitions of every configuration, after one discarded warm-up; figures are
+    /// medians with a 95% interval [default: 9; 5 with --quick]
     #[arg(long)]
     pub reps: Option<u32>,
+    /// Time the whole comparison may take, in seconds; a plan that would not fit is shortened
+    /// (shorter runs, then fewer repetitions) and says so before it starts [default: 270; 50
+    /// with --quick]
+    #[arg(long, value_name = "SECONDS")]
+    pub budget: Option<u64>,
     /// Modes to run: driven (Rust threads drive every queue), native (each language's own threads)
     #[arg(long = "mode", value_enum, value_delimiter = ',', default_values_t = [ModeChoice::Driven, ModeChoice::Native])]
     pub modes: Vec<ModeChoice>,
-    /// The same matrix with fewer items and repetitions: a first look in about a minute
+    /// The same matrix with shorter runs and fewer repetitions: a first look in under a minute
     #[arg(long)]
     pub quick: bool,
     /// Skip the shutdown probes
@@ -113,18 +127,48 @@ fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) -> R
     }
 }
 
-/// The whole plan: every (target, spec) pair that can run, in report order.
-pub fn plan(args: &Args) -> anyhow::Result<(Vec<(Target, RunSpec)>, u32)> {
+/// What `bqh compare` will do: every (target, spec) pair that can run, in report order, and
+/// how each is sized. A spec's `items` is the fixed `--items`, or 0 until its pilot has run.
+pub struct Plan {
+    pub configs: Vec<(Target, RunSpec)>,
+    pub sizing: Sizing,
+    pub fixed_items: bool,
+    pub budget: Duration,
+    pub implementations: usize,
+}
+
+impl Plan {
+    pub fn shapes(&self) -> Vec<Shape> {
+        self.configs.iter().map(|(_, s)| Shape { threads: threads(s), producers: s.producers, rate: None }).collect()
+    }
+}
+
+/// Threads a run starts (seq runs on the calling thread).
+fn threads(s: &RunSpec) -> u64 {
+    if s.workload == Workload::Seq { 1 } else { s.producers + s.consumers }
+}
+
+/// The whole plan, from the command line; refuses bad input.
+pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
     let capacities = if args.capacities.is_empty() { vec![0, 1, 16, 1024] } else { args.capacities.clone() };
-    let items = args.items.unwrap_or(if args.quick { 10_000 } else { 50_000 });
-    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 5 });
-    if reps == 0 {
-        bail!("--reps must be at least 1");
+    let reps = args.reps.unwrap_or(if args.quick { 5 } else { 9 });
+    let run_ms = args.run_ms.unwrap_or(if args.quick { 25 } else { 80 });
+    let budget = args.budget.unwrap_or(if args.quick { 50 } else { 270 });
+    if reps == 0 || reps > 1000 {
+        bail!("--reps {reps}: choose between 1 and 1000");
     }
-    if items == 0 || items > 100_000_000 {
-        bail!("--items {items}: choose between 1 and 100000000");
+    if let Some(items) = args.items {
+        if items == 0 || items > plan::MAX_ITEMS * 5 {
+            bail!("--items {items}: choose between 1 and {}", plan::MAX_ITEMS * 5);
+        }
+    }
+    if run_ms == 0 || run_ms > 60_000 {
+        bail!("--run-ms {run_ms}: choose between 1 and 60000 (one minute)");
+    }
+    if budget == 0 || budget > 7 * 24 * 3600 {
+        bail!("--budget {budget}: choose between 1 and 604800 seconds (a week)");
     }
     for &c in &capacities {
         if c > crate::queue::MAX_CAPACITY {
@@ -141,7 +185,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<(Target, RunSpec)>, u32)> {
             targets.extend(NativeKind::of(b).iter().map(|&k| Target::Native(k)));
         }
     }
-    let mut plan = Vec::new();
+    let mut configs = Vec::new();
     for &w in &workloads {
         for &capacity in &capacities {
             let (mut producers, mut consumers) = w.threads();
@@ -149,66 +193,145 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<(Target, RunSpec)>, u32)> {
                 producers = args.producers.unwrap_or(producers);
                 consumers = args.consumers.unwrap_or(consumers);
             }
-            let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
             if w == Workload::Seq && capacity == 0 {
                 continue; // seq at capacity 0 cannot exist: one thread cannot meet itself
             }
+            // Checked with the smallest item count a pilot may use, and with --items if fixed.
+            let items = args.items.unwrap_or(plan::min_items(producers));
+            let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
             spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
+            let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
             for &t in &targets {
                 if capacity == 0 && !t.rendezvous() {
                     continue; // no rendezvous mode: the contract suite checks the refusal
                 }
-                plan.push((t, spec));
+                configs.push((t, spec));
             }
         }
     }
-    if plan.is_empty() {
+    if configs.is_empty() {
         bail!("nothing to run: no implementation supports this selection (capacity 0 exists only for rust-sync-channel and crossbeam)");
     }
-    Ok((plan, reps))
+    Ok(Plan {
+        configs,
+        sizing: Sizing { run: Duration::from_millis(run_ms), reps },
+        fixed_items: args.items.is_some(),
+        budget: Duration::from_secs(budget),
+        implementations: if args.no_shutdown { 0 } else { impls.len() },
+    })
+}
+
+/// Grows a run until it lasts [`plan::PILOT_RUN`]; its rate in items per second. `None` when
+/// a run failed (the failure is returned as a row, repetition 0).
+fn pilot(target: Target, spec: RunSpec, limit: Duration) -> (Option<f64>, Option<Row>) {
+    let mut items = plan::min_items(spec.producers);
+    loop {
+        let row = measure(target, RunSpec { items, ..spec }, 0, limit);
+        if !row.ok() {
+            return (None, Some(row));
+        }
+        let t = row.seconds.max(1e-6);
+        if t >= plan::PILOT_RUN.as_secs_f64() || items >= plan::MAX_ITEMS {
+            return (Some(row.items as f64 / t), None);
+        }
+        let grow = (plan::PILOT_RUN.as_secs_f64() * 1.5 / t).clamp(2.0, 100.0);
+        items = ((items as f64 * grow) as u64).min(plan::MAX_ITEMS);
+    }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 120.0 { format!("{}m{:02}s", s as u64 / 60, s as u64 % 60) } else { format!("{s:.0} s") }
 }
 
 /// `bqh compare`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (plan, reps) = plan(args)?;
+    let mut plan = plan(args)?;
     // Refused now, not after the run: the folder is checked again before it is replaced.
     let out = Claim::dir(&args.out)?;
     let limit = Duration::from_secs(args.run_limit.max(1));
     let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
-    let total = plan.len() as u64 * reps as u64 + if args.no_shutdown { 0 } else { impls.len() as u64 };
-    let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} ETA {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let probes = !args.no_shutdown;
+    let mut shapes = plan.shapes();
+    let (sizing, estimate, said) = plan::fit(&shapes, plan.sizing, impls.len(), probes, plan.budget);
+    plan.sizing = sizing;
+    eprintln!(
+        "[compare] {} configurations, each: a pilot, 1 warm-up and {} measured runs of {}; estimated {} (budget {})",
+        plan.configs.len(),
+        sizing.reps,
+        if plan.fixed_items { format!("{} items (--items)", plan.configs[0].1.items) } else { format!("about {} ms", sizing.run.as_millis()) },
+        secs(estimate),
+        secs(plan.budget)
     );
+    for s in &said {
+        eprintln!("[compare] to fit the budget: {s}");
+    }
+    if estimate > plan.budget {
+        eprintln!(
+            "[compare] warning: even shortened, the plan needs about {}, more than the budget of {}; choose fewer \
+             --impl/--workload/--capacity, or give it --budget {}",
+            secs(estimate),
+            secs(plan.budget),
+            estimate.as_secs() + 1
+        );
+    }
     // Start the OCaml runtime outside any timed run.
     crate::impls::ocaml::ensure_runtime();
+    let mut progress = Progress::new("compare", estimate);
+    let mut rows = Vec::new();
 
-    // Repetitions outermost, so slow drift on a shared machine spreads over every config.
-    let mut rows = Vec::with_capacity(plan.len() * reps as usize);
-    for rep in 1..=reps {
-        for &(target, spec) in &plan {
-            bar.set_message(format!("{} {} {} cap {} (rep {rep})", target.implementation(), target.mode(), spec.workload, spec.capacity));
+    // Pilots: each configuration's rate, and from it the items of its runs.
+    for (i, (target, spec)) in plan.configs.iter_mut().enumerate() {
+        let what = format!("pilot {} {} {} cap {}", target.implementation(), target.mode(), spec.workload, spec.capacity);
+        if !plan.fixed_items {
+            let (rate, failure) = pilot(*target, *spec, limit);
+            if let Some(row) = failure {
+                progress.println(format!("FAILED: {what}: {}", row.error));
+                rows.push(row);
+            }
+            shapes[i].rate = rate;
+            spec.items = plan::items_for(rate.unwrap_or(f64::NAN), sizing.run, spec.producers);
+        }
+        progress.step(plan::PILOT_COST, &what);
+    }
+    if !plan.fixed_items {
+        progress.set_total(plan::estimate(&shapes, sizing, impls.len(), probes));
+    }
+
+    // Repetitions outermost, so slow drift on a shared machine spreads over every config;
+    // repetition 0 is the warm-up, discarded unless it failed. It is a second, longer pilot:
+    // the measured runs are sized by its rate.
+    for rep in 0..=sizing.reps {
+        for i in 0..plan.configs.len() {
+            let (target, spec) = plan.configs[i];
             let row = measure(target, spec, rep, limit);
+            if rep == 0 && row.ok() && !plan.fixed_items {
+                plan.configs[i].1.items = plan::items_for(row.items_per_second, sizing.run, spec.producers);
+            }
+            let expected = Duration::from_secs_f64(if row.seconds.is_finite() { row.seconds } else { 0.0 });
             if !row.ok() {
-                bar.println(format!(
+                progress.println(format!(
                     "FAILED: {} {} {} capacity {} rep {rep}: {}",
                     row.implementation, row.mode, row.workload, row.capacity, row.error
                 ));
             }
-            rows.push(row);
-            bar.inc(1);
+            if rep > 0 || !row.ok() {
+                rows.push(row);
+            }
+            let next = plan.configs.get(i + 1).map_or(String::new(), |(t, s)| {
+                format!("{} {} {} cap {} (rep {rep} of {})", t.implementation(), t.mode(), s.workload, s.capacity, sizing.reps)
+            });
+            progress.step(expected.max(Duration::from_micros(1)) + plan::THREAD_COST * threads(&spec) as u32, &next);
         }
     }
     let mut shutdown_matrix: Vec<Vec<Observation>> = Vec::new();
-    if !args.no_shutdown {
+    if probes {
         for &b in &impls {
-            bar.set_message(format!("shutdown probes: {b}"));
             shutdown_matrix.push(crate::with_builtin!(b, |imp| shutdown::probe_all(imp)));
-            bar.inc(1);
+            progress.step(plan::PROBES_COST, &format!("shutdown probes: {b}"));
         }
     }
-    bar.finish_with_message("done");
+    progress.finish();
 
     let env = Env::collect(serde_json::to_value(args)?);
     out.write_dir(|dir| report::write_all(dir, &env, &rows, &shutdown_matrix))?;

@@ -12,6 +12,8 @@
 //! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
 //!   (`shutdown.csv`), `Env` (`env.json`).
 //! - [`shutdown`]: the shutdown probes.
+//! - [`plan`]: how a comparison is sized to a time budget; median intervals.
+//! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
 //! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
@@ -24,6 +26,8 @@ pub mod impls;
 pub mod measure;
 pub mod native;
 pub mod outdir;
+pub mod plan;
+pub mod progress;
 pub mod queue;
 pub mod report;
 pub mod schema;

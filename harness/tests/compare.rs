@@ -128,7 +128,8 @@ fn runs_csv_and_summary_agree() {
             .map(|r| r.items_per_second / 1e6)
             .collect();
         v.sort_by(f64::total_cmp);
-        let cell = format!("{:.2} ({:.2}–{:.2})", v[1], v[0], v[2]);
+        // Three repetitions: the interval is min–max (no narrower one covers 95%).
+        let cell = format!("{:.2} [{:.2}–{:.2}]", v[1], v[0], v[2]);
         let section = summary.split(&format!("### {w} (")).nth(1).unwrap();
         let line = section.lines().find(|l| l.starts_with(&format!("| {imp} |"))).unwrap();
         assert!(line.contains(&cell), "summary line {line:?} lacks {cell} computed from runs.csv");
@@ -146,11 +147,22 @@ fn bqh(args: &[&str]) -> std::process::Output {
 fn bad_input_is_refused_with_a_message() {
     for (args, expect) in [
         (vec!["compare", "--impl", "c-pthread", "--capacity", "0", "--no-shutdown"], "nothing to run"),
-        (vec!["compare", "--items", "0"], "--items 0"),
-        (vec!["compare", "--reps", "0"], "--reps must be at least 1"),
+        (vec!["compare", "--items", "0"], "--items 0: choose between 1 and"),
+        (vec!["compare", "--items", "100000001"], "--items 100000001: choose"),
+        (vec!["compare", "--items", "18446744073709551615"], "choose between 1 and"),
+        (vec!["compare", "--items", "18446744073709551616"], "invalid value"),
+        (vec!["compare", "--reps", "0"], "--reps 0: choose between 1 and 1000"),
+        (vec!["compare", "--reps", "4294967295"], "choose between 1 and 1000"),
+        (vec!["compare", "--run-ms", "0"], "--run-ms 0: choose"),
+        (vec!["compare", "--run-ms", "18446744073709551615"], "choose between 1 and 60000"),
+        (vec!["compare", "--budget", "0"], "--budget 0: choose"),
+        (vec!["compare", "--budget", "18446744073709551615"], "choose between 1 and 604800"),
         (vec!["compare", "--capacity", "99999999999"], "larger than the harness allows"),
+        (vec!["compare", "--capacity", "18446744073709551615"], "larger than the harness allows"),
         (vec!["compare", "--impl", "nope"], "invalid value 'nope'"),
         (vec!["compare", "--producers", "0"], "at least 1"),
+        (vec!["compare", "--producers", "1025"], "at most 1024"),
+        (vec!["compare", "--consumers", "18446744073709551615"], "at most 1024"),
     ] {
         let out = bqh(&args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -177,16 +189,24 @@ fn a_small_compare_writes_every_file() {
     let dir = tmp("small");
     let out = bqh(&[
         "compare", "--impl", "crossbeam,c-pthread,ocaml", "--workload", "spsc,mpsc", "--capacity", "1,16",
-        "--items", "4000", "--reps", "2", "--out", dir.to_str().unwrap(),
+        "--run-ms", "5", "--reps", "2", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["## Throughput", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "native-domains", "native-systhreads"] {
+    for needle in ["## Throughput", "## Stability", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "native-domains", "native-systhreads"] {
         assert!(summary.contains(needle), "summary lacks {needle}");
     }
     let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
     // 3 driven + 3 native targets, 2 workloads, 2 capacities, 2 repetitions
-    assert_eq!(rows.len(), 6 * 2 * 2 * 2);
+    assert_eq!(rows.len(), 6 * 2 * 2 * 2, "warm-up runs are not in runs.csv");
+    assert!(rows.iter().all(|r| r.repetition >= 1));
+    // Sized by time, per configuration: a hand-off at capacity 1 moves fewer items than a
+    // buffered spsc in the same time.
+    let items: std::collections::BTreeSet<u64> = rows.iter().map(|r| r.items).collect();
+    assert!(items.len() > 1, "every configuration moved the same number of items: {items:?}");
+    // The plan is said before the runs, in words a log keeps.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[compare] 24 configurations") && err.contains("estimated"), "{err}");
     assert!(rows.iter().all(|r| r.ok()));
     assert!(rows.iter().all(|r| r.max_occupancy.is_none_or(|m| m <= r.capacity)));
     let env: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("env.json")).unwrap()).unwrap();

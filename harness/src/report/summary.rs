@@ -6,15 +6,102 @@ use std::fmt::Write;
 
 use super::{groups, matrix_markdown, mips, stat, workloads, Group};
 use crate::impls::Builtin;
+use crate::plan::{median_interval, MIN_RUN};
 use crate::schema::{Env, Mode, Observation, Row};
 use crate::workloads::Workload;
 
-/// "1.23 (1.10–1.30)" or "–" when no repetition succeeded.
-fn spread(s: Option<(f64, f64, f64)>, digits: usize) -> String {
-    match s {
-        Some((m, lo, hi)) => format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})"),
+/// The median throughput with its 95% interval, (median, lo, hi, coverage).
+fn interval(g: &Group) -> Option<(f64, f64, f64, f64)> {
+    let mut v: Vec<f64> = g.ok.iter().filter_map(|r| mips(r)).filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let (median, ..) = stat(&g.ok, mips)?;
+    let (lo, hi, cov) = median_interval(&v, 0.95)?;
+    Some((median, lo, hi, cov))
+}
+
+/// An interval wider than ±10% of the median.
+const UNSTABLE: f64 = 0.10;
+
+/// Why a configuration's interval is wide, when the rows say: more threads than cores, or a
+/// design that keeps the cores busy (spins) while it waits.
+fn unstable(g: &Group, cores: usize) -> Option<String> {
+    let (m, lo, hi, _) = interval(g)?;
+    if (m - lo).max(hi - m) <= UNSTABLE * m {
+        return None;
+    }
+    let threads = if g.workload == Workload::Seq { 1 } else { g.producers + g.consumers };
+    let cpu = stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or(0.0, |s| s.0);
+    let mut why = Vec::new();
+    if cores > 0 && threads as usize > cores {
+        why.push(format!("oversubscribed: {threads} threads on {cores} cores"));
+    }
+    if cores > 0 && threads > 1 && cpu >= 0.9 * cores.min(threads as usize) as f64 {
+        why.push(format!("busy waiting: {cpu:.1} CPU-seconds per second"));
+    }
+    Some(if why.is_empty() { "no cause in the rows (machine noise?)".into() } else { why.join("; ") })
+}
+
+/// "1.23 [1.10–1.30]", with ⚠ when the interval is wider than ±10%; "–" when nothing succeeded.
+fn throughput_cell(g: &Group, cores: usize) -> String {
+    match interval(g) {
+        Some((m, lo, hi, _)) => {
+            let mark = if unstable(g, cores).is_some() { " ⚠" } else { "" };
+            format!("{m:.2} [{lo:.2}–{hi:.2}]{mark}")
+        }
         None => "–".into(),
     }
+}
+
+/// Median over configurations of max/min across repetitions: the spread the goal is about.
+fn spread_of_reps(gs: &[Group]) -> Option<f64> {
+    let mut v: Vec<f64> =
+        gs.iter().filter_map(|g| stat(&g.ok, mips)).filter(|s| s.1 > 0.0).map(|(_, lo, hi)| hi / lo).collect();
+    v.sort_by(f64::total_cmp);
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
+/// How long the runs were, how many items they moved, and how stable the figures are.
+fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
+    let mut out = String::new();
+    let ok: Vec<&Row> = rows.iter().filter(|r| r.ok() && r.repetition > 0).collect();
+    if let (Some(secs), Some(items)) = (stat(&ok, |r| Some(r.seconds * 1e3)), stat(&ok, |r| Some(r.items as f64))) {
+        let short = ok.iter().filter(|r| r.seconds < MIN_RUN.as_secs_f64()).count();
+        writeln!(
+            out,
+            "Runs lasted {:.0} ms at the median ({:.1}–{:.0} ms; {short} of {} shorter than {} ms) and moved {:.0} to \
+             {:.0} items (sized per configuration by a pilot run; the `items` column of `runs.csv`).\n",
+            secs.0,
+            secs.1,
+            secs.2,
+            ok.len(),
+            MIN_RUN.as_millis(),
+            items.1,
+            items.2
+        )
+        .unwrap();
+    }
+    if let Some(spread) = spread_of_reps(gs) {
+        writeln!(out, "Median over configurations of max/min throughput across repetitions: **{spread:.2}**.
+").unwrap();
+    }
+    let flagged: Vec<(&Group, String)> = gs.iter().filter_map(|g| unstable(g, cores).map(|why| (g, why))).collect();
+    let measured = gs.iter().filter(|g| !g.ok.is_empty()).count();
+    writeln!(
+        out,
+        "{} of {measured} configurations are marked ⚠ unstable: their 95% interval is wider than ±{:.0}% of the \
+         median. Compare them with care.\n",
+        flagged.len(),
+        UNSTABLE * 100.0
+    )
+    .unwrap();
+    if !flagged.is_empty() {
+        out.push_str("| implementation | workload | capacity | median [95% interval] | why |\n|---|---|---|---|---|\n");
+        for (g, why) in flagged {
+            writeln!(out, "| {} | {} | {} | {} | {why} |", g.label(), g.workload, g.capacity, throughput_cell(g, cores)).unwrap();
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Capacities present for a workload, ascending.
@@ -64,8 +151,10 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         env.date_utc, env.cpu_model, env.cores, env.kernel, env.rustc, env.ocamlopt, env.cc, env.git_commit
     )
     .unwrap();
-    writeln!(out, "Command: `{}`. Every figure is the median of {reps} repetitions with (min–max); \
-                   the rows behind each are in `runs.csv`.\n", env.command).unwrap();
+    writeln!(out, "Command: `{}`. Every figure is the median of {reps} repetitions; throughput comes with a 95% \
+                   interval for the median, [low–high] (order statistics: the interval between the k-th lowest and the \
+                   k-th highest repetition that covers the median with 95% probability; below 6 repetitions no such \
+                   interval exists and it is min–max). The rows behind each figure are in `runs.csv`.\n", env.command).unwrap();
 
     // Failures first, loudly: they are excluded from every median below.
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.ok()).collect();
@@ -84,14 +173,17 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     out.push_str(&reading(&gs, &workloads));
 
     writeln!(out, "## Throughput (million items per second)\n").unwrap();
-    out.push_str("Median (min–max). `driven`: Rust threads drive the queue through the harness interface (rows without a \
-                  mode); `native`: the language's own threads (pthreads in C; OCaml domains or systhreads).\n\n");
+    out.push_str("Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
+                  the queue through the harness interface (rows without a mode); `native`: the language's own threads \
+                  (pthreads in C; OCaml domains or systhreads).\n\n");
     for w in &workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         let (p, c) = (ws[0].producers, ws[0].consumers);
         writeln!(out, "### {w} ({p} producer{}, {c} consumer{})\n", if p == 1 { "" } else { "s" }, if c == 1 { "" } else { "s" }).unwrap();
-        table_by_capacity(&mut out, &ws, |g| spread(stat(&g.ok, mips), 2));
+        table_by_capacity(&mut out, &ws, |g| throughput_cell(g, env.cores));
     }
+    out.push_str("## Stability\n\n");
+    out.push_str(&stability(&gs, rows, env.cores));
 
     out.push_str("## CPU time per wall-clock second\n\n(user + system) / wall, median: 2.0 means both cores were busy the whole run. \
                   A design that spins instead of sleeping shows here.\n\n");
