@@ -2,6 +2,7 @@
 #   make setup     find or build OCaml 5.3 (first time: ~3-8 minutes), fetch crates
 #   make test      the contract suite against all five implementations (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
+#   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library)
 #   make bench     criterion benchmarks and boundary costs
@@ -17,7 +18,7 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare report validate bench clean
+.PHONY: setup build test compare scale report validate bench clean
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
@@ -30,9 +31,14 @@ build: setup
 test: setup
 	$(WITH_OCAML) $(CARGO) test --locked --release
 
-# QUICK=1: the same matrix with fewer items and repetitions. ARGS: any `bqh compare` flags.
+# QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
 compare: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(ARGS)
+
+# Thread scaling: ns per item against 1, 2, 4, ... 256 threads (fan-in and mpmc), every
+# implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.
+scale: setup
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- scale $(ARGS)
 
 # Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
 # writes them elsewhere (needed for a committed canonical run, which is never written over).

@@ -18,7 +18,7 @@ use crate::plan::{self, Shape, Sizing};
 use crate::progress::Progress;
 use crate::queue::Impl;
 use crate::report;
-use crate::schema::{Env, Mode, Observation, Row, Verdict};
+use crate::schema::{Env, Mode, Observation, Row, Study, Verdict};
 use crate::shutdown;
 use crate::workloads::{RunSpec, Sampling, Workload};
 
@@ -244,19 +244,21 @@ fn secs(d: Duration) -> String {
     if s >= 120.0 { format!("{}m{:02}s", s as u64 / 60, s as u64 % 60) } else { format!("{s:.0} s") }
 }
 
-/// `bqh compare`.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut plan = plan(args)?;
-    // Refused now, not after the run: the folder is checked again before it is replaced.
-    let out = Claim::dir(&args.out)?;
-    let limit = Duration::from_secs(args.run_limit.max(1));
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
-    let probes = !args.no_shutdown;
+/// Runs a plan: says how it is sized against its budget, runs the pilots, the warm-up and the
+/// repetitions, then (with `probes`) the shutdown probes of `impls`. `what` names the command in
+/// its progress lines. Shared by `bqh compare` and `bqh scale`.
+pub fn execute(
+    what: &'static str,
+    plan: &mut Plan,
+    impls: &[Builtin],
+    probes: bool,
+    limit: Duration,
+) -> (Vec<Row>, Vec<Vec<Observation>>) {
     let mut shapes = plan.shapes();
     let (sizing, estimate, said) = plan::fit(&shapes, plan.sizing, impls.len(), probes, plan.budget);
     plan.sizing = sizing;
     eprintln!(
-        "[compare] {} configurations, each: a pilot, 1 warm-up and {} measured runs of {}; estimated {} (budget {})",
+        "[{what}] {} configurations, each: a pilot, 1 warm-up and {} measured runs of {}; estimated {} (budget {})",
         plan.configs.len(),
         sizing.reps,
         if plan.fixed_items { format!("{} items (--items)", plan.configs[0].1.items) } else { format!("about {} ms", sizing.run.as_millis()) },
@@ -264,11 +266,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         secs(plan.budget)
     );
     for s in &said {
-        eprintln!("[compare] to fit the budget: {s}");
+        eprintln!("[{what}] to fit the budget: {s}");
     }
     if estimate > plan.budget {
         eprintln!(
-            "[compare] warning: even shortened, the plan needs about {}, more than the budget of {}; choose fewer \
+            "[{what}] warning: even shortened, the plan needs about {}, more than the budget of {}; choose fewer \
              --impl/--workload/--capacity, or give it --budget {}",
             secs(estimate),
             secs(plan.budget),
@@ -277,7 +279,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     // Start the OCaml runtime outside any timed run.
     crate::impls::ocaml::ensure_runtime();
-    let mut progress = Progress::new("compare", estimate);
+    let mut progress = Progress::new(what, estimate);
     let mut rows = Vec::new();
 
     // Pilots: each configuration's rate, and from it the items of its runs.
@@ -326,14 +328,25 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let mut shutdown_matrix: Vec<Vec<Observation>> = Vec::new();
     if probes {
-        for &b in &impls {
+        for &b in impls {
             shutdown_matrix.push(crate::with_builtin!(b, |imp| shutdown::probe_all(imp)));
             progress.step(plan::PROBES_COST, &format!("shutdown probes: {b}"));
         }
     }
     progress.finish();
+    (rows, shutdown_matrix)
+}
 
-    let env = Env::collect(serde_json::to_value(args)?);
+/// `bqh compare`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut plan = plan(args)?;
+    // Refused now, not after the run: the folder is checked again before it is replaced.
+    let out = Claim::dir(&args.out)?;
+    let limit = Duration::from_secs(args.run_limit.max(1));
+    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let (rows, shutdown_matrix) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
+
+    let env = Env::collect(Study::Compare, serde_json::to_value(args)?);
     out.write_dir(|dir| report::write_all(dir, &env, &rows, &shutdown_matrix))?;
     let failed = rows.iter().filter(|r| !r.ok()).count();
     let probe_failures = shutdown_matrix.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count();

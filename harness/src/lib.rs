@@ -15,6 +15,7 @@
 //! - [`plan`]: how a comparison is sized to a time budget; median intervals.
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
+//! - [`scale`]: `bqh scale`, the cost per item against the number of threads.
 //! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`outdir`]: where bqh may write, and how it replaces its own output.
@@ -30,6 +31,7 @@ pub mod plan;
 pub mod progress;
 pub mod queue;
 pub mod report;
+pub mod scale;
 pub mod schema;
 pub mod shutdown;
 pub mod validate;

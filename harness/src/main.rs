@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, report, shutdown, validate};
+use harness::{compare, report, scale, shutdown, validate};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run the comparison (throughput, blocking, latency, shutdown) and write a results folder
     Compare(compare::Args),
+    /// Thread scaling: cost per item against the number of threads, fan-in and mpmc
+    Scale(scale::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(args) => compare::run(&args),
+        Command::Scale(args) => scale::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),

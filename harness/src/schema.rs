@@ -260,9 +260,23 @@ pub struct Observation {
     pub via_adapter: bool,
 }
 
+/// Which study a results folder holds, so that `bqh report` draws the right report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Study {
+    /// `bqh compare`: the matrix of workloads and capacities, and the shutdown probes.
+    #[default]
+    Compare,
+    /// `bqh scale`: cost per item against the number of threads.
+    Scale,
+}
+
 /// Where and with what a run was made: `env.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Env {
+    /// Absent in folders written before there was more than one study: a comparison.
+    #[serde(default)]
+    pub study: Study,
     pub date_utc: String,
     pub cpu_model: String,
     pub cores: usize,
@@ -287,7 +301,7 @@ fn first_line(cmd: &str, args: &[&str]) -> Option<String> {
 
 impl Env {
     /// This machine, this build, this command.
-    pub fn collect(parameters: serde_json::Value) -> Env {
+    pub fn collect(study: Study, parameters: serde_json::Value) -> Env {
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
@@ -295,6 +309,7 @@ impl Env {
         let dirty = first_line("git", &["status", "--porcelain", "--untracked-files=no"]).is_some();
         let commit = first_line("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
         Env {
+            study,
             date_utc: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             cpu_model,
             cores: std::thread::available_parallelism().map_or(0, |n| n.get()),

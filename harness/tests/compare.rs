@@ -12,7 +12,7 @@ use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
 use harness::impls::Crossbeam;
 use harness::outdir::CANONICAL_MARKER;
 use harness::report;
-use harness::schema::{Env, Mode, Row, Status, Tally};
+use harness::schema::{Env, Mode, Row, Status, Study, Tally};
 use harness::workloads::{RunSpec, Workload};
 use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
 
@@ -78,7 +78,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn env() -> Env {
-    Env::collect(serde_json::json!({ "test": true }))
+    Env::collect(Study::Compare, serde_json::json!({ "test": true }))
 }
 
 /// `report::write_all` into a fresh folder, as `compare` does through its claim.
@@ -100,7 +100,7 @@ fn a_run_that_loses_items_fails_loudly_and_is_not_averaged() {
     write(&dir, &rows);
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("FAILED RUNS (1)"), "{summary}");
-    assert!(summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 16 | 1 |") && l.contains("lost")), "{summary}");
+    assert!(summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 4+1 | 16 | 1 |") && l.contains("lost")), "{summary}");
     // The lossy configuration has no successful repetition: its throughput cell is empty.
     assert!(summary.lines().any(|l| l.starts_with("| lossy |") && l.contains("–")), "{summary}");
 }

@@ -6,6 +6,7 @@
 //! can be redrawn after a change to the report.
 
 mod plots;
+pub mod scale;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::outdir::Claim;
-use crate::schema::{Env, Mode, Observation, Question, Row, Verdict};
+use crate::schema::{Env, Mode, Observation, Question, Row, Study, Verdict};
 use crate::workloads::Workload;
 
 pub use summary::summary_markdown;
@@ -122,8 +123,17 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
         }
         w.flush()?;
     }
-    let plots = plots::write_plots(dir, rows).context("drawing the plots")?;
-    std::fs::write(dir.join(SUMMARY_MD), summary_markdown(env, rows, shutdown, &plots))?;
+    let summary = match env.study {
+        Study::Compare => {
+            let plots = plots::write_plots(dir, rows).context("drawing the plots")?;
+            summary_markdown(env, rows, shutdown, &plots)
+        }
+        Study::Scale => {
+            let plots = scale::write_plots(dir, rows).context("drawing the plots")?;
+            scale::summary_markdown(env, rows, &plots)
+        }
+    };
+    std::fs::write(dir.join(SUMMARY_MD), summary)?;
     Ok(())
 }
 

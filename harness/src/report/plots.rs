@@ -13,7 +13,7 @@ use crate::impls::Builtin;
 use crate::schema::{Mode, Row};
 use crate::workloads::Workload;
 
-type Plot = (String, String);
+pub(super) type Plot = (String, String);
 
 /// The implementation's own colour (`Builtin::colour`; grey for anything else, such as a
 /// plugin), lighter for a native mode on separate threads, darker for OCaml systhreads.
@@ -129,6 +129,61 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::
     Ok(Some((file, format!("throughput per workload and implementation, capacity {cap}"))))
 }
 
+/// One line of a [`lines`] chart: its label, colour, and (x index, (median, min, max)) points.
+pub(super) type Series = (String, RGBColor, Vec<(usize, (f64, f64, f64))>);
+
+/// A chart of lines over categories on x (capacities, thread counts), with a log y axis and
+/// min-max whiskers: the frame shared by throughput-against-capacity and thread scaling.
+pub(super) fn lines(dir: &Path, file: &str, caption: String, xs: &[String], x_desc: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<()> {
+    let y = log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])));
+    let path = dir.join(file);
+    let root = SVGBackend::new(&path, (900, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.3f64..xs.len() as f64 - 0.7, y.log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(xs.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 0.01 && i >= 0.0 { xs.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()?;
+    for (label, c, pts) in series {
+        let c = *c;
+        let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
+        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
+    }
+    chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// One series per implementation and mode of `gs`, x being the index of `x(g)` in `xs`.
+pub(super) fn series_by_label<X: PartialEq>(gs: &[&Group], xs: &[X], x: impl Fn(&Group) -> X, y: impl Fn(&Row) -> Option<f64> + Copy) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for g in gs {
+        let Some(i) = xs.iter().position(|v| *v == x(g)) else { continue };
+        let Some(v) = stat(&g.ok, y) else { continue };
+        match out.iter_mut().find(|s| s.0 == g.label()) {
+            Some(s) => s.2.push((i, v)),
+            None => out.push((g.label(), color(g.implementation, g.mode), vec![(i, v)])),
+        }
+    }
+    out
+}
+
 /// Throughput against capacity for one workload: one line per implementation and mode.
 fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<Option<Plot>> {
     let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == workload).collect();
@@ -136,49 +191,11 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: Workload) -> anyho
     if caps.len() < 2 {
         return Ok(None);
     }
-    let y = log_range(ws.iter().filter_map(|g| stat(&g.ok, mips)).flat_map(|(m, lo, hi)| [m, lo, hi]));
     let file = format!("throughput-vs-capacity-{workload}.svg");
-    let path = dir.join(&file);
-    let root = SVGBackend::new(&path, (900, 520)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{workload}: throughput against capacity (median; whiskers: min-max)"), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.3f64..caps.len() as f64 - 0.7, y.log_scale())?;
-    chart
-        .configure_mesh()
-        .x_labels(caps.len())
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 0.01 && i >= 0.0 { caps.get(i as usize).map_or(String::new(), |c| c.to_string()) } else { String::new() }
-        })
-        .x_desc("capacity")
-        .y_desc("million items per second (log)")
-        .draw()?;
-    let mut seen: Vec<String> = Vec::new();
-    for g in &ws {
-        let l = g.label();
-        if seen.contains(&l) {
-            continue;
-        }
-        seen.push(l.clone());
-        let c = color(g.implementation, g.mode);
-        let pts: Vec<(f64, (f64, f64, f64))> = ws
-            .iter()
-            .filter(|h| h.label() == l)
-            .filter_map(|h| Some((caps.iter().position(|&c| c == h.capacity)? as f64, stat(&h.ok, mips)?)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?
-            .label(l)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
-        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
-    }
-    chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
-    root.present()?;
+    let caption = format!("{workload}: throughput against capacity (median; whiskers: min-max)");
+    let xs: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
+    let series = series_by_label(&ws, &caps, |g| g.capacity, mips);
+    lines(dir, &file, caption, &xs, "capacity", "million items per second (log)", &series)?;
     Ok(Some((file, format!("{workload}: throughput against capacity"))))
 }
 

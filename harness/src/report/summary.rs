@@ -42,7 +42,7 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
 }
 
 /// "1.23 [1.10–1.30]", with ⚠ when the interval is wider than ±10%; "–" when nothing succeeded.
-fn throughput_cell(g: &Group, cores: usize) -> String {
+pub(super) fn throughput_cell(g: &Group, cores: usize) -> String {
     match interval(g) {
         Some((m, lo, hi, _)) => {
             let mark = if unstable(g, cores).is_some() { " ⚠" } else { "" };
@@ -61,7 +61,7 @@ fn spread_of_reps(gs: &[Group]) -> Option<f64> {
 }
 
 /// How long the runs were, how many items they moved, and how stable the figures are.
-fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
+pub(super) fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
     let mut out = String::new();
     let ok: Vec<&Row> = rows.iter().filter(|r| r.ok() && r.repetition > 0).collect();
     if let (Some(secs), Some(items)) = (stat(&ok, |r| Some(r.seconds * 1e3)), stat(&ok, |r| Some(r.items as f64))) {
@@ -104,6 +104,39 @@ fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
     out
 }
 
+/// Failed runs first, loudly: they are excluded from every median.
+pub(super) fn failures(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let failed: Vec<&Row> = rows.iter().filter(|r| !r.ok()).collect();
+    if !failed.is_empty() {
+        writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
+        writeln!(out, "These runs lost, duplicated or reordered items, overfilled the queue, hung or panicked (repetition \
+                       0 is a pilot or the warm-up). They are not averaged into any figure below.\n").unwrap();
+        out.push_str("| implementation | mode | workload | threads | capacity | repetition | what went wrong |\n|---|---|---|---|---|---|---|\n");
+        for r in &failed {
+            writeln!(
+                out,
+                "| {} | {} | {} | {}+{} | {} | {} | {} |",
+                r.implementation, r.mode, r.workload, r.producers, r.consumers, r.capacity, r.repetition, r.error.replace('|', "/")
+            )
+            .unwrap();
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The machine and the command, under the title.
+pub(super) fn header(out: &mut String, title: &str, env: &Env) {
+    writeln!(out, "# {title}\n").unwrap();
+    writeln!(
+        out,
+        "{} · {} ({} cores) · Linux {} · {} · OCaml {} · {} · commit {}\n",
+        env.date_utc, env.cpu_model, env.cores, env.kernel, env.rustc, env.ocamlopt, env.cc, env.git_commit
+    )
+    .unwrap();
+}
+
 /// Capacities present for a workload, ascending.
 fn capacities(gs: &[&Group]) -> Vec<usize> {
     gs.iter().map(|g| g.capacity).collect::<BTreeSet<_>>().into_iter().collect()
@@ -144,30 +177,13 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     let workloads = workloads(&gs);
     let reps = rows.iter().map(|r| r.repetition).max().unwrap_or(0);
     let mut out = String::new();
-    writeln!(out, "# Bounded queues compared\n").unwrap();
-    writeln!(
-        out,
-        "{} · {} ({} cores) · Linux {} · {} · OCaml {} · {} · commit {}\n",
-        env.date_utc, env.cpu_model, env.cores, env.kernel, env.rustc, env.ocamlopt, env.cc, env.git_commit
-    )
-    .unwrap();
+    header(&mut out, "Bounded queues compared", env);
     writeln!(out, "Command: `{}`. Every figure is the median of {reps} repetitions; throughput comes with a 95% \
                    interval for the median, [low–high] (order statistics: the interval between the k-th lowest and the \
                    k-th highest repetition that covers the median with 95% probability; below 6 repetitions no such \
                    interval exists and it is min–max). The rows behind each figure are in `runs.csv`.\n", env.command).unwrap();
 
-    // Failures first, loudly: they are excluded from every median below.
-    let failed: Vec<&Row> = rows.iter().filter(|r| !r.ok()).collect();
-    if !failed.is_empty() {
-        writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
-        writeln!(out, "These repetitions lost, duplicated or reordered items, overfilled the queue, hung or panicked. \
-                       They are not averaged into any figure below.\n").unwrap();
-        out.push_str("| implementation | mode | workload | capacity | repetition | what went wrong |\n|---|---|---|---|---|---|\n");
-        for r in &failed {
-            writeln!(out, "| {} | {} | {} | {} | {} | {} |", r.implementation, r.mode, r.workload, r.capacity, r.repetition, r.error.replace('|', "/")).unwrap();
-        }
-        out.push('\n');
-    }
+    out.push_str(&failures(rows));
 
     out.push_str("## Reading\n\n");
     out.push_str(&reading(&gs, &workloads));
