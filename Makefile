@@ -32,8 +32,10 @@ test: setup
 	$(WITH_OCAML) $(CARGO) test --locked --release
 
 # QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
+# PLUGIN=path/to/libX.so adds a library exporting c/bq.h beside the built-ins (driven mode,
+# in child processes: a crash or a hang fails its runs only).
 compare: setup
-	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(ARGS)
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(if $(PLUGIN),--plugin $(PLUGIN)) $(ARGS)
 
 # Thread scaling: ns per item against 1, 2, 4, ... 256 threads (fan-in and mpmc), every
 # implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.

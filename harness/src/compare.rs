@@ -11,7 +11,8 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::driven::run_driven;
-use crate::impls::Builtin;
+use crate::impls::{Builtin, Choice};
+use crate::isolated;
 use crate::native::{run_native, NativeKind};
 use crate::outdir::Claim;
 use crate::plan::{self, Shape, Sizing};
@@ -24,9 +25,14 @@ use crate::workloads::{RunSpec, Sampling, Workload};
 
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct Args {
-    /// Implementations to compare, comma-separated [default: all five]
-    #[arg(long = "impl", value_enum, value_delimiter = ',')]
-    pub impls: Vec<Builtin>,
+    /// Implementations to compare, comma-separated: built-in names, or paths to shared libraries
+    /// exporting c/bq.h (run in child processes, driven mode) [default: every built-in]
+    #[arg(long = "impl", value_delimiter = ',', value_parser = Choice::parse, value_name = "NAME|PATH")]
+    pub impls: Vec<Choice>,
+    /// Shared libraries exporting c/bq.h to compare beside the implementations of --impl
+    /// (`make compare PLUGIN=path`)
+    #[arg(long = "plugin", value_delimiter = ',', value_parser = Choice::parse, value_name = "PATH")]
+    pub plugins: Vec<Choice>,
     /// Workloads to run, comma-separated [default: all]
     #[arg(long = "workload", value_enum, value_delimiter = ',')]
     pub workloads: Vec<Workload>,
@@ -85,15 +91,15 @@ pub enum ModeChoice {
 /// What runs: an implementation driven from Rust, or a language's native runner.
 #[derive(Debug, Clone, Copy)]
 pub enum Target {
-    Driven(Builtin),
+    Driven(Choice),
     Native(NativeKind),
 }
 
 impl Target {
-    pub fn implementation(self) -> Builtin {
+    pub fn implementation(self) -> String {
         match self {
-            Target::Driven(b) => b,
-            Target::Native(k) => k.implementation(),
+            Target::Driven(c) => c.name(),
+            Target::Native(k) => k.implementation().name().to_string(),
         }
     }
 
@@ -106,8 +112,8 @@ impl Target {
 
     fn rendezvous(self) -> bool {
         match self {
-            Target::Driven(b) => crate::with_builtin!(b, |imp| imp.traits().rendezvous),
-            Target::Native(_) => false,
+            Target::Driven(Choice::Builtin(b)) => crate::with_builtin!(b, |imp| imp.traits().rendezvous),
+            Target::Driven(Choice::Plugin(_)) | Target::Native(_) => false, // c/bq.h has no capacity 0
         }
     }
 }
@@ -120,10 +126,9 @@ pub fn measure_driven<I: Impl>(imp: &'static I, spec: RunSpec, repetition: u32, 
 
 fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
     match target {
-        Target::Driven(b) => crate::with_builtin!(b, |imp| measure_driven(imp, spec, repetition, limit)),
-        Target::Native(k) => {
-            Row::new(target.implementation().name(), target.mode(), &spec, repetition, run_native(k, spec, limit))
-        }
+        Target::Driven(Choice::Builtin(b)) => crate::with_builtin!(b, |imp| measure_driven(imp, spec, repetition, limit)),
+        Target::Driven(Choice::Plugin(path)) => isolated::run(path, spec, repetition, limit),
+        Target::Native(k) => Row::new(&target.implementation(), target.mode(), &spec, repetition, run_native(k, spec, limit)),
     }
 }
 
@@ -148,9 +153,17 @@ fn threads(s: &RunSpec) -> u64 {
     if s.workload == Workload::Seq { 1 } else { s.producers + s.consumers }
 }
 
+/// The implementations `--impl` and `--plugin` select, built-ins first by default.
+pub fn implementations(args: &Args) -> Vec<Choice> {
+    let mut v: Vec<Choice> =
+        if args.impls.is_empty() { Builtin::ALL.iter().map(|&b| Choice::Builtin(b)).collect() } else { args.impls.clone() };
+    v.extend(args.plugins.iter().filter(|p| !v.contains(p)).copied().collect::<Vec<_>>());
+    v
+}
+
 /// The whole plan, from the command line; refuses bad input.
 pub fn plan(args: &Args) -> anyhow::Result<Plan> {
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let impls = implementations(args);
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
     let capacities = if args.capacities.is_empty() { vec![0, 1, 16, 1024] } else { args.capacities.clone() };
     let reps = args.reps.unwrap_or(if args.quick { 5 } else { 9 });
@@ -176,11 +189,11 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         }
     }
     let mut targets: Vec<Target> = Vec::new();
-    for &b in &impls {
+    for &c in &impls {
         if args.modes.contains(&ModeChoice::Driven) {
-            targets.push(Target::Driven(b));
+            targets.push(Target::Driven(c));
         }
-        if args.modes.contains(&ModeChoice::Native) {
+        if let (true, Choice::Builtin(b)) = (args.modes.contains(&ModeChoice::Native), c) {
             // None for the Rust queues: they run natively in driven mode already.
             targets.extend(NativeKind::of(b).iter().map(|&k| Target::Native(k)));
         }
@@ -250,7 +263,7 @@ fn secs(d: Duration) -> String {
 pub fn execute(
     what: &'static str,
     plan: &mut Plan,
-    impls: &[Builtin],
+    impls: &[Choice],
     probes: bool,
     limit: Duration,
 ) -> (Vec<Row>, Vec<Vec<Observation>>) {
@@ -282,14 +295,17 @@ pub fn execute(
     let mut progress = Progress::new(what, estimate);
     let mut rows = Vec::new();
 
-    // Pilots: each configuration's rate, and from it the items of its runs.
+    // Pilots: each configuration's rate, and from it the items of its runs. A configuration
+    // whose pilot failed is not run again: its failure is reported, the rest goes on.
+    let mut skip = vec![false; plan.configs.len()];
     for (i, (target, spec)) in plan.configs.iter_mut().enumerate() {
         let what = format!("pilot {} {} {} cap {}", target.implementation(), target.mode(), spec.workload, spec.capacity);
         if !plan.fixed_items {
             let (rate, failure) = pilot(*target, *spec, limit);
             if let Some(row) = failure {
-                progress.println(format!("FAILED: {what}: {}", row.error));
+                progress.println(format!("FAILED: {what}: {}; its repetitions are skipped", row.error));
                 rows.push(row);
+                skip[i] = true;
             }
             shapes[i].rate = rate;
             spec.items = plan::items_for(rate.unwrap_or(f64::NAN), sizing.run, spec.producers);
@@ -306,6 +322,9 @@ pub fn execute(
     for rep in 0..=sizing.reps {
         for i in 0..plan.configs.len() {
             let (target, spec) = plan.configs[i];
+            if skip[i] {
+                continue;
+            }
             let row = measure(target, spec, rep, limit);
             if rep == 0 && row.ok() && !plan.fixed_items {
                 plan.configs[i].1.items = plan::items_for(row.items_per_second, sizing.run, spec.producers);
@@ -328,9 +347,12 @@ pub fn execute(
     }
     let mut shutdown_matrix: Vec<Vec<Observation>> = Vec::new();
     if probes {
-        for &b in impls {
-            shutdown_matrix.push(crate::with_builtin!(b, |imp| shutdown::probe_all(imp)));
-            progress.step(plan::PROBES_COST, &format!("shutdown probes: {b}"));
+        for &c in impls {
+            shutdown_matrix.push(match c {
+                Choice::Builtin(b) => crate::with_builtin!(b, |imp| shutdown::probe_all(imp)),
+                Choice::Plugin(path) => isolated::probes(path, shutdown::PROBE_LIMIT * shutdown::Question::ALL.len() as u32),
+            });
+            progress.step(plan::PROBES_COST, &format!("shutdown probes: {}", c.name()));
         }
     }
     progress.finish();
@@ -343,7 +365,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Refused now, not after the run: the folder is checked again before it is replaced.
     let out = Claim::dir(&args.out)?;
     let limit = Duration::from_secs(args.run_limit.max(1));
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let impls = implementations(args);
     let (rows, shutdown_matrix) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
 
     let env = Env::collect(Study::Compare, serde_json::to_value(args)?);

@@ -8,6 +8,7 @@
 //! - [`workloads`]: the workload shapes and the configuration of one run (`RunSpec`).
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.
 //! - [`native`]: the C and OCaml native runners, picked and timed.
+//! - [`isolated`]: a plugin's runs and probes in a child process, so a crash is a finding.
 //! - [`measure`]: the per-item bookkeeping every runner shares: delivery check, latency, CPU.
 //! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
 //!   (`shutdown.csv`), `Env` (`env.json`).
@@ -24,6 +25,7 @@
 pub mod compare;
 pub mod driven;
 pub mod impls;
+pub mod isolated;
 pub mod measure;
 pub mod native;
 pub mod outdir;

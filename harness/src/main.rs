@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, report, scale, shutdown, validate};
+use harness::{compare, isolated, report, scale, shutdown, validate};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,9 @@ enum Command {
     Validate(validate::Args),
     /// Probe the shutdown semantics of each implementation and print the matrix
     Shutdown(shutdown::Args),
+    /// Internal: one run (or the probes) of a plugin, for compare's child processes
+    #[command(hide = true)]
+    Isolated(isolated::Args),
 }
 
 /// `bqh shutdown`: probes, prints the matrix; exit 1 when a probe failed.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),
+        Command::Isolated(args) => isolated::child(&args),
     };
     match result {
         Ok(code) => code,

@@ -13,7 +13,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::compare::{execute, ModeChoice, Plan, Target};
-use crate::impls::Builtin;
+use crate::impls::{Builtin, Choice};
 use crate::native::NativeKind;
 use crate::outdir::Claim;
 use crate::plan::Sizing;
@@ -79,7 +79,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     let mut targets = Vec::new();
     for &b in &impls {
         if args.modes.contains(&ModeChoice::Driven) {
-            targets.push(Target::Driven(b));
+            targets.push(Target::Driven(Choice::Builtin(b)));
         }
         if args.modes.contains(&ModeChoice::Native) {
             targets.extend(NativeKind::of(b).iter().map(|&k| Target::Native(k)));

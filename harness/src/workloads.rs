@@ -86,7 +86,7 @@ impl std::fmt::Display for Workload {
 /// 2^`latency_shift` (timing every item would add two clock reads per item and distort the
 /// fastest queues; 1 in 16 keeps thousands of samples per run) and the queue's length once
 /// every 2^`occupancy_shift` pops. Powers of two, so the check is a mask in every language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sampling {
     pub latency_shift: u32,
     pub occupancy_shift: u32,
@@ -110,7 +110,7 @@ impl Sampling {
 }
 
 /// One configuration to run.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct RunSpec {
     pub workload: Workload,
     pub producers: u64,

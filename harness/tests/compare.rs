@@ -240,3 +240,65 @@ fn a_length_above_the_capacity_fails_the_run() {
     let row = Row::new("x", Mode::Native, &spec, 1, Ok(tally(17)));
     assert_eq!((row.status, row.error.as_str()), (Status::Failed, "len 17 observed above capacity 16"));
 }
+
+/// Builds `c/bq.c`-based plugins (the correct queue, and the crashing and hanging fixtures)
+/// into a temporary folder.
+fn plugins() -> (PathBuf, PathBuf, PathBuf) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let dir = tmp("plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let build = |src: PathBuf, name: &str| {
+        let lib = dir.join(name);
+        let st = Command::new("gcc")
+            .args(["-std=c11", "-shared", "-fPIC", "-O2", "-I"])
+            .arg(root.join("c"))
+            .arg("-o")
+            .arg(&lib)
+            .arg(src)
+            .arg("-lpthread")
+            .status()
+            .unwrap();
+        assert!(st.success(), "gcc failed for {name}");
+        lib
+    };
+    (
+        build(root.join("c/bq.c"), "libgood.so"),
+        build(root.join("tests/fixtures/bad/crash.c"), "libcrash.so"),
+        build(root.join("tests/fixtures/bad/hang.c"), "libhang.so"),
+    )
+}
+
+#[test]
+fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
+    let (good, crash, hang) = plugins();
+    let dir = tmp("with-plugins");
+    let list = format!("{},{},{}", good.display(), crash.display(), hang.display());
+    let out = bqh(&[
+        "compare", "--impl", "crossbeam", "--plugin", &list, "--workload", "spsc", "--capacity", "1", "--run-ms", "2",
+        "--reps", "1", "--run-limit", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the bad plugins' runs must fail the comparison: {err}");
+    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let of = |p: &PathBuf| rows.iter().filter(|r| r.implementation == p.display().to_string()).collect::<Vec<_>>();
+    assert!(rows.iter().any(|r| r.implementation == "crossbeam" && r.ok()), "{rows:?}");
+    assert!(!of(&good).is_empty() && of(&good).iter().all(|r| r.ok() && r.mode == Mode::Driven), "{:?}", of(&good));
+    let crashed = of(&crash);
+    assert!(!crashed.is_empty() && crashed.iter().all(|r| !r.ok()), "{crashed:?}");
+    assert!(crashed[0].error.contains("SIGSEGV"), "{}", crashed[0].error);
+    let hung = of(&hang);
+    assert!(!hung.is_empty() && hung.iter().all(|r| !r.ok()), "{hung:?}");
+    assert!(hung[0].error.contains("hang"), "{}", hung[0].error);
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("FAILED RUNS") && summary.contains("libcrash.so") && summary.contains("libhang.so"));
+
+    // A good plugin alone, with its shutdown probes (run in a child process too).
+    let dir = tmp("plugin-probes");
+    let out = bqh(&[
+        "compare", "--impl", good.to_str().unwrap(), "--workload", "seq", "--capacity", "16", "--run-ms", "2", "--reps", "1",
+        "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shutdown = std::fs::read_to_string(dir.join("shutdown.csv")).unwrap();
+    assert!(shutdown.lines().filter(|l| l.starts_with(&*good.display().to_string()) && l.contains(",yes,")).count() >= 6, "{shutdown}");
+}

@@ -59,6 +59,47 @@ impl std::fmt::Display for Builtin {
     }
 }
 
+/// An implementation as a command line names it: a built-in, or a path to a shared library
+/// that exports `c/bq.h` (a plugin). Copy, so that plans can hold it: a plugin's path lives as
+/// long as the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Builtin(Builtin),
+    Plugin(&'static std::path::Path),
+}
+
+impl Choice {
+    /// A built-in's name, or a path: anything with a `/` or ending in `.so`, or an existing file.
+    pub fn parse(s: &str) -> Result<Choice, String> {
+        if let Some(b) = Builtin::from_name(s) {
+            return Ok(Choice::Builtin(b));
+        }
+        let path = std::path::Path::new(s);
+        if s.contains('/') || s.ends_with(".so") || path.is_file() {
+            return Ok(Choice::Plugin(Box::leak(path.to_path_buf().into_boxed_path())));
+        }
+        let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+        Err(format!(
+            "unknown implementation '{s}': expected one of {}, or a path to a shared library exporting c/bq.h (e.g. ./libmybq.so)",
+            names.join(", ")
+        ))
+    }
+
+    /// The name rows and reports use: the built-in's, or the path as given.
+    pub fn name(self) -> String {
+        match self {
+            Choice::Builtin(b) => b.name().to_string(),
+            Choice::Plugin(p) => p.display().to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Choice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
 /// Runs `$body` with `$imp` bound to the implementation `$which` names. The body is
 /// monomorphised per implementation, so the hot loops it calls have no dynamic dispatch.
 #[macro_export]
