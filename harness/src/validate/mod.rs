@@ -9,6 +9,7 @@
 //! a finding and the parent survives to report it. Inside the worker every run is under a
 //! deadline. This file holds the command line, the parent's flow and what both sides share.
 
+pub mod driver;
 pub mod linearizability;
 pub mod model;
 pub mod report;
@@ -25,9 +26,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 
 use crate::impls::Builtin;
-use model::Caps;
 use worker::{describe_exit, died, spawn_worker, worker};
-pub use report::{Check, CheckReport, Finding, Kind};
+
+pub use driver::Check;
+pub use model::Rng;
+pub use report::{CheckReport, Finding, Kind};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -73,23 +76,6 @@ pub struct Args {
     /// Internal: run one check (or `load`) in this process; used for the child processes
     #[arg(long, hide = true)]
     pub worker: Option<String>,
-}
-
-/// What the checks inside a worker need.
-pub struct Ctx {
-    pub seed: u64,
-    pub cases: Option<usize>,
-    pub reps: Option<usize>,
-    pub caps: Caps,
-}
-
-impl Ctx {
-    /// Tells the parent what runs now, so that a crash can name the case.
-    pub fn progress(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "progress {text}");
-        let _ = out.flush();
-    }
 }
 
 /// A candidate or reference as named on the command line.

@@ -1,4 +1,4 @@
-//! Check 2c, stress in the style of the contract suite: many producers and consumers on a
+//! The stress check, in the style of the contract suite: many producers and consumers on a
 //! queue of capacity 1, so that every call contends and waits. Every item must come out
 //! exactly once, each producer's items in order (per consumer), nobody may see `closed` before
 //! the last producer is done, and `len()` never exceeds 1. Rounds with only blocking calls
@@ -11,8 +11,9 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::report::{Check, Finding, Kind};
-use super::Ctx;
+use super::driver::{CaseCheck, Check, Described};
+use super::model::{Caps, Rng};
+use super::report::Kind;
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 
 /// No item delivered for this long: deadlock (a correct queue moves one in microseconds).
@@ -34,7 +35,6 @@ pub const ROUNDS: [Round; 4] = [
     Round { producers: 3, consumers: 5, per_producer: 1_500, mixed: false },
     Round { producers: 8, consumers: 8, per_producer: 1_000, mixed: true },
 ];
-pub const DEFAULT_CASES: usize = 4;
 
 impl Round {
     fn describe(&self) -> String {
@@ -271,24 +271,42 @@ fn check_delivery(round: Round, seen: &[Vec<u64>]) -> Result<(), (Kind, String)>
     Ok(())
 }
 
-pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
-    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
-    for i in 0..cases {
-        let seed = ctx.seed.wrapping_add(i as u64);
-        let round = ROUNDS[(seed % ROUNDS.len() as u64) as usize];
-        ctx.progress(&format!("stress round {} of {cases} (seed {seed}): {}", i + 1, round.describe()));
-        if let Err((kind, summary)) = run_round(imp, round, seed) {
-            let finding = Finding {
-                check: Check::Stress,
-                kind,
-                property: "under contention every item is delivered once, in order per producer, without deadlock"
-                    .into(),
-                summary,
-                case: vec![round.describe()],
-                seed: Some(seed),
-            };
-            return (i + 1, vec![finding]);
+/// A round, and the seed of its threads' choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    pub round: Round,
+    pub seed: u64,
+}
+
+/// The check: [`ROUNDS`] in turn, by seed. A round is not shrunk: it is already small in what
+/// it does, and a deadlock costs [`STALL`] per try.
+pub struct Stress;
+
+impl CaseCheck for Stress {
+    type Case = Case;
+    type Failure = (Kind, String);
+    const CHECK: Check = Check::Stress;
+    const DEFAULT_CASES: usize = ROUNDS.len();
+    const NOUN: &'static str = "stress round";
+
+    fn generate(&self, seed: u64, _rng: &mut Rng, _caps: Caps) -> Case {
+        Case { round: ROUNDS[(seed % ROUNDS.len() as u64) as usize], seed }
+    }
+
+    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), (Kind, String)> {
+        run_round(imp, case.round, case.seed)
+    }
+
+    fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, (kind, summary): &(Kind, String)) -> Described {
+        Described {
+            kind: *kind,
+            property: "under contention every item is delivered once, in order per producer, without deadlock".into(),
+            summary: summary.clone(),
+            case: vec![case.round.describe()],
         }
     }
-    (cases, vec![])
+
+    fn progress_detail(&self, case: &Case) -> Option<String> {
+        Some(case.round.describe())
+    }
 }

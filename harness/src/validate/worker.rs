@@ -12,9 +12,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
+use super::driver::{self, Check, Ctx};
+use super::linearizability::{self, Linearizability};
 use super::model::Caps;
-use super::report::{Check, CheckReport, Finding, Kind};
-use super::{linearizability, sequential, shutdown, stress, wakeup, Args, Ctx, Target};
+use super::report::{CheckReport, Finding, Kind};
+use super::sequential::{self, Sequential};
+use super::stress::Stress;
+use super::wakeup::Wakeup;
+use super::{shutdown, Args, Target};
 use crate::impls::plugin::Plugin;
 use crate::impls::Builtin;
 use crate::queue::{Impl, Traits};
@@ -105,9 +110,9 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
     }
     let check = <Check as clap::ValueEnum>::from_str(what, false).map_err(|e| anyhow::anyhow!("--worker: {e}"))?;
     let (caps, all_notes) = caps(cand, reference);
-    let ctx = Ctx { seed: args.seed.unwrap_or(0), cases: args.cases, reps: args.reps, caps };
+    let ctx = Ctx { seed: args.seed.unwrap_or(0), cases: args.cases, caps };
     let start = Instant::now();
-    let notes: Vec<String> = all_notes
+    let mut notes: Vec<String> = all_notes
         .into_iter()
         .filter(|n| match check {
             Check::Sequential => !n.contains("linearizability"),
@@ -115,32 +120,27 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
             _ => false,
         })
         .collect();
-    let (cases, findings, more_notes) = match check {
+    let (cases, findings) = match check {
         Check::Sequential => {
-            let ref_name = name_and_traits(reference).0;
             let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> =
                 with_loaded!(reference, |imp| Box::new(move |c: &sequential::Case| sequential::run(imp, c)));
-            let (n, f) = with_loaded!(cand, |imp| sequential::check(imp, &*ref_run, &ref_name, &ctx));
-            (n, f, vec![])
+            let check = Sequential { reference: &*ref_run, ref_name: name_and_traits(reference).0, caps };
+            with_loaded!(cand, |imp| driver::run(&check, imp, &ctx))
         }
         Check::Linearizability => {
-            let (n, f) = with_loaded!(cand, |imp| linearizability::check(imp, &ctx));
-            (n, f, vec![])
+            let check = Linearizability { reps: args.reps.unwrap_or(linearizability::DEFAULT_REPS) };
+            with_loaded!(cand, |imp| driver::run(&check, imp, &ctx))
         }
-        Check::Wakeup => {
-            let (n, f) = with_loaded!(cand, |imp| wakeup::check(imp, &ctx));
-            (n, f, vec![])
-        }
-        Check::Stress => {
-            let (n, f) = with_loaded!(cand, |imp| stress::check(imp, &ctx));
-            (n, f, vec![])
-        }
+        Check::Wakeup => with_loaded!(cand, |imp| driver::run(&Wakeup, imp, &ctx)),
+        Check::Stress => with_loaded!(cand, |imp| driver::run(&Stress, imp, &ctx)),
         Check::Shutdown => {
             ctx.progress("shutdown probes on the candidate");
             let c = with_loaded!(cand, |imp| crate::shutdown::probe_all(imp));
             ctx.progress("shutdown probes on the reference");
             let r = with_loaded!(reference, |imp| crate::shutdown::probe_all(imp));
-            shutdown::compare_probes(&c, &r)
+            let (n, findings, more_notes) = shutdown::compare_probes(&c, &r);
+            notes.extend(more_notes);
+            (n, findings)
         }
     };
     let report = CheckReport {
@@ -149,7 +149,7 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         reference: name_and_traits(reference).0,
         cases,
         seconds: start.elapsed().as_secs_f64(),
-        notes: notes.into_iter().chain(more_notes).collect(),
+        notes,
         findings,
         replay: None,
     };
@@ -172,7 +172,13 @@ pub(super) struct WorkerOutput {
     pub(super) killed: bool,
 }
 
-pub(super) fn spawn_worker(exe: &Path, what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
+pub(super) fn spawn_worker(
+    exe: &Path,
+    what: &str,
+    candidate: &str,
+    args: &Args,
+    seed: u64,
+) -> anyhow::Result<WorkerOutput> {
     let mut cmd = Command::new(exe);
     cmd.args(["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]);
     cmd.args(["--seed", &seed.to_string()]);
