@@ -235,6 +235,8 @@ impl CaseCheck for Sequential<'_> {
         matches!(failure, Failure::Candidate(out) if out.hung)
     }
 
+    /// The case as a table; for a candidate's divergence the reference runs the shrunk case
+    /// for its column.
     fn describe<I: Impl>(&self, imp: &'static I, case: &Case, failure: &Failure) -> Described {
         let ref_name = &self.ref_name;
         match failure {
