@@ -5,12 +5,14 @@
 //! show that a call is *still* waiting, it checks after a pause that the call has not returned,
 //! which can only err towards passing a broken queue, never towards failing a good one.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use harness::measure::{item, Delivery};
+use harness::validate::report::kind_name;
+use harness::validate::stress::{run_round, Round};
 use harness::watchdog::{join_all, within, WatchdogError};
 use harness::{Consumer, Impl, NewError, Producer, QueueError};
 
@@ -23,44 +25,6 @@ fn run<I: Impl>(imp: &'static I, test: &str, body: impl FnOnce(&'static I) + Sen
     if let Err(e) = within(&what, LIMIT, move || body(imp)) {
         panic!("{e}");
     }
-}
-
-/// Item = producer id in the high bits, sequence number in the low 32 bits (all below 2^62).
-fn item(producer: u64, seq: u64) -> u64 {
-    (producer << 32) | seq
-}
-
-fn split(item: u64) -> (u64, u64) {
-    (item >> 32, item & 0xffff_ffff)
-}
-
-/// Checks that every item of every producer arrived exactly once, and that within what each
-/// consumer saw, every producer's items are in increasing order.
-fn check_delivery(name: &str, producers: u64, per_producer: u64, seen: &[Vec<u64>]) {
-    let mut count: HashMap<u64, u32> = HashMap::new();
-    for (c, items) in seen.iter().enumerate() {
-        let mut last: HashMap<u64, u64> = HashMap::new();
-        for &it in items {
-            *count.entry(it).or_default() += 1;
-            let (p, s) = split(it);
-            if let Some(&prev) = last.get(&p) {
-                assert!(s != prev, "{name}: consumer {c} saw producer {p}'s item {s} twice: duplicated");
-                assert!(s > prev, "{name}: consumer {c} saw producer {p}'s item {s} after {prev}: reordered");
-            }
-            last.insert(p, s);
-        }
-    }
-    for p in 0..producers {
-        for s in 0..per_producer {
-            match count.get(&item(p, s)).copied().unwrap_or(0) {
-                1 => {}
-                0 => panic!("{name}: item {s} of producer {p} was lost"),
-                n => panic!("{name}: item {s} of producer {p} was delivered {n} times"),
-            }
-        }
-    }
-    let total: u32 = count.values().sum();
-    assert_eq!(total as u64, producers * per_producer, "{name}: items that no producer sent were delivered");
 }
 
 /// A pop that says `Closed` while a producer is still running saw a closed queue that was
@@ -209,17 +173,22 @@ fn many_producers_and_consumers<I: Impl>(imp: &'static I) {
             thread::Builder::new()
                 .name(format!("consumer {c}"))
                 .spawn(move || {
-                    let seen: Vec<u64> = std::iter::from_fn(|| rx.pop().ok()).collect();
+                    let mut got = Delivery::new(producers, per_producer);
+                    while let Ok(x) = rx.pop() {
+                        got.record(x);
+                    }
                     assert_closed_only_after(name, &finished, producers);
-                    seen
+                    got
                 })
                 .unwrap()
         })
         .collect();
     drop(rx);
     join_all("producers", senders).unwrap();
-    let seen = join_all("consumers", receivers).unwrap();
-    check_delivery(imp.name(), producers, per_producer, &seen);
+    let got = join_all("consumers", receivers).unwrap();
+    if let Err(e) = Delivery::verdict(got) {
+        panic!("{}: {e}", imp.name());
+    }
 }
 
 /// The ring rotates many times: fill to a varying level, drain, repeat, checking FIFO.
@@ -447,71 +416,14 @@ fn absurd_capacity<I: Impl>(imp: &'static I) {
 // ---------------------------------------------------------------------------------------------
 // stress: more threads than cores, capacity 1, every kind of operation
 
+/// A round of `bqh validate`'s stress check (one implementation for both): loss, duplication,
+/// per-producer order, `closed` before the last producer finished, `len() <= 1`, and a round in
+/// which no item moves for 5 s fails as a deadlock naming who was blocked where.
 fn stress<I: Impl>(imp: &'static I) {
-    let (producers, consumers, per_producer) = (8u64, 8usize, 2_000u64);
-    let (tx, rx) = imp.bounded(1).unwrap();
-    let start = Arc::new(Barrier::new(producers as usize + consumers));
-    let finished = Arc::new(AtomicUsize::new(0));
-    let senders: Vec<_> = (0..producers)
-        .map(|p| {
-            let (tx, start, finished) = (tx.clone(), start.clone(), finished.clone());
-            thread::spawn(move || {
-                start.wait();
-                let mut rng = p.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                for s in 0..per_producer {
-                    let it = item(p, s);
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    match rng % 3 {
-                        0 => tx.push(it).unwrap(),
-                        1 => while tx.try_push(it) == Err(QueueError::Full) {
-                            thread::yield_now();
-                        },
-                        _ => while tx.push_timeout(it, Duration::from_micros(200)) == Err(QueueError::Timeout) {},
-                    }
-                }
-                finished.fetch_add(1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    drop(tx);
-    let receivers: Vec<_> = (0..consumers)
-        .map(|c| {
-            let (rx, start, finished) = (rx.clone(), start.clone(), finished.clone());
-            let name = imp.name();
-            thread::Builder::new().name(format!("consumer {c}")).spawn(move || {
-                start.wait();
-                let mut rng = (c as u64 + 100).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                let mut seen = Vec::new();
-                loop {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    let r = match rng % 3 {
-                        0 => rx.pop(),
-                        1 => rx.try_pop(),
-                        _ => rx.pop_timeout(Duration::from_micros(200)),
-                    };
-                    match r {
-                        Ok(x) => seen.push(x),
-                        Err(QueueError::Empty) => thread::yield_now(),
-                        Err(QueueError::Timeout) => {}
-                        Err(QueueError::Closed) => {
-                            assert_closed_only_after(name, &finished, producers);
-                            return seen;
-                        }
-                        Err(QueueError::Full) => panic!("a pop said Full"),
-                    }
-                }
-            })
-            .unwrap()
-        })
-        .collect();
-    drop(rx);
-    join_all("producers", senders).unwrap();
-    let seen = join_all("consumers", receivers).unwrap();
-    check_delivery(imp.name(), producers, per_producer, &seen);
+    let round = Round { producers: 8, consumers: 8, per_producer: 2_000, mixed: true };
+    if let Err((kind, what)) = run_round(imp, round, 1) {
+        panic!("{}: stress [{}]: {what}", imp.name(), kind_name(kind));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

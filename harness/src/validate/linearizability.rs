@@ -1,4 +1,4 @@
-//! Check 2a, linearizability, in the shape of OCaml multicoretests' Lin/STM: a sequential
+//! The linearizability check, in the shape of OCaml multicoretests' Lin/STM: a sequential
 //! prefix, then 2-3 threads running short command lists at once. Each command's invoke and
 //! return times are recorded ([`Instant`]), and the history must have a linearization (a total
 //! order consistent with real time) whose results the model reproduces: a Wing-Gong search
@@ -13,16 +13,16 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng};
-use super::report::{Check, Finding, Kind};
-use super::Ctx;
+use super::report::Kind;
 use crate::queue::Impl;
 use crate::watchdog::within;
 
 const LIMIT: Duration = Duration::from_secs(10);
-pub const DEFAULT_CASES: usize = 150;
 pub const DEFAULT_REPS: usize = 10;
-const MAX_SHRINK_RUNS: usize = 60;
+/// Smaller cases tried while shrinking (each one twice).
+const MAX_SHRINK_CASES: usize = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
@@ -233,70 +233,6 @@ pub fn linearizable(start: &Model, events: &[Event]) -> bool {
     go(0, all, start, events, &mut failed)
 }
 
-/// Runs `case` up to `reps` times; the first failure.
-fn run_reps<I: Impl>(imp: &'static I, case: &Case, reps: usize) -> Option<Failure> {
-    (0..reps).find_map(|_| run_once(imp, case).err())
-}
-
-fn shrink<I: Impl>(imp: &'static I, mut best: Case, mut failure: Failure, reps: usize) -> (Case, Failure) {
-    if matches!(failure, Failure::Hung { .. }) {
-        return (best, failure); // each further try would cost a whole limit
-    }
-    let mut runs = 0;
-    let mut improved = true;
-    while improved && runs < MAX_SHRINK_RUNS {
-        improved = false;
-        let mut candidates = Vec::new();
-        for i in 0..best.prefix.len() {
-            let mut c = best.clone();
-            c.prefix.remove(i);
-            candidates.push(c);
-        }
-        for t in 0..best.threads.len() {
-            for i in 0..best.threads[t].len() {
-                let mut c = best.clone();
-                c.threads[t].remove(i);
-                if c.threads[t].is_empty() {
-                    c.threads.remove(t);
-                }
-                candidates.push(c);
-            }
-        }
-        if best.capacity > 1 {
-            candidates.push(Case { capacity: best.capacity - 1, ..best.clone() });
-        }
-        for c in candidates {
-            if c.threads.len() < 2 || blocking_somewhere(&c).is_some() || after_prefix_blocks(&c) {
-                continue;
-            }
-            runs += 1;
-            if let Some(f) = run_reps(imp, &c, reps * 2) {
-                if !matches!(f, Failure::Hung { .. }) {
-                    best = c;
-                    failure = f;
-                    improved = true;
-                    break;
-                }
-            }
-            if runs >= MAX_SHRINK_RUNS {
-                break;
-            }
-        }
-    }
-    (best, failure)
-}
-
-fn after_prefix_blocks(c: &Case) -> bool {
-    let mut m = Model::new(c.capacity);
-    c.prefix.iter().any(|&op| {
-        let b = m.would_block(op);
-        if !b {
-            m.step(op);
-        }
-        b
-    })
-}
-
 pub fn render(case: &Case, failure: &Failure) -> Vec<String> {
     let mut lines = vec![format!("capacity {}", case.capacity)];
     let prefix: Vec<String> = case.prefix.iter().map(|op| op.to_string()).collect();
@@ -330,39 +266,98 @@ pub fn render(case: &Case, failure: &Failure) -> Vec<String> {
     lines
 }
 
-pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
-    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
-    let reps = ctx.reps.unwrap_or(DEFAULT_REPS);
-    for i in 0..cases {
-        let seed = ctx.seed.wrapping_add(i as u64);
-        ctx.progress(&format!("linearizability case {} of {cases} (seed {seed})", i + 1));
-        let case = generate(&mut Rng::new(seed), ctx.caps);
-        let Some(failure) = run_reps(imp, &case, reps) else { continue };
-        let (small, failure) = shrink(imp, case, failure, reps);
-        let (kind, summary) = match &failure {
+/// The check: each case run up to `reps` times (more runs, more interleavings), stopping at
+/// the first failure.
+pub struct Linearizability {
+    pub reps: usize,
+}
+
+impl CaseCheck for Linearizability {
+    type Case = Case;
+    type Failure = Failure;
+    const CHECK: Check = Check::Linearizability;
+    const DEFAULT_CASES: usize = 150;
+    const NOUN: &'static str = "linearizability case";
+    /// Each smaller case gets two tries of `reps` runs; a hang stops shrinking, since each
+    /// further try would cost a whole [`LIMIT`].
+    const SHRINK: Budget = Budget { runs: 2 * MAX_SHRINK_CASES, hangs: 1, tries: 2 };
+
+    fn generate(&self, _seed: u64, rng: &mut Rng, caps: Caps) -> Case {
+        generate(rng, caps)
+    }
+
+    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), Failure> {
+        (0..self.reps).try_for_each(|_| run_once(imp, case))
+    }
+
+    /// One command less (of the prefix or of a thread), or one capacity less; only cases the
+    /// generator could have made (two threads or more, no blocking command that could wait).
+    fn smaller(&self, case: &Case, _failure: &Failure) -> Vec<Case> {
+        let mut smaller = Vec::new();
+        for i in 0..case.prefix.len() {
+            let mut c = case.clone();
+            c.prefix.remove(i);
+            smaller.push(c);
+        }
+        for t in 0..case.threads.len() {
+            for i in 0..case.threads[t].len() {
+                let mut c = case.clone();
+                c.threads[t].remove(i);
+                if c.threads[t].is_empty() {
+                    c.threads.remove(t);
+                }
+                smaller.push(c);
+            }
+        }
+        if case.capacity > 1 {
+            smaller.push(Case { capacity: case.capacity - 1, ..case.clone() });
+        }
+        // The prefix first: `blocking_somewhere` runs it on the model, which must not wait.
+        smaller.retain(|c| c.threads.len() >= 2 && !prefix_blocks(c) && blocking_somewhere(c).is_none());
+        smaller
+    }
+
+    fn same(&self, _was: &Failure, now: &Failure) -> bool {
+        !self.hung(now)
+    }
+
+    fn hung(&self, failure: &Failure) -> bool {
+        matches!(failure, Failure::Hung { .. })
+    }
+
+    fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, failure: &Failure) -> Described {
+        let (kind, summary) = match failure {
             Failure::Prefix { at, got, expected } => (
                 Kind::Mismatch,
                 format!(
                     "prefix command {} `{}` returned {got}; the model returns {expected}",
                     at + 1,
-                    small.prefix[*at]
+                    case.prefix[*at]
                 ),
             ),
             Failure::NotLinearizable(_) => (Kind::NotLinearizable, "the parallel history is not linearizable".into()),
             Failure::Hung { detail } => (Kind::Hang, format!("a command the model says returns did not: {detail}")),
             Failure::Panicked(m) => (Kind::Panic, m.clone()),
         };
-        let finding = Finding {
-            check: Check::Linearizability,
+        Described {
             kind,
             property: "concurrent histories are linearizable with respect to the model queue".into(),
             summary,
-            case: render(&small, &failure),
-            seed: Some(seed),
-        };
-        return (i + 1, vec![finding]);
+            case: render(case, failure),
+        }
     }
-    (cases, vec![])
+}
+
+/// A blocking command in the prefix that waits (the prefix runs alone, before the threads).
+fn prefix_blocks(c: &Case) -> bool {
+    let mut m = Model::new(c.capacity);
+    c.prefix.iter().any(|&op| {
+        let b = m.would_block(op);
+        if !b {
+            m.step(op);
+        }
+        b
+    })
 }
 
 #[cfg(test)]

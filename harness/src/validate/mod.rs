@@ -4,35 +4,33 @@
 //! model queue with shrinking, linearizability of concurrent histories, wake-up scenarios,
 //! stress, and the shutdown probes.
 //!
-//! Each check of each candidate runs in a child process (this same binary, re-executed with
-//! the hidden `--worker` flag), so that a plugin that crashes or hangs becomes a finding and
-//! the parent survives to report it. Inside the worker every run is under a deadline.
+//! Each check of each candidate runs in a child process ([`worker`]: this same binary,
+//! re-executed with the hidden `--worker` flag), so that a plugin that crashes or hangs becomes
+//! a finding and the parent survives to report it. Inside the worker every run is under a
+//! deadline. This file holds the command line, the parent's flow and what both sides share.
 
+pub mod driver;
 pub mod linearizability;
 pub mod model;
 pub mod report;
 pub mod sequential;
+pub mod shutdown;
 pub mod stress;
 pub mod wakeup;
+mod worker;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 
-use crate::impls::plugin::Plugin;
 use crate::impls::Builtin;
-use crate::queue::{Impl, Traits};
-use crate::shutdown::{self, Observation, Verdict};
-use model::Caps;
-pub use report::{Check, CheckReport, Finding, Kind};
+use worker::{describe_exit, died, spawn_worker, worker};
 
-/// A worker gets this long for one check before it is killed and reported as hung. The checks
-/// bound their own runs; this only catches a hang outside them.
-const WORKER_LIMIT: Duration = Duration::from_secs(600);
+pub use driver::Check;
+pub use model::Rng;
+pub use report::{CheckReport, Finding, Kind};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -80,23 +78,6 @@ pub struct Args {
     pub worker: Option<String>,
 }
 
-/// What the checks inside a worker need.
-pub struct Ctx {
-    pub seed: u64,
-    pub cases: Option<usize>,
-    pub reps: Option<usize>,
-    pub caps: Caps,
-}
-
-impl Ctx {
-    /// Tells the parent what runs now, so that a crash can name the case.
-    pub fn progress(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "progress {text}");
-        let _ = out.flush();
-    }
-}
-
 /// A candidate or reference as named on the command line.
 #[derive(Debug, Clone)]
 enum Target {
@@ -121,65 +102,6 @@ impl Target {
     }
 }
 
-/// A target, loaded in the worker.
-#[derive(Clone, Copy)]
-enum Loaded {
-    Builtin(Builtin),
-    Plugin(&'static Plugin),
-}
-
-/// Runs `$body` with `$imp` bound to the `&'static` implementation `$loaded` names.
-macro_rules! with_loaded {
-    ($loaded:expr, |$imp:ident| $body:expr) => {
-        match $loaded {
-            Loaded::Plugin(p) => {
-                let $imp: &'static Plugin = p;
-                $body
-            }
-            Loaded::Builtin(b) => $crate::with_builtin!(b, |$imp| $body),
-        }
-    };
-}
-
-fn load(s: &str) -> anyhow::Result<Loaded> {
-    Ok(match Target::parse(s)? {
-        Target::Builtin(b) => Loaded::Builtin(b),
-        Target::Plugin(p) => Loaded::Plugin(Plugin::load_static(&p)?),
-    })
-}
-
-fn name_and_traits(l: Loaded) -> (String, Traits) {
-    with_loaded!(l, |imp| (imp.name().to_string(), imp.traits()))
-}
-
-/// What both sides support, and a note for each thing left out of the comparison.
-fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
-    let (c, r) = (name_and_traits(cand), name_and_traits(reference));
-    let mut notes = Vec::new();
-    for (name, t) in [&c, &r] {
-        if !t.explicit_close {
-            notes.push(format!(
-                "{name} has no explicit close: close() means dropping the producer handle, and no push follows it"
-            ));
-        }
-        if !t.has_len {
-            notes.push(format!("{name} has no len(): len() is not compared"));
-        }
-        if !t.exact_try_pop {
-            notes.push(format!(
-                "{name}: try_pop may answer empty while another consumer holds the receiver (documented in \
-                 impls/rust_channels.rs), so the linearizability check pops from one thread only"
-            ));
-        }
-    }
-    let caps = Caps {
-        explicit_close: c.1.explicit_close && r.1.explicit_close,
-        has_len: c.1.has_len && r.1.has_len,
-        concurrent_consumers: c.1.exact_try_pop && r.1.exact_try_pop,
-    };
-    (caps, notes)
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     match &args.worker {
         Some(what) => worker(args, what),
@@ -188,238 +110,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the worker (child process): one check of one candidate
-
-fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
-    let [candidate] = args.candidate.as_slice() else { bail!("--worker takes exactly one --candidate") };
-    let loaded = load(candidate).and_then(|c| Ok((c, load(&args.reference)?)));
-    let (cand, reference) = match loaded {
-        Ok(v) => v,
-        Err(e) => {
-            println!("error {e:#}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    if what == "load" {
-        // Make and free one queue, so that a library that crashes at once says so here.
-        for l in [cand, reference] {
-            with_loaded!(l, |imp| drop(imp.bounded(2).map_err(|e| anyhow::anyhow!("{e}"))?));
-        }
-        println!("loaded");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let check = <Check as clap::ValueEnum>::from_str(what, false).map_err(|e| anyhow::anyhow!("--worker: {e}"))?;
-    let (caps, all_notes) = caps(cand, reference);
-    let ctx = Ctx { seed: args.seed.unwrap_or(0), cases: args.cases, reps: args.reps, caps };
-    let start = Instant::now();
-    let notes: Vec<String> = all_notes
-        .into_iter()
-        .filter(|n| match check {
-            Check::Sequential => !n.contains("linearizability"),
-            Check::Linearizability => true,
-            _ => false,
-        })
-        .collect();
-    let (cases, findings, more_notes) = match check {
-        Check::Sequential => {
-            let ref_name = name_and_traits(reference).0;
-            let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> =
-                with_loaded!(reference, |imp| Box::new(move |c: &sequential::Case| sequential::run(imp, c)));
-            let (n, f) = with_loaded!(cand, |imp| sequential::check(imp, &*ref_run, &ref_name, &ctx));
-            (n, f, vec![])
-        }
-        Check::Linearizability => {
-            let (n, f) = with_loaded!(cand, |imp| linearizability::check(imp, &ctx));
-            (n, f, vec![])
-        }
-        Check::Wakeup => {
-            let (n, f) = with_loaded!(cand, |imp| wakeup::check(imp, &ctx));
-            (n, f, vec![])
-        }
-        Check::Stress => {
-            let (n, f) = with_loaded!(cand, |imp| stress::check(imp, &ctx));
-            (n, f, vec![])
-        }
-        Check::Shutdown => {
-            ctx.progress("shutdown probes on the candidate");
-            let c = with_loaded!(cand, |imp| shutdown::probe_all(imp));
-            ctx.progress("shutdown probes on the reference");
-            let r = with_loaded!(reference, |imp| shutdown::probe_all(imp));
-            compare_shutdown(&c, &r)
-        }
-    };
-    let report = CheckReport {
-        check,
-        candidate: name_and_traits(cand).0,
-        reference: name_and_traits(reference).0,
-        cases,
-        seconds: start.elapsed().as_secs_f64(),
-        notes: notes.into_iter().chain(more_notes).collect(),
-        findings,
-        replay: None,
-    };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "report {}", serde_json::to_string(&report)?)?;
-    out.flush()?;
-    // Threads left behind by a hang may never end: do not wait for them.
-    std::process::exit(0)
-}
-
-/// Check 3: the verdict of every shutdown question must be the reference's.
-fn compare_shutdown(cand: &[Observation], reference: &[Observation]) -> (usize, Vec<Finding>, Vec<String>) {
-    let mut findings = Vec::new();
-    let mut notes = Vec::new();
-    let verdict = |o: &Observation| match o.verdict {
-        Verdict::Yes => "yes",
-        Verdict::No => "no",
-        Verdict::NotApplicable => "n/a",
-        Verdict::Failed => "FAILED",
-    };
-    for (c, r) in cand.iter().zip(reference) {
-        if c.verdict == Verdict::NotApplicable || r.verdict == Verdict::NotApplicable {
-            let who = if c.verdict == Verdict::NotApplicable { &c.implementation } else { &r.implementation };
-            notes.push(format!("'{}' not compared: {who} has no explicit close", c.question.text()));
-            continue;
-        }
-        if c.verdict == r.verdict {
-            continue;
-        }
-        let woken = c.question.text().contains("woken");
-        let summary = if c.verdict == Verdict::Failed && woken {
-            let who = if c.question.text().starts_with("blocked producers") { "producers" } else { "consumers" };
-            format!(
-                "hang after close: with {} blocked {who}, {} got no answer within {:?}; {}: {} ({})",
-                shutdown::WAITERS,
-                c.implementation,
-                shutdown::PROBE_LIMIT,
-                r.implementation,
-                verdict(r),
-                r.detail
-            )
-        } else {
-            format!(
-                "{}: {} ({}); {}: {} ({})",
-                c.implementation,
-                verdict(c),
-                c.detail,
-                r.implementation,
-                verdict(r),
-                r.detail
-            )
-        };
-        findings.push(Finding {
-            check: Check::Shutdown,
-            kind: Kind::ShutdownDiffers,
-            property: c.question.text().into(),
-            summary,
-            case: vec![],
-            seed: None,
-        });
-    }
-    (cand.len(), findings, notes)
-}
-
-// ---------------------------------------------------------------------------------------------
 // the parent: one worker per check and candidate, reports collected and printed
-
-/// What a worker process left behind.
-struct WorkerOutput {
-    report: Option<CheckReport>,
-    error: Option<String>,
-    status: Option<std::process::ExitStatus>,
-    last_progress: Option<String>,
-    stderr_tail: Vec<String>,
-    killed: bool,
-}
-
-fn spawn_worker(exe: &Path, what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]);
-    cmd.args(["--seed", &seed.to_string()]);
-    if let Some(n) = args.cases {
-        cmd.args(["--cases", &n.to_string()]);
-    }
-    if let Some(n) = args.reps {
-        cmd.args(["--reps", &n.to_string()]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
-    let (lines_tx, lines_rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("piped");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stderr = child.stderr.take().expect("piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    });
-    let mut out = WorkerOutput {
-        report: None,
-        error: None,
-        status: None,
-        last_progress: None,
-        stderr_tail: vec![],
-        killed: false,
-    };
-    let deadline = Instant::now() + WORKER_LIMIT;
-    loop {
-        match lines_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => {
-                if let Some(p) = line.strip_prefix("progress ") {
-                    out.last_progress = Some(p.to_string());
-                } else if let Some(r) = line.strip_prefix("report ") {
-                    out.report = Some(serde_json::from_str(r).context("a worker's report is not valid JSON")?);
-                } else if let Some(e) = line.strip_prefix("error ") {
-                    out.error = Some(e.to_string());
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            out.killed = true;
-            break;
-        }
-    }
-    out.status = Some(child.wait()?);
-    let err = stderr_reader.join().unwrap_or_default();
-    out.stderr_tail = err.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().map(str::to_string).collect();
-    Ok(out)
-}
-
-fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match status {
-        Some(s) => match (s.code(), s.signal()) {
-            (Some(c), _) => format!("exited with status {c}"),
-            (_, Some(sig)) => {
-                let name = match sig {
-                    libc::SIGSEGV => " (SIGSEGV, segmentation fault)",
-                    libc::SIGABRT => " (SIGABRT, abort)",
-                    libc::SIGBUS => " (SIGBUS, bus error)",
-                    libc::SIGFPE => " (SIGFPE, arithmetic error)",
-                    libc::SIGILL => " (SIGILL, illegal instruction)",
-                    libc::SIGKILL => " (SIGKILL)",
-                    _ => "",
-                };
-                format!("was killed by signal {sig}{name}")
-            }
-            _ => "ended".into(),
-        },
-        None => "did not start".into(),
-    }
-}
 
 fn random_seed() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -497,32 +188,4 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// The report of a worker that died or was killed: a crash (or hang) of the candidate.
-fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutput) -> CheckReport {
-    let during = out.last_progress.as_deref().unwrap_or("start-up");
-    let (kind, what) = if out.killed {
-        (Kind::Hang, format!("the worker did not finish within {WORKER_LIMIT:?} and was killed"))
-    } else {
-        (Kind::Crash, format!("the worker process {}", describe_exit(out.status)))
-    };
-    let seed = during.split("(seed ").nth(1).and_then(|s| s.split(')').next()).and_then(|s| s.parse().ok());
-    CheckReport {
-        check,
-        candidate: candidate.to_string(),
-        reference: args.reference.clone(),
-        cases: 0,
-        seconds: 0.0,
-        notes: vec![],
-        findings: vec![Finding {
-            check,
-            kind,
-            property: "the implementation runs the check without crashing".into(),
-            summary: format!("{what} during: {during}"),
-            case: out.stderr_tail.iter().map(|l| format!("stderr: {l}")).collect(),
-            seed,
-        }],
-        replay: None,
-    }
 }

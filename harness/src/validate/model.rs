@@ -159,7 +159,8 @@ pub struct Caps {
     pub explicit_close: bool,
     /// Both answer `len()`.
     pub has_len: bool,
-    /// Concurrent consumers are allowed in the linearizability check (see `deviations`).
+    /// Concurrent consumers are allowed in the linearizability check: both sides' `try_pop` is
+    /// exact (`Traits::exact_try_pop`; see the note `worker.rs` adds when it is not).
     pub concurrent_consumers: bool,
 }
 
@@ -206,8 +207,9 @@ pub fn run_op<I: Impl>(tx: Option<&I::Tx>, rx: &I::Rx, op: Op, explicit_close: b
     })
 }
 
-/// A small deterministic generator (SplitMix64): the same seed gives the same cases on every
-/// machine, which is what makes `--seed` replay a failure.
+/// The one random generator of validation and the contract suite's stress round (SplitMix64):
+/// the same seed gives the same cases on every machine, which is what makes `--seed` replay a
+/// failure.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
@@ -250,8 +252,8 @@ impl Rng {
     }
 }
 
-/// A random command, drawn among those `caps` allows; `closed_tx` says the producer handle is
-/// gone (channel model after close).
+/// A random command, drawn among those `caps` allows; `producers_gone` says the producer handle
+/// is gone (channel model after close), so no push or close may follow.
 pub fn random_op(rng: &mut Rng, caps: Caps, next_item: &mut u64, producers_gone: bool) -> Op {
     loop {
         let kind = rng.weighted(&[14, 14, 10, 14, 14, 10, 2, 6]);

@@ -1,15 +1,14 @@
-//! Check 1, sequential differential: random command sequences at random capacities, run on the
-//! candidate, the reference and the model; every result must match. A failing sequence is
-//! shrunk (truncate after the first divergence, then remove-chunks delta debugging, then
-//! smaller capacities). A hand-written shrinker rather than `proptest`: a hang during shrinking
-//! must cost a bounded wait and leave a thread behind, which needs control over every run.
+//! The sequential check: random command sequences at random capacities, run on the candidate,
+//! the reference and the model; every result must match. A failing sequence is shrunk
+//! ([`Sequential::smaller`]: cut after the first divergence, chunks removed, smaller
+//! capacities, items renumbered) by the driver's loop.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, Caps, Handles, Model, Op, Ret, Rng};
-use super::report::{Check, Finding, Kind};
-use super::Ctx;
+use super::report::Kind;
 use crate::queue::Impl;
 use crate::watchdog::{within, WatchdogError};
 
@@ -19,7 +18,6 @@ const LIMIT: Duration = Duration::from_secs(5);
 /// Shrinking budget: runs in all, and runs that hang (each costs [`LIMIT`]).
 const MAX_SHRINK_RUNS: usize = 400;
 const MAX_SHRINK_HANGS: usize = 3;
-pub const DEFAULT_CASES: usize = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
@@ -115,91 +113,6 @@ pub fn divergence(case: &Case, out: &Outcome) -> Option<usize> {
     first_diff.or_else(|| (out.results.len() < expected.len()).then_some(out.results.len()))
 }
 
-/// Shrinks `case` while `imp` still diverges from the model on it.
-pub fn shrink<I: Impl>(imp: &'static I, case: Case, caps: Caps) -> (Case, Outcome) {
-    let mut runs = 0;
-    let mut hangs = 0;
-    let mut best_out = run(imp, &case);
-    let mut best = case;
-    let mut try_case = |c: &Case, best: &mut Case, best_out: &mut Outcome| -> bool {
-        if runs >= MAX_SHRINK_RUNS || hangs >= MAX_SHRINK_HANGS || !valid(c, caps) {
-            return false;
-        }
-        runs += 1;
-        let out = run(imp, c);
-        hangs += out.hung as usize;
-        if divergence(c, &out).is_some() {
-            *best = c.clone();
-            *best_out = out;
-            true
-        } else {
-            false
-        }
-    };
-    // Commands after the first divergence cannot matter.
-    if let Some(at) = divergence(&best, &best_out) {
-        best.ops.truncate(at + 1);
-    }
-    // Until nothing shrinks: remove chunks, halving their size down to single commands; then
-    // a smaller capacity, alone or with one command less (a smaller queue is full one push
-    // sooner, so a push may have to go with it).
-    loop {
-        let before = (best.capacity, best.ops.len());
-        let mut chunk = best.ops.len().div_ceil(2).max(1);
-        loop {
-            let mut start = 0;
-            while start < best.ops.len() {
-                let mut c = best.clone();
-                let end = (start + chunk).min(c.ops.len());
-                c.ops.drain(start..end);
-                if c.ops.is_empty() || !try_case(&c, &mut best, &mut best_out) {
-                    start += chunk;
-                }
-            }
-            if chunk == 1 {
-                break;
-            }
-            chunk = chunk.div_ceil(2);
-        }
-        'capacity: for capacity in 1..best.capacity {
-            let mut c = Case { capacity, ops: best.ops.clone() };
-            if try_case(&c, &mut best, &mut best_out) {
-                break;
-            }
-            for i in 0..best.ops.len() {
-                c.ops = best.ops.clone();
-                c.ops.remove(i);
-                if !c.ops.is_empty() && try_case(&c, &mut best, &mut best_out) {
-                    break 'capacity;
-                }
-            }
-        }
-        if (best.capacity, best.ops.len()) == before {
-            break;
-        }
-    }
-    // Renumber the items 1, 2, 3... for a readable report.
-    let mut n = 0;
-    let ops = best
-        .ops
-        .iter()
-        .map(|op| {
-            op.item().map_or(*op, |_| {
-                n += 1;
-                op.with_item(n)
-            })
-        })
-        .collect();
-    let c = Case { capacity: best.capacity, ops };
-    if c != best {
-        try_case(&c, &mut best, &mut best_out);
-    }
-    if let Some(at) = divergence(&best, &best_out) {
-        best.ops.truncate(at + 1);
-    }
-    (best, best_out)
-}
-
 /// The case as a table: command, the first side's result (the one that differs), the model's,
 /// the other side's. Sides are (label, name, outcome).
 pub fn render(case: &Case, first: (&str, &str, &Outcome), other: (&str, &str, &Outcome)) -> Vec<String> {
@@ -228,66 +141,140 @@ pub fn render(case: &Case, first: (&str, &str, &Outcome), other: (&str, &str, &O
     lines
 }
 
-/// The whole check: `ctx.cases` random sequences, stopping at the first finding.
-/// `reference` runs a case on the reference implementation (any `Impl`, behind a closure so
-/// that this is not instantiated for every pair).
-pub fn check<C: Impl>(
-    cand: &'static C,
-    reference: &dyn Fn(&Case) -> Outcome,
-    ref_name: &str,
-    ctx: &Ctx,
-) -> (usize, Vec<Finding>) {
-    let caps = ctx.caps;
-    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
-    for i in 0..cases {
-        let seed = ctx.seed.wrapping_add(i as u64);
-        ctx.progress(&format!("sequential case {} of {cases} (seed {seed})", i + 1));
-        let case = generate(&mut Rng::new(seed), caps);
-        let c_out = run(cand, &case);
-        if divergence(&case, &c_out).is_some() {
-            let (small, small_out) = shrink(cand, case, caps);
-            let r_out = reference(&small);
-            let at = divergence(&small, &small_out).unwrap_or(0);
-            let op = small.ops.get(at).copied();
-            let expected = model_results(&small).get(at).copied();
-            let summary = match (&small_out.stopped, small_out.results.get(at), op, expected) {
-                (Some(why), None, Some(op), Some(e)) => {
-                    format!("command {} `{op}` never returned or failed ({why}); the model returns {e} at once", at + 1)
-                }
-                (_, Some(got), Some(op), Some(e)) => {
-                    format!("command {} `{op}` returned {got}; the model (and a correct queue) returns {e}", at + 1)
-                }
-                _ => "the candidate diverges from the model".into(),
-            };
-            let kind = if small_out.hung {
-                Kind::Hang
-            } else if small_out.stopped.as_deref().is_some_and(|s| s.contains("panicked")) {
-                Kind::Panic
-            } else {
-                Kind::Mismatch
-            };
-            let finding = Finding {
-                check: Check::Sequential,
-                kind,
-                property: "every command returns what the model queue returns".into(),
-                summary,
-                case: render(&small, ("candidate", cand.name(), &small_out), ("reference", ref_name, &r_out)),
-                seed: Some(seed),
-            };
-            return (i + 1, vec![finding]);
+/// How a sequence failed.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The candidate diverged from the model.
+    Candidate(Outcome),
+    /// The candidate agreed with the model and the reference did not: the model or the
+    /// reference is wrong, not necessarily the candidate.
+    Reference { reference: Outcome, candidate: Outcome },
+}
+
+/// The check: each sequence on the candidate, then (when it agrees with the model) on the
+/// reference. `reference` runs a case on the reference implementation (any `Impl`, behind a
+/// closure so that the check is not instantiated for every pair).
+pub struct Sequential<'a> {
+    pub reference: &'a dyn Fn(&Case) -> Outcome,
+    pub ref_name: String,
+    pub caps: Caps,
+}
+
+impl CaseCheck for Sequential<'_> {
+    type Case = Case;
+    type Failure = Failure;
+    const CHECK: Check = Check::Sequential;
+    const DEFAULT_CASES: usize = 300;
+    const NOUN: &'static str = "sequential case";
+    const SHRINK: Budget = Budget { runs: MAX_SHRINK_RUNS, hangs: MAX_SHRINK_HANGS, tries: 1 };
+
+    fn generate(&self, _seed: u64, rng: &mut Rng, caps: Caps) -> Case {
+        generate(rng, caps)
+    }
+
+    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), Failure> {
+        let candidate = run(imp, case);
+        if divergence(case, &candidate).is_some() {
+            return Err(Failure::Candidate(candidate));
         }
-        let r_out = reference(&case);
-        if divergence(&case, &r_out).is_some() {
-            let finding = Finding {
-                check: Check::Sequential,
+        let reference = (self.reference)(case);
+        if divergence(case, &reference).is_some() {
+            return Err(Failure::Reference { reference, candidate });
+        }
+        Ok(())
+    }
+
+    /// The sequence cut after its first divergence (what follows cannot matter); chunks
+    /// removed, halving their size down to single commands (delta debugging); a smaller
+    /// capacity, alone or with one command less (a smaller queue is full one push sooner, so a
+    /// push may have to go with it); last, the items renumbered 1, 2, 3... for a readable
+    /// report. A divergence of the reference is reported as found.
+    fn smaller(&self, case: &Case, failure: &Failure) -> Vec<Case> {
+        let Failure::Candidate(out) = failure else { return vec![] };
+        let mut smaller = Vec::new();
+        if let Some(at) = divergence(case, out).filter(|&at| at + 1 < case.ops.len()) {
+            smaller.push(Case { capacity: case.capacity, ops: case.ops[..=at].to_vec() });
+        }
+        let mut chunk = case.ops.len().div_ceil(2).max(1);
+        loop {
+            for start in (0..case.ops.len()).step_by(chunk) {
+                let mut c = case.clone();
+                c.ops.drain(start..(start + chunk).min(case.ops.len()));
+                smaller.push(c);
+            }
+            if chunk == 1 {
+                break;
+            }
+            chunk = chunk.div_ceil(2);
+        }
+        for capacity in 1..case.capacity {
+            smaller.push(Case { capacity, ops: case.ops.clone() });
+            for i in 0..case.ops.len() {
+                let mut c = Case { capacity, ops: case.ops.clone() };
+                c.ops.remove(i);
+                smaller.push(c);
+            }
+        }
+        let mut n = 0;
+        let ops = case.ops.iter().map(|op| {
+            op.item().map_or(*op, |_| {
+                n += 1;
+                op.with_item(n)
+            })
+        });
+        smaller.push(Case { capacity: case.capacity, ops: ops.collect() });
+        smaller.retain(|c| !c.ops.is_empty() && c != case && valid(c, self.caps));
+        smaller
+    }
+
+    fn same(&self, _was: &Failure, now: &Failure) -> bool {
+        matches!(now, Failure::Candidate(_))
+    }
+
+    fn hung(&self, failure: &Failure) -> bool {
+        matches!(failure, Failure::Candidate(out) if out.hung)
+    }
+
+    /// The case as a table; for a candidate's divergence the reference runs the shrunk case
+    /// for its column.
+    fn describe<I: Impl>(&self, imp: &'static I, case: &Case, failure: &Failure) -> Described {
+        let ref_name = &self.ref_name;
+        match failure {
+            Failure::Candidate(out) => {
+                let r_out = (self.reference)(case);
+                let at = divergence(case, out).unwrap_or(0);
+                let op = case.ops.get(at).copied();
+                let expected = model_results(case).get(at).copied();
+                let summary = match (&out.stopped, out.results.get(at), op, expected) {
+                    (Some(why), None, Some(op), Some(e)) => format!(
+                        "command {} `{op}` never returned or failed ({why}); the model returns {e} at once",
+                        at + 1
+                    ),
+                    (_, Some(got), Some(op), Some(e)) => {
+                        format!("command {} `{op}` returned {got}; the model (and a correct queue) returns {e}", at + 1)
+                    }
+                    _ => "the candidate diverges from the model".into(),
+                };
+                let kind = if out.hung {
+                    Kind::Hang
+                } else if out.stopped.as_deref().is_some_and(|s| s.contains("panicked")) {
+                    Kind::Panic
+                } else {
+                    Kind::Mismatch
+                };
+                Described {
+                    kind,
+                    property: "every command returns what the model queue returns".into(),
+                    summary,
+                    case: render(case, ("candidate", imp.name(), out), ("reference", ref_name, &r_out)),
+                }
+            }
+            Failure::Reference { reference, candidate } => Described {
                 kind: Kind::ReferenceMismatch,
                 property: format!("the reference ({ref_name}) returns what the model queue returns"),
                 summary: "the reference differs from the model: the model or the reference is wrong, not necessarily the candidate".into(),
-                case: render(&case, ("reference", ref_name, &r_out), ("candidate", cand.name(), &c_out)),
-                seed: Some(seed),
-            };
-            return (i + 1, vec![finding]);
+                case: render(case, ("reference", ref_name, reference), ("candidate", imp.name(), candidate)),
+            },
         }
     }
-    (cases, vec![])
 }

@@ -1,18 +1,19 @@
-//! Check 2c, stress in the style of the contract suite: many producers and consumers on a
-//! queue of capacity 1, so that every call contends and waits. Every item must come out
-//! exactly once, each producer's items in order (per consumer), nobody may see `closed` before
-//! the last producer is done, and `len()` never exceeds 1. Rounds with only blocking calls
-//! make lost wake-ups fatal: when no item moves for [`STALL`], the round is a deadlock, and the
-//! finding says who was blocked where.
+//! The stress check, whose round is also the contract suite's `stress` test: many producers
+//! and consumers on a queue of capacity 1, so that every call contends and waits. Every item
+//! must come out exactly once, each producer's items in order (per consumer), nobody may see
+//! `closed` before the last producer is done, and `len()` never exceeds 1. Rounds with only
+//! blocking calls make lost wake-ups fatal: when no item moves for [`STALL`], the round is a
+//! deadlock, and the finding says who was blocked where.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::report::{Check, Finding, Kind};
-use super::Ctx;
+use super::driver::{CaseCheck, Check, Described};
+use super::model::{Caps, Rng};
+use super::report::Kind;
+use crate::measure::{item, Delivery};
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 
 /// No item delivered for this long: deadlock (a correct queue moves one in microseconds).
@@ -34,7 +35,6 @@ pub const ROUNDS: [Round; 4] = [
     Round { producers: 3, consumers: 5, per_producer: 1_500, mixed: false },
     Round { producers: 8, consumers: 8, per_producer: 1_000, mixed: true },
 ];
-pub const DEFAULT_CASES: usize = 4;
 
 impl Round {
     fn describe(&self) -> String {
@@ -70,31 +70,38 @@ impl Shared {
     }
 }
 
-fn item(p: u64, s: u64) -> u64 {
-    (p << 32) | s
+/// Starts one of a round's threads: it waits at `start` for all the others, then runs `body`,
+/// which picks each call with `pick()`: 0, the blocking call, in a round of blocking calls only;
+/// 0-2 at random (from its own generator, seeded with `seed`) in a mixed round.
+fn spawn<T: Send + 'static>(
+    start: &Arc<Barrier>,
+    round: Round,
+    seed: u64,
+    body: impl FnOnce(&mut dyn FnMut() -> usize) -> T + Send + 'static,
+) -> JoinHandle<T> {
+    let start = start.clone();
+    let mut rng = Rng::new(seed);
+    thread::spawn(move || {
+        start.wait();
+        body(&mut || if round.mixed { rng.below(3) } else { 0 })
+    })
 }
 
-fn xorshift(r: &mut u64) -> u64 {
-    *r ^= *r << 13;
-    *r ^= *r >> 7;
-    *r ^= *r << 17;
-    *r
-}
-
+/// Runs one round on a fresh queue of `imp`; `seed` picks each thread's calls in a mixed round.
+/// The contract suite's `stress` test is a round of this too.
 pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<(), (Kind, String)> {
     let (tx, rx) = imp.bounded(1).map_err(|e| (Kind::Mismatch, e.to_string()))?;
     let sh = Arc::new(Shared::default());
     let start = Arc::new(Barrier::new(round.producers as usize + round.consumers));
+    let mut seeds = Rng::new(seed);
     let mut handles = Vec::new();
     for p in 0..round.producers {
-        let (tx, sh, start) = (tx.clone(), sh.clone(), start.clone());
-        let mut rng = (seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
-        handles.push(thread::spawn(move || {
-            start.wait();
+        let (tx, sh) = (tx.clone(), sh.clone());
+        handles.push(spawn(&start, round, seeds.next_u64(), move |pick| {
             for s in 0..round.per_producer {
                 let it = item(p, s);
                 sh.in_push.fetch_add(1, Ordering::SeqCst);
-                let r = match if round.mixed { xorshift(&mut rng) % 3 } else { 0 } {
+                let r = match pick() {
                     0 => tx.push(it),
                     1 => loop {
                         match tx.try_push(it) {
@@ -125,14 +132,12 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
     drop(tx); // the queue closes when the last producer finishes
     let mut consumers = Vec::new();
     for c in 0..round.consumers {
-        let (rx, sh, start) = (rx.clone(), sh.clone(), start.clone());
-        let mut rng = (seed ^ (c as u64 + 1000).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
-        consumers.push(thread::spawn(move || {
-            start.wait();
-            let mut seen = Vec::new();
+        let (rx, sh) = (rx.clone(), sh.clone());
+        consumers.push(spawn(&start, round, seeds.next_u64(), move |pick| {
+            let mut got = Delivery::new(round.producers, round.per_producer);
             loop {
                 sh.in_pop.fetch_add(1, Ordering::SeqCst);
-                let r = match if round.mixed { xorshift(&mut rng) % 3 } else { 0 } {
+                let r = match pick() {
                     0 => rx.pop(),
                     1 => rx.try_pop(),
                     _ => rx.pop_timeout(Duration::from_micros(200)),
@@ -140,7 +145,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                 sh.in_pop.fetch_sub(1, Ordering::SeqCst);
                 match r {
                     Ok(x) => {
-                        seen.push(x);
+                        got.record(x);
                         sh.delivered.fetch_add(1, Ordering::SeqCst);
                     }
                     Err(QueueError::Empty) => thread::yield_now(),
@@ -170,7 +175,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                 }
             }
             sh.consumers_done.fetch_add(1, Ordering::SeqCst);
-            seen
+            got
         }));
     }
     // Watches len() (where there is one) and progress.
@@ -224,7 +229,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
         let _ = rx.close();
         return Err(f);
     }
-    let seen: Vec<Vec<u64>> = consumers.into_iter().map(|h| h.join().expect("consumer panicked")).collect();
+    let got: Vec<Delivery> = consumers.into_iter().map(|h| h.join().expect("consumer panicked")).collect();
     for h in handles {
         h.join().expect("producer panicked");
     }
@@ -235,60 +240,84 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
     if max_len > 1 {
         return Err((Kind::OverCapacity, format!("len() was {max_len} on a queue of capacity 1")));
     }
-    check_delivery(round, &seen)
+    Delivery::verdict(got).map_err(|e| (delivery_kind(&e), e))
 }
 
-fn check_delivery(round: Round, seen: &[Vec<u64>]) -> Result<(), (Kind, String)> {
-    let mut count: HashMap<u64, u32> = HashMap::new();
-    for (c, items) in seen.iter().enumerate() {
-        let mut last: HashMap<u64, u64> = HashMap::new();
-        for &it in items {
-            *count.entry(it).or_default() += 1;
-            let (p, s) = (it >> 32, it & 0xffff_ffff);
-            if p >= round.producers || s >= round.per_producer {
-                return Err((Kind::Mismatch, format!("consumer {c} got {it:#x}, which no producer sent")));
-            }
-            if let Some(&prev) = last.get(&p) {
-                if s <= prev {
-                    let kind = if s == prev { Kind::DuplicateItem } else { Kind::Reordered };
-                    return Err((kind, format!("consumer {c} got producer {p}'s item {s} after its item {prev}")));
-                }
-            }
-            last.insert(p, s);
-        }
+/// The finding kind of a [`Delivery::verdict`] message (`measure.rs` words them; the test below
+/// pins each one to its kind).
+fn delivery_kind(msg: &str) -> Kind {
+    if msg.contains("lost") {
+        Kind::LostItem
+    } else if msg.contains("delivered twice") || msg.contains("two consumers") {
+        Kind::DuplicateItem
+    } else if msg.contains("reordered or duplicated") {
+        Kind::Reordered
+    } else {
+        Kind::Mismatch // "never pushed": an item no producer sent
     }
-    for p in 0..round.producers {
-        for s in 0..round.per_producer {
-            match count.get(&item(p, s)).copied().unwrap_or(0) {
-                1 => {}
-                0 => {
-                    return Err((Kind::LostItem, format!("item {s} of producer {p} was accepted but never delivered")))
-                }
-                n => return Err((Kind::DuplicateItem, format!("item {s} of producer {p} was delivered {n} times"))),
-            }
-        }
-    }
-    Ok(())
 }
 
-pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
-    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
-    for i in 0..cases {
-        let seed = ctx.seed.wrapping_add(i as u64);
-        let round = ROUNDS[(seed % ROUNDS.len() as u64) as usize];
-        ctx.progress(&format!("stress round {} of {cases} (seed {seed}): {}", i + 1, round.describe()));
-        if let Err((kind, summary)) = run_round(imp, round, seed) {
-            let finding = Finding {
-                check: Check::Stress,
-                kind,
-                property: "under contention every item is delivered once, in order per producer, without deadlock"
-                    .into(),
-                summary,
-                case: vec![round.describe()],
-                seed: Some(seed),
-            };
-            return (i + 1, vec![finding]);
+/// A round, and the seed of its threads' choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    pub round: Round,
+    pub seed: u64,
+}
+
+/// The check: [`ROUNDS`] in turn, by seed. A round is not shrunk: it is already small in what
+/// it does, and a deadlock costs [`STALL`] per try.
+pub struct Stress;
+
+impl CaseCheck for Stress {
+    type Case = Case;
+    type Failure = (Kind, String);
+    const CHECK: Check = Check::Stress;
+    const DEFAULT_CASES: usize = ROUNDS.len();
+    const NOUN: &'static str = "stress round";
+
+    fn generate(&self, seed: u64, _rng: &mut Rng, _caps: Caps) -> Case {
+        Case { round: ROUNDS[(seed % ROUNDS.len() as u64) as usize], seed }
+    }
+
+    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), (Kind, String)> {
+        run_round(imp, case.round, case.seed)
+    }
+
+    fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, (kind, summary): &(Kind, String)) -> Described {
+        Described {
+            kind: *kind,
+            property: "under contention every item is delivered once, in order per producer, without deadlock".into(),
+            summary: summary.clone(),
+            case: vec![case.round.describe()],
         }
     }
-    (cases, vec![])
+
+    fn progress_detail(&self, case: &Case) -> Option<String> {
+        Some(case.round.describe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kind of the verdict on consumers that saw these (producer, seq) items, out of
+    /// `producers` x `per`.
+    fn verdict(producers: u64, per: u64, consumers: &[&[(u64, u64)]]) -> Kind {
+        let parts = consumers.iter().map(|items| {
+            let mut d = Delivery::new(producers, per);
+            items.iter().for_each(|&(p, s)| d.record(item(p, s)));
+            d
+        });
+        delivery_kind(&Delivery::verdict(parts.collect()).unwrap_err())
+    }
+
+    #[test]
+    fn delivery_failures_have_their_kinds() {
+        assert_eq!(verdict(1, 2, &[&[(0, 0)]]), Kind::LostItem);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1)], &[(0, 1)]]), Kind::DuplicateItem);
+        assert_eq!(verdict(1, 2, &[&[(0, 1), (0, 0)]]), Kind::Reordered);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 0)]]), Kind::Reordered);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1), (0, 7)]]), Kind::Mismatch);
+    }
 }

@@ -1,4 +1,4 @@
-//! Check 2b, wake-ups: the bugs that linearizability cannot see because they only show while
+//! The wakeup check: the bugs that linearizability cannot see because they only show while
 //! threads wait. Each scenario parks 1-3 consumers on an empty queue (or producers on a full
 //! one), with `pop()`/`push()` or a one-hour timed variant, after 0-3 timed calls that timed
 //! out, then acts:
@@ -15,16 +15,15 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use super::model::Rng;
-use super::report::{Check, Finding, Kind};
-use super::Ctx;
+use super::driver::{Budget, CaseCheck, Check, Described};
+use super::model::{Caps, Rng};
+use super::report::Kind;
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 
 const LIMIT: Duration = Duration::from_secs(5);
 /// Lets the waiters reach their wait before the scenario acts (not needed for correctness).
 const SETTLE: Duration = Duration::from_millis(10);
 const LONG: Duration = Duration::from_secs(3600);
-pub const DEFAULT_CASES: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -100,7 +99,8 @@ pub fn generate(rng: &mut Rng) -> Scenario {
     }
 }
 
-type Fail = (Kind, String);
+/// A failure: its kind and what was seen.
+pub type Fail = (Kind, String);
 type WaiterResult = Result<Option<u64>, QueueError>;
 
 /// What the main thread knows: items accepted, items it popped, what each waiter returned.
@@ -350,55 +350,6 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Smaller scenarios (fewer waiters, timeouts, steals; less capacity) that still fail the same
-/// way, each tried a few times since the failure depends on the interleaving. Failures that
-/// are hangs are kept as they are: every further try would cost a whole [`LIMIT`].
-fn shrink<I: Impl>(imp: &'static I, mut best: Scenario, kind: Kind, mut summary: String) -> (Scenario, String) {
-    if matches!(kind, Kind::LostWakeup | Kind::NotWokenByClose) {
-        return (best, summary);
-    }
-    let mut runs = 0;
-    'outer: loop {
-        let mut smaller = Vec::new();
-        for i in 0..best.timed.len() {
-            if best.timed.len() > 1 {
-                let mut c = best.clone();
-                c.timed.remove(i);
-                smaller.push(c);
-            }
-        }
-        if best.timeouts_before > 0 {
-            smaller.push(Scenario { timeouts_before: best.timeouts_before - 1, ..best.clone() });
-        }
-        if let Action::Steal(n) = best.action {
-            if n > 1 {
-                smaller.push(Scenario { action: Action::Steal(n - 1), ..best.clone() });
-            }
-        }
-        if best.capacity > 1 {
-            smaller.push(Scenario { capacity: best.capacity - 1, ..best.clone() });
-        }
-        for c in smaller {
-            for _ in 0..5 {
-                runs += 1;
-                match run(imp, &c) {
-                    Err((k, msg)) if k == kind => {
-                        best = c;
-                        summary = msg;
-                        continue 'outer;
-                    }
-                    Err((Kind::LostWakeup | Kind::NotWokenByClose, _)) => return (best, summary),
-                    _ => {}
-                }
-                if runs >= 60 {
-                    return (best, summary);
-                }
-            }
-        }
-        return (best, summary);
-    }
-}
-
 fn closed_while_open_finding(call: &str) -> Fail {
     (
         Kind::ClosedWhileOpen,
@@ -410,31 +361,66 @@ fn closed_while_open_finding(call: &str) -> Fail {
     )
 }
 
-pub fn check<I: Impl>(imp: &'static I, ctx: &Ctx) -> (usize, Vec<Finding>) {
-    let cases = ctx.cases.unwrap_or(DEFAULT_CASES);
-    for i in 0..cases {
-        let seed = ctx.seed.wrapping_add(i as u64);
-        ctx.progress(&format!("wake-up scenario {} of {cases} (seed {seed})", i + 1));
-        let s = generate(&mut Rng::new(seed));
-        if let Err((kind, summary)) = run(imp, &s) {
-            let (s, summary) = shrink(imp, s, kind, summary);
-            let property = match kind {
-                Kind::NotWokenByClose => "close wakes every waiter",
-                Kind::LostWakeup => "an item (a free slot) wakes a waiter",
-                Kind::ClosedWhileOpen => "a waiter returns closed only after a close",
-                Kind::LostItem | Kind::DuplicateItem => "every accepted item comes out exactly once",
-                _ => "waiters return what the model says",
-            };
-            let finding = Finding {
-                check: Check::Wakeup,
-                kind,
-                property: property.into(),
-                summary,
-                case: s.describe(),
-                seed: Some(seed),
-            };
-            return (i + 1, vec![finding]);
-        }
+/// The check: each scenario once. Its failures depend on the interleaving, so each smaller
+/// scenario gets a few tries while shrinking; a waiter that stays blocked (a hang) is kept as it
+/// is, since every further try would cost a whole [`LIMIT`].
+pub struct Wakeup;
+
+impl CaseCheck for Wakeup {
+    type Case = Scenario;
+    type Failure = Fail;
+    const CHECK: Check = Check::Wakeup;
+    const DEFAULT_CASES: usize = 60;
+    const NOUN: &'static str = "wake-up scenario";
+    const SHRINK: Budget = Budget { runs: 60, hangs: 1, tries: 5 };
+
+    fn generate(&self, _seed: u64, rng: &mut Rng, _caps: Caps) -> Scenario {
+        generate(rng)
     }
-    (cases, vec![])
+
+    fn run<I: Impl>(&self, imp: &'static I, s: &Scenario) -> Result<(), Fail> {
+        run(imp, s)
+    }
+
+    /// One waiter, one timed-out call, one steal or one capacity less.
+    fn smaller(&self, s: &Scenario, _failure: &Fail) -> Vec<Scenario> {
+        let mut smaller = Vec::new();
+        if s.timed.len() > 1 {
+            for i in 0..s.timed.len() {
+                let mut c = s.clone();
+                c.timed.remove(i);
+                smaller.push(c);
+            }
+        }
+        if s.timeouts_before > 0 {
+            smaller.push(Scenario { timeouts_before: s.timeouts_before - 1, ..s.clone() });
+        }
+        if let Action::Steal(n @ 2..) = s.action {
+            smaller.push(Scenario { action: Action::Steal(n - 1), ..s.clone() });
+        }
+        if s.capacity > 1 {
+            smaller.push(Scenario { capacity: s.capacity - 1, ..s.clone() });
+        }
+        smaller
+    }
+
+    /// The same kind of failure, its message the smaller scenario's.
+    fn same(&self, was: &Fail, now: &Fail) -> bool {
+        was.0 == now.0
+    }
+
+    fn hung(&self, (kind, _): &Fail) -> bool {
+        matches!(kind, Kind::LostWakeup | Kind::NotWokenByClose)
+    }
+
+    fn describe<I: Impl>(&self, _imp: &'static I, s: &Scenario, (kind, summary): &Fail) -> Described {
+        let property = match kind {
+            Kind::NotWokenByClose => "close wakes every waiter",
+            Kind::LostWakeup => "an item (a free slot) wakes a waiter",
+            Kind::ClosedWhileOpen => "a waiter returns closed only after a close",
+            Kind::LostItem | Kind::DuplicateItem => "every accepted item comes out exactly once",
+            _ => "waiters return what the model says",
+        };
+        Described { kind: *kind, property: property.into(), summary: summary.clone(), case: s.describe() }
+    }
 }

@@ -1,0 +1,295 @@
+//! The worker processes: each check of each candidate runs in a child process (this same
+//! binary, re-executed with the hidden `--worker` flag), so that a plugin that crashes or hangs
+//! becomes a finding and the parent survives to report it. The child loads both libraries, runs
+//! one check and prints its report as a line of JSON; the parent spawns it, reads its progress
+//! lines, kills it past [`WORKER_LIMIT`] and turns a death into a finding.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+use super::driver::{self, Check, Ctx};
+use super::linearizability::{self, Linearizability};
+use super::model::Caps;
+use super::report::{CheckReport, Finding, Kind};
+use super::sequential::{self, Sequential};
+use super::stress::Stress;
+use super::wakeup::Wakeup;
+use super::{shutdown, Args, Target};
+use crate::impls::plugin::Plugin;
+use crate::impls::Builtin;
+use crate::queue::{Impl, Traits};
+
+/// A worker gets this long for one check before it is killed and reported as hung. The checks
+/// bound their own runs; this only catches a hang outside them.
+const WORKER_LIMIT: Duration = Duration::from_secs(600);
+
+/// A target, loaded in the worker.
+#[derive(Clone, Copy)]
+enum Loaded {
+    Builtin(Builtin),
+    Plugin(&'static Plugin),
+}
+
+/// Runs `$body` with `$imp` bound to the `&'static` implementation `$loaded` names.
+macro_rules! with_loaded {
+    ($loaded:expr, |$imp:ident| $body:expr) => {
+        match $loaded {
+            Loaded::Plugin(p) => {
+                let $imp: &'static Plugin = p;
+                $body
+            }
+            Loaded::Builtin(b) => $crate::with_builtin!(b, |$imp| $body),
+        }
+    };
+}
+
+fn load(s: &str) -> anyhow::Result<Loaded> {
+    Ok(match Target::parse(s)? {
+        Target::Builtin(b) => Loaded::Builtin(b),
+        Target::Plugin(p) => Loaded::Plugin(Plugin::load_static(&p)?),
+    })
+}
+
+fn name_and_traits(l: Loaded) -> (String, Traits) {
+    with_loaded!(l, |imp| (imp.name().to_string(), imp.traits()))
+}
+
+/// What both sides support, and a note for each thing left out of the comparison.
+fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
+    let (c, r) = (name_and_traits(cand), name_and_traits(reference));
+    let mut notes = Vec::new();
+    for (name, t) in [&c, &r] {
+        if !t.explicit_close {
+            notes.push(format!(
+                "{name} has no explicit close: close() means dropping the producer handle, and no push follows it"
+            ));
+        }
+        if !t.has_len {
+            notes.push(format!("{name} has no len(): len() is not compared"));
+        }
+        if !t.exact_try_pop {
+            notes.push(format!(
+                "{name}: try_pop may answer empty while another consumer holds the receiver (documented in \
+                 impls/rust_channels.rs), so the linearizability check pops from one thread only"
+            ));
+        }
+    }
+    let caps = Caps {
+        explicit_close: c.1.explicit_close && r.1.explicit_close,
+        has_len: c.1.has_len && r.1.has_len,
+        concurrent_consumers: c.1.exact_try_pop && r.1.exact_try_pop,
+    };
+    (caps, notes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// the child: one check of one candidate
+
+pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
+    let [candidate] = args.candidate.as_slice() else { bail!("--worker takes exactly one --candidate") };
+    let loaded = load(candidate).and_then(|c| Ok((c, load(&args.reference)?)));
+    let (cand, reference) = match loaded {
+        Ok(v) => v,
+        Err(e) => {
+            println!("error {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if what == "load" {
+        // Make and free one queue, so that a library that crashes at once says so here.
+        for l in [cand, reference] {
+            with_loaded!(l, |imp| drop(imp.bounded(2).map_err(|e| anyhow::anyhow!("{e}"))?));
+        }
+        println!("loaded");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let check = <Check as clap::ValueEnum>::from_str(what, false).map_err(|e| anyhow::anyhow!("--worker: {e}"))?;
+    let (caps, all_notes) = caps(cand, reference);
+    let ctx = Ctx { seed: args.seed.unwrap_or(0), cases: args.cases, caps };
+    let start = Instant::now();
+    let mut notes: Vec<String> = all_notes
+        .into_iter()
+        .filter(|n| match check {
+            Check::Sequential => !n.contains("linearizability"),
+            Check::Linearizability => true,
+            _ => false,
+        })
+        .collect();
+    let (cases, findings) = match check {
+        Check::Sequential => {
+            let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> =
+                with_loaded!(reference, |imp| Box::new(move |c: &sequential::Case| sequential::run(imp, c)));
+            let check = Sequential { reference: &*ref_run, ref_name: name_and_traits(reference).0, caps };
+            with_loaded!(cand, |imp| driver::run(&check, imp, &ctx))
+        }
+        Check::Linearizability => {
+            let check = Linearizability { reps: args.reps.unwrap_or(linearizability::DEFAULT_REPS) };
+            with_loaded!(cand, |imp| driver::run(&check, imp, &ctx))
+        }
+        Check::Wakeup => with_loaded!(cand, |imp| driver::run(&Wakeup, imp, &ctx)),
+        Check::Stress => with_loaded!(cand, |imp| driver::run(&Stress, imp, &ctx)),
+        Check::Shutdown => {
+            ctx.progress("shutdown probes on the candidate");
+            let c = with_loaded!(cand, |imp| crate::shutdown::probe_all(imp));
+            ctx.progress("shutdown probes on the reference");
+            let r = with_loaded!(reference, |imp| crate::shutdown::probe_all(imp));
+            let (n, findings, more_notes) = shutdown::compare_probes(&c, &r);
+            notes.extend(more_notes);
+            (n, findings)
+        }
+    };
+    let report = CheckReport {
+        check,
+        candidate: name_and_traits(cand).0,
+        reference: name_and_traits(reference).0,
+        cases,
+        seconds: start.elapsed().as_secs_f64(),
+        notes,
+        findings,
+        replay: None,
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "report {}", serde_json::to_string(&report)?)?;
+    out.flush()?;
+    // Threads left behind by a hang may never end: do not wait for them.
+    std::process::exit(0)
+}
+// ---------------------------------------------------------------------------------------------
+// the parent's side: spawn a worker, read what it says, make a report of its death
+
+/// What a worker process left behind.
+pub(super) struct WorkerOutput {
+    pub(super) report: Option<CheckReport>,
+    pub(super) error: Option<String>,
+    pub(super) status: Option<std::process::ExitStatus>,
+    pub(super) last_progress: Option<String>,
+    pub(super) stderr_tail: Vec<String>,
+    pub(super) killed: bool,
+}
+
+pub(super) fn spawn_worker(
+    exe: &Path,
+    what: &str,
+    candidate: &str,
+    args: &Args,
+    seed: u64,
+) -> anyhow::Result<WorkerOutput> {
+    let mut cmd = Command::new(exe);
+    cmd.args(["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]);
+    cmd.args(["--seed", &seed.to_string()]);
+    if let Some(n) = args.cases {
+        cmd.args(["--cases", &n.to_string()]);
+    }
+    if let Some(n) = args.reps {
+        cmd.args(["--reps", &n.to_string()]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take().expect("piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let mut out = WorkerOutput {
+        report: None,
+        error: None,
+        status: None,
+        last_progress: None,
+        stderr_tail: vec![],
+        killed: false,
+    };
+    let deadline = Instant::now() + WORKER_LIMIT;
+    loop {
+        match lines_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                if let Some(p) = line.strip_prefix("progress ") {
+                    out.last_progress = Some(p.to_string());
+                } else if let Some(r) = line.strip_prefix("report ") {
+                    out.report = Some(serde_json::from_str(r).context("a worker's report is not valid JSON")?);
+                } else if let Some(e) = line.strip_prefix("error ") {
+                    out.error = Some(e.to_string());
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            out.killed = true;
+            break;
+        }
+    }
+    out.status = Some(child.wait()?);
+    let err = stderr_reader.join().unwrap_or_default();
+    out.stderr_tail = err.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().map(str::to_string).collect();
+    Ok(out)
+}
+
+pub(super) fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Some(s) => match (s.code(), s.signal()) {
+            (Some(c), _) => format!("exited with status {c}"),
+            (_, Some(sig)) => {
+                let name = match sig {
+                    libc::SIGSEGV => " (SIGSEGV, segmentation fault)",
+                    libc::SIGABRT => " (SIGABRT, abort)",
+                    libc::SIGBUS => " (SIGBUS, bus error)",
+                    libc::SIGFPE => " (SIGFPE, arithmetic error)",
+                    libc::SIGILL => " (SIGILL, illegal instruction)",
+                    libc::SIGKILL => " (SIGKILL)",
+                    _ => "",
+                };
+                format!("was killed by signal {sig}{name}")
+            }
+            _ => "ended".into(),
+        },
+        None => "did not start".into(),
+    }
+}
+/// The report of a worker that died or was killed: a crash (or hang) of the candidate.
+pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutput) -> CheckReport {
+    let during = out.last_progress.as_deref().unwrap_or("start-up");
+    let (kind, what) = if out.killed {
+        (Kind::Hang, format!("the worker did not finish within {WORKER_LIMIT:?} and was killed"))
+    } else {
+        (Kind::Crash, format!("the worker process {}", describe_exit(out.status)))
+    };
+    let seed = during.split("(seed ").nth(1).and_then(|s| s.split(')').next()).and_then(|s| s.parse().ok());
+    CheckReport {
+        check,
+        candidate: candidate.to_string(),
+        reference: args.reference.clone(),
+        cases: 0,
+        seconds: 0.0,
+        notes: vec![],
+        findings: vec![Finding {
+            check,
+            kind,
+            property: "the implementation runs the check without crashing".into(),
+            summary: format!("{what} during: {during}"),
+            case: out.stderr_tail.iter().map(|l| format!("stderr: {l}")).collect(),
+            seed,
+        }],
+        replay: None,
+    }
+}
