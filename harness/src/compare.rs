@@ -21,7 +21,7 @@ use crate::workloads::{RunSpec, Sampling, Workload};
 
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct Args {
-    /// Implementations to compare, comma-separated [default: all five]
+    /// Implementations to compare, comma-separated [default: all six]
     #[arg(long = "impl", value_enum, value_delimiter = ',')]
     pub impls: Vec<Builtin>,
     /// Workloads to run, comma-separated [default: all]

@@ -45,7 +45,7 @@ with the smallest failing case and a command that replays it); 2 on bad input (a
 a file that is not a shared library, missing symbols).
 
 Examples:
-  bqh validate                               # the five built-ins against ocaml
+  bqh validate                               # the six built-ins against ocaml
   bqh validate --candidate rust-port
   bqh validate --candidate ./libmybq.so      # gcc -shared -fPIC -O2 -I c -o libmybq.so mybq.c -lpthread
   bqh validate --candidate X --checks sequential --seed 1234 --cases 1   # replay one case
@@ -56,8 +56,8 @@ pub struct Args {
     #[arg(long, default_value = "ocaml", value_name = "NAME|PATH")]
     pub reference: String,
     /// Implementation(s) to check: built-in names (rust-sync-channel, crossbeam, c-pthread,
-    /// ocaml, rust-port) or paths to shared libraries exporting c/bq.h; repeat the flag or
-    /// separate with commas [default: the five built-ins]
+    /// c-vyukov, ocaml, rust-port) or paths to shared libraries exporting c/bq.h; repeat the
+    /// flag or separate with commas [default: the six built-ins]
     #[arg(long, value_delimiter = ',', value_name = "NAME|PATH")]
     pub candidate: Vec<String>,
     /// Checks to run, comma-separated [default: all]
