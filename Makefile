@@ -1,6 +1,6 @@
 # Bounded producer/consumer queues in Rust, C and OCaml, compared by one Rust harness.
 #   make setup     find or build OCaml 5.3 (first time: ~3-8 minutes), fetch crates
-#   make test      the contract suite against all five implementations (the CI command)
+#   make test      the contract suite against all six implementations (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)

@@ -1,5 +1,8 @@
-//! Builds the two foreign queues into the harness:
+//! Builds the foreign queues into the harness:
 //! - `c/bq.c` with the `cc` crate (warnings are errors);
+//! - `c/bq_vyukov.c` likewise, with the functions of `c/bq.h` renamed `bqv_*` by the
+//!   preprocessor, so that it links next to `c/bq.c` while the same source also builds
+//!   unchanged into a plugin exporting the real names;
 //! - `ocaml/*.ml` with plain `ocamlopt -output-complete-obj`, which bundles the OCaml runtime,
 //!   the stdlib, unix and threads into one object linked into every harness binary.
 //!
@@ -9,6 +12,21 @@
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The functions of `c/bq.h`: `c/bq_vyukov.c` is built with each renamed `bqv_*`.
+const BQ_FUNCTIONS: &[&str] = &[
+    "bq_new",
+    "bq_push",
+    "bq_try_push",
+    "bq_push_timeout",
+    "bq_pop",
+    "bq_try_pop",
+    "bq_pop_timeout",
+    "bq_close",
+    "bq_len",
+    "bq_capacity",
+    "bq_free",
+];
 
 /// OCaml sources in link order, relative to `ocaml/`.
 const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.ml", "bq_ffi.ml", "bq_native.ml"];
@@ -28,6 +46,18 @@ fn main() {
         .extra_warnings(true)
         .warnings_into_errors(true)
         .compile("bq_c");
+    let mut vyukov = cc::Build::new();
+    for f in BQ_FUNCTIONS {
+        vyukov.define(f, format!("bqv_{}", &f["bq_".len()..]).as_str());
+    }
+    vyukov
+        .file(root.join("c/bq_vyukov.c"))
+        .include(root.join("c"))
+        .flag("-std=c11")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .compile("bq_vyukov");
     println!("cargo:rustc-link-lib=pthread");
 
     build_ocaml(&root.join("ocaml"), &out);

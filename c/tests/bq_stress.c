@@ -1,6 +1,6 @@
 /* bq_stress.c: a stress driver for any implementation of c/bq.h, for the sanitizer builds
  * (harness/tests/validate.rs builds it with -fsanitize=thread and -fsanitize=address against
- * c/bq.c and the mutant fixtures). Many producers and consumers at capacities 1 and 3 with
+ * c/bq.c, c/bq_vyukov.c and the mutant fixtures). Many producers and consumers at capacities 1 and 3 with
  * every operation, then blocked waiters and a close. Exit 0: every item delivered exactly once
  * and in order per producer; 1: a delivery error; killed by SIGALRM: a deadlock (some mutants).
  * Usage: bq_stress [deadline in seconds, default 60]

@@ -1,6 +1,6 @@
 //! `make bench`: the driven workloads under criterion, one group per workload, one benchmark
 //! per implementation and capacity, so criterion's report (target/criterion/report/index.html)
-//! shows the five side by side. An iteration is one `driven::run_driven` run; only its
+//! shows the six side by side. An iteration is one `driven::run_driven` run; only its
 //! measured span (start barrier to last join) counts, not the thread start-up around it.
 //!
 //! `cargo bench --bench workloads` (criterion's options after `--`, e.g. `--save-baseline`).

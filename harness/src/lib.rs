@@ -3,7 +3,7 @@
 //! tallies, tallies become rows of the results schema, reports are rendered from those rows.
 //!
 //! - [`queue`]: the one interface (`Impl`, `Producer`, `Consumer`).
-//! - [`impls`]: the five implementations behind it, one file per language boundary (Rust's
+//! - [`impls`]: the six implementations behind it, one file per language boundary (Rust's
 //!   view of C in `impls/c_abi.rs`, of OCaml in `impls/ocaml.rs`), and plugins.
 //! - [`workloads`]: the workload shapes and the configuration of one run (`RunSpec`).
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.

@@ -14,7 +14,7 @@ use harness::{compare, isolated, report, scale, shutdown, validate};
     about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml",
     long_about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: \
                   throughput, blocking behaviour (backpressure) and shutdown semantics.\n\n\
-                  Implementations: rust-sync-channel, crossbeam, c-pthread, ocaml, rust-port."
+                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port."
 )]
 struct Cli {
     #[command(subcommand)]

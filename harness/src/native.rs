@@ -26,7 +26,8 @@ pub enum NativeKind {
 }
 
 impl NativeKind {
-    /// The native runners of an implementation (none for the Rust queues).
+    /// The native runners of an implementation (none for the Rust queues, nor for c-vyukov:
+    /// `c/bq_native.c` runs `c/bq.c`, so c-vyukov is driven only).
     pub fn of(b: Builtin) -> &'static [NativeKind] {
         match b {
             Builtin::CPthread => &[NativeKind::CPthreads],

@@ -215,7 +215,7 @@ fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Implementations to probe (default: all five)
+    /// Implementations to probe (default: all six)
     #[arg(long = "impl", value_enum, value_delimiter = ',')]
     pub impls: Vec<Builtin>,
 }

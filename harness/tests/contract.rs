@@ -500,6 +500,7 @@ macro_rules! contract_suite {
 contract_suite!(rust_sync_channel, &harness::impls::RustSyncChannel);
 contract_suite!(crossbeam, &harness::impls::Crossbeam);
 contract_suite!(c_pthread, &harness::impls::CPthread);
+contract_suite!(c_vyukov, &harness::impls::CVyukov);
 contract_suite!(ocaml, &harness::impls::Ocaml);
 contract_suite!(rust_port, &harness::impls::RustPort);
 

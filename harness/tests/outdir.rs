@@ -208,3 +208,25 @@ fn an_interrupted_run_leaves_the_old_results_as_they_were() {
     child.wait().unwrap();
     assert_eq!(tree(&base), before);
 }
+
+#[test]
+fn validate_json_refuses_a_file_it_did_not_write_and_replaces_its_own() {
+    let base = scratch("json");
+    let theirs = base.join("notes.json");
+    std::fs::write(&theirs, "{\"mine\": true}").unwrap();
+    let ours = base.join("report.json");
+    let before = tree(&base);
+    let validate = |json: &Path| {
+        bqh(&["validate", "--candidate", "crossbeam", "--checks", "sequential", "--cases", "1", "--seed", "1", "--json", json.to_str().unwrap()])
+    };
+    assert_refused(&validate(&theirs), &theirs, "a file that bqh did not write");
+    assert_refused(&validate(&base), &base, "is a folder, not a file");
+    assert_eq!(tree(&base), before);
+    for _ in 0..2 {
+        let o = validate(&ours);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&ours).unwrap()).unwrap();
+    assert_eq!((v["written_by"].as_str(), v["reports"].as_array().map(Vec::len)), (Some("bqh"), Some(1)));
+    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 2, "a temporary file was left behind");
+}

@@ -1,6 +1,6 @@
-//! `bqh validate` end to end: the five built-ins and correct plugins pass; every deliberately
+//! `bqh validate` end to end: the six built-ins and correct plugins pass; every deliberately
 //! broken queue of `tests/fixtures/mutants` is rejected with the right finding; bad input is a
-//! clear error; the C queue and the fixtures run clean under ThreadSanitizer and
+//! clear error; the two C queues and the fixtures run clean under ThreadSanitizer and
 //! AddressSanitizer; shuttle model-checks the Rust port.
 //!
 //! Every child process runs under a deadline (`run`): a hang fails the test with the command's
@@ -85,7 +85,11 @@ fn validate(args: &[&str]) -> (Output, Vec<CheckReport>) {
     let _ = std::fs::remove_file(&json);
     let out = run(Command::new(BQH).arg("validate").args(args).arg("--json").arg(&json).current_dir(root()), DEADLINE);
     let reports = std::fs::read_to_string(&json)
-        .map(|s| serde_json::from_str(&s).expect("the JSON report parses"))
+        .map(|s| {
+            let v: serde_json::Value = serde_json::from_str(&s).expect("the JSON report parses");
+            assert_eq!(v["written_by"], "bqh", "the JSON report lacks bqh's signature");
+            serde_json::from_value(v["reports"].clone()).expect("the reports parse")
+        })
         .unwrap_or_default();
     (out, reports)
 }
@@ -114,38 +118,43 @@ fn has(reports: &[CheckReport], check: Check, kind: Kind) -> bool {
 // what must pass
 
 #[test]
-fn the_five_builtins_pass() {
+fn the_six_builtins_pass() {
     let (out, reports) = validate(&[]);
     assert_eq!(out.code, Some(0), "{}", out.show());
-    assert_eq!(reports.len(), 5 * Check::ALL.len(), "{}", out.show());
+    assert_eq!(reports.len(), 6 * Check::ALL.len(), "{}", out.show());
     assert!(reports.iter().all(CheckReport::passed));
 }
 
 /// The acceptance case of the docs: a library built outside the project from c/bq.h alone,
-/// with the documented command; and the port exported through the C ABI.
+/// with the documented command (c/bq.c, and c/bq_vyukov.c, which the harness links under other
+/// names); and the port exported through the C ABI.
 #[test]
 fn plugins_built_from_the_header_alone_pass() {
     let ext = scratch().join("external");
     std::fs::create_dir_all(&ext).unwrap();
-    std::fs::copy(root().join("c/bq.c"), ext.join("mybq.c")).unwrap();
-    let lib = ext.join("libmybq.so");
-    // gcc -shared -fPIC -O2 -I c -o /tmp/libmybq.so mybq.c -lpthread
-    let o = run(
-        Command::new("gcc")
-            .args(["-shared", "-fPIC", "-O2", "-I"])
-            .arg(root().join("c"))
-            .arg("-o")
-            .arg(&lib)
-            .arg("mybq.c")
-            .arg("-lpthread")
-            .current_dir(&ext),
-        Duration::from_secs(120),
-    );
-    assert_eq!(o.code, Some(0), "{}", o.show());
-    let candidates = format!("{},{}", lib.display(), fixture("port_plugin"));
-    let (out, reports) = validate(&["--candidate", &candidates]);
+    let mut candidates = Vec::new();
+    for (src, name) in [("c/bq.c", "mybq"), ("c/bq_vyukov.c", "mybqv")] {
+        std::fs::copy(root().join(src), ext.join(format!("{name}.c"))).unwrap();
+        let lib = ext.join(format!("lib{name}.so"));
+        // gcc -shared -fPIC -O2 -I c -o /tmp/libmybq.so mybq.c -lpthread
+        let o = run(
+            Command::new("gcc")
+                .args(["-shared", "-fPIC", "-O2", "-I"])
+                .arg(root().join("c"))
+                .arg("-o")
+                .arg(&lib)
+                .arg(format!("{name}.c"))
+                .arg("-lpthread")
+                .current_dir(&ext),
+            Duration::from_secs(120),
+        );
+        assert_eq!(o.code, Some(0), "{}", o.show());
+        candidates.push(lib.display().to_string());
+    }
+    candidates.push(fixture("port_plugin"));
+    let (out, reports) = validate(&["--candidate", &candidates.join(",")]);
     assert_eq!(out.code, Some(0), "{}", out.show());
-    assert_eq!(reports.len(), 2 * Check::ALL.len());
+    assert_eq!(reports.len(), 3 * Check::ALL.len());
 }
 
 /// Any two implementations compare: here a plugin is the reference.
@@ -299,15 +308,15 @@ fn a_hanging_plugin_is_a_finding() {
 // ---------------------------------------------------------------------------------------------
 // sanitizers and model checking
 
-/// c/bq.c and every C fixture, each linked into c/tests/bq_stress.c under ThreadSanitizer and
-/// under AddressSanitizer. The C queue must pass clean; the fixtures must show no sanitizer
-/// report either (their bugs are logic bugs, which is why validation exists), though some
-/// deadlock or lose items in the driver.
+/// c/bq.c, c/bq_vyukov.c and every C fixture, each linked into c/tests/bq_stress.c under
+/// ThreadSanitizer and under AddressSanitizer. The C queues must pass clean; the fixtures must
+/// show no sanitizer report either (their bugs are logic bugs, which is why validation exists),
+/// though some deadlock or lose items in the driver.
 #[test]
 fn sanitizers_find_no_race_or_memory_error() {
     let dir = scratch().join("sanitizers");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut sources = vec![root().join("c/bq.c")];
+    let mut sources = vec![root().join("c/bq.c"), root().join("c/bq_vyukov.c")];
     for e in std::fs::read_dir(fixtures().join("src")).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|e| e == "c") {
@@ -332,9 +341,9 @@ fn sanitizers_find_no_race_or_memory_error() {
             );
             assert_eq!(o.code, Some(0), "{stem} under {san}:\n{}", o.show());
             // All at once, so that the waits overlap.
-            // The driver's own deadline (its argument): generous for c/bq.c, which finishes in
-            // a second; the deadlocking fixtures each wait it out.
-            let alarm = if stem == "bq" { "120" } else { "20" };
+            // The driver's own deadline (its argument): generous for the C queues, which
+            // finish in a second; the deadlocking fixtures each wait it out.
+            let alarm = if is_queue(&stem) { "120" } else { "20" };
             runs.push((
                 stem.clone(),
                 san,
@@ -346,10 +355,15 @@ fn sanitizers_find_no_race_or_memory_error() {
         let o = h.join().unwrap();
         let report = o.stderr.contains("ThreadSanitizer") || o.stderr.contains("AddressSanitizer");
         assert!(!report, "{stem} under {san}: sanitizer report:\n{}", o.show());
-        if stem == "bq" {
-            assert_eq!(o.code, Some(0), "c/bq.c under {san}:\n{}", o.show());
+        if is_queue(&stem) {
+            assert_eq!(o.code, Some(0), "c/{stem}.c under {san}:\n{}", o.show());
         }
     }
+}
+
+/// The real C queues, as opposed to the fixtures (a stem the fixtures never use).
+fn is_queue(stem: &str) -> bool {
+    stem == "bq" || stem == "bq_vyukov"
 }
 
 /// rust/tests/model_check.rs: shuttle explores the port's interleavings (it needs the port

@@ -1,12 +1,13 @@
-//! Rust's view of C, all of it: the ABI of `c/bq.h` and `c-pthread`, the C queue linked into
-//! the harness; the native runner of `c/bq_native.h` ([`native`]); and the probes the
-//! boundary's benches and tests call ([`probe`]). Status codes become [`QueueError`]s here and
-//! C's structs become a [`crate::schema::Tally`] here, nowhere else.
+//! Rust's view of C, all of it: the ABI of `c/bq.h` and the two C queues linked into the
+//! harness, `c-pthread` and `c-vyukov`; the native runner of `c/bq_native.h` ([`native`]); and
+//! the probes the boundary's benches and tests call ([`probe`]). Status codes become
+//! [`QueueError`]s here and C's structs become a [`crate::schema::Tally`] here, nowhere else.
 //!
 //! The ABI is held as a table of function pointers ([`BqAbi`]) so that the same adapter serves
-//! the built-in C queue (linked statically) and external libraries loaded at run time
-//! (`plugin.rs`). Locks: the C queue takes its own mutex inside each call, and the native
-//! runner its queue's and its start gate's; the harness holds no lock across the boundary.
+//! the built-in C queues (linked statically) and external libraries loaded at run time
+//! (`plugin.rs`). Locks: `c-pthread` takes its own mutex inside each call; `c-vyukov` takes none
+//! on its fast path and its own mutex only to sleep or to wake a sleeper; the native runner
+//! takes its queue's and its start gate's; the harness holds no lock across the boundary.
 
 use std::ffi::c_int;
 use std::time::Duration;
@@ -70,6 +71,37 @@ pub const BUILTIN_ABI: BqAbi = BqAbi {
     len: bq_len,
     capacity: bq_capacity,
     free: bq_free,
+};
+
+// `c/bq_vyukov.c`, built with every function renamed `bqv_*` (see build.rs) so that it links
+// next to `c/bq.c`.
+extern "C" {
+    fn bqv_new(capacity: usize) -> *mut RawBq;
+    fn bqv_push(q: *mut RawBq, item: u64) -> c_int;
+    fn bqv_try_push(q: *mut RawBq, item: u64) -> c_int;
+    fn bqv_push_timeout(q: *mut RawBq, item: u64, timeout_ns: u64) -> c_int;
+    fn bqv_pop(q: *mut RawBq, item: *mut u64) -> c_int;
+    fn bqv_try_pop(q: *mut RawBq, item: *mut u64) -> c_int;
+    fn bqv_pop_timeout(q: *mut RawBq, item: *mut u64, timeout_ns: u64) -> c_int;
+    fn bqv_close(q: *mut RawBq);
+    fn bqv_len(q: *mut RawBq) -> usize;
+    fn bqv_capacity(q: *mut RawBq) -> usize;
+    fn bqv_free(q: *mut RawBq);
+}
+
+/// The lock-free C queue in `c/bq_vyukov.c`, linked into the harness.
+pub const VYUKOV_ABI: BqAbi = BqAbi {
+    new: bqv_new,
+    push: bqv_push,
+    try_push: bqv_try_push,
+    push_timeout: bqv_push_timeout,
+    pop: bqv_pop,
+    try_pop: bqv_try_pop,
+    pop_timeout: bqv_pop_timeout,
+    close: bqv_close,
+    len: bqv_len,
+    capacity: bqv_capacity,
+    free: bqv_free,
 };
 
 /// An unexpected status code is a broken implementation, never a queue state: say which.
@@ -165,6 +197,30 @@ impl Impl for CPthread {
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(BUILTIN_ABI, capacity).ok_or_else(|| NewError::Failed {
+            name: self.name().into(),
+            capacity,
+            reason: "bq_new returned NULL (out of memory?)".into(),
+        })?;
+        Ok(closing::handles(q))
+    }
+}
+
+/// `c-vyukov`: `c/bq_vyukov.c`, Vyukov's bounded MPMC ring buffer, blocking (it spins briefly,
+/// then sleeps on a condition variable). Driven only: `c/bq_native.c` runs `c/bq.c`.
+pub struct CVyukov;
+
+impl Impl for CVyukov {
+    type Tx = closing::Tx<CQueue>;
+    type Rx = closing::Rx<CQueue>;
+
+    fn name(&self) -> &str {
+        "c-vyukov"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = CQueue::new(VYUKOV_ABI, capacity).ok_or_else(|| NewError::Failed {
             name: self.name().into(),
             capacity,
             reason: "bq_new returned NULL (out of memory?)".into(),

@@ -7,31 +7,39 @@ pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
 
-pub use c_abi::CPthread;
+pub use c_abi::{CPthread, CVyukov};
 pub use ocaml::Ocaml;
 pub use rust_channels::{Crossbeam, RustSyncChannel};
 pub use rust_port::RustPort;
 
-/// The five built-in implementations, in the order reports list them.
+/// The six built-in implementations, in the order reports list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Builtin {
     RustSyncChannel,
     Crossbeam,
     CPthread,
+    CVyukov,
     Ocaml,
     RustPort,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 5] =
-        [Builtin::RustSyncChannel, Builtin::Crossbeam, Builtin::CPthread, Builtin::Ocaml, Builtin::RustPort];
+    pub const ALL: [Builtin; 6] = [
+        Builtin::RustSyncChannel,
+        Builtin::Crossbeam,
+        Builtin::CPthread,
+        Builtin::CVyukov,
+        Builtin::Ocaml,
+        Builtin::RustPort,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Builtin::RustSyncChannel => "rust-sync-channel",
             Builtin::Crossbeam => "crossbeam",
             Builtin::CPthread => "c-pthread",
+            Builtin::CVyukov => "c-vyukov",
             Builtin::Ocaml => "ocaml",
             Builtin::RustPort => "rust-port",
         }
@@ -43,6 +51,7 @@ impl Builtin {
             Builtin::RustSyncChannel => (230, 120, 0),
             Builtin::Crossbeam => (31, 100, 200),
             Builtin::CPthread => (40, 150, 60),
+            Builtin::CVyukov => (0, 170, 170),
             Builtin::Ocaml => (200, 40, 120),
             Builtin::RustPort => (120, 80, 40),
         }
@@ -116,6 +125,10 @@ macro_rules! with_builtin {
             }
             $crate::impls::Builtin::CPthread => {
                 let $imp = &$crate::impls::CPthread;
+                $body
+            }
+            $crate::impls::Builtin::CVyukov => {
+                let $imp = &$crate::impls::CVyukov;
                 $body
             }
             $crate::impls::Builtin::Ocaml => {

@@ -20,13 +20,15 @@ pub mod wakeup;
 mod worker;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 
-use crate::impls::Builtin;
-use worker::{describe_exit, died, spawn_worker, worker};
+use crate::impls::{Builtin, Choice};
+use crate::isolated::describe_exit;
+use crate::outdir::{Claim, FILE_SIGNATURE};
+use worker::{died, spawn_worker, worker};
 
 pub use driver::Check;
 pub use model::Rng;
@@ -43,7 +45,7 @@ with the smallest failing case and a command that replays it); 2 on bad input (a
 a file that is not a shared library, missing symbols).
 
 Examples:
-  bqh validate                               # the five built-ins against ocaml
+  bqh validate                               # the six built-ins against ocaml
   bqh validate --candidate rust-port
   bqh validate --candidate ./libmybq.so      # gcc -shared -fPIC -O2 -I c -o libmybq.so mybq.c -lpthread
   bqh validate --candidate X --checks sequential --seed 1234 --cases 1   # replay one case
@@ -54,8 +56,8 @@ pub struct Args {
     #[arg(long, default_value = "ocaml", value_name = "NAME|PATH")]
     pub reference: String,
     /// Implementation(s) to check: built-in names (rust-sync-channel, crossbeam, c-pthread,
-    /// ocaml, rust-port) or paths to shared libraries exporting c/bq.h; repeat the flag or
-    /// separate with commas [default: the five built-ins]
+    /// c-vyukov, ocaml, rust-port) or paths to shared libraries exporting c/bq.h; repeat the
+    /// flag or separate with commas [default: the six built-ins]
     #[arg(long, value_delimiter = ',', value_name = "NAME|PATH")]
     pub candidate: Vec<String>,
     /// Checks to run, comma-separated [default: all]
@@ -78,30 +80,6 @@ pub struct Args {
     pub worker: Option<String>,
 }
 
-/// A candidate or reference as named on the command line.
-#[derive(Debug, Clone)]
-enum Target {
-    Builtin(Builtin),
-    Plugin(PathBuf),
-}
-
-impl Target {
-    fn parse(s: &str) -> anyhow::Result<Target> {
-        if let Some(b) = Builtin::from_name(s) {
-            return Ok(Target::Builtin(b));
-        }
-        let path = Path::new(s);
-        if s.contains('/') || s.ends_with(".so") || path.exists() {
-            return Ok(Target::Plugin(path.to_path_buf()));
-        }
-        let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-        bail!(
-            "unknown implementation '{s}': expected one of {}, or a path to a shared library (e.g. ./libmybq.so)",
-            names.join(", ")
-        )
-    }
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     match &args.worker {
         Some(what) => worker(args, what),
@@ -119,14 +97,16 @@ fn random_seed() -> u64 {
 
 fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the bqh executable to run workers")?;
-    Target::parse(&args.reference)?;
+    // Refused now, not after the checks: the file is checked again before it is replaced.
+    let json = args.json.as_deref().map(Claim::file).transpose()?;
+    Choice::parse(&args.reference).map_err(anyhow::Error::msg)?;
     let candidates: Vec<String> = if args.candidate.is_empty() {
         Builtin::ALL.iter().map(|b| b.name().to_string()).collect()
     } else {
         args.candidate.clone()
     };
     for c in &candidates {
-        Target::parse(c)?;
+        Choice::parse(c).map_err(anyhow::Error::msg)?;
     }
     let checks = if args.checks.is_empty() { Check::ALL.to_vec() } else { args.checks.clone() };
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -183,9 +163,10 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
             format!("; failed: {}", bad.into_iter().collect::<Vec<_>>().join(", "))
         }
     );
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&reports)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(json) = &json {
+        // An object that begins with bqh's signature, so that the next run may replace it.
+        let text = format!("{FILE_SIGNATURE}, \"command\": \"validate\", \"reports\": {}}}\n", serde_json::to_string_pretty(&reports)?);
+        json.write_file(text.as_bytes())?;
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -19,7 +19,9 @@ use super::report::{CheckReport, Finding, Kind};
 use super::sequential::{self, Sequential};
 use super::stress::Stress;
 use super::wakeup::Wakeup;
-use super::{shutdown, Args, Target};
+use super::{shutdown, Args};
+use crate::impls::Choice;
+use crate::isolated::describe_exit;
 use crate::impls::plugin::Plugin;
 use crate::impls::Builtin;
 use crate::queue::{Impl, Traits};
@@ -49,9 +51,9 @@ macro_rules! with_loaded {
 }
 
 fn load(s: &str) -> anyhow::Result<Loaded> {
-    Ok(match Target::parse(s)? {
-        Target::Builtin(b) => Loaded::Builtin(b),
-        Target::Plugin(p) => Loaded::Plugin(Plugin::load_static(&p)?),
+    Ok(match Choice::parse(s).map_err(anyhow::Error::msg)? {
+        Choice::Builtin(b) => Loaded::Builtin(b),
+        Choice::Plugin(p) => Loaded::Plugin(Plugin::load_static(p)?),
     })
 }
 
@@ -244,28 +246,6 @@ pub(super) fn spawn_worker(
     Ok(out)
 }
 
-pub(super) fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match status {
-        Some(s) => match (s.code(), s.signal()) {
-            (Some(c), _) => format!("exited with status {c}"),
-            (_, Some(sig)) => {
-                let name = match sig {
-                    libc::SIGSEGV => " (SIGSEGV, segmentation fault)",
-                    libc::SIGABRT => " (SIGABRT, abort)",
-                    libc::SIGBUS => " (SIGBUS, bus error)",
-                    libc::SIGFPE => " (SIGFPE, arithmetic error)",
-                    libc::SIGILL => " (SIGILL, illegal instruction)",
-                    libc::SIGKILL => " (SIGKILL)",
-                    _ => "",
-                };
-                format!("was killed by signal {sig}{name}")
-            }
-            _ => "ended".into(),
-        },
-        None => "did not start".into(),
-    }
-}
 /// The report of a worker that died or was killed: a crash (or hang) of the candidate.
 pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutput) -> CheckReport {
     let during = out.last_progress.as_deref().unwrap_or("start-up");
