@@ -6,8 +6,12 @@
 //! threads. Both time the same span: from the start barrier to the last thread joined.
 //! Runs alternate (raw, harness, raw, ...) so that load from elsewhere hits both alike.
 //!
-//! `cargo bench --bench fidelity` (optional: `-- --reps 31 --items 2000000 --only crossbeam/mpsc`;
-//! `--items` is for capacity 1024; capacity 1 runs a twentieth of it: every item is a hand-off).
+//! Capacities 1 (every item a hand-off), 1024, and "never full" (the capacity is the items, so a
+//! producer never waits). Every round lasts at least `--round-ms` (100): the items of each row
+//! are sized by a pilot of the stand-alone loop. At least 7 rounds (`--reps`).
+//!
+//! `cargo bench --bench fidelity` (optional: `-- --reps 15 --round-ms 200 --only crossbeam/mpsc`;
+//! `-- --list` lists the rows without running them).
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -131,9 +135,47 @@ fn ratio_stats(v: &mut [f64]) -> (f64, f64, f64) {
     (median(v), lo, hi)
 }
 
+/// A row's capacity: fixed, or as large as the items, so the queue is never full.
+#[derive(Clone, Copy)]
+enum Cap {
+    Fixed(usize),
+    NeverFull,
+}
+
+impl std::fmt::Display for Cap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cap::Fixed(c) => write!(f, "{c}"),
+            Cap::NeverFull => f.write_str("never-full"),
+        }
+    }
+}
+
+/// Items for which the stand-alone loop runs at least `round`: grown from a small pilot.
+fn items_for_round<I: Raw>(producers: u64, cap: Cap, round: Duration) -> u64 {
+    let mut items = 10_000u64;
+    loop {
+        let capacity = match cap {
+            Cap::Fixed(c) => c,
+            Cap::NeverFull => items as usize,
+        };
+        let t = I::run(producers, items / producers, capacity, Calls::Plain);
+        if t >= round || items >= harness::MAX_CAPACITY as u64 {
+            return items;
+        }
+        let grow = (round.as_secs_f64() * 1.3 / t.as_secs_f64().max(1e-6)).clamp(1.3, 20.0);
+        items = ((items as f64 * grow) as u64).min(harness::MAX_CAPACITY as u64);
+    }
+}
+
 /// One row: median items/s of each side, and the median and range of the per-run ratios.
-fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, capacity: usize, items: u64, reps: usize) {
+fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: Duration, reps: usize) {
     let (producers, consumers) = workload.threads();
+    let items = items_for_round::<I>(producers, cap, round);
+    let capacity = match cap {
+        Cap::Fixed(c) => c,
+        Cap::NeverFull => items as usize,
+    };
     let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
@@ -155,10 +197,11 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, capacity: usize, 
     let (r, rlo, rhi) = ratio_stats(&mut ratio);
     let (s, slo, shi) = ratio_stats(&mut ratio_same);
     println!(
-        "| {:<17} | {:<4} | {:>8} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} ({:.2}-{:.2}) | {:>5.3} ({:.2}-{:.2}) |",
+        "| {:<17} | {:<4} | {:>10} | {:>9} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} ({:.2}-{:.2}) | {:>5.3} ({:.2}-{:.2}) |",
         imp.name(),
         workload.name(),
-        capacity,
+        cap.to_string(),
+        items,
         median(&mut raw) / 1e6,
         median(&mut same) / 1e6,
         median(&mut driven) / 1e6,
@@ -177,24 +220,35 @@ fn arg(name: &str, default: u64) -> u64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; anything else criterion-style is ignored too.
-    let reps = arg("--reps", 11) as usize;
-    let items = arg("--items", 1_000_000);
-    println!("fidelity: {items} items per run (capacity 1: {}), {reps} rounds of raw, bqh, same calls\n", items / 20);
+    let reps = (arg("--reps", 7) as usize).max(1);
+    let round = Duration::from_millis(arg("--round-ms", 100).max(1));
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1).unwrap_or_default();
+    let list = std::env::args().any(|a| a == "--list");
+    let mut rows = Vec::new();
+    for workload in [Workload::Spsc, Workload::Mpsc] {
+        for cap in [Cap::Fixed(1), Cap::Fixed(1024), Cap::NeverFull] {
+            for name in ["rust-sync-channel", "crossbeam"] {
+                let id = format!("{name}/{workload}/{cap}");
+                if id.contains(&only) {
+                    rows.push((name, workload, cap, id));
+                }
+            }
+        }
+    }
+    if list {
+        rows.iter().for_each(|r| println!("fidelity/{}: benchmark", r.3));
+        return;
+    }
+    println!("fidelity: {reps} rounds of raw, bqh, same calls per row, each round at least {} ms\n", round.as_millis());
     println!("M items/s (medians): raw = send/recv loop; same calls = the harness's channel calls without its bookkeeping;");
     println!("bqh = driven::run_driven. Ratios are bqh time / other time per round: median (min-max).\n");
-    println!("| implementation    | load | capacity | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
-    println!("|-------------------|------|----------|---------|---------|---------|--------------------|--------------------|");
-    let only = std::env::args().skip_while(|a| a != "--only").nth(1).unwrap_or_default();
-    for workload in [Workload::Spsc, Workload::Mpsc] {
-        for capacity in [1, 1024] {
-            let row = |name: &str| format!("{name}/{workload}/{capacity}").contains(&only);
-            let items = if capacity == 1 { items / 20 } else { items };
-            if row("rust-sync-channel") {
-                compare(&RustSyncChannel, workload, capacity, items, reps);
-            }
-            if row("crossbeam") {
-                compare(&Crossbeam, workload, capacity, items, reps);
-            }
+    println!("| implementation    | load | capacity   | items     | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
+    println!("|-------------------|------|------------|-----------|---------|---------|---------|--------------------|--------------------|");
+    for (name, workload, cap, _) in rows {
+        if name == "crossbeam" {
+            compare(&Crossbeam, workload, cap, round, reps);
+        } else {
+            compare(&RustSyncChannel, workload, cap, round, reps);
         }
     }
 }

@@ -200,6 +200,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     }
     out.push_str("## Stability\n\n");
     out.push_str(&stability(&gs, rows, env.cores));
+    out.push_str(&ceiling(&gs, &workloads));
 
     out.push_str("## CPU time per wall-clock second\n\n(user + system) / wall, median: 2.0 means both cores were busy the whole run. \
                   A design that spins instead of sleeping shows here.\n\n");
@@ -270,6 +271,36 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
             writeln!(out, "- [{caption}]({file})").unwrap();
         }
         out.push('\n');
+    }
+    out
+}
+
+/// Every throughput as a share of the lock-free ring's (`c-vyukov`, driven) for the same
+/// workload and capacity: how far each design is from what one CAS per operation allows.
+fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
+    let top = Builtin::CVyukov.name();
+    let mut out = String::new();
+    if !gs.iter().any(|g| g.implementation == top && g.mode == Mode::Driven && !g.ok.is_empty()) {
+        return out;
+    }
+    out.push_str("## Share of the lock-free ceiling\n\n");
+    writeln!(
+        out,
+        "Median throughput as a share of `{top}`'s (Dmitry Vyukov's bounded MPMC ring, one CAS per operation, driven) \
+         for the same workload and capacity. Above 100%: faster than the ring (crossbeam's ring with its own waiting \
+         strategy can be); `–`: no ring figure (capacity 0).\n"
+    )
+    .unwrap();
+    for w in workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
+        writeln!(out, "### {w}\n").unwrap();
+        table_by_capacity(&mut out, &ws, |g| {
+            let base = median_of(gs, top, Mode::Driven, g.workload, g.capacity);
+            match (stat(&g.ok, mips), base) {
+                (Some(m), Some(b)) if b > 0.0 => format!("{:.0}%", 100.0 * m.0 / b),
+                _ => "–".into(),
+            }
+        });
     }
     out
 }
