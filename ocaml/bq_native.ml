@@ -49,13 +49,15 @@ let new_stats () = { ops = 0; waits = 0; blocked_ns = 0 }
 let error_name : Bqueue.error -> string = function
   | Closed -> "closed" | Full -> "full" | Empty -> "empty" | Timeout -> "timed out"
 
-(* A start gate: workers wait until all exist, then start together. *)
-type gate = { m : Mutex.t; c : Condition.t; mutable opened : bool }
+(* A start gate: workers wait until all exist, then start together. Unlike a barrier, it can
+   also be opened with [abort] when a worker could not be started: [gate_wait] says so. *)
+type gate = { m : Mutex.t; c : Condition.t; mutable opened : bool; mutable aborted : bool }
 
 let gate_wait g =
-  Mutex.protect g.m (fun () -> while not g.opened do Condition.wait g.c g.m done)
+  Mutex.protect g.m (fun () -> while not g.opened do Condition.wait g.c g.m done; g.aborted)
 
-let gate_open g = Mutex.protect g.m (fun () -> g.opened <- true; Condition.broadcast g.c)
+let gate_open g ~abort =
+  Mutex.protect g.m (fun () -> g.opened <- true; g.aborted <- abort; Condition.broadcast g.c)
 
 let spin ns =
   let until = now () + ns in
@@ -127,7 +129,7 @@ let new_consumer_out s =
 let producer r id () =
   let s = r.s and st = new_stats () in
   let mask = (1 lsl s.latency_shift) - 1 in
-  gate_wait r.start;
+  let aborted = gate_wait r.start in
   let rec go seq =
     if seq >= s.per_producer then None
     else begin
@@ -142,13 +144,13 @@ let producer r id () =
           go (seq + 1)
     end
   in
-  let failed = go 0 in
+  let failed = if aborted then None else go 0 in
   { p_stats = st; failed }
 
 let consumer r () =
   let s = r.s and out = new_consumer_out r.s in
   let mask = (1 lsl s.latency_shift) - 1 and occupancy_mask = (1 lsl s.occupancy_shift) - 1 in
-  gate_wait r.start;
+  let aborted = gate_wait r.start in
   let rec loop () =
     match pop_counted r.q out.c_stats with
     | Error _ -> ()
@@ -163,8 +165,10 @@ let consumer r () =
         if s.work_ns > 0 then spin s.work_ns;
         loop ()
   in
-  loop ();
-  out.c_stats.ops <- out.c_stats.ops - 1; (* the final pop said closed and delivered nothing *)
+  if not aborted then begin
+    loop ();
+    out.c_stats.ops <- out.c_stats.ops - 1 (* the final pop said closed and delivered nothing *)
+  end;
   out
 
 (* One thread fills the queue to capacity, then drains it, until all items went through. *)
@@ -220,7 +224,7 @@ let verdict s pouts couts =
 
 let run s =
   let q = Bqueue.create s.capacity in
-  let start = { m = Mutex.create (); c = Condition.create (); opened = false } in
+  let start = { m = Mutex.create (); c = Condition.create (); opened = false; aborted = false } in
   let slots = (s.per_producer lsr s.latency_shift) + 1 in
   let r = { s; q; start; pushed_at = Array.init s.producers (fun _ -> Array.make slots 0) } in
   let t0, t1, pouts, couts =
@@ -234,10 +238,22 @@ let run s =
                          else let v = ref None in
                               let t = Thread.create (fun () -> v := Some (f ())) () in
                               fun () -> Thread.join t; Option.get !v in
-      let ps = List.init s.producers (fun id -> spawn_join (producer r id)) in
-      let cs = List.init s.consumers (fun _ -> spawn_join (consumer r)) in
+      (* A spawn that fails (OCaml 5 runs at most 128 domains at once) must not leave the
+         workers already started waiting at the gate forever: open it aborted, join them. *)
+      let started = ref [] in
+      let spawn f = let j = spawn_join f in started := (fun () -> ignore (j ())) :: !started; j in
+      let ps, cs =
+        try
+          let ps = List.init s.producers (fun id -> spawn (producer r id)) in
+          (ps, List.init s.consumers (fun _ -> spawn (consumer r)))
+        with e ->
+          gate_open start ~abort:true;
+          List.iter (fun j -> j ()) !started;
+          failwith (Printf.sprintf "could not start %d %s (%d started): %s" (s.producers + s.consumers)
+                      (if s.domains then "domains" else "threads") (List.length !started) (Printexc.to_string e))
+      in
       let t0 = now () in
-      gate_open start;
+      gate_open start ~abort:false;
       let pouts =
         try List.map (fun j -> j ()) ps
         with e ->

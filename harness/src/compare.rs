@@ -298,13 +298,15 @@ pub fn execute(
     // Pilots: each configuration's rate, and from it the items of its runs. A configuration
     // whose pilot failed is not run again: its failure is reported, the rest goes on.
     let mut skip = vec![false; plan.configs.len()];
+    // Kept apart, and listed after the measured rows, so that the reports keep the plan's order.
+    let mut pilot_failures = Vec::new();
     for (i, (target, spec)) in plan.configs.iter_mut().enumerate() {
         let what = format!("pilot {} {} {} cap {}", target.implementation(), target.mode(), spec.workload, spec.capacity);
         if !plan.fixed_items {
             let (rate, failure) = pilot(*target, *spec, limit);
             if let Some(row) = failure {
                 progress.println(format!("FAILED: {what}: {}; its repetitions are skipped", row.error));
-                rows.push(row);
+                pilot_failures.push(row);
                 skip[i] = true;
             }
             shapes[i].rate = rate;
@@ -356,6 +358,7 @@ pub fn execute(
         }
     }
     progress.finish();
+    rows.extend(pilot_failures);
     (rows, shutdown_matrix)
 }
 

@@ -36,6 +36,15 @@ impl NativeKind {
         }
     }
 
+    /// The most producers and consumers together a run can start: OCaml 5 runs at most 128
+    /// domains at once, and the harness's own OCaml thread holds one.
+    pub fn max_threads(self) -> u64 {
+        match self {
+            NativeKind::OcamlDomains => 126,
+            NativeKind::CPthreads | NativeKind::OcamlSysthreads => u64::MAX,
+        }
+    }
+
     pub fn implementation(self) -> Builtin {
         match self {
             NativeKind::CPthreads => Builtin::CPthread,

@@ -91,7 +91,11 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             for n in thread_counts(args.max_threads) {
                 let consumers = if w == Workload::Mpmc { n } else { 1 };
                 let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::DEFAULT };
-                configs.extend(targets.iter().map(|&t| (t, spec)));
+                let fits = |t: &Target| match t {
+                    Target::Native(k) => n + consumers <= k.max_threads(),
+                    Target::Driven(_) => true,
+                };
+                configs.extend(targets.iter().filter(|t| fits(t)).map(|&t| (t, spec)));
             }
         }
     }

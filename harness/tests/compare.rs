@@ -302,3 +302,18 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     let shutdown = std::fs::read_to_string(dir.join("shutdown.csv")).unwrap();
     assert!(shutdown.lines().filter(|l| l.starts_with(&*good.display().to_string()) && l.contains(",yes,")).count() >= 6, "{shutdown}");
 }
+
+/// OCaml 5 runs at most 128 domains at once. A native run that asks for more fails with the
+/// reason, and leaves no domain waiting behind it: the next run in the process still works.
+#[test]
+fn too_many_domains_fail_one_run_and_leave_the_runtime_usable() {
+    use harness::native::{run_native, NativeKind};
+    let too_many = RunSpec { producers: 200, ..RunSpec::new(Workload::FanIn, 16, 2_000) };
+    let err = run_native(NativeKind::OcamlDomains, too_many, LIMIT).unwrap_err().to_string();
+    assert!(err.contains("could not start 201 domains") && err.contains("failed to allocate domain"), "{err}");
+    for _ in 0..2 {
+        let t = run_native(NativeKind::OcamlDomains, RunSpec::new(Workload::Mpmc, 16, 20_000), LIMIT).unwrap();
+        assert_eq!(t.delivery, Ok(()));
+    }
+    assert!(NativeKind::OcamlDomains.max_threads() < 128);
+}

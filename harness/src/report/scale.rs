@@ -74,7 +74,8 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
         out,
         "Command: `{}`. Nanoseconds per item (wall time of a run / items), median over repetitions, against the \
          number of threads: for fan-in N producers and 1 consumer, for mpmc N producers and N consumers. The machine \
-         has {} cores: every point right of {} runs more threads than cores.\n",
+         has {} cores: every point right of {} runs more threads than cores. `ocaml (native-domains)` stops where \
+         producers and consumers together would pass 126: OCaml 5 runs at most 128 domains at once.\n",
         env.command,
         env.cores,
         env.cores
