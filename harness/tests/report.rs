@@ -80,6 +80,21 @@ fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
 }
 
 #[test]
+fn the_newer_canonical_runs_redraw_from_their_files() {
+    for (dir, title) in [("results/2026-11-23-epyc-2core", "# Bounded queues compared"), ("results/2026-11-23-epyc-2core-scale", "# Thread scaling")] {
+        let redrawn = scratch(dir.rsplit('/').next().unwrap());
+        let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
+            .args(["report", root().join(dir).to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
+        let (a, committed) = (files(&redrawn), files(&root().join(dir)));
+        assert_eq!(a["runs.csv"], committed["runs.csv"], "{dir}: runs.csv changed on the way through the schema");
+        assert!(String::from_utf8_lossy(&a["summary.md"]).starts_with(title));
+    }
+}
+
+#[test]
 fn a_committed_run_is_never_redrawn_in_place() {
     let canonical = root().join(CANONICAL);
     let before = files(&canonical);
