@@ -13,7 +13,8 @@ use super::c_abi::{BqAbi, CQueue};
 use super::closing;
 use crate::queue::{Impl, NewError, Traits};
 
-/// The symbols a plugin must export, in the order of `c/bq.h`.
+/// The symbols a plugin must export, in the order of `c/bq.h` (`harness/build.rs` lists them
+/// too, to rename them in `c/bq_vyukov.c`: a build script cannot use the crate's constants).
 pub const SYMBOLS: [&str; 11] = [
     "bq_new",
     "bq_push",

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::plots::{lines, series_by_label, Plot};
-use super::summary::{failures, header, stability};
+use super::summary::{failures, header, plots_section, stability};
 use super::{groups, stat, Group};
 use crate::scale::SHAPES;
 use crate::schema::{Env, Row};
@@ -119,13 +119,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
     }
     out.push_str("## Stability\n\n");
     out.push_str(&stability(&gs, rows, env.cores));
-    if !plots.is_empty() {
-        out.push_str("## Plots\n\n");
-        for (file, caption) in plots {
-            writeln!(out, "- [{caption}]({file})").unwrap();
-        }
-        out.push('\n');
-    }
+    out.push_str(&plots_section(plots));
     out
 }
 

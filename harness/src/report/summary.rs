@@ -265,6 +265,13 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         out.push('\n');
     }
 
+    out.push_str(&plots_section(plots));
+    out
+}
+
+/// Links to the plots, with their captions.
+pub(super) fn plots_section(plots: &[(String, String)]) -> String {
+    let mut out = String::new();
     if !plots.is_empty() {
         out.push_str("## Plots\n\n");
         for (file, caption) in plots {
