@@ -321,15 +321,20 @@ pub fn execute(
     // Repetitions outermost, so slow drift on a shared machine spreads over every config;
     // repetition 0 is the warm-up, discarded unless it failed. It is a second, longer pilot:
     // the measured runs are sized by its rate.
+    let names: Vec<String> = plan
+        .configs
+        .iter()
+        .map(|(t, s)| format!("{} {} {} cap {}", t.implementation(), t.mode(), s.workload, s.capacity))
+        .collect();
     for rep in 0..=sizing.reps {
-        for i in 0..plan.configs.len() {
-            let (target, spec) = plan.configs[i];
-            if skip[i] {
+        for (i, (config, &skipped)) in plan.configs.iter_mut().zip(&skip).enumerate() {
+            let (target, spec) = *config;
+            if skipped {
                 continue;
             }
             let row = measure(target, spec, rep, limit);
             if rep == 0 && row.ok() && !plan.fixed_items {
-                plan.configs[i].1.items = plan::items_for(row.items_per_second, sizing.run, spec.producers);
+                config.1.items = plan::items_for(row.items_per_second, sizing.run, spec.producers);
             }
             let expected = Duration::from_secs_f64(if row.seconds.is_finite() { row.seconds } else { 0.0 });
             if !row.ok() {
@@ -341,9 +346,7 @@ pub fn execute(
             if rep > 0 || !row.ok() {
                 rows.push(row);
             }
-            let next = plan.configs.get(i + 1).map_or(String::new(), |(t, s)| {
-                format!("{} {} {} cap {} (rep {rep} of {})", t.implementation(), t.mode(), s.workload, s.capacity, sizing.reps)
-            });
+            let next = names.get(i + 1).map_or(String::new(), |n| format!("{n} (rep {rep} of {})", sizing.reps));
             progress.step(expected.max(Duration::from_micros(1)) + plan::THREAD_COST * threads(&spec) as u32, &next);
         }
     }

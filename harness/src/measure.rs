@@ -133,7 +133,7 @@ pub fn latency_of(samples: impl IntoIterator<Item = u64>) -> Option<Latency> {
     for ns in samples {
         h.saturating_record(ns.max(1));
     }
-    (h.len() > 0).then(|| Latency {
+    (!h.is_empty()).then(|| Latency {
         samples: h.len(),
         p50_ns: h.value_at_quantile(0.5),
         p99_ns: h.value_at_quantile(0.99),
