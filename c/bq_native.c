@@ -56,7 +56,8 @@ static void gate_open(gate *g, int abort) {
 
 /* Per consumer: a bitmap of seen items and the next expected sequence number per producer. */
 typedef struct {
-    uint64_t *seen;
+    int sole;       /* the only consumer: `next` alone is the check, no bitmap */
+    uint64_t *seen; /* NULL when sole */
     uint64_t *next;
     char error[200];
 } delivery;
@@ -114,6 +115,9 @@ static int pop_counted(bq *q, uint64_t *item, side_stats *st) {
 
 static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
     uint64_t p = item >> 32, seq = item & 0xffffffffu;
+    /* A sole consumer: each producer's items must arrive as 0, 1, 2, ..., so the next one
+     * expected is the whole check, without the bitmap (as in harness/src/measure.rs). */
+    if (d->sole && p < s->producers && seq == d->next[p] && seq < s->per_producer) { d->next[p] = seq + 1; return; }
     if (p >= s->producers || seq >= s->per_producer) {
         if (!d->error[0]) snprintf(d->error, sizeof d->error, "item %#llx was never pushed", (unsigned long long)item);
         return;
@@ -121,7 +125,11 @@ static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
     if (seq < d->next[p] && !d->error[0])
         snprintf(d->error, sizeof d->error, "producer %llu's item %llu arrived late: reordered or duplicated",
                  (unsigned long long)p, (unsigned long long)seq);
+    else if (d->sole && !d->error[0])
+        snprintf(d->error, sizeof d->error, "producer %llu's item %llu was lost or reordered: its item %llu came first",
+                 (unsigned long long)p, (unsigned long long)d->next[p], (unsigned long long)seq);
     d->next[p] = seq + 1;
+    if (d->sole) return;
     uint64_t bit = p * s->per_producer + seq;
     if ((d->seen[bit / 64] >> (bit % 64)) & 1u) {
         if (!d->error[0]) snprintf(d->error, sizeof d->error, "producer %llu's item %llu was delivered twice",
@@ -209,7 +217,20 @@ static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_
     for (uint32_t i = 0; i < n_workers; i++)
         if (ws[i].failed[0]) { snprintf(out->error, sizeof out->error, "%s", ws[i].failed); return; }
     delivery *all = &ws[s->producers].d;
-    for (uint32_t i = s->producers; i < n_workers; i++) {
+    if (all->sole) {
+        if (all->error[0]) { memcpy(out->error, all->error, sizeof out->error); return; }
+        for (uint64_t p = 0; p < s->producers; p++)
+            if (all->next[p] != s->per_producer) {
+                uint64_t got = 0, total = s->producers * s->per_producer;
+                for (uint64_t q = 0; q < s->producers; q++) got += all->next[q];
+                snprintf(out->error, sizeof out->error, "%llu of %llu items lost; first: producer %llu's item %llu",
+                         (unsigned long long)(total - got), (unsigned long long)total, (unsigned long long)p,
+                         (unsigned long long)all->next[p]);
+                return;
+            }
+        words = 0; /* no bitmaps to merge or count */
+    }
+    for (uint32_t i = s->producers; !all->sole && i < n_workers; i++) {
         delivery *d = &ws[i].d;
         if (d->error[0]) { memcpy(out->error, d->error, sizeof out->error); return; }
         for (size_t k = 0; d != all && k < words; k++) {
@@ -222,7 +243,7 @@ static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_
     }
     uint64_t got = 0, total = s->producers * s->per_producer;
     for (size_t k = 0; k < words; k++) got += (uint64_t)__builtin_popcountll(all->seen[k]);
-    if (got != total) {
+    if (!all->sole && got != total) {
         snprintf(out->error, sizeof out->error, "%llu of %llu items lost",
                  (unsigned long long)(total - got), (unsigned long long)total);
         return;
@@ -256,10 +277,11 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
         ok = ws[i].pushed_at != NULL;
     }
     for (uint32_t i = s->producers; ok && i < n_workers; i++) {
-        ws[i].d.seen = calloc(words, sizeof(uint64_t));
+        ws[i].d.sole = s->consumers == 1;
+        ws[i].d.seen = ws[i].d.sole ? NULL : calloc(words, sizeof(uint64_t));
         ws[i].d.next = calloc(s->producers, sizeof(uint64_t));
         ws[i].lat = calloc(samples, sizeof(uint64_t));
-        ok = ws[i].d.seen != NULL && ws[i].d.next != NULL && ws[i].lat != NULL;
+        ok = (ws[i].d.sole || ws[i].d.seen != NULL) && ws[i].d.next != NULL && ws[i].lat != NULL;
     }
     if (!ok) snprintf(out->error, sizeof out->error, "out of memory");
     gate start = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };

@@ -85,19 +85,28 @@ let pop_counted q st =
       r
   | r -> r
 
-(* Per consumer: a bitmap of seen items and the next expected sequence per producer. *)
-type delivery = { seen : Bytes.t; next : int array; mutable error : string option }
+(* Per consumer: a bitmap of seen items and the next expected sequence per producer. A sole
+   consumer needs no bitmap: each producer's items must arrive as 0, 1, 2, ..., so the next
+   one expected is the whole check (as in harness/src/measure.rs). *)
+type delivery = { sole : bool; seen : Bytes.t; next : int array; mutable error : string option }
 
 let new_delivery s =
-  { seen = Bytes.make ((s.producers * s.per_producer / 8) + 1) '\000';
+  let sole = s.consumers = 1 in
+  { sole; seen = (if sole then Bytes.empty else Bytes.make ((s.producers * s.per_producer / 8) + 1) '\000');
     next = Array.make s.producers 0; error = None }
 
 let fail d msg = if d.error = None then d.error <- Some msg
 
 let record s d item =
   let p = item lsr 32 and seq = item land 0xffff_ffff in
-  if p >= s.producers || seq >= s.per_producer then fail d (Printf.sprintf "item %#x was never pushed" item)
-  else begin
+  if d.sole && p < s.producers && seq = d.next.(p) && seq < s.per_producer then d.next.(p) <- seq + 1
+  else if p >= s.producers || seq >= s.per_producer then fail d (Printf.sprintf "item %#x was never pushed" item)
+  else if d.sole then begin
+    if seq < d.next.(p) then
+      fail d (Printf.sprintf "producer %d's item %d arrived late: reordered or duplicated" p seq)
+    else fail d (Printf.sprintf "producer %d's item %d was lost or reordered: its item %d came first" p d.next.(p) seq);
+    d.next.(p) <- seq + 1
+  end else begin
     if seq < d.next.(p) then
       fail d (Printf.sprintf "producer %d's item %d arrived late: reordered or duplicated" p seq);
     d.next.(p) <- seq + 1;
@@ -203,9 +212,19 @@ let run_seq s q =
 
 (* Merges the consumers' records: a failed push first, then every item exactly once. *)
 let verdict s pouts couts =
-  match List.find_map (fun p -> p.failed) pouts with
-  | Some _ as failed -> failed
-  | None ->
+  match List.find_map (fun p -> p.failed) pouts, couts with
+  | (Some _ as failed), _ -> failed
+  | None, [ { d = { sole = true; next; error; _ }; _ } ] ->
+      let total = s.producers * s.per_producer in
+      if error <> None then error
+      else begin
+        match List.find_opt (fun p -> next.(p) <> s.per_producer) (List.init s.producers Fun.id) with
+        | Some p ->
+            Some (Printf.sprintf "%d of %d items lost; first: producer %d's item %d"
+                    (total - Array.fold_left ( + ) 0 next) total p next.(p))
+        | None -> None
+      end
+  | None, _ ->
       let total = s.producers * s.per_producer in
       let all = Bytes.make ((total / 8) + 1) '\000' in
       let error = ref None in

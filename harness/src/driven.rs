@@ -83,9 +83,10 @@ fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
     let s = &run.spec;
     let mut out = ProducerOut { stats: SideStats::default(), failed: None };
     let burst = s.workload.burst();
+    let mask = s.sampling.latency_mask();
     run.start.wait();
     for seq in 0..s.per_producer() {
-        if seq & s.sampling.latency_mask() == 0 {
+        if seq & mask == 0 {
             run.pushed_at[id as usize][(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
         }
         if let Err(e) = push_counted(tx, item(id, seq), &mut out.stats) {
@@ -105,23 +106,24 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
     let s = &run.spec;
     let mut out = ConsumerOut {
         stats: SideStats::default(),
-        delivery: Delivery::new(s.producers, s.per_producer()),
+        delivery: Delivery::for_consumers(s.consumers, s.producers, s.per_producer()),
         // A fair share of the samples, so that the vector rarely grows mid-run.
         latencies_ns: Vec::with_capacity((s.total_items() >> s.sampling.latency_shift) as usize / s.consumers as usize + 1),
         max_len: None,
     };
     let work = s.workload.consumer_work_ns();
+    let (mask, occupancy_mask) = (s.sampling.latency_mask(), s.sampling.occupancy_mask());
     run.start.wait();
     while let Ok(it) = pop_counted(rx, &mut out.stats) {
         out.delivery.record(it);
         let (p, seq) = split(it);
-        if seq & s.sampling.latency_mask() == 0 {
+        if seq & mask == 0 {
             let slot = run.pushed_at.get(p as usize).and_then(|v| v.get((seq >> s.sampling.latency_shift) as usize));
             if let Some(t) = slot {
                 out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
             }
         }
-        if has_len && out.stats.ops & s.sampling.occupancy_mask() == 0 {
+        if has_len && out.stats.ops & occupancy_mask == 0 {
             out.max_len = out.max_len.max(rx.len());
         }
         if work > 0 {
@@ -136,7 +138,7 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
 fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
     let (tx, rx) = imp.bounded(spec.capacity)?;
     let n = spec.total_items();
-    let mut delivery = Delivery::new(1, n);
+    let mut delivery = Delivery::sole(1, n);
     let (mut push, mut pop) = (SideStats::default(), SideStats::default());
     let mut max_len = None;
     let mut failed = None;

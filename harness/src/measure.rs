@@ -19,29 +19,56 @@ pub fn split(item: u64) -> (u64, u64) {
 
 /// Per consumer: which items it saw (a bitmap indexed by producer and sequence) and the last
 /// sequence number seen from each producer. Merged after the run into an exact verdict.
+///
+/// With a sole consumer ([`Delivery::sole`]) the bitmap is left out: each producer's items must
+/// then arrive exactly as 0, 1, 2, ..., so "is this the next item expected from its producer?"
+/// is already an exact check of loss, duplication and order, at a compare and an increment per
+/// item. The C and OCaml runners do the same.
 pub struct Delivery {
     producers: u64,
     per_producer: u64,
+    sole: bool,
     seen: Vec<u64>,
     next: Vec<u64>, // per producer: last seq seen + 1 (0: none yet)
     first_error: Option<String>,
 }
 
 impl Delivery {
+    /// One of several consumers' records: a bitmap, merged by [`Delivery::verdict`].
     pub fn new(producers: u64, per_producer: u64) -> Self {
         let bits = (producers * per_producer) as usize;
         Delivery {
             producers,
             per_producer,
+            sole: false,
             seen: vec![0; bits.div_ceil(64)],
             next: vec![0; producers as usize],
             first_error: None,
         }
     }
 
-    #[inline]
+    /// The record of the only consumer.
+    pub fn sole(producers: u64, per_producer: u64) -> Self {
+        Delivery { producers, per_producer, sole: true, seen: Vec::new(), next: vec![0; producers as usize], first_error: None }
+    }
+
+    /// The record for `consumers` consumers of a run.
+    pub fn for_consumers(consumers: u64, producers: u64, per_producer: u64) -> Self {
+        if consumers == 1 { Delivery::sole(producers, per_producer) } else { Delivery::new(producers, per_producer) }
+    }
+
+    #[inline(always)]
     pub fn record(&mut self, it: u64) {
         let (p, s) = split(it);
+        if self.sole {
+            if let Some(next) = self.next.get_mut(p as usize) {
+                if s == *next && s < self.per_producer {
+                    *next += 1;
+                    return;
+                }
+            }
+            return self.unexpected(p, s, it);
+        }
         if p >= self.producers || s >= self.per_producer {
             self.fail(|| format!("item {it:#x} was never pushed (producer {p}, seq {s})"));
             return;
@@ -64,8 +91,35 @@ impl Delivery {
         self.first_error.get_or_insert_with(msg);
     }
 
+    /// A sole consumer got something other than the next item expected from its producer.
+    #[cold]
+    fn unexpected(&mut self, p: u64, s: u64, it: u64) {
+        if p >= self.producers || s >= self.per_producer {
+            return self.fail(|| format!("item {it:#x} was never pushed (producer {p}, seq {s})"));
+        }
+        let next = self.next[p as usize];
+        if s < next {
+            self.fail(|| format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1));
+        } else {
+            self.fail(|| format!("producer {p}'s item {next} was lost or reordered: its item {s} came first"));
+        }
+        self.next[p as usize] = s + 1;
+    }
+
     /// Merges every consumer's record: each item exactly once, per-producer order kept.
     pub fn verdict(parts: Vec<Delivery>) -> Result<(), String> {
+        if parts.iter().any(|d| d.sole) {
+            let [d] = <[Delivery; 1]>::try_from(parts).map_err(|_| "a sole consumer's record beside others")?;
+            if let Some(e) = d.first_error {
+                return Err(e);
+            }
+            let total = d.producers * d.per_producer;
+            let got: u64 = d.next.iter().sum();
+            if let Some((p, &n)) = d.next.iter().enumerate().find(|(_, &n)| n != d.per_producer) {
+                return Err(format!("{} of {total} items lost; first: producer {p}'s item {n}", total - got));
+            }
+            return Ok(());
+        }
         let mut parts = parts.into_iter();
         let mut all = parts.next().ok_or("no consumer recorded anything")?;
         if let Some(e) = all.first_error.take() {
@@ -182,6 +236,26 @@ mod tests {
         feed(&mut a, &[(0, 0), (1, 0), (0, 2)]);
         feed(&mut b, &[(0, 1), (1, 1), (1, 2)]);
         assert_eq!(Delivery::verdict(vec![a, b]), Ok(()));
+    }
+
+    #[test]
+    fn a_sole_consumer_is_checked_as_exactly() {
+        let mut d = Delivery::sole(2, 3);
+        feed(&mut d, &[(0, 0), (1, 0), (0, 1), (1, 1), (1, 2), (0, 2)]);
+        assert_eq!(Delivery::verdict(vec![d]), Ok(()));
+        for (items, says) in [
+            (&[(0, 0), (0, 1)][..], "1 of 3 items lost; first: producer 0's item 2"),
+            (&[(0, 0), (0, 2), (0, 1)][..], "producer 0's item 1 was lost or reordered: its item 2 came first"),
+            (&[(0, 0), (0, 1), (0, 1), (0, 2)][..], "producer 0's item 1 arrived after its item 1: reordered or duplicated"),
+            (&[(0, 0), (0, 1), (0, 2), (0, 3)][..], "never pushed"),
+            (&[(3, 0)][..], "never pushed"),
+        ] {
+            let mut d = Delivery::sole(1, 3);
+            feed(&mut d, items);
+            let e = Delivery::verdict(vec![d]).unwrap_err();
+            assert!(e.contains(says), "{items:?}: {e}");
+        }
+        assert!(Delivery::verdict(vec![Delivery::sole(1, 1), Delivery::sole(1, 1)]).is_err());
     }
 
     #[test]
