@@ -320,7 +320,7 @@ pub fn execute(
 
     // Repetitions outermost, so slow drift on a shared machine spreads over every config;
     // repetition 0 is the warm-up, discarded unless it failed. It is a second, longer pilot:
-    // the measured runs are sized by its rate.
+    // the measured runs are sized by the faster of its rate and the pilot's.
     let names: Vec<String> = plan
         .configs
         .iter()
@@ -334,7 +334,11 @@ pub fn execute(
             }
             let row = measure(target, spec, rep, limit);
             if rep == 0 && row.ok() && !plan.fixed_items {
-                config.1.items = plan::items_for(row.items_per_second, sizing.run, spec.producers);
+                // The faster of the two rates seen: a configuration that flips between a fast
+                // and a slow regime (two threads on two cores) then runs at least the target
+                // in either, instead of a fraction of it in the fast one.
+                let rate = row.items_per_second.max(shapes[i].rate.unwrap_or(0.0));
+                config.1.items = plan::items_for(rate, sizing.run, spec.producers);
             }
             let expected = Duration::from_secs_f64(if row.seconds.is_finite() { row.seconds } else { 0.0 });
             if !row.ok() {
