@@ -96,7 +96,7 @@ pub enum Refusal {
     #[error("{0} contains '..'; write the path without '..' (its meaning depends on symbolic links)")]
     DotDot(String),
     #[error(
-        "{path} is {what}; bqh writes only into a folder of its own there: choose a new folder, e.g. results/mine"
+        "{path} is {what}, which bqh never writes into or replaces: choose a new folder, e.g. results/mine"
     )]
     Protected { path: String, what: String },
     #[error(
