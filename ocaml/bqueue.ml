@@ -69,8 +69,13 @@ let try_push q x =
       else if is_full q then Error Full
       else (enqueue q x; Ok ()))
 
+(* [now + timeout], saturated: the largest timeout must not overflow into the past. *)
+let deadline_after timeout_ns =
+  let now = now_ns () in
+  if timeout_ns > max_int - now then max_int else now + timeout_ns
+
 let push_timeout q x ~timeout_ns =
-  let deadline = now_ns () + timeout_ns in
+  let deadline = deadline_after timeout_ns in
   Mutex.protect q.mutex (fun () ->
       wait_until q q.not_full ~deadline ~ready:(fun () -> not (is_full q) || q.closed);
       if q.closed then Error Closed
@@ -92,7 +97,7 @@ let try_pop q =
       else Error Empty)
 
 let pop_timeout q ~timeout_ns =
-  let deadline = now_ns () + timeout_ns in
+  let deadline = deadline_after timeout_ns in
   Mutex.protect q.mutex (fun () ->
       wait_until q q.not_empty ~deadline ~ready:(fun () -> not (Queue.is_empty q.items) || q.closed);
       if not (Queue.is_empty q.items) then Ok (dequeue q)

@@ -14,7 +14,7 @@ use harness::measure::{item, Delivery};
 use harness::validate::report::kind_name;
 use harness::validate::stress::{run_round, Round};
 use harness::watchdog::{join_all, within, WatchdogError};
-use harness::{Consumer, Impl, NewError, Producer, QueueError};
+use harness::{Consumer, Impl, NewError, Producer, QueueError, MAX_CAPACITY, MAX_ITEM};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// How long to wait before concluding that a blocked call is still blocked.
@@ -369,6 +369,51 @@ fn timeouts<I: Impl>(imp: &'static I) {
     assert_eq!(rx.pop(), Ok(5));
 }
 
+/// The edges of every argument: timeouts of 0, 1 ns and the largest `Duration` (a wait that
+/// must neither overflow a deadline nor end early), items 0 and [`MAX_ITEM`], capacity 1 and the
+/// largest the harness accepts.
+fn extreme_arguments<I: Impl>(imp: &'static I) {
+    let (tx, rx) = imp.bounded(1).unwrap();
+    for t in [Duration::ZERO, Duration::from_nanos(1)] {
+        assert_eq!(rx.pop_timeout(t), Err(QueueError::Timeout), "{}: pop_timeout({t:?}) on an empty queue", imp.name());
+    }
+    tx.push(0).unwrap();
+    for t in [Duration::ZERO, Duration::from_nanos(1)] {
+        assert_eq!(tx.push_timeout(1, t), Err(QueueError::Timeout), "{}: push_timeout({t:?}) on a full queue", imp.name());
+    }
+    assert_eq!(rx.pop_timeout(Duration::ZERO), Ok(0), "{}: pop_timeout(0) with an item buffered", imp.name());
+    assert_eq!(tx.push_timeout(MAX_ITEM, Duration::ZERO), Ok(()), "{}: push_timeout(0) with room", imp.name());
+    assert_eq!(rx.pop(), Ok(MAX_ITEM), "{}: the largest item", imp.name());
+
+    // Duration::MAX: waits (no overflow, no early answer) until the other side acts.
+    let waiter = {
+        let rx = rx.clone();
+        thread::spawn(move || rx.pop_timeout(Duration::MAX))
+    };
+    thread::sleep(SETTLE);
+    assert!(!waiter.is_finished(), "{}: pop_timeout(Duration::MAX) returned at once", imp.name());
+    tx.push(7).unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(7), "{}: pop_timeout(Duration::MAX)", imp.name());
+    tx.push(8).unwrap();
+    let pusher = {
+        let tx = tx.clone();
+        thread::spawn(move || tx.push_timeout(9, Duration::MAX))
+    };
+    thread::sleep(SETTLE);
+    assert!(!pusher.is_finished(), "{}: push_timeout(Duration::MAX) returned at once", imp.name());
+    assert_eq!(rx.pop(), Ok(8));
+    assert_eq!(pusher.join().unwrap(), Ok(()), "{}: push_timeout(Duration::MAX)", imp.name());
+    assert_eq!(rx.pop(), Ok(9));
+
+    // The largest capacity accepted: made, usable, and full only after that many items (the
+    // fill is skipped: 2^24 pushes through OCaml take seconds; a few show it is not 1).
+    let (tx, rx) = imp.bounded(MAX_CAPACITY).unwrap();
+    for i in 0..100 {
+        assert_eq!(tx.try_push(i), Ok(()), "{}: try_push {i} at capacity {MAX_CAPACITY}", imp.name());
+    }
+    assert_eq!(rx.try_pop(), Ok(0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // capacity 0 and absurd capacities
 
@@ -488,6 +533,7 @@ macro_rules! contract_suite {
             case!(close_wakes_waiting_producers);
             case!(consumers_leaving_wake_producers);
             case!(timeouts);
+            case!(extreme_arguments);
             case!(capacity_zero);
             case!(absurd_capacity);
             case!(stress);

@@ -61,18 +61,22 @@ impl<T> Queue<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `Condition.wait` in a loop, with a deadline (see the module comment).
+    /// `Condition.wait` in a loop, with a deadline (see the module comment). No deadline: the
+    /// timeout is too long for an `Instant` (like OCaml's saturated one, it never comes).
     fn wait_until<'a>(
         &self,
         cond: &Condvar,
         guard: MutexGuard<'a, State<T>>,
-        deadline: Instant,
+        deadline: Option<Instant>,
         mut ready: impl FnMut(&State<T>) -> bool,
     ) -> MutexGuard<'a, State<T>> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        cond.wait_timeout_while(guard, left, |s| !ready(s))
-            .unwrap_or_else(PoisonError::into_inner)
-            .0
+        match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                cond.wait_timeout_while(guard, left, |s| !ready(s)).unwrap_or_else(PoisonError::into_inner).0
+            }
+            None => cond.wait_while(guard, |s| !ready(s)).unwrap_or_else(PoisonError::into_inner),
+        }
     }
 
     // Caller holds the lock.
@@ -127,7 +131,7 @@ impl<T> Queue<T> {
     }
 
     pub fn push_timeout(&self, x: T, timeout: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
         let mut s = self.wait_until(&self.not_full, s, deadline, |s| !self.is_full(s) || s.closed);
         if s.closed {
@@ -161,7 +165,7 @@ impl<T> Queue<T> {
     }
 
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, Error> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
         let mut s = self.wait_until(&self.not_empty, s, deadline, |s| !s.items.is_empty() || s.closed);
         if !s.items.is_empty() {

@@ -63,18 +63,19 @@ impl Producer for SyncTx {
         })
     }
     fn push_timeout(&self, item: u64, timeout: Duration) -> Result<(), QueueError> {
-        let deadline = Instant::now() + timeout;
+        // None: a timeout too long for an Instant, which never comes.
+        let deadline = Instant::now().checked_add(timeout);
         let mut backoff = Duration::from_micros(1);
         loop {
             match self.try_push(item) {
                 Err(QueueError::Full) => {}
                 done => return done,
             }
-            let now = Instant::now();
-            if now >= deadline {
+            let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+            if left.is_zero() {
                 return Err(QueueError::Timeout);
             }
-            std::thread::sleep(backoff.min(deadline - now));
+            std::thread::sleep(backoff.min(left));
             backoff = (backoff * 2).min(Duration::from_millis(1));
         }
     }
@@ -127,9 +128,11 @@ impl Consumer for SyncRx {
         .unwrap_or(Err(QueueError::Empty))
     }
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
-        let deadline = Instant::now() + timeout;
+        // None: a timeout too long for an Instant; std's recv_timeout then waits for good.
+        let deadline = Instant::now().checked_add(timeout);
         self.with_rx(true, |rx| {
-            rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).map_err(|e| match e {
+            let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+            rx.recv_timeout(left).map_err(|e| match e {
                 RecvTimeoutError::Timeout => QueueError::Timeout,
                 RecvTimeoutError::Disconnected => QueueError::Closed,
             })
