@@ -139,7 +139,6 @@ pub struct Plan {
     pub sizing: Sizing,
     pub fixed_items: bool,
     pub budget: Duration,
-    pub implementations: usize,
 }
 
 impl Plan {
@@ -230,7 +229,6 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         sizing: Sizing { run: Duration::from_millis(run_ms), reps },
         fixed_items: args.items.is_some(),
         budget: Duration::from_secs(budget),
-        implementations: if args.no_shutdown { 0 } else { impls.len() },
     })
 }
 
@@ -270,11 +268,14 @@ pub fn execute(
     let mut shapes = plan.shapes();
     let (sizing, estimate, said) = plan::fit(&shapes, plan.sizing, impls.len(), probes, plan.budget);
     plan.sizing = sizing;
+    let each = if plan.fixed_items {
+        format!("1 warm-up and {} measured runs of {} items (--items)", sizing.reps, plan.configs[0].1.items)
+    } else {
+        format!("a pilot, 1 warm-up and {} measured runs of about {} ms", sizing.reps, sizing.run.as_millis())
+    };
     eprintln!(
-        "[{what}] {} configurations, each: a pilot, 1 warm-up and {} measured runs of {}; estimated {} (budget {})",
+        "[{what}] {} configurations, each: {each}; estimated {} (budget {})",
         plan.configs.len(),
-        sizing.reps,
-        if plan.fixed_items { format!("{} items (--items)", plan.configs[0].1.items) } else { format!("about {} ms", sizing.run.as_millis()) },
         secs(estimate),
         secs(plan.budget)
     );

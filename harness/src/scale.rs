@@ -107,7 +107,6 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         sizing: Sizing { run: Duration::from_millis(args.run_ms), reps: args.reps },
         fixed_items: false,
         budget: Duration::from_secs(args.budget),
-        implementations: 0,
     })
 }
 
