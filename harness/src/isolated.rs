@@ -4,9 +4,10 @@
 //! the shutdown probes, and prints the row as CSV (which, unlike JSON, keeps the NaN of a failed
 //! run's figures) or the observations as one line of JSON.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -75,43 +76,89 @@ pub fn describe_exit(status: Option<ExitStatus>) -> String {
     format!("was killed by signal {sig}{name}")
 }
 
-/// Runs `bqh isolated ARGS` to its end, or kills it after `limit`: its last line of output, or
-/// what went wrong.
-fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
-    let exe = std::env::current_exe().context("cannot find the bqh executable")?;
-    let mut child = Command::new(exe)
-        .arg("isolated")
+/// How a child of this binary ended (see [`run_self`]).
+pub struct Finished {
+    pub status: ExitStatus,
+    /// It was killed at its deadline.
+    pub killed: bool,
+    /// Its last lines of standard error, oldest first.
+    pub stderr_tail: Vec<String>,
+}
+
+/// Runs this binary with `args`, handing each line of its standard output to `on_line` as it
+/// comes, and kills it once `limit` has passed. Standard error is read on its own thread, so a
+/// child that writes much there cannot block on a full pipe. An error from `on_line` kills the
+/// child and is returned. Shared by compare's plugin runs and validate's workers.
+pub fn run_self(
+    args: &[String],
+    limit: Duration,
+    mut on_line: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<Finished> {
+    let exe = std::env::current_exe().context("cannot find the bqh executable to run a child process")?;
+    let mut child = Command::new(&exe)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("cannot start a child process")?;
-    let mut pipes = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
-    let out = std::thread::spawn(move || {
-        let (mut o, mut e) = (String::new(), String::new());
-        let _ = pipes.0.read_to_string(&mut o);
-        let _ = pipes.1.read_to_string(&mut e);
-        (o, e)
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
     });
-    let deadline = Instant::now() + limit + GRACE;
-    let status = loop {
-        if let Some(s) = child.try_wait()? {
-            break s;
+    let mut stderr = child.stderr.take().expect("piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let deadline = Instant::now() + limit;
+    let mut killed = false;
+    loop {
+        match lines_rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(line) => {
+                if let Err(e) = on_line(&line) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(e);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let _ = child.wait();
-            return Err(anyhow!("no answer within {:?}: the library hangs", limit + GRACE));
+            killed = true;
+            break;
         }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let (stdout, stderr) = out.join().unwrap_or_default();
-    match stdout.lines().last() {
-        Some(line) if status.success() => Ok(line.to_string()),
+    }
+    let status = child.wait()?;
+    let err = stderr_reader.join().unwrap_or_default();
+    let mut stderr_tail: Vec<String> = err.lines().rev().take(12).map(str::to_string).collect();
+    stderr_tail.reverse();
+    Ok(Finished { status, killed, stderr_tail })
+}
+
+/// Runs `bqh isolated ARGS` to its end, or kills it after `limit`: its last line of output, or
+/// what went wrong.
+fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
+    let mut last = None;
+    let args: Vec<String> = std::iter::once("isolated".to_string()).chain(args.iter().cloned()).collect();
+    let out = run_self(&args, limit + GRACE, |line| {
+        last = Some(line.to_string());
+        Ok(())
+    })?;
+    match last {
+        _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs", limit + GRACE)),
+        Some(line) if out.status.success() => Ok(line),
         _ => {
-            let tail: Vec<&str> = stderr.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
-            Err(anyhow!("the child process {}: {}", describe_exit(Some(status)), tail.join(" / ")))
+            let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
+            Err(anyhow!("the child process {}: {}", describe_exit(Some(out.status)), tail.join(" / ")))
         }
     }
 }

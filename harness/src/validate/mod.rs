@@ -23,7 +23,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 
 use crate::impls::{Builtin, Choice};
 use crate::isolated::describe_exit;
@@ -96,7 +96,6 @@ fn random_seed() -> u64 {
 }
 
 fn parent(args: &Args) -> anyhow::Result<ExitCode> {
-    let exe = std::env::current_exe().context("cannot find the bqh executable to run workers")?;
     // Refused now, not after the checks: the file is checked again before it is replaced.
     let json = args.json.as_deref().map(Claim::file).transpose()?;
     Choice::parse(&args.reference).map_err(anyhow::Error::msg)?;
@@ -112,7 +111,7 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(random_seed);
     // Load every plugin once in a worker first: a bad library is an input error, said at once.
     for c in &candidates {
-        let out = spawn_worker(&exe, "load", c, args, seed)?;
+        let out = spawn_worker("load", c, args, seed)?;
         if let Some(e) = out.error {
             bail!("{e}");
         }
@@ -132,7 +131,7 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     for c in &candidates {
         println!("== candidate {c}");
         for &check in &checks {
-            let out = spawn_worker(&exe, check.name(), c, args, seed)?;
+            let out = spawn_worker(check.name(), c, args, seed)?;
             let mut report = match out.report.clone() {
                 Some(r) => r,
                 None => died(check, c, args, &out),

@@ -4,10 +4,8 @@
 //! one check and prints its report as a line of JSON; the parent spawns it, reads its progress
 //! lines, kills it past [`WORKER_LIMIT`] and turns a death into a finding.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -21,7 +19,7 @@ use super::stress::Stress;
 use super::wakeup::Wakeup;
 use super::{shutdown, Args};
 use crate::impls::Choice;
-use crate::isolated::describe_exit;
+use crate::isolated::{describe_exit, run_self};
 use crate::impls::plugin::Plugin;
 use crate::impls::Builtin;
 use crate::queue::{Impl, Traits};
@@ -174,76 +172,36 @@ pub(super) struct WorkerOutput {
     pub(super) killed: bool,
 }
 
-pub(super) fn spawn_worker(
-    exe: &Path,
-    what: &str,
-    candidate: &str,
-    args: &Args,
-    seed: u64,
-) -> anyhow::Result<WorkerOutput> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]);
-    cmd.args(["--seed", &seed.to_string()]);
+pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
+    let mut argv: Vec<String> = ["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]
+        .map(String::from)
+        .to_vec();
+    argv.extend(["--seed".into(), seed.to_string()]);
     if let Some(n) = args.cases {
-        cmd.args(["--cases", &n.to_string()]);
+        argv.extend(["--cases".into(), n.to_string()]);
     }
     if let Some(n) = args.reps {
-        cmd.args(["--reps", &n.to_string()]);
+        argv.extend(["--reps".into(), n.to_string()]);
     }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
-    let (lines_tx, lines_rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("piped");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
+    let (mut report, mut error, mut last_progress) = (None, None, None);
+    let done = run_self(&argv, WORKER_LIMIT, |line| {
+        if let Some(p) = line.strip_prefix("progress ") {
+            last_progress = Some(p.to_string());
+        } else if let Some(r) = line.strip_prefix("report ") {
+            report = Some(serde_json::from_str(r).context("a worker's report is not valid JSON")?);
+        } else if let Some(e) = line.strip_prefix("error ") {
+            error = Some(e.to_string());
         }
-    });
-    let mut stderr = child.stderr.take().expect("piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    });
-    let mut out = WorkerOutput {
-        report: None,
-        error: None,
-        status: None,
-        last_progress: None,
-        stderr_tail: vec![],
-        killed: false,
-    };
-    let deadline = Instant::now() + WORKER_LIMIT;
-    loop {
-        match lines_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => {
-                if let Some(p) = line.strip_prefix("progress ") {
-                    out.last_progress = Some(p.to_string());
-                } else if let Some(r) = line.strip_prefix("report ") {
-                    out.report = Some(serde_json::from_str(r).context("a worker's report is not valid JSON")?);
-                } else if let Some(e) = line.strip_prefix("error ") {
-                    out.error = Some(e.to_string());
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            out.killed = true;
-            break;
-        }
-    }
-    out.status = Some(child.wait()?);
-    let err = stderr_reader.join().unwrap_or_default();
-    out.stderr_tail = err.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().map(str::to_string).collect();
-    Ok(out)
+        Ok(())
+    })?;
+    Ok(WorkerOutput {
+        report,
+        error,
+        status: Some(done.status),
+        last_progress,
+        stderr_tail: done.stderr_tail,
+        killed: done.killed,
+    })
 }
 
 /// The report of a worker that died or was killed: a crash (or hang) of the candidate.
