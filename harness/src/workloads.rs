@@ -74,6 +74,11 @@ impl Workload {
     pub fn burst(self) -> Option<(u64, Duration)> {
         (self == Workload::Bursty).then_some((BURST_ITEMS, BURST_PAUSE))
     }
+
+    /// (items per burst, pause in ns), (0, 0) for none: as the C and OCaml runners take it.
+    pub fn burst_ns(self) -> (u64, u64) {
+        self.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64))
+    }
 }
 
 impl std::fmt::Display for Workload {

@@ -280,7 +280,7 @@ pub mod native {
 
     /// Runs `spec` once on C's own threads. The caller measures CPU time and sets a deadline.
     pub fn run(spec: &RunSpec) -> anyhow::Result<Tally> {
-        let (burst_items, burst_pause_ns) = spec.workload.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64));
+        let (burst_items, burst_pause_ns) = spec.workload.burst_ns();
         let mut latencies = vec![0u64; spec.producers as usize * spec.sampling.latency_slots(spec.per_producer())];
         let s = NativeSpec {
             producers: spec.producers as u32,

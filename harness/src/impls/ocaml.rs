@@ -346,7 +346,7 @@ pub mod native {
                 RunClosure(OCamlClosure::named("bqueue_native_run").expect("ocaml/bq_native.ml is not linked"))
             })
         });
-        let (burst_items, burst_pause_ns) = spec.workload.burst().map_or((0, 0), |(n, d)| (n, d.as_nanos() as u64));
+        let (burst_items, burst_pause_ns) = spec.workload.burst_ns();
         let s = Spec {
             producers: spec.producers as i64,
             consumers: spec.consumers as i64,

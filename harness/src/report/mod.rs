@@ -139,6 +139,11 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
 
 /// Reads a `runs.csv` back.
 pub fn read_runs(path: &Path) -> anyhow::Result<Vec<Row>> {
+    read_csv(path)
+}
+
+/// Every row of a CSV file with a header, each checked against the schema type `T`.
+fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     r.deserialize()
         .enumerate()
@@ -154,17 +159,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observatio
     let env: Env = serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))?;
     let rows = read_runs(&dir.join(RUNS_CSV))?;
     let path = dir.join(SHUTDOWN_CSV);
-    let shutdown = if path.exists() {
-        let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let all: Vec<Observation> = r
-            .deserialize()
-            .enumerate()
-            .map(|(i, x)| x.with_context(|| format!("{}: row {} does not fit the results schema", path.display(), i + 1)))
-            .collect::<anyhow::Result<_>>()?;
-        columns(&all)
-    } else {
-        Vec::new()
-    };
+    let shutdown = if path.exists() { columns(&read_csv::<Observation>(&path)?) } else { Vec::new() };
     Ok((env, rows, shutdown))
 }
 

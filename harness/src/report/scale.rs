@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::plots::{lines, series_by_label, Plot};
-use super::summary::{failures, header, plots_section, stability};
+use super::summary::{failures, header, labels, plots_section, stability};
 use super::{groups, stat, Group};
 use crate::scale::SHAPES;
 use crate::schema::{Env, Row};
@@ -86,9 +86,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
     for (w, cap) in panels(&gs) {
         writeln!(out, "- **{w}, capacity {cap}**, the cost per item as the threads double (knee: a doubling that costs more than ×{KNEE}):").unwrap();
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
-        let mut labels: Vec<String> = Vec::new();
-        ws.iter().for_each(|g| if !labels.contains(&g.label()) { labels.push(g.label()) });
-        for l in labels {
+        for l in labels(&ws) {
             let points: Vec<(u64, f64)> =
                 ws.iter().filter(|g| g.label() == l).filter_map(|g| stat(&g.ok, ns).map(|s| (threads(g), s.0))).collect();
             writeln!(out, "  - {l}: {}", knee(&points)).unwrap();
@@ -105,9 +103,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
         out.push_str("\n|---|");
         out.push_str(&"---|".repeat(counts.len()));
         out.push('\n');
-        let mut labels: Vec<String> = Vec::new();
-        ws.iter().for_each(|g| if !labels.contains(&g.label()) { labels.push(g.label()) });
-        for l in labels {
+        for l in labels(&ws) {
             write!(out, "| {l} |").unwrap();
             for n in &counts {
                 let cell = ws.iter().find(|g| g.label() == l && threads(g) == *n).and_then(|g| stat(&g.ok, ns));

@@ -22,11 +22,15 @@ fn interval(g: &Group) -> Option<(f64, f64, f64, f64)> {
 /// An interval wider than ±10% of the median.
 const UNSTABLE: f64 = 0.10;
 
+fn wide(m: f64, lo: f64, hi: f64) -> bool {
+    (m - lo).max(hi - m) > UNSTABLE * m
+}
+
 /// Why a configuration's interval is wide, when the rows say: more threads than cores, or a
 /// design that keeps the cores busy (spins) while it waits.
 fn unstable(g: &Group, cores: usize) -> Option<String> {
     let (m, lo, hi, _) = interval(g)?;
-    if (m - lo).max(hi - m) <= UNSTABLE * m {
+    if !wide(m, lo, hi) {
         return None;
     }
     let threads = if g.workload == Workload::Seq { 1 } else { g.producers + g.consumers };
@@ -47,10 +51,10 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
 }
 
 /// "1.23 [1.10–1.30]", with ⚠ when the interval is wider than ±10%; "–" when nothing succeeded.
-pub(super) fn throughput_cell(g: &Group, cores: usize) -> String {
+fn throughput_cell(g: &Group) -> String {
     match interval(g) {
         Some((m, lo, hi, _)) => {
-            let mark = if unstable(g, cores).is_some() { " ⚠" } else { "" };
+            let mark = if wide(m, lo, hi) { " ⚠" } else { "" };
             format!("{m:.2} [{lo:.2}–{hi:.2}]{mark}")
         }
         None => "–".into(),
@@ -102,7 +106,7 @@ pub(super) fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
     if !flagged.is_empty() {
         out.push_str("| implementation | workload | capacity | median [95% interval] | why |\n|---|---|---|---|---|\n");
         for (g, why) in flagged {
-            writeln!(out, "| {} | {} | {} | {} | {why} |", g.label(), g.workload, g.capacity, throughput_cell(g, cores)).unwrap();
+            writeln!(out, "| {} | {} | {} | {} | {why} |", g.label(), g.workload, g.capacity, throughput_cell(g)).unwrap();
         }
         out.push('\n');
     }
@@ -148,7 +152,7 @@ fn capacities(gs: &[&Group]) -> Vec<usize> {
 }
 
 /// Row labels in first-seen order.
-fn labels(gs: &[&Group]) -> Vec<String> {
+pub(super) fn labels(gs: &[&Group]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for g in gs {
         let l = g.label();
@@ -201,7 +205,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         let (p, c) = (ws[0].producers, ws[0].consumers);
         writeln!(out, "### {w} ({p} producer{}, {c} consumer{})\n", if p == 1 { "" } else { "s" }, if c == 1 { "" } else { "s" }).unwrap();
-        table_by_capacity(&mut out, &ws, |g| throughput_cell(g, env.cores));
+        table_by_capacity(&mut out, &ws, throughput_cell);
     }
     out.push_str("## Stability\n\n");
     out.push_str(&stability(&gs, rows, env.cores));
