@@ -301,17 +301,18 @@ impl Claim {
         }
     }
 
-    /// Staging and old folders left by an interrupted run (of any process) that carry the
-    /// marker: bqh made them, nobody else uses them.
+    /// Staging and old folders left by an interrupted run that carry the marker: bqh made them.
+    /// One whose process still runs (a concurrent bqh writing the same target) is left alone.
     fn remove_stale_staging(&self, parent: &Path) {
         let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
         let Ok(entries) = fs::read_dir(parent) else { return };
         for e in entries.flatten() {
             let file = e.file_name().to_string_lossy().into_owned();
-            let ours = [".bqh-staging-", ".bqh-old-"]
-                .iter()
-                .any(|tag| file.strip_prefix(&format!(".{name}")).is_some_and(|rest| rest.starts_with(tag)));
-            if ours && look(&e.path()).is_ok_and(|f| f == Found::OwnDir) {
+            let rest = file.strip_prefix(&format!(".{name}")).unwrap_or("");
+            let pid = [".bqh-staging-", ".bqh-old-"].iter().find_map(|tag| rest.strip_prefix(tag));
+            let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };
+            let running = pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists();
+            if !running && look(&e.path()).is_ok_and(|f| f == Found::OwnDir) {
                 let _ = fs::remove_dir_all(e.path());
             }
         }
@@ -325,7 +326,13 @@ impl Claim {
             bail!("internal error: an output file must begin with {FILE_SIGNATURE}");
         }
         let tmp = self.sibling("staging", std::process::id())?;
-        fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        // create_new: never write over a file that happens to have the temporary's name.
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
         check(&self.path, Target::File).and_then(|_| {
             fs::rename(&tmp, &self.path).with_context(|| format!("cannot move {} to {}", tmp.display(), self.path.display()))
         })

@@ -164,11 +164,15 @@ fn bqhs_own_folder_is_created_then_replaced_whole() {
     let o = compare_into(&target);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(target.join(MARKER).is_file() && target.join("summary.md").is_file());
-    // Leftovers of an interrupted run are removed if bqh made them, kept if not.
-    let stale = base.join("deep/new/.results.bqh-staging-4242");
+    // Leftovers of an interrupted run are removed if bqh made them (and their process is gone,
+    // here a PID above Linux's largest), kept if not, or if their process still runs.
+    let stale = base.join("deep/new/.results.bqh-staging-99999999");
     std::fs::create_dir_all(&stale).unwrap();
     std::fs::write(stale.join(MARKER), "").unwrap();
-    let lookalike = base.join("deep/new/.results.bqh-staging-4343");
+    let in_use = base.join(format!("deep/new/.results.bqh-staging-{}", std::process::id()));
+    std::fs::create_dir_all(&in_use).unwrap();
+    std::fs::write(in_use.join(MARKER), "").unwrap();
+    let lookalike = base.join("deep/new/.results.bqh-staging-99999998");
     users_folder(&lookalike);
     // What a person added to bqh's folder goes with it: bqh replaces its folders whole.
     std::fs::write(target.join("stray.txt"), "x").unwrap();
@@ -177,6 +181,8 @@ fn bqhs_own_folder_is_created_then_replaced_whole() {
     assert!(!target.join("stray.txt").exists() && target.join("summary.md").is_file());
     assert!(!stale.exists(), "a stale staging folder with the marker was left behind");
     assert!(lookalike.join("notes.txt").is_file(), "a folder without the marker was touched");
+    assert!(in_use.join(MARKER).is_file(), "the staging folder of a running process was removed");
+    std::fs::remove_dir_all(&in_use).unwrap();
     let names: Vec<String> =
         std::fs::read_dir(base.join("deep/new")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     assert_eq!(names.len(), 2, "staging or old folders left behind: {names:?}");
