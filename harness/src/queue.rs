@@ -74,6 +74,26 @@ pub trait Consumer: Clone + Send + 'static {
     fn try_pop(&self) -> Result<u64, QueueError>;
     /// Waits at most `timeout`: `Err(Timeout)` or `Err(Closed)`.
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError>;
+    /// Waits like [`pop`](Consumer::pop) for one item, then takes what else is buffered, up to
+    /// `max` items in all, without waiting again (tokio's `recv_many`). Appends them to `out` in
+    /// queue order and returns how many; `Ok(0)` at once when `max` is 0; `Err(Closed)` once
+    /// closed and drained. This default is `pop` then `try_pop`s; a queue that can take a batch
+    /// under one lock (the swap buffers) overrides it.
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        out.push(self.pop()?);
+        let mut taken = 1;
+        while taken < max {
+            match self.try_pop() {
+                Ok(item) => out.push(item),
+                Err(_) => break,
+            }
+            taken += 1;
+        }
+        Ok(taken)
+    }
     /// The explicit close, where the implementation has one.
     fn close(&self) -> Result<(), Unsupported>;
     /// Items buffered now, where the implementation can tell.

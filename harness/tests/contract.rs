@@ -218,6 +218,39 @@ fn wrap_around<I: Impl>(imp: &'static I) {
     }
 }
 
+/// `pop_many` waits for the first item only, keeps queue order, never takes more than `max`,
+/// and says `Closed` only once the queue is drained.
+fn pop_many<I: Impl>(imp: &'static I) {
+    let name = imp.name();
+    let (tx, rx) = imp.bounded(8).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(rx.pop_many(0, &mut out), Ok(0), "{name}: max 0 must not wait");
+    for i in 0..5 {
+        tx.push(i).unwrap();
+    }
+    assert_eq!(rx.pop_many(1, &mut out), Ok(1), "{name}: max 1");
+    assert_eq!(rx.pop_many(3, &mut out), Ok(3), "{name}: max 3 of 4 buffered");
+    assert_eq!(rx.pop_many(usize::MAX, &mut out), Ok(1), "{name}: the one left, without waiting for more");
+    assert_eq!(out, [0, 1, 2, 3, 4], "{name}: order");
+    // A waiting pop_many wakes for one item and returns it alone.
+    let waiter = {
+        let rx = rx.clone();
+        thread::spawn(move || {
+            let mut got = Vec::new();
+            rx.pop_many(16, &mut got).map(|n| (n, got))
+        })
+    };
+    thread::sleep(SETTLE);
+    tx.push(9).unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok((1, vec![9])), "{name}: a waiting pop_many");
+    tx.push(10).unwrap();
+    drop(tx);
+    out.clear();
+    assert_eq!(rx.pop_many(16, &mut out), Ok(1), "{name}: drain after close");
+    assert_eq!(rx.pop_many(16, &mut out), Err(QueueError::Closed), "{name}: closed and drained");
+    assert_eq!(out, [10]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // close
 
@@ -528,6 +561,7 @@ macro_rules! contract_suite {
             case!(fifo_one_producer);
             case!(many_producers_and_consumers);
             case!(wrap_around);
+            case!(pop_many);
             case!(close_drains_in_order);
             case!(close_wakes_waiting_consumers);
             case!(close_wakes_waiting_producers);
