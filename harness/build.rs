@@ -28,8 +28,10 @@ const BQ_FUNCTIONS: &[&str] = &[
     "bq_free",
 ];
 
-/// OCaml sources in link order, relative to `ocaml/`.
-const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.ml", "bq_ffi.ml", "bq_native.ml"];
+/// OCaml sources in link order, relative to `ocaml/`. `bqueue.mli` first: `bqueue.ml` is
+/// checked against the documented signature, as a user's module is by `bqh validate
+/// --reference your_queue.ml` (harness/src/impls/ocaml_module.rs).
+const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bq_ffi.ml", "bq_native.ml"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
@@ -133,6 +135,8 @@ fn build_ocaml(src: &Path, out: &Path) {
         }
     }
     println!("cargo:rustc-env=BQ_OCAML_VERSION={version}");
+    // The compiler `bqh validate --reference your_queue.ml` uses when OCAMLOPT is unset.
+    println!("cargo:rustc-env=BQ_OCAMLOPT={}", ocamlopt.canonicalize().unwrap_or(ocamlopt.clone()).display());
 }
 
 fn has_flambda(ocamlopt: &Path) -> bool {

@@ -157,6 +157,51 @@ fn plugins_built_from_the_header_alone_pass() {
     assert_eq!(reports.len(), 3 * Check::ALL.len());
 }
 
+/// The README's procedure for a Rust port outside the project, with cargo alone: a crate in a
+/// temporary folder (path dependencies on bq-export and on "your port", here bq-port; its
+/// lib.rs is the built-in plugin's), `crate-type = ["cdylib"]`, `cargo build --release
+/// --offline` (no network: the workspace's lock file and cargo's cache), then `bqh validate
+/// --candidate` on the `.so`.
+#[test]
+fn a_rust_crate_outside_the_project_builds_with_cargo_and_passes() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("external-crate");
+    let krate = base.join("myport-plugin");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    let manifest = format!(
+        r#"[package]
+name = "myport-plugin"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+bq-export = {{ path = "{root}/export" }}
+bq-port = {{ path = "{root}/rust" }}
+
+[workspace]
+"#,
+        root = root().display()
+    );
+    std::fs::write(krate.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(root().join("rust/plugin/src/lib.rs"), krate.join("src/lib.rs")).unwrap();
+    std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    let target = base.join("target");
+    let o = run(
+        Command::new(option_env!("CARGO").unwrap_or("cargo"))
+            .args(["build", "--release", "--offline", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(&krate),
+        Duration::from_secs(600),
+    );
+    assert_eq!(o.code, Some(0), "cargo build of the external crate:\n{}", o.show());
+    let lib = target.join("release/libmyport_plugin.so");
+    let (out, reports) = validate(&["--candidate", lib.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(reports.len(), Check::ALL.len());
+}
+
 /// Any two implementations compare: here a plugin is the reference.
 #[test]
 fn a_plugin_can_be_the_reference() {

@@ -347,6 +347,11 @@ mod tests {
         let mut c = [-1 as c_int; 5];
         unsafe { probe::bq_status_codes(c.as_mut_ptr()) };
         assert_eq!(c, [BQ_OK, BQ_CLOSED, BQ_FULL, BQ_EMPTY, BQ_TIMEOUT], "c/bq.h and c_abi.rs disagree");
+        use bq_export as x;
+        let export = [x::BQ_OK, x::BQ_CLOSED, x::BQ_FULL, x::BQ_EMPTY, x::BQ_TIMEOUT];
+        assert_eq!(c, export, "c/bq.h and export/src/lib.rs (bq-export) disagree");
+        let errors = [x::Error::Closed, x::Error::Full, x::Error::Empty, x::Error::Timeout].map(x::Error::code);
+        assert_eq!(errors, c[1..], "bq_export::Error::code and c/bq.h disagree");
     }
 
     #[test]

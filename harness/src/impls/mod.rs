@@ -3,6 +3,7 @@
 pub mod c_abi;
 pub mod closing;
 pub mod ocaml;
+pub mod ocaml_module;
 pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
@@ -78,13 +79,14 @@ pub enum Choice {
 }
 
 impl Choice {
-    /// A built-in's name, or a path: anything with a `/` or ending in `.so`, or an existing file.
+    /// A built-in's name, or a path: anything with a `/` or ending in `.so` or `.ml` (an OCaml
+    /// module implementing `ocaml/bqueue.mli`), or an existing file.
     pub fn parse(s: &str) -> Result<Choice, String> {
         if let Some(b) = Builtin::from_name(s) {
             return Ok(Choice::Builtin(b));
         }
         let path = std::path::Path::new(s);
-        if s.contains('/') || s.ends_with(".so") || path.is_file() {
+        if s.contains('/') || s.ends_with(".so") || s.ends_with(".ml") || path.is_file() {
             return Ok(Choice::Plugin(Box::leak(path.to_path_buf().into_boxed_path())));
         }
         let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();

@@ -40,6 +40,9 @@ pub enum LoadError {
     NotALibrary { path: String, reason: String },
     #[error("{path} does not export {}: a plugin must export every function of c/bq.h", missing.join(", "))]
     MissingSymbols { path: String, missing: Vec<String> },
+    /// An OCaml module (`.ml`) that does not build: the compiler's message and what to change.
+    #[error("{0}")]
+    OCaml(String),
 }
 
 /// A shared library that exports the C ABI of `c/bq.h`.
@@ -51,11 +54,17 @@ pub struct Plugin {
 
 impl Plugin {
     /// Loads `path` and resolves every symbol of `c/bq.h`. The library is never unloaded: queues
-    /// (and threads left behind by a hang) may still point into it.
+    /// (and threads left behind by a hang) may still point into it. An OCaml module
+    /// (`your_queue.ml`, implementing `ocaml/bqueue.mli`) is first built into a library
+    /// (`ocaml_module.rs`) and keeps its own name.
     pub fn load(path: &Path) -> Result<Plugin, LoadError> {
         let shown = path.display().to_string();
         if !path.exists() {
             return Err(LoadError::NotFound { path: shown });
+        }
+        if super::ocaml_module::is_source(path) {
+            let lib = super::ocaml_module::build(path).map_err(LoadError::OCaml)?;
+            return Plugin::load(&lib).map(|p| Plugin { name: shown, path: path.to_path_buf(), ..p });
         }
         // dlopen searches the library path for a bare file name: make it a path.
         let full = if path.is_absolute() || path.components().count() > 1 {

@@ -127,6 +127,10 @@ pub trait CaseCheck {
     }
     /// The finding for a (shrunk) failing case.
     fn describe<I: Impl>(&self, imp: &'static I, case: &Self::Case, failure: &Self::Failure) -> Described;
+    /// The failure's concurrent history, for a timeline picture (linearizability only).
+    fn history(&self, _case: &Self::Case, _failure: &Self::Failure) -> Option<super::report::History> {
+        None
+    }
     /// More for the progress line, after the seed.
     fn progress_detail(&self, _case: &Self::Case) -> Option<String> {
         None
@@ -152,6 +156,7 @@ pub fn run<C: CaseCheck, I: Impl>(check: &C, imp: &'static I, ctx: &Ctx) -> (usi
             summary: d.summary,
             case: d.case,
             seed: Some(seed),
+            history: check.history(&case, &failure),
         };
         return (i + 1, vec![finding]);
     }

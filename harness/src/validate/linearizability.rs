@@ -2,7 +2,10 @@
 //! prefix, then 2-3 threads running short command lists at once. Each command's invoke and
 //! return times are recorded ([`Instant`]), and the history must have a linearization (a total
 //! order consistent with real time) whose results the model reproduces: a Wing-Gong search
-//! with memoisation on (commands done, model state).
+//! pruned by the history's structure (each thread's commands take effect in its own order, so
+//! only the next command of each thread can come next, and a state is its per-thread
+//! positions), memoised on (positions, model state). One case in [`LONG_EVERY`] is a long
+//! history ([`LONG_THREADS`] threads of [`LONG_OPS`] commands).
 //!
 //! As in STM, a blocking command is generated only where the model says it returns in every
 //! interleaving of the parallel part; elsewhere it becomes its timed variant.
@@ -14,8 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::driver::{Budget, CaseCheck, Check, Described};
-use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng};
-use super::report::Kind;
+use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng, SHORT_TIMEOUTS};
+use super::report::{History, HistoryOp, Kind};
 use crate::queue::Impl;
 use crate::watchdog::within;
 
@@ -23,6 +26,11 @@ const LIMIT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REPS: usize = 10;
 /// Smaller cases tried while shrinking (each one twice).
 const MAX_SHRINK_CASES: usize = 60;
+/// The long histories: one case in `LONG_EVERY`, `LONG_THREADS` x `LONG_OPS` commands, all
+/// timed ops with the shortest timeouts (so that a run stays short, and no command can wait).
+pub const LONG_EVERY: usize = 30;
+pub const LONG_THREADS: usize = 4;
+pub const LONG_OPS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
@@ -43,6 +51,9 @@ pub struct Event {
 }
 
 pub fn generate(rng: &mut Rng, caps: Caps) -> Case {
+    if rng.below(LONG_EVERY) == 0 {
+        return generate_long(rng, caps, LONG_THREADS, LONG_OPS);
+    }
     // The channel model's close drops the producer handle, which other threads still hold:
     // only an explicit close is generated here.
     let capacity = rng.range(1, 3);
@@ -55,7 +66,7 @@ pub fn generate(rng: &mut Rng, caps: Caps) -> Case {
             continue;
         }
         if model.would_block(op) {
-            op = op.timed(rng.timeout_us());
+            op = op.timed(rng.timeout());
         }
         model.step(op);
         prefix.push(op);
@@ -79,9 +90,35 @@ pub fn generate(rng: &mut Rng, caps: Caps) -> Case {
     }
     let mut case = Case { capacity, prefix, threads };
     while let Some((t, i)) = blocking_somewhere(&case) {
-        case.threads[t][i] = case.threads[t][i].timed(rng.timeout_us());
+        case.threads[t][i] = case.threads[t][i].timed(rng.timeout());
     }
     case
+}
+
+/// A long case: `threads` threads of `ops` commands, no prefix, every command that could wait
+/// made timed with a timeout of 0, 1 ns or 1 µs, and no close but (sometimes) thread 1's last.
+pub fn generate_long(rng: &mut Rng, caps: Caps, threads: usize, ops: usize) -> Case {
+    let capacity = rng.range(1, 4);
+    let mut next_item = 0;
+    let mut lanes = Vec::new();
+    for t in 0..threads {
+        let pops = caps.concurrent_consumers || t == 0;
+        let mut lane = Vec::with_capacity(ops);
+        while lane.len() < ops {
+            let op = random_op(rng, caps, &mut next_item, false);
+            if (op.is_pop() && !pops) || op == Op::Close {
+                continue;
+            }
+            let tiny = SHORT_TIMEOUTS[rng.below(3)];
+            let timed = matches!(op, Op::PushTimeout(..) | Op::PopTimeout(_)) || op.waits();
+            lane.push(if timed { op.timed(tiny) } else { op });
+        }
+        lanes.push(lane);
+    }
+    if caps.explicit_close && rng.chance(50) {
+        *lanes[0].last_mut().expect("ops > 0") = Op::Close;
+    }
+    Case { capacity, prefix: vec![], threads: lanes }
 }
 
 /// The model state after the prefix.
@@ -95,6 +132,9 @@ fn after_prefix(case: &Case) -> Model {
 
 /// A blocking command that waits in some interleaving of the parallel part, if any.
 pub fn blocking_somewhere(case: &Case) -> Option<(usize, usize)> {
+    if !case.threads.iter().flatten().any(|op| op.waits()) {
+        return None;
+    }
     fn go(
         case: &Case,
         pos: &mut Vec<usize>,
@@ -127,7 +167,8 @@ pub fn blocking_somewhere(case: &Case) -> Option<(usize, usize)> {
 #[derive(Debug, Clone)]
 pub enum Failure {
     Prefix { at: usize, got: Ret, expected: Ret },
-    NotLinearizable(Vec<Event>),
+    /// The history, and the commands no order could explain (indices into it; see [`check`]).
+    NotLinearizable { events: Vec<Event>, unexplained: Vec<usize> },
     Hung { detail: String },
     Panicked(String),
 }
@@ -138,7 +179,7 @@ pub fn run_once<I: Impl>(imp: &'static I, case: &Case) -> Result<(), Failure> {
     let progress: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
     let (c, p) = (case.clone(), progress.clone());
     let r = within(&format!("{}: parallel commands", imp.name()), LIMIT, move || {
-        let (tx, rx) = imp.bounded(c.capacity).expect("capacity 1..3");
+        let (tx, rx) = imp.bounded(c.capacity).expect("capacity 1..4");
         let mut h = Handles::new(imp, tx, rx);
         let prefix: Vec<Ret> = c.prefix.iter().map(|&op| h.run(op)).collect();
         let explicit = h.explicit_close;
@@ -193,44 +234,87 @@ pub fn run_once<I: Impl>(imp: &'static I, case: &Case) -> Result<(), Failure> {
             return Err(Failure::Prefix { at, got, expected });
         }
     }
-    if linearizable(&m, &events) {
-        Ok(())
-    } else {
-        Err(Failure::NotLinearizable(events))
+    match check(&m, &events) {
+        Ok(()) => Ok(()),
+        Err(unexplained) => Err(Failure::NotLinearizable { events, unexplained }),
     }
 }
 
-/// Wing & Gong: try every command that may come first (none returned before it was invoked),
-/// step the model, recurse; memoise failed (done set, model) pairs.
+/// Wing & Gong: try every command that may come next (none returned before it was invoked),
+/// step the model, recurse. Commands of one thread take effect in that thread's order, so the
+/// candidates are the threads' next commands and the done set is a vector of per-thread
+/// positions; failed (positions, model) pairs are memoised. Err: the commands that could have
+/// come next at the deepest point any order reached, none of which the model explains there.
+pub fn check(start: &Model, events: &[Event]) -> Result<(), Vec<usize>> {
+    let threads = events.iter().map(|e| e.thread + 1).max().unwrap_or(0);
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    for (i, e) in events.iter().enumerate() {
+        lanes[e.thread].push(i);
+    }
+    for lane in &mut lanes {
+        lane.sort_by_key(|&i| events[i].start);
+    }
+    let mut search = Search { events, lanes, failed: HashSet::new(), deepest: None };
+    let mut pos = vec![0; threads];
+    if search.go(&mut pos, 0, start) {
+        Ok(())
+    } else {
+        Err(search.deepest.map(|(_, c)| c).unwrap_or_default())
+    }
+}
+
+/// Whether some order explains `events` (see [`check`]).
 pub fn linearizable(start: &Model, events: &[Event]) -> bool {
-    assert!(events.len() < 64);
-    let all = (1u64 << events.len()) - 1;
-    let mut failed: HashSet<(u64, Model)> = HashSet::new();
-    fn go(done: u64, all: u64, m: &Model, ev: &[Event], failed: &mut HashSet<(u64, Model)>) -> bool {
-        if done == all {
+    check(start, events).is_ok()
+}
+
+struct Search<'a> {
+    events: &'a [Event],
+    /// Per thread, its events' indices in invocation order.
+    lanes: Vec<Vec<usize>>,
+    failed: HashSet<(Vec<usize>, Model)>,
+    /// The most commands any order explained, and the candidates that failed there.
+    deepest: Option<(usize, Vec<usize>)>,
+}
+
+impl Search<'_> {
+    fn go(&mut self, pos: &mut Vec<usize>, depth: usize, m: &Model) -> bool {
+        if depth == self.events.len() {
             return true;
         }
-        if failed.contains(&(done, m.clone())) {
+        let key = (pos.clone(), m.clone());
+        if self.failed.contains(&key) {
             return false;
         }
-        let pending = || (0..ev.len()).filter(move |i| done & (1 << i) == 0);
-        let first_end = pending().map(|i| ev[i].end).min().unwrap_or(u64::MAX);
-        for i in pending() {
-            if ev[i].start > first_end {
+        let next: Vec<(usize, usize)> =
+            (0..self.lanes.len()).filter_map(|t| self.lanes[t].get(pos[t]).map(|&i| (t, i))).collect();
+        let first_end = next.iter().map(|&(_, i)| self.events[i].end).min().unwrap_or(u64::MAX);
+        let mut candidates = Vec::new();
+        for &(t, i) in &next {
+            let e = self.events[i];
+            if e.start > first_end {
                 continue; // something pending returned before this one was invoked
             }
-            if m.would_block(ev[i].op) {
+            candidates.push(i);
+            if m.would_block(e.op) {
                 continue; // a blocking command cannot take effect here
             }
-            let mut next = m.clone();
-            if next.step(ev[i].op) == ev[i].ret && go(done | (1 << i), all, &next, ev, failed) {
-                return true;
+            let mut after = m.clone();
+            if after.step(e.op) == e.ret {
+                pos[t] += 1;
+                let found = self.go(pos, depth + 1, &after);
+                pos[t] -= 1;
+                if found {
+                    return true;
+                }
             }
         }
-        failed.insert((done, m.clone()));
+        if self.deepest.as_ref().is_none_or(|(d, _)| depth > *d) {
+            self.deepest = Some((depth, candidates));
+        }
+        self.failed.insert(key);
         false
     }
-    go(0, all, start, events, &mut failed)
 }
 
 pub fn render(case: &Case, failure: &Failure) -> Vec<String> {
@@ -238,13 +322,14 @@ pub fn render(case: &Case, failure: &Failure) -> Vec<String> {
     let prefix: Vec<String> = case.prefix.iter().map(|op| op.to_string()).collect();
     lines.push(format!("sequential prefix: {}", if prefix.is_empty() { "(none)".into() } else { prefix.join("; ") }));
     match failure {
-        Failure::NotLinearizable(events) => {
-            lines.push("then in parallel (µs since start: invoke..return):".into());
-            let mut ev = events.clone();
-            ev.sort_by_key(|e| (e.thread, e.start));
-            for e in ev {
+        Failure::NotLinearizable { events, unexplained } => {
+            lines.push("then in parallel (µs since start: invoke..return; * no order explains it):".into());
+            let mut ev: Vec<(usize, &Event)> = events.iter().enumerate().collect();
+            ev.sort_by_key(|(_, e)| (e.thread, e.start));
+            for (i, e) in ev {
                 lines.push(format!(
-                    "  thread {}: {:<22} -> {:<10} [{:.1}..{:.1}]",
+                    "{} thread {}: {:<22} -> {:<10} [{:.1}..{:.1}]",
+                    if unexplained.contains(&i) { "*" } else { " " },
                     e.thread + 1,
                     e.op.to_string(),
                     e.ret.to_string(),
@@ -294,6 +379,17 @@ impl CaseCheck for Linearizability {
     /// generator could have made (two threads or more, no blocking command that could wait).
     fn smaller(&self, case: &Case, _failure: &Failure) -> Vec<Case> {
         let mut smaller = Vec::new();
+        // Long threads first lose half their commands (either half).
+        for t in 0..case.threads.len() {
+            let n = case.threads[t].len();
+            if n > 4 {
+                for keep in [0..n / 2, n / 2..n] {
+                    let mut c = case.clone();
+                    c.threads[t] = case.threads[t][keep].to_vec();
+                    smaller.push(c);
+                }
+            }
+        }
         for i in 0..case.prefix.len() {
             let mut c = case.clone();
             c.prefix.remove(i);
@@ -325,6 +421,23 @@ impl CaseCheck for Linearizability {
         matches!(failure, Failure::Hung { .. })
     }
 
+    fn history(&self, _case: &Case, failure: &Failure) -> Option<History> {
+        let Failure::NotLinearizable { events, unexplained } = failure else { return None };
+        let ops = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| HistoryOp {
+                thread: e.thread,
+                call: e.op.to_string(),
+                result: e.ret.to_string(),
+                start_ns: e.start,
+                end_ns: e.end,
+                unexplained: unexplained.contains(&i),
+            })
+            .collect();
+        Some(History { threads: events.iter().map(|e| e.thread + 1).max().unwrap_or(0), ops })
+    }
+
     fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, failure: &Failure) -> Described {
         let (kind, summary) = match failure {
             Failure::Prefix { at, got, expected } => (
@@ -335,7 +448,7 @@ impl CaseCheck for Linearizability {
                     case.prefix[*at]
                 ),
             ),
-            Failure::NotLinearizable(_) => (Kind::NotLinearizable, "the parallel history is not linearizable".into()),
+            Failure::NotLinearizable { .. } => (Kind::NotLinearizable, "the parallel history is not linearizable".into()),
             Failure::Hung { detail } => (Kind::Hang, format!("a command the model says returns did not: {detail}")),
             Failure::Panicked(m) => (Kind::Panic, m.clone()),
         };

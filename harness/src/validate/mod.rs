@@ -16,6 +16,7 @@ pub mod report;
 pub mod sequential;
 pub mod shutdown;
 pub mod stress;
+pub mod timeline;
 pub mod wakeup;
 mod worker;
 
@@ -52,12 +53,16 @@ Examples:
 
 Details: docs/validate.md")]
 pub struct Args {
-    /// What the candidates must behave like: a built-in name or a path to a shared library
+    /// What the candidates must behave like: a built-in name, a path to a shared library, or
+    /// an OCaml module implementing ocaml/bqueue.mli (your_queue.ml: compiled with the project's
+    /// ocamlopt). A reference that is not a built-in is also checked alone against the model
+    /// queue (linearizability, wakeup, stress)
     #[arg(long, default_value = "ocaml", value_name = "NAME|PATH")]
     pub reference: String,
     /// Implementation(s) to check: built-in names (rust-sync-channel, crossbeam, c-pthread,
-    /// c-vyukov, ocaml, rust-port) or paths to shared libraries exporting c/bq.h; repeat the
-    /// flag or separate with commas [default: the six built-ins]
+    /// c-vyukov, ocaml, rust-port), paths to shared libraries exporting c/bq.h, or OCaml modules
+    /// (.ml) implementing ocaml/bqueue.mli; repeat the flag or separate with commas [default: the
+    /// six built-ins]
     #[arg(long, value_delimiter = ',', value_name = "NAME|PATH")]
     pub candidate: Vec<String>,
     /// Checks to run, comma-separated [default: all]
@@ -75,6 +80,10 @@ pub struct Args {
     /// Also write every check's report as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Folder for the timeline pictures (SVG) of linearizability failures [default: with
+    /// --json FILE, the folder FILE.timelines beside it; without, none]
+    #[arg(long, value_name = "DIR")]
+    pub timeline: Option<PathBuf>,
     /// Internal: run one check (or `load`) in this process; used for the child processes
     #[arg(long, hide = true)]
     pub worker: Option<String>,
@@ -95,10 +104,18 @@ fn random_seed() -> u64 {
     (t.as_nanos() as u64 ^ ((std::process::id() as u64) << 20)) % 1_000_000_000
 }
 
+/// A candidate's name as a file name: its last path component, or the built-in's name.
+fn file_name(c: &str) -> String {
+    let base = std::path::Path::new(c).file_name().map_or(c.to_string(), |f| f.to_string_lossy().into_owned());
+    base.chars().map(|ch| if ch.is_ascii_alphanumeric() || "-_.".contains(ch) { ch } else { '_' }).collect()
+}
+
 fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     // Refused now, not after the checks: the file is checked again before it is replaced.
     let json = args.json.as_deref().map(Claim::file).transpose()?;
-    Choice::parse(&args.reference).map_err(anyhow::Error::msg)?;
+    let timeline_dir = args.timeline.clone().or_else(|| args.json.as_ref().map(|j| j.with_extension("timelines")));
+    let timelines = timeline_dir.as_deref().map(Claim::dir).transpose()?;
+    let reference_is_builtin = matches!(Choice::parse(&args.reference).map_err(anyhow::Error::msg)?, Choice::Builtin(_));
     let candidates: Vec<String> = if args.candidate.is_empty() {
         Builtin::ALL.iter().map(|b| b.name().to_string()).collect()
     } else {
@@ -106,6 +123,18 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     };
     for c in &candidates {
         Choice::parse(c).map_err(anyhow::Error::msg)?;
+    }
+    // OCaml modules are compiled here, once, so that a compiler message is shown whole (the
+    // workers find the library built).
+    for s in std::iter::once(&args.reference).chain(&candidates) {
+        let p = std::path::Path::new(s);
+        if crate::impls::ocaml_module::is_source(p) {
+            println!("validate: compiling {s} against ocaml/bqueue.mli");
+            if !p.is_file() {
+                bail!("{s}: no such file");
+            }
+            crate::impls::ocaml_module::build(p).map_err(anyhow::Error::msg)?;
+        }
     }
     let checks = if args.checks.is_empty() { Check::ALL.to_vec() } else { args.checks.clone() };
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -128,14 +157,38 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let names: Vec<&str> = checks.iter().map(|c| c.name()).collect();
     println!("validate: reference {}, seed {seed}, checks: {}", args.reference, names.join(", "));
     let mut reports = Vec::new();
-    for c in &candidates {
-        println!("== candidate {c}");
+    let mut pictures: Vec<(String, String)> = Vec::new();
+    // A reference that is not a built-in is checked too, alone against the model queue, by the
+    // checks that need no reference: both sides are then held to the same standard.
+    let mut sides: Vec<(&str, bool)> = Vec::new();
+    if !reference_is_builtin {
+        sides.push((&args.reference, true));
+    }
+    sides.extend(candidates.iter().map(|c| (c.as_str(), false)));
+    for (c, of_reference) in sides {
+        let checks: Vec<Check> = checks
+            .iter()
+            .copied()
+            .filter(|&k| !of_reference || matches!(k, Check::Linearizability | Check::Wakeup | Check::Stress))
+            .collect();
+        if of_reference {
+            println!("== reference {c}, alone against the model queue");
+        } else {
+            println!("== candidate {c}");
+        }
         for &check in &checks {
             let out = spawn_worker(check.name(), c, args, seed)?;
             let mut report = match out.report.clone() {
                 Some(r) => r,
                 None => died(check, c, args, &out),
             };
+            report.of_reference = of_reference;
+            if let (Some(claim), Some(h)) = (&timelines, report.findings.first().and_then(|f| f.history.as_ref())) {
+                let file = format!("{}-{}.svg", file_name(c), check.name());
+                let title = format!("{c}: the smallest non-linearizable history found (seed {})", report.findings[0].seed.unwrap_or(0));
+                pictures.push((file.clone(), timeline::svg(h, &title)));
+                report.timeline = Some(claim.path().join(file).display().to_string());
+            }
             if let Some(f) = report.findings.first() {
                 // The seed regenerates the failing case; the shutdown probes have none.
                 let case = f.seed.map_or(String::new(), |s| format!(" --seed {s} --cases 1"));
@@ -150,17 +203,28 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
             reports.push(report);
         }
     }
+    if let (Some(claim), false) = (&timelines, pictures.is_empty()) {
+        claim.write_dir(|dir| {
+            for (file, svg) in &pictures {
+                std::fs::write(dir.join(file), svg)?;
+            }
+            Ok(())
+        })?;
+    }
     let failed: Vec<&CheckReport> = reports.iter().filter(|r| !r.passed()).collect();
-    let bad: std::collections::BTreeSet<&str> = failed.iter().map(|r| r.candidate.as_str()).collect();
+    let bad: std::collections::BTreeSet<&str> =
+        failed.iter().filter(|r| !r.of_reference).map(|r| r.candidate.as_str()).collect();
+    let reference_failed = failed.iter().any(|r| r.of_reference);
     println!(
-        "validate: {} of {} candidate(s) passed every check{}",
+        "validate: {} of {} candidate(s) passed every check{}{}",
         candidates.len() - bad.len(),
         candidates.len(),
         if bad.is_empty() {
             String::new()
         } else {
             format!("; failed: {}", bad.into_iter().collect::<Vec<_>>().join(", "))
-        }
+        },
+        if reference_failed { format!("; the reference {} itself deviates from the model queue", args.reference) } else { String::new() }
     );
     if let Some(json) = &json {
         // An object that begins with bqh's signature, so that the next run may replace it.

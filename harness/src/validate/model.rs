@@ -7,18 +7,54 @@ use std::time::Duration;
 
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 
-/// One command on the queue. Timeouts are in microseconds and short: the checks use timed
-/// operations where the model says the plain one could wait.
+/// One command on the queue. A timed command is short (at most [`SHORT_TIMEOUTS`]' largest)
+/// or long (at least [`LONG`]): the checks put a short one where the model says the plain
+/// command could wait, and treat a long one like the plain command (it may only be generated
+/// where it returns at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     Push(u64),
     TryPush(u64),
-    PushTimeout(u64, u32),
+    PushTimeout(u64, Duration),
     Pop,
     TryPop,
-    PopTimeout(u32),
+    PopTimeout(Duration),
     Close,
     Len,
+}
+
+/// The short timeouts the generators draw: the edges 0 and 1 ns, then up to a millisecond.
+pub const SHORT_TIMEOUTS: [Duration; 5] = [
+    Duration::ZERO,
+    Duration::from_nanos(1),
+    Duration::from_micros(1),
+    Duration::from_micros(100),
+    Duration::from_millis(1),
+];
+
+/// From here on a timeout is long: a timed command waits like the plain one.
+pub const LONG: Duration = Duration::from_secs(3600);
+
+/// The long timeouts: an hour, and the largest each API can express: OCaml's `max_int`
+/// nanoseconds (`bqueue.ml`), `u64::MAX` nanoseconds (`c/bq.h`), `Duration::MAX` (Rust).
+pub const LONG_TIMEOUTS: [Duration; 4] = [
+    LONG,
+    Duration::from_nanos(crate::queue::MAX_ITEM),
+    Duration::from_nanos(u64::MAX),
+    Duration::MAX,
+];
+
+/// A timeout as the reports show it.
+pub fn show_timeout(t: Duration) -> String {
+    match t {
+        Duration::MAX => "Duration::MAX".into(),
+        t if t == Duration::from_nanos(u64::MAX) => "u64::MAX ns".into(),
+        t if t == Duration::from_nanos(crate::queue::MAX_ITEM) => "max_int ns".into(),
+        t if t >= LONG && t.as_secs() % 3600 == 0 => format!("{}h", t.as_secs() / 3600),
+        t if t.subsec_nanos() % 1000 != 0 => format!("{}ns", t.as_nanos()),
+        t if t.as_micros() >= 1000 && t.as_micros() % 1000 == 0 => format!("{}ms", t.as_millis()),
+        t => format!("{}µs", t.as_micros()),
+    }
 }
 
 impl Op {
@@ -28,12 +64,20 @@ impl Op {
     pub fn is_pop(self) -> bool {
         matches!(self, Op::Pop | Op::TryPop | Op::PopTimeout(_))
     }
-    /// The timed variant of a blocking command (used where the blocking one could wait forever).
-    pub fn timed(self, us: u32) -> Op {
+    /// The short-timed variant of a command that could wait forever (a plain or long-timed one).
+    pub fn timed(self, t: Duration) -> Op {
         match self {
-            Op::Push(x) => Op::PushTimeout(x, us),
-            Op::Pop => Op::PopTimeout(us),
+            Op::Push(x) | Op::PushTimeout(x, _) => Op::PushTimeout(x, t),
+            Op::Pop | Op::PopTimeout(_) => Op::PopTimeout(t),
             other => other,
+        }
+    }
+    /// A plain blocking command, or a timed one with a [`LONG`] timeout.
+    pub fn waits(self) -> bool {
+        match self {
+            Op::Push(_) | Op::Pop => true,
+            Op::PushTimeout(_, t) | Op::PopTimeout(t) => t >= LONG,
+            _ => false,
         }
     }
     pub fn item(self) -> Option<u64> {
@@ -52,23 +96,15 @@ impl Op {
     }
 }
 
-fn us(t: u32) -> String {
-    if t >= 1000 && t.is_multiple_of(1000) {
-        format!("{}ms", t / 1000)
-    } else {
-        format!("{t}µs")
-    }
-}
-
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Op::Push(x) => write!(f, "push({x})"),
             Op::TryPush(x) => write!(f, "try_push({x})"),
-            Op::PushTimeout(x, t) => write!(f, "push_timeout({x}, {})", us(t)),
+            Op::PushTimeout(x, t) => write!(f, "push_timeout({x}, {})", show_timeout(t)),
             Op::Pop => write!(f, "pop()"),
             Op::TryPop => write!(f, "try_pop()"),
-            Op::PopTimeout(t) => write!(f, "pop_timeout({})", us(t)),
+            Op::PopTimeout(t) => write!(f, "pop_timeout({})", show_timeout(t)),
             Op::Close => write!(f, "close()"),
             Op::Len => write!(f, "len()"),
         }
@@ -112,13 +148,10 @@ impl Model {
     }
 
     /// True when `op` would wait here (a blocking push on a full open queue, a blocking pop on
-    /// an empty open one). Timed commands never wait forever, so they never count.
+    /// an empty open one; a long-timed one counts as blocking, a short-timed one never does).
     pub fn would_block(&self, op: Op) -> bool {
-        match op {
-            Op::Push(_) => self.is_full() && !self.closed,
-            Op::Pop => self.items.is_empty() && !self.closed,
-            _ => false,
-        }
+        op.waits()
+            && if op.is_push() { self.is_full() && !self.closed } else { self.items.is_empty() && !self.closed }
     }
 
     /// Applies `op` atomically. A timed command linearises at a moment when it returns at once,
@@ -128,7 +161,7 @@ impl Model {
             Op::Push(x) | Op::TryPush(x) | Op::PushTimeout(x, _) => Ret::Unit(if self.closed {
                 Err(QueueError::Closed)
             } else if self.is_full() {
-                assert!(!matches!(op, Op::Push(_)), "the model was asked to run a push that waits forever");
+                assert!(!op.waits(), "the model was asked to run a push that waits forever");
                 Err(if matches!(op, Op::TryPush(_)) { QueueError::Full } else { QueueError::Timeout })
             } else {
                 self.items.push_back(x);
@@ -139,7 +172,7 @@ impl Model {
             } else if self.closed {
                 Err(QueueError::Closed)
             } else {
-                assert!(op != Op::Pop, "the model was asked to run a pop that waits forever");
+                assert!(!op.waits(), "the model was asked to run a pop that waits forever");
                 Err(if op == Op::TryPop { QueueError::Empty } else { QueueError::Timeout })
             }),
             Op::Close => {
@@ -190,14 +223,13 @@ impl<I: Impl> Handles<I> {
 /// close): the caller drops it.
 pub fn run_op<I: Impl>(tx: Option<&I::Tx>, rx: &I::Rx, op: Op, explicit_close: bool) -> Option<Ret> {
     let tx = || tx.expect("a push after the producer handle was dropped: the generator must not do that");
-    let d = |t: u32| Duration::from_micros(t as u64);
     Some(match op {
         Op::Push(x) => Ret::Unit(tx().push(x)),
         Op::TryPush(x) => Ret::Unit(tx().try_push(x)),
-        Op::PushTimeout(x, t) => Ret::Unit(tx().push_timeout(x, d(t))),
+        Op::PushTimeout(x, t) => Ret::Unit(tx().push_timeout(x, t)),
         Op::Pop => Ret::Item(rx.pop()),
         Op::TryPop => Ret::Item(rx.try_pop()),
-        Op::PopTimeout(t) => Ret::Item(rx.pop_timeout(d(t))),
+        Op::PopTimeout(t) => Ret::Item(rx.pop_timeout(t)),
         Op::Close if explicit_close => {
             rx.close().expect("explicit close");
             Ret::Unit(Ok(()))
@@ -246,9 +278,30 @@ impl Rng {
         }
         unreachable!()
     }
-    /// A short timeout: zero, a microsecond, or up to a millisecond.
-    pub fn timeout_us(&mut self) -> u32 {
-        [0, 1, 100, 500, 1000][self.below(5)]
+    /// A short timeout (see [`SHORT_TIMEOUTS`]).
+    pub fn timeout(&mut self) -> Duration {
+        SHORT_TIMEOUTS[self.below(SHORT_TIMEOUTS.len())]
+    }
+    /// A timed command's timeout: short, or one time in four long (see [`LONG_TIMEOUTS`]).
+    pub fn any_timeout(&mut self) -> Duration {
+        if self.chance(25) {
+            LONG_TIMEOUTS[self.below(LONG_TIMEOUTS.len())]
+        } else {
+            self.timeout()
+        }
+    }
+    /// An item: the next of a dense count, or one time in ten an edge (0 or [`MAX_ITEM`]).
+    ///
+    /// [`MAX_ITEM`]: crate::queue::MAX_ITEM
+    pub fn item(&mut self, next_item: &mut u64) -> u64 {
+        match self.below(20) {
+            0 => 0,
+            1 => crate::queue::MAX_ITEM,
+            _ => {
+                *next_item += 1;
+                *next_item
+            }
+        }
     }
 }
 
@@ -257,17 +310,14 @@ impl Rng {
 pub fn random_op(rng: &mut Rng, caps: Caps, next_item: &mut u64, producers_gone: bool) -> Op {
     loop {
         let kind = rng.weighted(&[14, 14, 10, 14, 14, 10, 2, 6]);
-        let mut item = || {
-            *next_item += 1;
-            *next_item
-        };
+        let before = *next_item;
         let op = match kind {
-            0 => Op::Push(item()),
-            1 => Op::TryPush(item()),
-            2 => Op::PushTimeout(item(), rng.timeout_us()),
+            0 => Op::Push(rng.item(next_item)),
+            1 => Op::TryPush(rng.item(next_item)),
+            2 => Op::PushTimeout(rng.item(next_item), rng.any_timeout()),
             3 => Op::Pop,
             4 => Op::TryPop,
-            5 => Op::PopTimeout(rng.timeout_us()),
+            5 => Op::PopTimeout(rng.any_timeout()),
             6 => Op::Close,
             _ => Op::Len,
         };
@@ -280,9 +330,7 @@ pub fn random_op(rng: &mut Rng, caps: Caps, next_item: &mut u64, producers_gone:
         if allowed {
             return op;
         }
-        if op.is_push() {
-            *next_item -= 1; // keep items dense
-        }
+        *next_item = before; // keep items dense
     }
 }
 
@@ -294,10 +342,11 @@ mod tests {
     fn model_follows_bq_h() {
         let mut m = Model::new(1);
         assert_eq!(m.step(Op::TryPop), Ret::Item(Err(QueueError::Empty)));
-        assert_eq!(m.step(Op::PopTimeout(5)), Ret::Item(Err(QueueError::Timeout)));
+        assert_eq!(m.step(Op::PopTimeout(Duration::ZERO)), Ret::Item(Err(QueueError::Timeout)));
+        assert!(m.would_block(Op::PopTimeout(Duration::MAX)), "a long timeout waits like pop()");
         assert_eq!(m.step(Op::Push(1)), Ret::Unit(Ok(())));
         assert_eq!(m.step(Op::TryPush(2)), Ret::Unit(Err(QueueError::Full)));
-        assert_eq!(m.step(Op::PushTimeout(2, 5)), Ret::Unit(Err(QueueError::Timeout)));
+        assert_eq!(m.step(Op::PushTimeout(2, Duration::from_nanos(1))), Ret::Unit(Err(QueueError::Timeout)));
         assert!(m.would_block(Op::Push(3)));
         assert_eq!(m.step(Op::Close), Ret::Unit(Ok(())));
         assert!(!m.would_block(Op::Push(3)));

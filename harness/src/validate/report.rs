@@ -53,6 +53,30 @@ pub struct Finding {
     pub case: Vec<String>,
     /// The seed that generates the case (`--seed S --cases 1` replays it).
     pub seed: Option<u64>,
+    /// A linearizability failure's history, for its timeline picture (`timeline.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+}
+
+/// A concurrent history as the timeline draws it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct History {
+    pub threads: usize,
+    pub ops: Vec<HistoryOp>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HistoryOp {
+    /// From 0.
+    pub thread: usize,
+    /// The command with its arguments, e.g. `push_timeout(3, 1µs)`.
+    pub call: String,
+    pub result: String,
+    /// Invocation and return, nanoseconds since the parallel part started.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// No order of the history explains it (see `linearizability::check`).
+    pub unexplained: bool,
 }
 
 /// One check of one candidate.
@@ -69,6 +93,13 @@ pub struct CheckReport {
     pub findings: Vec<Finding>,
     /// A command that replays the first finding.
     pub replay: Option<String>,
+    /// The check ran on the reference alone, against the model queue (`--reference` is not a
+    /// built-in): its findings are the reference's.
+    #[serde(default)]
+    pub of_reference: bool,
+    /// The timeline picture of the first finding's history, where the parent wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<String>,
 }
 
 impl CheckReport {
@@ -85,7 +116,8 @@ impl CheckReport {
             let _ = writeln!(out, "      note: {n}");
         }
         for f in &self.findings {
-            let _ = writeln!(out, "      finding [{}]: {}", kind_name(f.kind), f.property);
+            let whose = if self.of_reference { format!(" (the reference {} deviates from the model queue)", self.candidate) } else { String::new() };
+            let _ = writeln!(out, "      finding [{}]: {}{whose}", kind_name(f.kind), f.property);
             let _ = writeln!(out, "        {}", f.summary);
             if !f.case.is_empty() {
                 let _ = writeln!(out, "        smallest failing case:");
@@ -93,6 +125,9 @@ impl CheckReport {
                     let _ = writeln!(out, "          {line}");
                 }
             }
+        }
+        if let Some(t) = &self.timeline {
+            let _ = writeln!(out, "      timeline: {t}");
         }
         if let Some(r) = &self.replay {
             let _ = writeln!(out, "      replay: {r}");

@@ -53,6 +53,7 @@ pub fn compare_probes(cand: &[Observation], reference: &[Observation]) -> (usize
             summary,
             case: vec![],
             seed: None,
+            history: None,
         });
     }
     (cand.len(), findings, notes)

@@ -1,7 +1,7 @@
 //! The wakeup check: the bugs that linearizability cannot see because they only show while
 //! threads wait. Each scenario parks 1-3 consumers on an empty queue (or producers on a full
-//! one), with `pop()`/`push()` or a one-hour timed variant, after 0-3 timed calls that timed
-//! out, then acts:
+//! one), with `pop()`/`push()` or a timed variant with a long timeout (an hour up to the largest
+//! each API can express), after 0-3 timed calls (0, 1 ns or 100 µs) that timed out, then acts:
 //! - feed: one item (or one free slot) per waiter: every waiter must return with it;
 //! - close: every waiter must return `closed`;
 //! - steal: hand an item (slot) over and take it straight back with `try_pop` (`try_push`), so
@@ -16,14 +16,13 @@ use std::thread;
 use std::time::Duration;
 
 use super::driver::{Budget, CaseCheck, Check, Described};
-use super::model::{Caps, Rng};
+use super::model::{show_timeout, Caps, Rng, LONG_TIMEOUTS};
 use super::report::Kind;
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 
 const LIMIT: Duration = Duration::from_secs(5);
 /// Lets the waiters reach their wait before the scenario acts (not needed for correctness).
 const SETTLE: Duration = Duration::from_millis(10);
-const LONG: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -42,30 +41,33 @@ pub enum Action {
 pub struct Scenario {
     pub capacity: usize,
     pub side: Side,
-    /// Per waiter: true for the timed call (one hour), false for the plain blocking one.
+    /// Per waiter: true for the timed call (timeout `long`), false for the plain blocking one.
     pub timed: Vec<bool>,
-    /// Timed calls that time out before the waiters park.
+    pub long: Duration,
+    /// Timed calls that time out before the waiters park, and their timeout.
     pub timeouts_before: usize,
+    pub before: Duration,
     pub action: Action,
 }
 
 impl Scenario {
-    fn waiter_call(&self, i: usize) -> &'static str {
+    fn waiter_call(&self, i: usize) -> String {
         match (self.side, self.timed[i]) {
-            (Side::Consumers, false) => "pop()",
-            (Side::Consumers, true) => "pop_timeout(1h)",
-            (Side::Producers, false) => "push()",
-            (Side::Producers, true) => "push_timeout(1h)",
+            (Side::Consumers, false) => "pop()".into(),
+            (Side::Consumers, true) => format!("pop_timeout({})", show_timeout(self.long)),
+            (Side::Producers, false) => "push()".into(),
+            (Side::Producers, true) => format!("push_timeout({})", show_timeout(self.long)),
         }
     }
 
     pub fn describe(&self) -> Vec<String> {
         let who = if self.side == Side::Consumers { "consumers" } else { "producers" };
         let state = if self.side == Side::Consumers { "an empty" } else { "a full" };
-        let calls: Vec<&str> = (0..self.timed.len()).map(|i| self.waiter_call(i)).collect();
+        let calls: Vec<String> = (0..self.timed.len()).map(|i| self.waiter_call(i)).collect();
         let mut lines = vec![format!("capacity {}, {state} queue", self.capacity)];
         if self.timeouts_before > 0 {
-            let call = if self.side == Side::Consumers { "pop_timeout(100µs)" } else { "push_timeout(100µs)" };
+            let t = show_timeout(self.before);
+            let call = if self.side == Side::Consumers { format!("pop_timeout({t})") } else { format!("push_timeout({t})") };
             lines.push(format!("{} x {call} that timed out", self.timeouts_before));
         }
         lines.push(format!("{} {who} parked in {}", self.timed.len(), calls.join(", ")));
@@ -90,7 +92,9 @@ pub fn generate(rng: &mut Rng) -> Scenario {
         capacity: rng.range(1, 3),
         side: if rng.chance(50) { Side::Consumers } else { Side::Producers },
         timed: (0..waiters).map(|_| rng.chance(40)).collect(),
+        long: LONG_TIMEOUTS[rng.below(LONG_TIMEOUTS.len())],
         timeouts_before: if rng.chance(50) { 0 } else { rng.range(1, 3) },
+        before: [Duration::ZERO, Duration::from_nanos(1), Duration::from_micros(100)][rng.below(3)],
         action: match rng.below(10) {
             0..=3 => Action::Feed,
             4..=6 => Action::Close,
@@ -128,7 +132,7 @@ impl Tally {
 
     fn record(&mut self, (i, r): (usize, WaiterResult), s: &Scenario) -> Result<(), Fail> {
         if r == Err(QueueError::Closed) && s.action != Action::Close {
-            return Err(closed_while_open_finding(s.waiter_call(i)));
+            return Err(closed_while_open_finding(&s.waiter_call(i)));
         }
         self.results[i] = Some(r);
         Ok(())
@@ -155,7 +159,7 @@ impl Tally {
 
     fn blocked_finding(&self, s: &Scenario, len: Option<isize>) -> Fail {
         let k = s.timed.len();
-        let blocked: Vec<&str> = (0..k).filter(|&i| self.results[i].is_none()).map(|i| s.waiter_call(i)).collect();
+        let blocked: Vec<String> = (0..k).filter(|&i| self.results[i].is_none()).map(|i| s.waiter_call(i)).collect();
         let who = if s.side == Side::Consumers { "consumers" } else { "producers" };
         let len = len.map_or(String::new(), |l| format!(" ({l} item(s) buffered)"));
         let msg =
@@ -191,7 +195,7 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
         }
     }
     for _ in 0..s.timeouts_before {
-        let t = Duration::from_micros(100);
+        let t = s.before;
         match s.side {
             Side::Consumers => match rx.pop_timeout(t) {
                 Err(QueueError::Timeout) => {}
@@ -207,13 +211,14 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
     // Park the waiters. Each reports (index, result) when it returns.
     let (done_tx, done_rx) = mpsc::channel::<(usize, WaiterResult)>();
     let mut waiter_items = HashMap::new();
+    let long = s.long;
     for (i, &timed) in s.timed.iter().enumerate() {
         let done = done_tx.clone();
         match s.side {
             Side::Consumers => {
                 let rx = rx.clone();
                 thread::spawn(move || {
-                    let r = if timed { rx.pop_timeout(LONG) } else { rx.pop() };
+                    let r = if timed { rx.pop_timeout(long) } else { rx.pop() };
                     let _ = done.send((i, r.map(Some)));
                 });
             }
@@ -221,7 +226,7 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
                 let (tx, x) = (tx.clone(), item());
                 waiter_items.insert(i, x);
                 thread::spawn(move || {
-                    let r = if timed { tx.push_timeout(x, LONG) } else { tx.push(x) };
+                    let r = if timed { tx.push_timeout(x, long) } else { tx.push(x) };
                     let _ = done.send((i, r.map(|()| None)));
                 });
             }

@@ -152,6 +152,8 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         notes,
         findings,
         replay: None,
+        of_reference: false,
+        timeline: None,
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "report {}", serde_json::to_string(&report)?)?;
@@ -227,7 +229,10 @@ pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutpu
             summary: format!("{what} during: {during}"),
             case: out.stderr_tail.iter().map(|l| format!("stderr: {l}")).collect(),
             seed,
+            history: None,
         }],
         replay: None,
+        of_reference: false,
+        timeline: None,
     }
 }
