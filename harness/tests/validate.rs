@@ -213,6 +213,84 @@ fn a_plugin_can_be_the_reference() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// an OCaml module as the reference (ocaml/bqueue.mli)
+
+/// A copy of ocaml/bqueue.ml under another name in a scratch folder, with `edit` applied.
+fn ocaml_module(name: &str, edit: impl Fn(String) -> String) -> String {
+    let dir = scratch().join("ocaml-modules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(root().join("ocaml/bqueue.ml")).unwrap();
+    let path = dir.join(format!("{name}.ml"));
+    std::fs::write(&path, edit(text.clone())).unwrap();
+    path.display().to_string()
+}
+
+/// The acceptance case: a user's OCaml module, compiled by bqh against the signature,
+/// is the reference of every check (and is itself checked alone against the model).
+#[test]
+fn an_ocaml_module_from_a_temporary_folder_is_the_reference() {
+    let module = ocaml_module("their_queue", |t| t);
+    let (out, reports) = validate(&["--reference", &module, "--candidate", "rust-port"]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(reports.len(), Check::ALL.len() + 3, "{}", out.show());
+    assert!(reports.iter().all(|r| r.reference == module), "{}", out.show());
+    assert_eq!(reports.iter().filter(|r| r.of_reference).count(), 3);
+}
+
+/// A module with a capacity off by one: the finding says the reference deviates.
+#[test]
+fn a_broken_ocaml_reference_is_rejected_as_the_reference() {
+    let module = ocaml_module("off_by_one", |t| {
+        let broken = t.replace(
+            "let is_full q = Queue.length q.items >= q.capacity",
+            "let is_full q = Queue.length q.items > q.capacity",
+        );
+        assert_ne!(broken, t, "ocaml/bqueue.ml changed: update this test's edit");
+        broken
+    });
+    let (out, reports) = validate(&["--reference", &module, "--candidate", "rust-port", "--checks", "sequential"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(has(&reports, Check::Sequential, Kind::ReferenceMismatch), "{}", out.show());
+    assert!(out.stdout.contains("itself deviates from the model queue"), "{}", out.show());
+}
+
+/// A module that does not match the signature: the compiler's message and what to change,
+/// exit 2, before any check runs.
+#[test]
+fn an_ocaml_module_that_does_not_match_the_signature_is_an_input_error() {
+    let module = ocaml_module("wrong_label", |t| {
+        t.replace("let pop_timeout q ~timeout_ns =\n  let deadline = deadline_after timeout_ns in", "let pop_timeout q ~timeout =\n  let deadline = deadline_after timeout in")
+    });
+    let (out, _) = validate(&["--reference", &module, "--candidate", "rust-port"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    for needle in ["does not match the signature of ocaml/bqueue.mli", "timeout_ns", "Change your module", &module] {
+        assert!(out.stderr.contains(needle), "no {needle:?} in the message:\n{}", out.show());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the timeline picture
+
+/// A mutant's linearizability failure comes with an SVG of its history next to the JSON report,
+/// the commands no order explains in red, linked from the report.
+#[test]
+fn a_linearizability_failure_has_a_timeline() {
+    // The mutant may first fail in a sequential prefix (a mismatch, no history): try a few seeds.
+    let lib = fixture("capacity_off_by_one");
+    let (out, reports) = ["5", "1005", "2005"]
+        .iter()
+        .map(|seed| validate(&["--candidate", &lib, "--checks", "linearizability", "--seed", seed]))
+        .find(|(_, r)| has(r, Check::Linearizability, Kind::NotLinearizable))
+        .expect("capacity_off_by_one: no non-linearizable history in three runs");
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let r = &reports[0];
+    let path = r.timeline.as_deref().unwrap_or_else(|| panic!("no timeline in the report:\n{}", out.show()));
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("#f4a0a0"), "{svg}");
+    assert!(out.stdout.contains(&format!("timeline: {path}")), "{}", out.show());
+}
+
+// ---------------------------------------------------------------------------------------------
 // what must be rejected, and why
 
 /// Validates the mutant `name` with every check: it must fail, with every finding of `all`

@@ -73,7 +73,10 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
             Ok(())
         } else {
             let msg = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-            Err(msg.replace("File \"bqueue.ml\"", &format!("File \"{shown}\"")))
+            // The compiler knows the copies by their names here: say which files they are.
+            Err(msg
+                .replace("\"bqueue.ml\"", &format!("\"{shown}\""))
+                .replace("\"bqueue.mli\"", "\"ocaml/bqueue.mli\""))
         }
     };
     let threads = ["-I", "+unix", "-I", "+threads", "unix.cmxa", "threads.cmxa"];

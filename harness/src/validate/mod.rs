@@ -212,9 +212,12 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
         })?;
     }
     let failed: Vec<&CheckReport> = reports.iter().filter(|r| !r.passed()).collect();
+    // A finding of the reference (alone, or where it differs from the model in a comparison) is
+    // the reference's, not the candidate's.
+    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| f.kind == Kind::ReferenceMismatch);
     let bad: std::collections::BTreeSet<&str> =
-        failed.iter().filter(|r| !r.of_reference).map(|r| r.candidate.as_str()).collect();
-    let reference_failed = failed.iter().any(|r| r.of_reference);
+        failed.iter().filter(|r| !of_ref(r)).map(|r| r.candidate.as_str()).collect();
+    let reference_failed = failed.iter().any(of_ref);
     println!(
         "validate: {} of {} candidate(s) passed every check{}{}",
         candidates.len() - bad.len(),
