@@ -4,7 +4,8 @@
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
-#   make validate  port validation (PLUGIN=path/to/lib.so to check an external library)
+#   make validate  port validation (PLUGIN=path/to/lib.so to check an external library,
+#                  REFERENCE=their_queue.ml for your own OCaml original)
 #   make bench     criterion benchmarks and boundary costs
 #   make clean     remove build products (the OCaml toolchain cache stays)
 
@@ -49,10 +50,11 @@ report: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- report "$(DIR)" $(if $(OUT),--out "$(OUT)")
 
 # Every built-in against the OCaml original; PLUGIN=path/to/libX.so checks a library exporting
-# c/bq.h instead; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks sequential"). Exit 0 only
-# when every check passed. See docs/validate.md.
+# c/bq.h instead; REFERENCE=path/to/their_queue.ml (a module implementing ocaml/bqueue.mli) or a
+# library replaces the OCaml original; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks
+# sequential"). Exit 0 only when every check passed. See docs/validate.md.
 validate: setup
-	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS)
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(REFERENCE),--reference $(REFERENCE)) $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS)
 
 # The deliberately broken queues of tests/fixtures (and the port itself) as plugins, for
 # example: make fixtures && make validate PLUGIN=target/fixtures/libif_not_while.so
