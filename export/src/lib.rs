@@ -48,6 +48,7 @@ impl Error {
 
 /// A bounded blocking FIFO of `u64` items with an explicit close, in the order of `c/bq.h`.
 /// Every method but `new` is called from many threads at once.
+#[allow(clippy::len_without_is_empty)] // c/bq.h has bq_len only
 pub trait BoundedQueue: Send + Sync + Sized {
     /// `None` when `capacity` is 0 (or the queue cannot be made).
     fn new(capacity: usize) -> Option<Self>;
@@ -97,32 +98,49 @@ pub mod abi {
         Q::new(capacity).map_or(std::ptr::null_mut(), |q| Box::into_raw(Box::new(q)))
     }
 
-    /// # Safety (this and every function below)
-    /// `q` comes from [`new`] and has not been freed; `item` pointers are writable.
+    /// # Safety
+    /// `q` comes from [`new`] and has not been freed (so for every function below; `out`, where
+    /// there is one, is writable).
     pub unsafe fn push<Q: BoundedQueue>(q: *mut Q, x: u64) -> c_int {
         unit((*q).push(x))
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn try_push<Q: BoundedQueue>(q: *mut Q, x: u64) -> c_int {
         unit((*q).try_push(x))
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn push_timeout<Q: BoundedQueue>(q: *mut Q, x: u64, timeout_ns: u64) -> c_int {
         unit((*q).push_timeout(x, Duration::from_nanos(timeout_ns)))
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn pop<Q: BoundedQueue>(q: *mut Q, out: *mut u64) -> c_int {
         item((*q).pop(), out)
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn try_pop<Q: BoundedQueue>(q: *mut Q, out: *mut u64) -> c_int {
         item((*q).try_pop(), out)
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn pop_timeout<Q: BoundedQueue>(q: *mut Q, out: *mut u64, timeout_ns: u64) -> c_int {
         item((*q).pop_timeout(Duration::from_nanos(timeout_ns)), out)
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn close<Q: BoundedQueue>(q: *mut Q) {
         (*q).close()
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn len<Q: BoundedQueue>(q: *mut Q) -> usize {
         (*q).len()
     }
+    /// # Safety
+    /// As [`push`].
     pub unsafe fn capacity<Q: BoundedQueue>(q: *mut Q) -> usize {
         (*q).capacity()
     }
