@@ -1,6 +1,8 @@
-//! `bqh validate` end to end: the six built-ins and correct plugins pass; every deliberately
-//! broken queue of `tests/fixtures/mutants` is rejected with the right finding; bad input is a
-//! clear error; the two C queues and the fixtures run clean under ThreadSanitizer and
+//! `bqh validate` end to end: the six built-ins and correct plugins pass (a Rust crate built
+//! outside the project with bq-export, an OCaml module as the reference); every deliberately
+//! broken queue of `tests/fixtures/mutants` is rejected with the right finding, a
+//! linearizability failure with its timeline; a broken OCaml module is rejected as the
+//! reference; bad input is a clear error; the two C queues and the fixtures run clean under ThreadSanitizer and
 //! AddressSanitizer; shuttle model-checks the Rust port.
 //!
 //! Every child process runs under a deadline (`run`): a hang fails the test with the command's
