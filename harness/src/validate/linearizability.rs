@@ -421,7 +421,7 @@ impl CaseCheck for Linearizability {
         matches!(failure, Failure::Hung { .. })
     }
 
-    fn history(&self, _case: &Case, failure: &Failure) -> Option<History> {
+    fn history(&self, case: &Case, failure: &Failure) -> Option<History> {
         let Failure::NotLinearizable { events, unexplained } = failure else { return None };
         let ops = events
             .iter()
@@ -435,7 +435,10 @@ impl CaseCheck for Linearizability {
                 unexplained: unexplained.contains(&i),
             })
             .collect();
-        Some(History { threads: events.iter().map(|e| e.thread + 1).max().unwrap_or(0), ops })
+        let prefix: Vec<String> = case.prefix.iter().map(|op| op.to_string()).collect();
+        let prefix = if prefix.is_empty() { "(none)".to_string() } else { prefix.join("; ") };
+        let start = format!("capacity {}; sequential prefix: {prefix}", case.capacity);
+        Some(History { start, threads: events.iter().map(|e| e.thread + 1).max().unwrap_or(0), ops })
     }
 
     fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, failure: &Failure) -> Described {

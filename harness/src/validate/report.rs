@@ -61,6 +61,8 @@ pub struct Finding {
 /// A concurrent history as the timeline draws it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct History {
+    /// The state the parallel part started from, e.g. "capacity 1; sequential prefix: push(1)".
+    pub start: String,
     pub threads: usize,
     pub ops: Vec<HistoryOp>,
 }

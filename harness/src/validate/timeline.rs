@@ -10,7 +10,7 @@ use super::report::History;
 const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 90.0;
 const RIGHT: f64 = 30.0;
-const TOP: f64 = 50.0;
+const TOP: f64 = 64.0;
 const LANE: f64 = 70.0;
 
 fn escape(s: &str) -> String {
@@ -32,7 +32,12 @@ pub fn svg(h: &History, title: &str) -> String {
     let _ = writeln!(s, r##"<text x="10" y="20" font-size="14">{}</text>"##, escape(title));
     let _ = writeln!(
         s,
-        r##"<text x="10" y="36" fill="#555">bars: invocation to return; red: no order of the history explains these results on the model queue</text>"##
+        r##"<text x="10" y="36" fill="#555">{}</text>"##,
+        escape(&h.start)
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="10" y="50" fill="#555">bars: invocation to return; red: no order of the history explains these results on the model queue</text>"##
     );
     for lane in 0..h.threads {
         let y = TOP + LANE * lane as f64;
@@ -62,9 +67,11 @@ pub fn svg(h: &History, title: &str) -> String {
             // Labels alternate above and below the bar, so that neighbours overlap less.
             let ly = if k % 2 == 0 { y + 19.0 } else { y + 50.0 };
             let colour = if o.unexplained { "#c00" } else { "black" };
+            // Right of the middle, the label ends at the bar's end (it stays inside the picture).
+            let (lx, anchor) = if a > WIDTH / 2.0 { (b, "end") } else { (a, "start") };
             let _ = writeln!(
                 s,
-                r##"<text x="{a:.1}" y="{ly:.1}" fill="{colour}">{} → {}</text>"##,
+                r##"<text x="{lx:.1}" y="{ly:.1}" fill="{colour}" text-anchor="{anchor}">{} → {}</text>"##,
                 escape(&o.call),
                 escape(&o.result)
             );
@@ -101,7 +108,7 @@ mod tests {
             end_ns,
             unexplained,
         };
-        let h = History { threads: 2, ops: vec![op(0, "push(1)", 0, 10, false), op(1, "try_pop()", 20, 30, true)] };
+        let h = History { start: "capacity 1".into(), threads: 2, ops: vec![op(0, "push(1)", 0, 10, false), op(1, "try_pop()", 20, 30, true)] };
         let s = svg(&h, "a <title>");
         assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
         assert_eq!(s.matches("<rect x=").count(), 2);
