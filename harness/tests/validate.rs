@@ -391,6 +391,22 @@ fn bad_input(args: &[&str], message: &str) {
     assert!(!out.stderr.contains("panicked"), "{}", out.show());
 }
 
+/// A timeline folder that bqh did not make, and an OCaml module that is not there: refused
+/// before any check runs.
+#[test]
+fn a_foreign_timeline_folder_and_a_missing_module_are_errors() {
+    let foreign = scratch().join("foreign-timelines");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let (out, _) = validate(&["--candidate", "rust-port", "--timeline", foreign.to_str().unwrap()]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("did not create"), "{}", out.show());
+    assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "mine");
+    let (out, _) = validate(&["--reference", "no/such/queue.ml", "--candidate", "rust-port"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("no/such/queue.ml: no such file"), "{}", out.show());
+}
+
 #[test]
 fn an_unknown_name_is_an_error() {
     bad_input(&["--candidate", "nope"], "unknown implementation 'nope': expected one of rust-sync-channel");
