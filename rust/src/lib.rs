@@ -5,6 +5,7 @@
 //! port that `make validate` checks against the original. The operations appear in the same
 //! order as in the OCaml file and in `c/bq.c`. How the OCaml maps onto Rust:
 //!
+// ANCHOR: mapping
 //! | OCaml                              | Rust                                              |
 //! |------------------------------------|---------------------------------------------------|
 //! | `'a t` record, `mutable closed`    | `Queue<T>`; mutable fields live inside the mutex  |
@@ -13,6 +14,7 @@
 //! | `('a, error) result`               | `Result<T, Error>`                                |
 //! | `invalid_arg` in `create`          | `Queue::new` returns `None`                       |
 //! | timer thread + `Condition.broadcast` | `Condvar::wait_timeout_while`                   |
+// ANCHOR_END: mapping
 //!
 //! The one place the port is not line-by-line is the timed wait: OCaml's `Condition` has no
 //! timed wait, so `bqueue.ml` starts a timer thread that broadcasts at the deadline. Rust's
