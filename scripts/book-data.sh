@@ -76,3 +76,17 @@ section docs/bench.md "## OCaml: what was tried, and batching" > "$out/bench-oca
 section docs/bench.md "## Fidelity: does the harness distort what it measures?" > "$out/bench-fidelity.md"
 section docs/validate.md "## Proof that the checks bite: the mutants" > "$out/validate-mutants.md"
 section docs/validate.md "## The checks" > "$out/validate-checks.md"
+
+# Every listing's anchor exists (mdbook would silently include nothing for a missing one;
+# harness/tests/book.rs checks the same, and more, in make test).
+cd "$root/book/src"
+missing=0
+while IFS= read -r inc; do
+  path="${inc%%:*}"; anchor="${inc#*:}"
+  [ -f "$path" ] || { echo "book-data: the book includes $path, which does not exist" >&2; missing=1; continue; }
+  [ "$anchor" = "$inc" ] && continue
+  case "$anchor" in [0-9]*) continue ;; esac
+  grep -Eq "ANCHOR: $anchor( |$)" "$path" && grep -Eq "ANCHOR_END: $anchor( |$)" "$path" \
+    || { echo "book-data: $path has no ANCHOR/ANCHOR_END '$anchor', which the book includes" >&2; missing=1; }
+done < <(grep -ho '{{#include \.\./[^}]*}}' ./*.md | sed 's/{{#include //; s/}}$//' | sort -u)
+exit "$missing"

@@ -205,7 +205,9 @@ fn the_built_book_has_no_broken_link_or_missing_figure() {
         images += html.matches("<img src=\"").count();
         for target in local_links(&html) {
             links += 1;
-            let path = page.parent().unwrap().join(percent_decoded(&target));
+            // A root-relative link (mdBook's 404 page has them) is relative to the book's root.
+            let base = if target.starts_with('/') { dir.clone() } else { page.parent().unwrap().to_path_buf() };
+            let path = base.join(percent_decoded(target.trim_start_matches('/')));
             let ok = if path.is_dir() { path.join("index.html").is_file() } else { path.is_file() };
             if !ok {
                 broken.push(format!("{}: {target}", page.strip_prefix(&dir).unwrap().display()));
