@@ -528,7 +528,7 @@ fn buffer_dropped_when_consumers_leave<N: Native>(n: &'static N) -> Answer {
     };
     n.close(&tx);
     match (dropped, still) {
-        (Some(d), _) if d == 3 => (Verdict::Yes, format!("3 of 3 dropped as the receiver went; {next}")),
+        (Some(3), _) => (Verdict::Yes, format!("3 of 3 dropped as the receiver went; {next}")),
         (_, Some(s)) => (
             Verdict::No,
             format!("{s} still buffered (they live as long as the queue: its last holder frees them); {next}"),
