@@ -96,6 +96,7 @@ book-open:
 # Headless Chromium renders every chapter and the check asserts its listings and figures are
 # there; screenshots of two pages go to target/book-check/.
 book-check: book
+	@scripts/setup-book.sh >/dev/null
 	@scripts/book-check.sh "$(BOOK_OUT)" target/book-check
 
 clean:
