@@ -23,7 +23,7 @@ mdbook_ok() {
 
 if ! mdbook_ok; then
   command -v "$CARGO" >/dev/null || { log "error: cargo is needed to install mdbook; install Rust (rustup)"; exit 1; }
-  log "installing mdbook $MDBOOK_VERSION into $PREFIX (once per machine; 3-6 minutes on 2 cores)"
+  log "installing mdbook $MDBOOK_VERSION into $PREFIX (once per machine; several minutes on 2 cores)"
   mkdir -p "$CACHE_ROOT"
   staging="$CACHE_ROOT/.staging-mdbook-$MDBOOK_VERSION.$$"
   build="$(mktemp -d "$CACHE_ROOT/build-mdbook.XXXXXX")"
