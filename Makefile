@@ -7,11 +7,16 @@
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library,
 #                  REFERENCE=their_queue.ml for your own OCaml original)
 #   make bench     criterion benchmarks and boundary costs
+#   make book      the book (book/) as a static site in target/book; make book-open says where
+#   make book-check  headless Chromium opens every chapter and checks what it shows
 #   make clean     remove build products (the OCaml toolchain cache stays)
 
 # The one place the OCaml version is pinned.
 OCAML_VERSION := 5.3.0
 export OCAML_VERSION
+# The one place mdbook's version is pinned (scripts/setup-book.sh installs it).
+MDBOOK_VERSION := 0.5.4
+export MDBOOK_VERSION
 
 CARGO ?= cargo
 TOOLCHAIN_LINK := .ocaml-toolchain
@@ -19,18 +24,20 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare scale report validate bench clean
+.PHONY: setup build test compare scale report validate bench clean book book-open book-check
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
 	  && echo "[setup] OCaml $$($(TOOLCHAIN_LINK)/bin/ocamlopt -version) at $$(readlink $(TOOLCHAIN_LINK))"
 	@$(CARGO) fetch --locked -q
+	@mdbook="$$(scripts/setup-book.sh)" && echo "[setup] $$($$mdbook --version) at $$mdbook; $$(chromium --version 2>/dev/null)"
 
 build: setup
 	$(WITH_OCAML) $(CARGO) build --locked --release
 
-test: setup
-	$(WITH_OCAML) $(CARGO) test --locked --release
+# The book is built first: harness/tests/book.rs checks its links, figures and includes.
+test: setup book
+	BQ_BOOK_DIR="$(CURDIR)/$(BOOK_OUT)" $(WITH_OCAML) $(CARGO) test --locked --release
 
 # QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
 # PLUGIN=path/to/libX.so adds a library exporting c/bq.h beside the built-ins (driven mode,
@@ -70,6 +77,29 @@ fixtures:
 bench: setup
 	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench workloads --bench boundary --bench ocaml_batched -- $(ARGS)
 	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench fidelity
+
+# The book: figures and tables from the committed results (scripts/book-data.sh), listings
+# included from the sources by anchors; any mdbook warning (a missing include, anchor or
+# file) fails the build. The mdbook binary is the pinned one setup installed.
+BOOK_OUT := target/book
+book:
+	@scripts/book-data.sh book/src/generated
+	@mkdir -p target && mdbook="$$(BOOK_NO_CHROMIUM=1 scripts/setup-book.sh)" && rm -rf "$(BOOK_OUT)" \
+	  && "$$mdbook" build book -d "$(CURDIR)/$(BOOK_OUT)" 2>target/book-build.log; rc=$$?; \
+	  if [ $$rc -ne 0 ] || grep -E "WARN|ERROR" target/book-build.log; then \
+	    cat target/book-build.log; echo "make book: mdbook failed or warned (above)"; exit 1; fi
+	@echo "[book] built $(BOOK_OUT)/index.html (make book-open says how to open it)"
+
+book-open:
+	@test -f "$(BOOK_OUT)/index.html" || { echo "no book yet: run make book"; exit 2; }
+	@echo "The book: file://$(CURDIR)/$(BOOK_OUT)/index.html"
+	@echo "Open it in a browser (e.g. xdg-open $(BOOK_OUT)/index.html); it needs no server."
+
+# Headless Chromium renders every chapter and the check asserts its listings and figures are
+# there; screenshots of two pages go to target/book-check/.
+book-check: book
+	@scripts/setup-book.sh >/dev/null
+	@scripts/book-check.sh "$(BOOK_OUT)" target/book-check
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,7 @@
 /* bq.c: a bounded blocking queue: a ring buffer, one mutex, two condition variables
  * (not_empty, not_full) and a closed flag. The same design as ocaml/bqueue.ml and
- * rust/src/lib.rs; the operations appear in the same order in all three files. */
+ * rust/src/lib.rs; the operations appear in the same order in all three files.
+ * The ANCHOR comments mark the listings that the book (book/src) includes. */
 #define _POSIX_C_SOURCE 200809L
 #include "bq.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* ANCHOR: struct */
 struct bq {
     pthread_mutex_t mutex;
     pthread_cond_t not_empty; /* signalled when an item arrives, broadcast on close */
@@ -20,7 +22,9 @@ struct bq {
     size_t len;
     bool closed;
 };
+/* ANCHOR_END: struct */
 
+/* ANCHOR: deadline */
 /* Deadlines use CLOCK_MONOTONIC so that a wall-clock jump cannot stretch or cut a wait. */
 static struct timespec deadline_after(uint64_t timeout_ns) {
     struct timespec ts;
@@ -33,14 +37,18 @@ static struct timespec deadline_after(uint64_t timeout_ns) {
     ts.tv_nsec = (long)(ns % 1000000000u);
     return ts;
 }
+/* ANCHOR_END: deadline */
 
+/* ANCHOR: enqueue */
 /* Caller holds q->mutex. */
 static void enqueue(bq *q, uint64_t item) {
     q->items[(q->head + q->len) % q->capacity] = item;
     q->len++;
     pthread_cond_signal(&q->not_empty);
 }
+/* ANCHOR_END: enqueue */
 
+/* ANCHOR: dequeue */
 /* Caller holds q->mutex. */
 static uint64_t dequeue(bq *q) {
     uint64_t item = q->items[q->head];
@@ -49,7 +57,9 @@ static uint64_t dequeue(bq *q) {
     pthread_cond_signal(&q->not_full);
     return item;
 }
+/* ANCHOR_END: dequeue */
 
+/* ANCHOR: create */
 bq *bq_new(size_t capacity) {
     if (capacity == 0 || capacity > SIZE_MAX / sizeof(uint64_t)) return NULL;
     bq *q = calloc(1, sizeof *q);
@@ -66,7 +76,9 @@ bq *bq_new(size_t capacity) {
     q->capacity = capacity;
     return q;
 }
+/* ANCHOR_END: create */
 
+/* ANCHOR: push */
 int bq_push(bq *q, uint64_t item) {
     pthread_mutex_lock(&q->mutex);
     while (q->len == q->capacity && !q->closed)
@@ -76,7 +88,9 @@ int bq_push(bq *q, uint64_t item) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: push */
 
+/* ANCHOR: try_push */
 int bq_try_push(bq *q, uint64_t item) {
     pthread_mutex_lock(&q->mutex);
     int rc = q->closed ? BQ_CLOSED : q->len == q->capacity ? BQ_FULL : BQ_OK;
@@ -84,7 +98,9 @@ int bq_try_push(bq *q, uint64_t item) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: try_push */
 
+/* ANCHOR: push_timeout */
 int bq_push_timeout(bq *q, uint64_t item, uint64_t timeout_ns) {
     struct timespec deadline = deadline_after(timeout_ns);
     pthread_mutex_lock(&q->mutex);
@@ -96,7 +112,9 @@ int bq_push_timeout(bq *q, uint64_t item, uint64_t timeout_ns) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: push_timeout */
 
+/* ANCHOR: pop */
 int bq_pop(bq *q, uint64_t *item) {
     pthread_mutex_lock(&q->mutex);
     while (q->len == 0 && !q->closed)
@@ -106,7 +124,9 @@ int bq_pop(bq *q, uint64_t *item) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: pop */
 
+/* ANCHOR: try_pop */
 int bq_try_pop(bq *q, uint64_t *item) {
     pthread_mutex_lock(&q->mutex);
     int rc = q->len > 0 ? BQ_OK : q->closed ? BQ_CLOSED : BQ_EMPTY;
@@ -114,7 +134,9 @@ int bq_try_pop(bq *q, uint64_t *item) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: try_pop */
 
+/* ANCHOR: pop_timeout */
 int bq_pop_timeout(bq *q, uint64_t *item, uint64_t timeout_ns) {
     struct timespec deadline = deadline_after(timeout_ns);
     pthread_mutex_lock(&q->mutex);
@@ -126,7 +148,9 @@ int bq_pop_timeout(bq *q, uint64_t *item, uint64_t timeout_ns) {
     pthread_mutex_unlock(&q->mutex);
     return rc;
 }
+/* ANCHOR_END: pop_timeout */
 
+/* ANCHOR: close */
 void bq_close(bq *q) {
     pthread_mutex_lock(&q->mutex);
     q->closed = true;
@@ -135,13 +159,16 @@ void bq_close(bq *q) {
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->mutex);
 }
+/* ANCHOR_END: close */
 
+/* ANCHOR: len */
 size_t bq_len(bq *q) {
     pthread_mutex_lock(&q->mutex);
     size_t len = q->len;
     pthread_mutex_unlock(&q->mutex);
     return len;
 }
+/* ANCHOR_END: len */
 
 size_t bq_capacity(bq *q) {
     return q->capacity; /* immutable after bq_new */

@@ -10,6 +10,7 @@
    blocks in Condition.wait releases it (and the queue's mutex) while it waits. *)
 
 (* c/bq.h's status codes; a test (harness/src/impls/ocaml.rs) checks them against C's and Rust's. *)
+(* ANCHOR: encoding *)
 let ok = 0 and closed = 1 and full = 2 and empty = 3 and timeout = 4
 
 let code : Bqueue.error -> int = function
@@ -17,6 +18,7 @@ let code : Bqueue.error -> int = function
 
 let of_unit = function Ok () -> ok | Error e -> code e
 let of_item = function Ok x -> x | Error e -> - code e
+(* ANCHOR_END: encoding *)
 
 (* Batched calls, one boundary crossing per batch (benches only; not part of the five-queue
    interface). [push_many] pushes [items] in order, waiting while full as [push] does, and
@@ -30,6 +32,7 @@ let push_many q items =
   in
   go 0
 
+(* ANCHOR: pop_many *)
 let pop_many q max =
   match Bqueue.pop q with
   | Error _ -> [||]
@@ -41,6 +44,7 @@ let pop_many q max =
       in
       let n = go 1 in
       if n = max then out else Array.sub out 0 n
+(* ANCHOR_END: pop_many *)
 
 let () =
   Callback.register "bqueue_create" (fun capacity ->

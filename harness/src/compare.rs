@@ -21,6 +21,7 @@ use crate::queue::Impl;
 use crate::report;
 use crate::schema::{Env, Mode, Observation, Row, Study, Verdict};
 use crate::shutdown;
+use crate::shutdown_native;
 use crate::workloads::{RunSpec, Sampling, Workload};
 
 #[derive(Debug, Clone, clap::Args, Serialize)]
@@ -379,10 +380,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let impls = implementations(args);
     let (rows, shutdown_matrix) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
 
+    // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).
+    let native: Vec<_> = if args.no_shutdown {
+        Vec::new()
+    } else {
+        impls.iter().filter_map(|c| if let Choice::Builtin(b) = c { Some(*b) } else { None }).flat_map(shutdown_native::probe_all).collect()
+    };
+
     let env = Env::collect(Study::Compare, serde_json::to_value(args)?);
-    out.write_dir(|dir| report::write_all(dir, &env, &rows, &shutdown_matrix))?;
+    out.write_dir(|dir| report::write_all(dir, &env, &rows, &shutdown_matrix).and_then(|()| report::write_native(dir, &native)))?;
     let failed = rows.iter().filter(|r| !r.ok()).count();
-    let probe_failures = shutdown_matrix.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count();
+    let probe_failures = shutdown_matrix.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count()
+        + native.iter().filter(|o| o.verdict == Verdict::Failed).count();
     eprintln!("wrote {}/ (summary.md, runs.csv, env.json, plots)", args.out.display());
     if failed + probe_failures > 0 {
         eprintln!("error: {failed} run(s) and {probe_failures} shutdown probe(s) FAILED; see the top of {}/summary.md", args.out.display());

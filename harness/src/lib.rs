@@ -13,6 +13,7 @@
 //! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
 //!   (`shutdown.csv`), `Env` (`env.json`).
 //! - [`shutdown`]: the shutdown probes.
+//! - [`shutdown_native`]: the shutdown probes of each implementation's own API, without the adapter.
 //! - [`plan`]: how a comparison is sized to a time budget; median intervals.
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
@@ -36,6 +37,7 @@ pub mod report;
 pub mod scale;
 pub mod schema;
 pub mod shutdown;
+pub mod shutdown_native;
 pub mod validate;
 pub mod watchdog;
 pub mod workloads;

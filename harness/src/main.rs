@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, isolated, report, scale, shutdown, validate};
+use harness::{compare, isolated, report, scale, shutdown, shutdown_native, validate};
 
 #[derive(Parser)]
 #[command(
@@ -32,15 +32,26 @@ enum Command {
     /// Check that a candidate queue behaves like a reference (ports, plugins)
     Validate(validate::Args),
     /// Probe the shutdown semantics of each implementation and print the matrix
-    Shutdown(shutdown::Args),
+    Shutdown(ShutdownArgs),
     /// Internal: one run (or the probes) of a plugin, for compare's child processes
     #[command(hide = true)]
     Isolated(isolated::Args),
 }
 
+#[derive(clap::Args)]
+struct ShutdownArgs {
+    #[command(flatten)]
+    probes: shutdown::Args,
+    #[command(flatten)]
+    native: shutdown_native::Args,
+}
+
 /// `bqh shutdown`: probes, prints the matrix; exit 1 when a probe failed.
-fn shutdown(args: &shutdown::Args) -> anyhow::Result<ExitCode> {
-    let matrix = shutdown::probe_matrix(args);
+fn shutdown(args: &ShutdownArgs) -> anyhow::Result<ExitCode> {
+    if args.native.native || args.native.out.is_some() {
+        return shutdown_native::command(&args.probes, &args.native);
+    }
+    let matrix = shutdown::probe_matrix(&args.probes);
     print!("{}", report::matrix_markdown(&matrix));
     let failed = matrix.iter().flatten().any(|o| o.verdict == Verdict::Failed);
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -260,6 +260,55 @@ pub struct Observation {
     pub via_adapter: bool,
 }
 
+/// The questions of the native shutdown probes (`shutdown_native.rs`): each implementation's
+/// own API, without the harness adapter, where the languages really differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NativeQuestion {
+    /// Producers blocked on a full queue are released when the consumer panics (raises).
+    ProducersReleasedWhenConsumerDies,
+    /// A consumer blocked on an empty queue is released when the producer panics (raises).
+    ConsumerReleasedWhenProducerDies,
+    /// A push refused (closed, or full for the non-blocking push) hands the item back.
+    RefusedPushReturnsItem,
+    /// Items still buffered are dropped when the last consumer leaves.
+    BufferDroppedWhenConsumersLeave,
+    /// One holder can close the queue for every holder, apart from dropping its handle.
+    OneHolderClosesForAll,
+}
+
+impl NativeQuestion {
+    pub const ALL: [NativeQuestion; 5] = [
+        NativeQuestion::ProducersReleasedWhenConsumerDies,
+        NativeQuestion::ConsumerReleasedWhenProducerDies,
+        NativeQuestion::RefusedPushReturnsItem,
+        NativeQuestion::BufferDroppedWhenConsumersLeave,
+        NativeQuestion::OneHolderClosesForAll,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            NativeQuestion::ProducersReleasedWhenConsumerDies => "blocked producers are released when the consumer panics (raises)",
+            NativeQuestion::ConsumerReleasedWhenProducerDies => "a blocked consumer is released when the producer panics (raises)",
+            NativeQuestion::RefusedPushReturnsItem => "a refused push hands the item back to the caller",
+            NativeQuestion::BufferDroppedWhenConsumersLeave => "items still buffered are dropped when the last consumer leaves",
+            NativeQuestion::OneHolderClosesForAll => "one holder can close the queue for all, apart from dropping its handle",
+        }
+    }
+}
+
+/// One native shutdown probe's result, as a row of `shutdown-native.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NativeObservation {
+    pub implementation: String,
+    /// The API probed, as its language names it ("std::sync::mpsc::sync_channel", "c/bq.h").
+    pub api: String,
+    pub question: NativeQuestion,
+    pub verdict: Verdict,
+    /// What was seen, in words.
+    pub detail: String,
+}
+
 /// Which study a results folder holds, so that `bqh report` draws the right report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -269,6 +318,8 @@ pub enum Study {
     Compare,
     /// `bqh scale`: cost per item against the number of threads.
     Scale,
+    /// `bqh shutdown --out`: the shutdown probes alone, through the adapter and native.
+    Shutdown,
 }
 
 /// Where and with what a run was made: `env.json`.

@@ -193,9 +193,11 @@ fn a_small_compare_writes_every_file() {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["## Throughput", "## Stability", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "native-domains", "native-systhreads"] {
+    for needle in ["## Throughput", "## Stability", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "## Shutdown in each language's own terms", "native-domains", "native-systhreads"] {
         assert!(summary.contains(needle), "summary lacks {needle}");
     }
+    // The native shutdown probes of the three built-ins, five questions each.
+    assert_eq!(report::read_native(&dir).unwrap().len(), 3 * 5);
     let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
     // 3 driven + 3 native targets, 2 workloads, 2 capacities, 2 repetitions
     assert_eq!(rows.len(), 6 * 2 * 2 * 2, "warm-up runs are not in runs.csv");

@@ -5,6 +5,7 @@
 //! port that `make validate` checks against the original. The operations appear in the same
 //! order as in the OCaml file and in `c/bq.c`. How the OCaml maps onto Rust:
 //!
+// ANCHOR: mapping
 //! | OCaml                              | Rust                                              |
 //! |------------------------------------|---------------------------------------------------|
 //! | `'a t` record, `mutable closed`    | `Queue<T>`; mutable fields live inside the mutex  |
@@ -13,6 +14,7 @@
 //! | `('a, error) result`               | `Result<T, Error>`                                |
 //! | `invalid_arg` in `create`          | `Queue::new` returns `None`                       |
 //! | timer thread + `Condition.broadcast` | `Condvar::wait_timeout_while`                   |
+// ANCHOR_END: mapping
 //!
 //! The one place the port is not line-by-line is the timed wait: OCaml's `Condition` has no
 //! timed wait, so `bqueue.ml` starts a timer thread that broadcasts at the deadline. Rust's
@@ -22,6 +24,8 @@
 //! A panic while the lock is held poisons the mutex; the port treats a poisoned lock as still
 //! usable (`into_inner`), because every critical section leaves the state consistent, like the
 //! OCaml version, whose `Mutex.protect` unlocks on an exception.
+//!
+//! The `ANCHOR` comments mark the listings that the book (`book/src`) includes.
 
 use std::collections::VecDeque;
 #[cfg(not(feature = "shuttle"))]
@@ -32,6 +36,7 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "shuttle")]
 use shuttle::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+// ANCHOR: error
 /// Why an operation did not complete; the same cases as OCaml's `Bqueue.error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
@@ -40,13 +45,17 @@ pub enum Error {
     Empty,
     Timeout,
 }
+// ANCHOR_END: error
 
+// ANCHOR: struct
 #[derive(Debug)]
 struct State<T> {
     items: VecDeque<T>,
     closed: bool,
 }
+// ANCHOR_END: struct
 
+// ANCHOR: queue_struct
 /// A bounded blocking queue. Share it between threads with `Arc`.
 #[cfg_attr(not(feature = "shuttle"), derive(Debug))] // shuttle's Condvar has no Debug
 pub struct Queue<T> {
@@ -55,12 +64,16 @@ pub struct Queue<T> {
     not_full: Condvar,  // signalled when a slot frees up, broadcast on close
     capacity: usize,
 }
+// ANCHOR_END: queue_struct
 
 impl<T> Queue<T> {
+// ANCHOR: lock
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+// ANCHOR_END: lock
 
+// ANCHOR: wait_until
     /// `Condition.wait` in a loop, with a deadline (see the module comment). No deadline: the
     /// timeout is too long for an `Instant` (like OCaml's saturated one, it never comes).
     fn wait_until<'a>(
@@ -78,20 +91,26 @@ impl<T> Queue<T> {
             None => cond.wait_while(guard, |s| !ready(s)).unwrap_or_else(PoisonError::into_inner),
         }
     }
+// ANCHOR_END: wait_until
 
+// ANCHOR: enqueue
     // Caller holds the lock.
     fn enqueue(&self, s: &mut State<T>, x: T) {
         s.items.push_back(x);
         self.not_empty.notify_one();
     }
+// ANCHOR_END: enqueue
 
+// ANCHOR: dequeue
     // Caller holds the lock.
     fn dequeue(&self, s: &mut State<T>) -> T {
         let x = s.items.pop_front().expect("dequeue on an empty queue");
         self.not_full.notify_one();
         x
     }
+// ANCHOR_END: dequeue
 
+// ANCHOR: create
     /// A queue holding at most `capacity` items; `None` when `capacity` is 0 (there is no
     /// rendezvous mode, as in the OCaml original, which raises `Invalid_argument`).
     pub fn new(capacity: usize) -> Option<Self> {
@@ -105,11 +124,13 @@ impl<T> Queue<T> {
             capacity,
         })
     }
+// ANCHOR_END: create
 
     fn is_full(&self, s: &State<T>) -> bool {
         s.items.len() >= self.capacity
     }
 
+// ANCHOR: push
     /// Waits while the queue is full and open.
     pub fn push(&self, x: T) -> Result<(), Error> {
         let s = self.lock();
@@ -117,7 +138,9 @@ impl<T> Queue<T> {
             .unwrap_or_else(PoisonError::into_inner);
         if s.closed { Err(Error::Closed) } else { self.enqueue(&mut s, x); Ok(()) }
     }
+// ANCHOR_END: push
 
+// ANCHOR: try_push
     pub fn try_push(&self, x: T) -> Result<(), Error> {
         let mut s = self.lock();
         if s.closed {
@@ -129,7 +152,9 @@ impl<T> Queue<T> {
             Ok(())
         }
     }
+// ANCHOR_END: try_push
 
+// ANCHOR: push_timeout
     pub fn push_timeout(&self, x: T, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
@@ -143,7 +168,9 @@ impl<T> Queue<T> {
             Ok(())
         }
     }
+// ANCHOR_END: push_timeout
 
+// ANCHOR: pop
     /// Waits while the queue is empty and open; after close, drains what is buffered.
     pub fn pop(&self) -> Result<T, Error> {
         let s = self.lock();
@@ -152,7 +179,9 @@ impl<T> Queue<T> {
         // closed and drained
         if s.items.is_empty() { Err(Error::Closed) } else { Ok(self.dequeue(&mut s)) }
     }
+// ANCHOR_END: pop
 
+// ANCHOR: try_pop
     pub fn try_pop(&self) -> Result<T, Error> {
         let mut s = self.lock();
         if !s.items.is_empty() {
@@ -163,7 +192,9 @@ impl<T> Queue<T> {
             Err(Error::Empty)
         }
     }
+// ANCHOR_END: try_pop
 
+// ANCHOR: pop_timeout
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, Error> {
         let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
@@ -176,7 +207,9 @@ impl<T> Queue<T> {
             Err(Error::Timeout)
         }
     }
+// ANCHOR_END: pop_timeout
 
+// ANCHOR: close
     /// Idempotent; wakes every waiter.
     pub fn close(&self) {
         let mut s = self.lock();
@@ -185,10 +218,13 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
+// ANCHOR_END: close
 
+// ANCHOR: len
     pub fn len(&self) -> usize {
         self.lock().items.len()
     }
+// ANCHOR_END: len
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -104,6 +104,7 @@ pub const VYUKOV_ABI: BqAbi = BqAbi {
     free: bqv_free,
 };
 
+// ANCHOR: status
 /// An unexpected status code is a broken implementation, never a queue state: say which.
 fn status(code: c_int, op: &str) -> Result<(), QueueError> {
     match code {
@@ -115,6 +116,7 @@ fn status(code: c_int, op: &str) -> Result<(), QueueError> {
         other => panic!("{op} returned {other}, which is not a status code of c/bq.h"),
     }
 }
+// ANCHOR_END: status
 
 /// One `bq*` and the ABI that made it.
 pub struct CQueue {
@@ -147,9 +149,11 @@ impl Drop for CQueue {
 
 impl ExplicitQueue for CQueue {
     #[inline]
+    // ANCHOR: push
     fn push(&self, item: u64) -> Result<(), QueueError> {
         status(unsafe { (self.abi.push)(self.q, item) }, "bq_push")
     }
+    // ANCHOR_END: push
     #[inline]
     fn try_push(&self, item: u64) -> Result<(), QueueError> {
         status(unsafe { (self.abi.try_push)(self.q, item) }, "bq_try_push")

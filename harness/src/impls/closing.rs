@@ -59,6 +59,7 @@ impl<Q: ExplicitQueue> Clone for Rx<Q> {
     }
 }
 
+// ANCHOR: rx_drop
 impl<Q: ExplicitQueue> Drop for Rx<Q> {
     fn drop(&mut self) {
         if self.0.consumers.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -66,6 +67,7 @@ impl<Q: ExplicitQueue> Drop for Rx<Q> {
         }
     }
 }
+// ANCHOR_END: rx_drop
 
 impl<Q: ExplicitQueue> Producer for Tx<Q> {
     #[inline]

@@ -155,6 +155,7 @@ impl OcamlQueue {
         })
     }
 
+    // ANCHOR: call
     fn call2(&self, f: &OCamlClosure, a: u64) -> i64 {
         let a = int(a);
         OCamlRuntime::with_domain_lock(|cr| {
@@ -162,6 +163,7 @@ impl OcamlQueue {
             r.to_rust()
         })
     }
+    // ANCHOR_END: call
 
     fn call3(&self, f: &OCamlClosure, a: u64, b: u64) -> i64 {
         let (a, b) = (int(a), int(b));

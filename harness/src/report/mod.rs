@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::outdir::Claim;
-use crate::schema::{Env, Mode, Observation, Question, Row, Study, Verdict};
+use crate::schema::{Env, Mode, NativeObservation, NativeQuestion, Observation, Question, Row, Study, Verdict};
 use crate::workloads::Workload;
 
 pub use summary::summary_markdown;
@@ -26,6 +26,8 @@ pub use summary::summary_markdown;
 pub const RUNS_CSV: &str = "runs.csv";
 pub const ENV_JSON: &str = "env.json";
 pub const SHUTDOWN_CSV: &str = "shutdown.csv";
+/// The native shutdown probes (`shutdown_native.rs`), where a run made them.
+pub const SHUTDOWN_NATIVE_CSV: &str = "shutdown-native.csv";
 pub const SUMMARY_MD: &str = "summary.md";
 
 /// Medians and spread of one configuration's successful repetitions.
@@ -132,6 +134,12 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
             let plots = scale::write_plots(dir, rows).context("drawing the plots")?;
             scale::summary_markdown(env, rows, &plots)
         }
+        Study::Shutdown => {
+            let mut out = String::new();
+            summary::header(&mut out, "Shutdown semantics", env);
+            writeln!(out, "Command: `{}`.\n\n## Through the harness interface\n", env.command).unwrap();
+            out + &matrix_markdown(shutdown)
+        }
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
     Ok(())
@@ -161,6 +169,73 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observatio
     let path = dir.join(SHUTDOWN_CSV);
     let shutdown = if path.exists() { columns(&read_csv::<Observation>(&path)?) } else { Vec::new() };
     Ok((env, rows, shutdown))
+}
+
+/// Writes the native probes' `shutdown-native.csv` into `dir`, a folder [`write_all`] has just
+/// written, and adds their table to its `summary.md` (before the plots).
+pub fn write_native(dir: &Path, native: &[NativeObservation]) -> anyhow::Result<()> {
+    if native.is_empty() {
+        return Ok(());
+    }
+    let mut w = csv::Writer::from_path(dir.join(SHUTDOWN_NATIVE_CSV))?;
+    for o in native {
+        w.serialize(o)?;
+    }
+    w.flush()?;
+    let path = dir.join(SUMMARY_MD);
+    let summary = std::fs::read_to_string(&path)?;
+    let section = format!(
+        "## Shutdown in each language's own terms\n\nThe matrix above goes through the harness interface, whose \
+         adapter closes an explicit-close queue when either side's last handle drops. These probes use each \
+         implementation's own API instead, without the adapter (`bqh shutdown --native` prints the same table; \
+         the rows are in `{SHUTDOWN_NATIVE_CSV}`).\n\n{}\n",
+        native_matrix_markdown(native)
+    );
+    let at = summary.find("\n## Plots\n").map_or(summary.len(), |i| i + 1);
+    std::fs::write(&path, format!("{}{section}{}", &summary[..at], &summary[at..]))?;
+    Ok(())
+}
+
+/// A folder's `shutdown-native.csv`, or nothing where the run made no native probes.
+pub fn read_native(dir: &Path) -> anyhow::Result<Vec<NativeObservation>> {
+    let path = dir.join(SHUTDOWN_NATIVE_CSV);
+    if path.exists() { read_csv(&path) } else { Ok(Vec::new()) }
+}
+
+/// The native probes as Markdown: one row per question, one column per implementation, its
+/// API named in the first row.
+pub fn native_matrix_markdown(native: &[NativeObservation]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    native.iter().for_each(|o| if !names.contains(&o.implementation.as_str()) { names.push(&o.implementation) });
+    let find = |name: &str, q: Option<NativeQuestion>| {
+        native.iter().find(|o| o.implementation == name && q.is_none_or(|q| o.question == q))
+    };
+    let mut out = String::from("| question |");
+    names.iter().for_each(|n| write!(out, " {n} |").unwrap());
+    out += "\n|---|";
+    out += &"---|".repeat(names.len());
+    out += "\n| API |";
+    names.iter().for_each(|n| write!(out, " `{}` |", find(n, None).map_or("?", |o| o.api.as_str())).unwrap());
+    out += "\n";
+    for q in NativeQuestion::ALL {
+        write!(out, "| {} |", q.text()).unwrap();
+        for n in &names {
+            let cell = find(n, Some(q)).map_or("–".into(), |o| {
+                let verdict = match o.verdict {
+                    Verdict::Yes => "yes",
+                    Verdict::No => "no",
+                    Verdict::NotApplicable => "n/a",
+                    Verdict::Failed => "**FAILED**",
+                };
+                format!("{verdict}: {}", o.detail.replace('|', "/"))
+            });
+            write!(out, " {cell} |").unwrap();
+        }
+        out += "\n";
+    }
+    out += "\nCells: the answer, then what the probe saw. \"no\" is not a failure here: it is how that API \
+            behaves; **FAILED** means the probe itself hung or panicked.\n";
+    out
 }
 
 /// The shutdown matrix as Markdown: one row per question, one column per implementation.
@@ -218,8 +293,9 @@ pub struct Args {
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (env, rows, shutdown) = read_dir(&args.dir)?;
+    let native = read_native(&args.dir)?;
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
+    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown).and_then(|()| write_native(dir, &native)))?;
     eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
     Ok(ExitCode::SUCCESS)
 }

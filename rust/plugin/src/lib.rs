@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bq_export::{BoundedQueue, Error};
 
+// ANCHOR: export
 /// The port's queue of `u64` items (a newtype: the trait and the queue live in other crates).
 pub struct Port(bq_port::Queue<u64>);
 
@@ -54,3 +55,4 @@ impl BoundedQueue for Port {
 }
 
 bq_export::export_bq!(Port);
+// ANCHOR_END: export

@@ -1,0 +1,245 @@
+//! The book (`book/`), tested like a web page: every include resolves to a file and an anchor
+//! that exist, no listing is a pasted copy of the sources, and in the built book (`make test`
+//! builds it first and sets `BQ_BOOK_DIR`) every local link and image resolves.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the harness lives in the repository").to_path_buf()
+}
+
+fn book_src() -> PathBuf {
+    root().join("book/src")
+}
+
+/// Files under `dir` (recursively) whose name ends with one of `exts`.
+fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, exts, out);
+        } else if exts.iter().any(|x| p.to_string_lossy().ends_with(x)) {
+            out.push(p);
+        }
+    }
+}
+
+/// The chapters' Markdown, without the folder scripts/book-data.sh generates at build time.
+fn chapters() -> Vec<(PathBuf, String)> {
+    let mut v = Vec::new();
+    files(&book_src(), &[".md"], &mut v);
+    v.retain(|p| !p.starts_with(book_src().join("generated")));
+    v.sort();
+    assert!(v.len() >= 9, "expected the SUMMARY, an introduction and 8 chapters in book/src, found {v:?}");
+    v.into_iter().map(|p| (p.clone(), fs::read_to_string(&p).unwrap())).collect()
+}
+
+/// Every `{{#include PATH}}` / `{{#include PATH:ANCHOR}}` in `text`.
+fn includes(text: &str) -> Vec<(String, Option<String>)> {
+    text.match_indices("{{#include ")
+        .map(|(i, _)| {
+            let rest = &text[i + "{{#include ".len()..];
+            let body = rest[..rest.find("}}").expect("an include without its closing }}")].trim();
+            match body.split_once(':') {
+                Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                None => (body.to_string(), None),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_chapter_in_the_summary_exists() {
+    let summary = fs::read_to_string(book_src().join("SUMMARY.md")).unwrap();
+    let linked: Vec<&str> =
+        summary.split('(').skip(1).filter_map(|s| s.split(')').next()).filter(|s| s.ends_with(".md")).collect();
+    assert!(linked.len() >= 9, "SUMMARY.md links {} chapters, expected an introduction and 8", linked.len());
+    for ch in linked {
+        assert!(book_src().join(ch).is_file(), "SUMMARY.md links {ch}, which does not exist in book/src");
+    }
+}
+
+#[test]
+fn every_include_names_a_file_and_an_anchor_that_exist() {
+    let generator = fs::read_to_string(root().join("scripts/book-data.sh")).unwrap();
+    let mut count = 0;
+    for (md, text) in chapters() {
+        for (path, anchor) in includes(&text) {
+            count += 1;
+            let at = format!("{}: {{{{#include {path}{}}}}}", md.display(), anchor.as_deref().map_or(String::new(), |a| format!(":{a}")));
+            if let Some(name) = path.strip_prefix("generated/") {
+                // Written at build time: the generator must write it.
+                assert!(generator.contains(&format!("$out/{name}")), "{at}: scripts/book-data.sh does not write {name}");
+                continue;
+            }
+            let file = md.parent().unwrap().join(&path);
+            let source = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{at}: cannot read {}: {e}", file.display()));
+            if let Some(a) = anchor.filter(|a| !a.chars().next().is_some_and(|c| c.is_ascii_digit())) {
+                let marks = |kind: &str| {
+                    source.lines().filter(|l| l.split(kind).nth(1).is_some_and(|r| r.split_whitespace().next() == Some(&a))).count()
+                };
+                assert_eq!(marks("ANCHOR:"), 1, "{at}: {path} must have exactly one `ANCHOR: {a}`");
+                assert_eq!(marks("ANCHOR_END:"), 1, "{at}: {path} must have exactly one `ANCHOR_END: {a}`");
+            }
+        }
+    }
+    assert!(count >= 60, "only {count} includes in the book: are the listings still included?");
+}
+
+/// Source lines worth comparing: trimmed, long enough to be more than a brace or a keyword.
+fn significant(line: &str) -> Option<&str> {
+    let t = line.trim();
+    (t.len() >= 16).then_some(t)
+}
+
+/// The project's sources, as the listings could have copied them.
+fn source_lines() -> (HashSet<String>, Vec<Vec<String>>) {
+    let mut paths = Vec::new();
+    for dir in ["c", "ocaml", "rust/src", "harness/src", "harness/benches", "harness/tests", "tests/fixtures", "scripts"] {
+        files(&root().join(dir), &[".c", ".h", ".ml", ".rs", ".patch", ".sh"], &mut paths);
+    }
+    assert!(paths.len() > 20, "found only {} source files", paths.len());
+    let texts: Vec<Vec<String>> = paths
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap().lines().filter_map(significant).map(String::from).collect())
+        .collect();
+    (texts.iter().flatten().cloned().collect(), texts)
+}
+
+/// Why a fenced block counts as a copy of the sources: two significant lines in a row as they
+/// stand in one source file, or at least half of its significant lines (two or more) found in
+/// the sources. `None`: it is not a copy.
+fn copied(block: &[&str], all: &HashSet<String>, files: &[Vec<String>]) -> Option<String> {
+    let lines: Vec<&str> = block.iter().filter_map(|l| significant(l)).collect();
+    for pair in lines.windows(2) {
+        if files.iter().any(|f| f.windows(2).any(|w| w[0] == pair[0] && w[1] == pair[1])) {
+            return Some(format!("these lines stand together in a source file:\n  {}\n  {}", pair[0], pair[1]));
+        }
+    }
+    let found: Vec<&&str> = lines.iter().filter(|l| all.contains(**l)).collect();
+    (found.len() >= 2 && 2 * found.len() >= lines.len())
+        .then(|| format!("{} of its {} lines are source lines, e.g. {:?}", found.len(), lines.len(), found[0]))
+}
+
+/// The fenced code blocks of a Markdown text, each as its lines.
+fn fenced_blocks(text: &str) -> Vec<Vec<&str>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            match current.take() {
+                Some(b) => blocks.push(b),
+                None => current = Some(Vec::new()),
+            }
+        } else if let Some(b) = current.as_mut() {
+            b.push(line);
+        }
+    }
+    blocks
+}
+
+#[test]
+fn no_listing_is_a_copy_of_the_sources() {
+    let (all, files) = source_lines();
+    // The detector itself: a pasted piece of c/bq.c must be caught.
+    let bq = fs::read_to_string(root().join("c/bq.c")).unwrap();
+    let start = bq.find("int bq_push(").unwrap();
+    let pasted: Vec<&str> = bq[start..].lines().take(6).collect();
+    assert!(copied(&pasted, &all, &files).is_some(), "the copy detector misses a pasted bq_push");
+
+    let mut listings = 0;
+    for (md, text) in chapters() {
+        for block in fenced_blocks(&text) {
+            let own: Vec<&str> = block.iter().copied().filter(|l| !l.trim().is_empty()).collect();
+            if own.iter().all(|l| l.trim().starts_with("{{#include ")) {
+                listings += own.len();
+                continue;
+            }
+            if let Some(why) = copied(&block, &all, &files) {
+                panic!(
+                    "{}: a code block copies the sources ({why}); include them instead: \
+                     {{{{#include ../../PATH:ANCHOR}}}} with ANCHOR comments in the source",
+                    md.display()
+                );
+            }
+        }
+    }
+    assert!(listings >= 40, "only {listings} included listings in the book");
+}
+
+/// Local targets of `href="..."` and `src="..."` in an HTML text.
+fn local_links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let rest = &html[i + attr.len()..];
+            let target = &rest[..rest.find('"').unwrap_or(0)];
+            let external = target.contains("://")
+                || ["#", "mailto:", "data:", "javascript:"].iter().any(|p| target.starts_with(p))
+                || target.is_empty();
+            if !external {
+                out.push(target.split(['#', '?']).next().unwrap().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_built_book_has_no_broken_link_or_missing_figure() {
+    let Some(dir) = std::env::var_os("BQ_BOOK_DIR").map(PathBuf::from) else {
+        eprintln!("BQ_BOOK_DIR is not set: the built book's links are checked by `make test`, which builds it first");
+        return;
+    };
+    assert!(dir.join("index.html").is_file(), "{} has no index.html: run make book", dir.display());
+    let mut pages = Vec::new();
+    files(&dir, &[".html"], &mut pages);
+    let mut broken = Vec::new();
+    let (mut links, mut images) = (0, 0);
+    for page in &pages {
+        let html = fs::read_to_string(page).unwrap();
+        assert!(!html.contains("{{#include"), "{}: an include was left unexpanded", page.display());
+        images += html.matches("<img src=\"").count();
+        for target in local_links(&html) {
+            links += 1;
+            // A root-relative link (mdBook's 404 page has them) is relative to the book's root.
+            let base = if target.starts_with('/') { dir.clone() } else { page.parent().unwrap().to_path_buf() };
+            let path = base.join(percent_decoded(target.trim_start_matches('/')));
+            let ok = if path.is_dir() { path.join("index.html").is_file() } else { path.is_file() };
+            if !ok {
+                broken.push(format!("{}: {target}", page.strip_prefix(&dir).unwrap().display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links or missing figures in the built book:\n{}", broken.join("\n"));
+    for (md, _) in chapters() {
+        let name = md.file_stem().unwrap().to_string_lossy().to_string();
+        if name != "SUMMARY" {
+            assert!(dir.join(format!("{name}.html")).is_file(), "the built book has no page for {}", md.display());
+        }
+    }
+    assert!(images >= 6, "only {images} figures in the built book");
+    assert!(links > 100, "only {links} local links checked: is {} the built book?", dir.display());
+}
+
+/// `%20` and friends, as a browser decodes them in a file URL.
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Writes the book's figures and tables into OUT (book/src/generated, not committed) from the
+# committed results and docs, so the book never holds a figure typed in by hand:
+#   - the plots (*.svg) of the canonical runs, copied;
+#   - sections of their summary.md (which `bqh report` draws from runs.csv, env.json and
+#     shutdown.csv), cut at their headings;
+#   - sections of docs/bench.md (the `make bench` figures) and docs/validate.md (the mutants);
+#   - one line per run saying on which machine, when and with what command it was measured.
+# The runs are named once, here. A section that is missing is an error: the book would
+# otherwise show a hole.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:?usage: scripts/book-data.sh OUT}"
+
+COMPARE=results/2026-11-23-epyc-2core
+SCALE=results/2026-11-23-epyc-2core-scale
+SHUTDOWN=results/2026-11-23-epyc-2core-shutdown
+
+rm -rf "$out"
+mkdir -p "$out/figures/compare" "$out/figures/scale"
+cd "$root"
+
+# section FILE HEADING...: the body under the first heading, then within it under the next
+# one, ...; the body ends at the next heading of the same or a higher level. The heading
+# lines themselves are left out (the chapter has its own).
+section() {
+  local file="$1"; shift
+  local text; text="$(cat "$file")"
+  for h in "$@"; do
+    text="$(printf '%s\n' "$text" | awk -v h="$h" '
+      function level(s) { match(s, /^#+/); return RLENGTH }
+      !found && $0 == h { found = 1; lvl = level($0); next }
+      found && /^#+ / && level($0) <= lvl { exit }
+      found { print }
+      END { if (!found) exit 3 }')" || { echo "book-data: no heading '$h' in $file" >&2; exit 1; }
+  done
+  printf '%s\n' "$text"
+}
+
+# machine DIR: where and when a run was measured, from its env.json.
+machine() {
+  local env="$1/env.json"
+  [ -f "$env" ] || { echo "book-data: no $env: is $1 a results folder?" >&2; exit 1; }
+  field() { sed -n "s/^  \"$1\": \"\\(.*\\)\",\$/\\1/p" "$env" | head -1; }
+  local cores; cores="$(sed -n 's/^  "cores": \([0-9]*\),$/\1/p' "$env")"
+  printf 'Measured on %s (%s cores), Linux %s, %s, with %s, OCaml %s and %s, at commit `%s`, by `%s`. The data: `%s/` in the repository.\n' \
+    "$(field cpu_model)" "$cores" "$(field kernel)" "$(field date_utc)" "$(field rustc)" "$(field ocamlopt)" \
+    "$(field cc)" "$(field git_commit)" "$(field command)" "$1"
+}
+
+cp "$COMPARE"/*.svg "$out/figures/compare/"
+cp "$SCALE"/*.svg "$out/figures/scale/"
+
+machine "$COMPARE" > "$out/machine-compare.md"
+machine "$SCALE" > "$out/machine-scale.md"
+machine "$SHUTDOWN" > "$out/machine-shutdown.md"
+
+S="$COMPARE/summary.md"
+section "$S" "## Reading" > "$out/compare-reading.md"
+section "$S" "## Throughput (million items per second)" > "$out/compare-throughput.md"
+section "$S" "## Share of the lock-free ceiling" > "$out/compare-ceiling.md"
+section "$S" "## Blocking (backpressure)" "### slow-consumer" > "$out/compare-blocking-slow-consumer.md"
+section "$S" "## Blocking (backpressure)" "### fan-in" > "$out/compare-blocking-fan-in.md"
+section "$S" "## Latency, push to pop (µs)" > "$out/compare-latency.md"
+section "$S" "## CPU time per wall-clock second" "### fan-in" > "$out/compare-cpu-fan-in.md"
+section "$S" "## The cost of the boundary: native against driven" > "$out/compare-boundary.md"
+section "$S" "## Shutdown semantics, observed" > "$out/compare-shutdown.md"
+
+section "$SCALE/summary.md" "## Reading" > "$out/scale-reading.md"
+section "$SCALE/summary.md" "## Nanoseconds per item" > "$out/scale-ns.md"
+
+section "$SHUTDOWN/summary.md" "## Shutdown in each language's own terms" > "$out/shutdown-native.md"
+
+section docs/bench.md "## The cost of the boundary (ns per call)" > "$out/bench-boundary.md"
+section docs/bench.md "## OCaml: what was tried, and batching" > "$out/bench-ocaml.md"
+section docs/bench.md "## Fidelity: does the harness distort what it measures?" > "$out/bench-fidelity.md"
+section docs/validate.md "## Proof that the checks bite: the mutants" > "$out/validate-mutants.md"
+section docs/validate.md "## The checks" > "$out/validate-checks.md"
+
+# Every listing's anchor exists (mdbook would silently include nothing for a missing one;
+# harness/tests/book.rs checks the same, and more, in make test).
+cd "$root/book/src"
+missing=0
+while IFS= read -r inc; do
+  path="${inc%%:*}"; anchor="${inc#*:}"
+  [ -f "$path" ] || { echo "book-data: the book includes $path, which does not exist" >&2; missing=1; continue; }
+  [ "$anchor" = "$inc" ] && continue
+  case "$anchor" in [0-9]*) continue ;; esac
+  grep -Eq "ANCHOR: $anchor( |$)" "$path" && grep -Eq "ANCHOR_END: $anchor( |$)" "$path" \
+    || { echo "book-data: $path has no ANCHOR/ANCHOR_END '$anchor', which the book includes" >&2; missing=1; }
+done < <(grep -ho '{{#include \.\./[^}]*}}' ./*.md | sed 's/{{#include //; s/}}$//' | sort -u)
+exit "$missing"
