@@ -17,6 +17,7 @@
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
 //! - [`scale`]: `bqh scale`, the cost per item against the number of threads.
+//! - [`strategies`]: `bqh strategies`, backpressure policies ([`policy`]) and the [`pipeline`].
 //! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`outdir`]: where bqh may write, and how it replaces its own output.
@@ -29,13 +30,16 @@ pub mod isolated;
 pub mod measure;
 pub mod native;
 pub mod outdir;
+pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod progress;
 pub mod queue;
 pub mod report;
 pub mod scale;
 pub mod schema;
 pub mod shutdown;
+pub mod strategies;
 pub mod validate;
 pub mod watchdog;
 pub mod workloads;

@@ -7,6 +7,7 @@
 
 mod plots;
 pub mod scale;
+pub mod strategies;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -132,6 +133,7 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
             let plots = scale::write_plots(dir, rows).context("drawing the plots")?;
             scale::summary_markdown(env, rows, &plots)
         }
+        Study::Strategies => anyhow::bail!("a strategies study has its own rows: report::strategies::write_all writes it"),
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
     Ok(())
@@ -153,14 +155,19 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T
 
 /// Reads a results folder's data: env.json, runs.csv, and shutdown.csv where there is one.
 pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observation>>)> {
-    let path = dir.join(ENV_JSON);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
-    let env: Env = serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))?;
+    let env = read_env(dir)?;
     let rows = read_runs(&dir.join(RUNS_CSV))?;
     let path = dir.join(SHUTDOWN_CSV);
     let shutdown = if path.exists() { columns(&read_csv::<Observation>(&path)?) } else { Vec::new() };
     Ok((env, rows, shutdown))
+}
+
+/// A results folder's env.json, which says which study it holds.
+pub fn read_env(dir: &Path) -> anyhow::Result<Env> {
+    let path = dir.join(ENV_JSON);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))
 }
 
 /// The shutdown matrix as Markdown: one row per question, one column per implementation.
@@ -217,6 +224,14 @@ pub struct Args {
 
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let env = read_env(&args.dir)?;
+    if env.study == Study::Strategies {
+        let (rows, pipeline) = strategies::read_dir(&args.dir)?;
+        let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
+        out.write_dir(|dir| strategies::write_all(dir, &env, &rows, &pipeline))?;
+        eprintln!("wrote {}/ ({} policy runs, {} pipeline runs)", out.path().display(), rows.len(), pipeline.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let (env, rows, shutdown) = read_dir(&args.dir)?;
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
     out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
