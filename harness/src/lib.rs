@@ -9,6 +9,7 @@
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.
 //! - [`native`]: the C and OCaml native runners, picked and timed.
 //! - [`isolated`]: a plugin's runs and probes in a child process, so a crash is a finding.
+//! - [`memory`]: counted payloads and the memory sampler; `bqh memory`, the memory study.
 //! - [`measure`]: the per-item bookkeeping every runner shares: delivery check, latency, CPU.
 //! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
 //!   (`shutdown.csv`), `Env` (`env.json`).
@@ -28,6 +29,7 @@ pub mod driven;
 pub mod impls;
 pub mod isolated;
 pub mod measure;
+pub mod memory;
 pub mod native;
 pub mod outdir;
 pub mod pipeline;
