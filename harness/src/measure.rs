@@ -196,17 +196,25 @@ impl Delivery {
     }
 }
 
-/// Linux's peak resident set of this process (`VmHWM` in `/proc/self/status`), in bytes.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim();
-    kib.parse::<u64>().ok().map(|k| k * 1024)
+/// A counted payload of `size` bytes (`memory::payload`, at least 8) as a queue item, holding
+/// the item number `id` (`item(producer, seq)`) in its first 8 bytes for the delivery check.
+pub fn payload_item(id: u64, size: usize) -> u64 {
+    let it = crate::memory::payload::alloc(size.max(8));
+    // SAFETY: alloc returned at least 8 writable bytes, aligned for a u64 (malloc's alignment).
+    unsafe { (it as *mut u64).write(id) };
+    it
 }
 
-/// Resets the peak resident set to the current one (writing 5 to `/proc/self/clear_refs`),
-/// so that the next [`peak_rss_bytes`] is the peak since now. False where Linux refuses.
-pub fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+/// The number a [`payload_item`] carries; touches and frees the payload.
+///
+/// # Safety
+/// `it` must come from [`payload_item`] with this `size`, and be taken once.
+pub unsafe fn take_payload(it: u64, size: usize) -> u64 {
+    // SAFETY: the caller's contract: a live payload of at least 8 bytes.
+    let id = unsafe { (it as *const u64).read() };
+    // SAFETY: the caller's contract.
+    unsafe { crate::memory::payload::free(it, size.max(8)) };
+    id
 }
 
 /// How often one side had to wait, and for how long in total.

@@ -18,7 +18,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::measure::{item, peak_rss_bytes, reset_peak_rss, spin_work, split, Delivery, SideStats};
+use crate::measure::{item, payload_item, spin_work, split, take_payload, Delivery, SideStats};
+use crate::memory::{payload, peak_rss_bytes, reset_peak_rss};
 use crate::policy::{Variant, PARSE_NS, TRANSFORM_NS};
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 use crate::schema::{PipelineSpec, PipelineTally};
@@ -26,7 +27,7 @@ use crate::watchdog::{join_all, within};
 use crate::workloads::Sampling;
 
 /// The pipeline of `variant` with queues of `capacity`; its items are set by the sizing.
-pub fn spec(variant: Variant, capacity: usize) -> PipelineSpec {
+pub fn spec(variant: Variant, capacity: usize, payload: usize) -> PipelineSpec {
     PipelineSpec {
         variant,
         capacity,
@@ -35,6 +36,7 @@ pub fn spec(variant: Variant, capacity: usize) -> PipelineSpec {
         parse_ns: PARSE_NS,
         transform_ns: TRANSFORM_NS,
         write_ns: variant.write_ns(),
+        payload,
         sampling: Sampling::DEFAULT,
     }
 }
@@ -94,8 +96,11 @@ fn parse<P: Producer>(run: &Run, tx: P) -> (SideStats, u64, Option<String>) {
             run.started_at[(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
         }
         peak = peak.max(seq + 1 - run.taken.load(Ordering::Acquire));
+        let it = payload_item(item(0, seq), s.payload);
         spin_work(s.parse_ns);
-        if let Err(e) = push_counted(&tx, item(0, seq), &mut st) {
+        if let Err(e) = push_counted(&tx, it, &mut st) {
+            // SAFETY: made above and not enqueued.
+            unsafe { take_payload(it, s.payload) };
             return (st, peak, Some(format!("parse: push of item {seq} returned {e} while the queue was open")));
         }
     }
@@ -106,9 +111,13 @@ fn transform<C: Consumer, P: Producer>(run: &Run, rx: C, tx: P) -> (SideStats, O
     let mut st = SideStats::default();
     run.start.wait();
     while let Ok(it) = rx.pop() {
+        // SAFETY: a live payload of this size; the write stage frees it.
+        std::hint::black_box(unsafe { payload::touch(it, run.spec.payload.max(8)) });
         spin_work(run.spec.transform_ns);
         if let Err(e) = push_counted(&tx, it, &mut st) {
-            return (st, Some(format!("transform: push of item {} returned {e} while the queue was open", split(it).1)));
+            // SAFETY: not enqueued: this stage still owns it.
+            let id = unsafe { take_payload(it, run.spec.payload) };
+            return (st, Some(format!("transform: push of item {} returned {e} while the queue was open", split(id).1)));
         }
     }
     (st, None)
@@ -120,8 +129,10 @@ fn write<C: Consumer>(run: &Run, rx: C) -> (Delivery, Vec<u64>) {
     let mut latencies = Vec::with_capacity((s.items >> s.sampling.latency_shift) as usize + 1);
     let mask = s.sampling.latency_mask();
     run.start.wait();
-    while let Ok(it) = rx.pop() {
+    while let Ok(taken) = rx.pop() {
         run.taken.fetch_add(1, Ordering::Release);
+        // SAFETY: every item is a payload of the source's, taken once, here.
+        let it = unsafe { take_payload(taken, s.payload) };
         delivery.record(it);
         spin_work(s.write_ns);
         let seq = split(it).1;
@@ -154,6 +165,8 @@ fn run_stages<I: Impl>(imp: &I, spec: PipelineSpec) -> anyhow::Result<PipelineTa
     let sink = spawn("write").spawn(move || write(&r, rx2)).expect("cannot spawn the write thread");
 
     let rss = reset_peak_rss();
+    let live_before = payload::live_bytes();
+    payload::reset_peak();
     let t0 = Instant::now(); // before the gate, as in strategies.rs
     run.start.wait();
     let (source, peak_in_flight, failed) = join_all("parse", vec![source])?.remove(0);
@@ -162,14 +175,18 @@ fn run_stages<I: Impl>(imp: &I, spec: PipelineSpec) -> anyhow::Result<PipelineTa
     let (delivery, latencies_ns) = join_all("write", vec![sink])?.remove(0);
     let seconds = t0.elapsed().as_secs_f64();
     let peak_rss = if rss { peak_rss_bytes() } else { None };
+    let peak_live_bytes = payload::peak_live_bytes().saturating_sub(live_before);
     let delivery = failed.or(failed2).map_or_else(|| Delivery::verdict(vec![delivery]), Err);
-    Ok(PipelineTally { seconds, source_seconds, source, transform, peak_in_flight, latencies_ns, peak_rss_bytes: peak_rss, delivery })
+    Ok(PipelineTally { seconds, source_seconds, source, transform, peak_in_flight, latencies_ns, peak_rss_bytes: peak_rss, peak_live_bytes, delivery })
 }
 
 /// Runs the pipeline once on `imp`, under a watchdog of `limit`.
 pub fn run_pipeline<I: Impl>(imp: &'static I, spec: PipelineSpec, limit: Duration) -> anyhow::Result<PipelineTally> {
     if spec.items == 0 || spec.items >= 1 << 32 {
         anyhow::bail!("a pipeline run takes 1 to 2^32 - 1 items, not {}", spec.items);
+    }
+    if spec.payload < 8 {
+        anyhow::bail!("a payload of {} bytes cannot hold the item's number (8 bytes)", spec.payload);
     }
     let what = format!("{} pipeline {} (capacity {})", imp.name(), spec.variant, spec.capacity);
     within(&what, limit, move || run_stages(imp, spec))?

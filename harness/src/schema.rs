@@ -349,6 +349,8 @@ pub struct StrategyTally {
     pub latencies_ns: Vec<u64>,
     /// The process's peak resident set during the run (VmHWM, reset before it), where Linux tells.
     pub peak_rss_bytes: Option<u64>,
+    /// The peak of payload bytes made and not yet freed during the run (`memory::payload`).
+    pub peak_live_bytes: Option<u64>,
     pub delivery: Result<(), String>,
 }
 
@@ -388,10 +390,30 @@ pub struct StrategyRow {
     pub latency_p999_ns: Option<u64>,
     pub latency_max_ns: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
+    /// Bytes of each item's payload.
+    pub payload_bytes: usize,
+    pub peak_live_bytes: Option<u64>,
     pub error: String,
 }
 
 impl StrategyRow {
+    /// Fails the row when the payloads alive at once passed what the queue and the threads can
+    /// hold: `capacity` items in the queue, one in each producer's hand, `take` in each
+    /// consumer's (a batch). The memory study's bound check, applied to every policy.
+    pub fn check_live_bytes(&mut self, payload: usize, take: usize) {
+        self.payload_bytes = payload;
+        let bound = (self.capacity as u64 + self.producers + self.consumers * take as u64) * payload as u64;
+        if let (Some(peak), true) = (self.peak_live_bytes, self.ok()) {
+            if peak > bound {
+                self.status = Status::Failed;
+                self.error = format!(
+                    "{peak} payload bytes alive at once, above the {bound} that capacity {}, {} producers and {} consumers taking {take} can hold",
+                    self.capacity, self.producers, self.consumers
+                );
+            }
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.status == Status::Ok
     }
@@ -438,6 +460,8 @@ impl StrategyRow {
             latency_p999_ns: None,
             latency_max_ns: None,
             peak_rss_bytes: None,
+            payload_bytes: 0,
+            peak_live_bytes: None,
             error: String::new(),
         };
         let t = match run {
@@ -483,6 +507,7 @@ impl StrategyRow {
         row.max_occupancy = t.max_occupancy;
         row.max_in_flight = t.max_in_flight;
         row.peak_rss_bytes = t.peak_rss_bytes;
+        row.peak_live_bytes = t.peak_live_bytes;
         if let Some(l) = measure::latency_of(t.latencies_ns) {
             row.latency_samples = Some(l.samples);
             row.latency_p50_ns = Some(l.p50_ns);
@@ -509,6 +534,8 @@ pub struct PipelineTally {
     /// End to end: from the source's start on an item to the end of its write.
     pub latencies_ns: Vec<u64>,
     pub peak_rss_bytes: Option<u64>,
+    /// The peak of payload bytes made by the source and not yet freed by the write stage.
+    pub peak_live_bytes: u64,
     pub delivery: Result<(), String>,
 }
 
@@ -522,6 +549,8 @@ pub struct PipelineSpec {
     pub parse_ns: u64,
     pub transform_ns: u64,
     pub write_ns: u64,
+    /// Bytes of each item's payload.
+    pub payload: usize,
     pub sampling: crate::workloads::Sampling,
 }
 
@@ -556,6 +585,8 @@ pub struct PipelineRow {
     pub source_blocked_share: f64,
     pub transform_blocked_s: f64,
     pub peak_in_flight: u64,
+    pub payload_bytes: usize,
+    pub peak_live_bytes: u64,
     pub latency_samples: Option<u64>,
     pub latency_p50_ns: Option<u64>,
     pub latency_p99_ns: Option<u64>,
@@ -591,6 +622,8 @@ impl PipelineRow {
             source_blocked_share: f64::NAN,
             transform_blocked_s: f64::NAN,
             peak_in_flight: 0,
+            payload_bytes: spec.payload,
+            peak_live_bytes: 0,
             latency_samples: None,
             latency_p50_ns: None,
             latency_p99_ns: None,
@@ -608,6 +641,10 @@ impl PipelineRow {
         };
         let mut verdict = t.delivery;
         let bounded = spec.variant != crate::policy::Variant::UnboundedMiddle;
+        let live_bound = spec.bound() * spec.payload as u64;
+        if bounded && verdict.is_ok() && t.peak_live_bytes > live_bound {
+            verdict = Err(format!("{} payload bytes alive at once, above the bound of {live_bound}", t.peak_live_bytes));
+        }
         if bounded && verdict.is_ok() && t.peak_in_flight > spec.bound() {
             verdict = Err(format!(
                 "{} items in flight, above the bound of {} for two queues of {} and {} and three stages",
@@ -626,6 +663,7 @@ impl PipelineRow {
         row.source_blocked_share = row.source_blocked_s / t.seconds;
         row.transform_blocked_s = t.transform.blocked.as_secs_f64();
         row.peak_in_flight = t.peak_in_flight;
+        row.peak_live_bytes = t.peak_live_bytes;
         row.peak_rss_bytes = t.peak_rss_bytes;
         if let Some(l) = measure::latency_of(t.latencies_ns) {
             row.latency_samples = Some(l.samples);

@@ -16,7 +16,8 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::impls::Builtin;
-use crate::measure::{cpu_since, cpu_time, item, peak_rss_bytes, reset_peak_rss, spin_work, split, Delivery, SideStats};
+use crate::measure::{cpu_since, cpu_time, item, payload_item, spin_work, split, take_payload, Delivery, SideStats};
+use crate::memory::{payload, peak_rss_bytes, reset_peak_rss};
 use crate::outdir::Claim;
 use crate::pipeline::{self, run_pipeline};
 use crate::plan::{self, Shape, Sizing};
@@ -27,6 +28,9 @@ use crate::report::strategies as report;
 use crate::schema::{Env, PipelineRow, PipelineSpec, StrategyRow, StrategyTally, Study};
 use crate::watchdog::{join_all, within};
 use crate::workloads::{RunSpec, Workload};
+
+/// The largest payload per item: 1 MiB.
+pub const MAX_PAYLOAD: usize = 1 << 20;
 
 /// The shapes the study runs: a slow consumer, many producers, bursts.
 pub const SHAPES: [Workload; 3] = [Workload::SlowConsumer, Workload::FanIn, Workload::Bursty];
@@ -66,6 +70,10 @@ pub struct Args {
     /// semaphore: the permits [default: the capacity]
     #[arg(long)]
     pub permits: Option<usize>,
+    /// Bytes of each item's payload (allocated by the producer, freed by the consumer, counted
+    /// as live bytes in between), 8 to 1048576
+    #[arg(long, value_name = "BYTES", default_value_t = 1024)]
+    pub payload: usize,
     /// Target duration of one measured run, in milliseconds [default: 80; 20 with --quick]
     #[arg(long, value_name = "MS")]
     pub run_ms: Option<u64>,
@@ -103,6 +111,8 @@ pub struct StrategySpec {
     pub batch: usize,
     /// semaphore's permits.
     pub permits: usize,
+    /// Bytes of each item's payload (`measure::payload_item`).
+    pub payload: usize,
 }
 
 impl StrategySpec {
@@ -112,6 +122,11 @@ impl StrategySpec {
 
     fn permits_column(&self) -> Option<usize> {
         (self.policy == Policy::Semaphore).then_some(self.permits)
+    }
+
+    /// Items a consumer holds at once after a take.
+    pub fn take(&self) -> usize {
+        if self.policy == Policy::NaturalBatch { self.batch } else { 1 }
     }
 }
 
@@ -255,7 +270,13 @@ fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
             let n = run.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
             run.max_in_flight.fetch_max(n, Ordering::Relaxed);
         }
-        match offer(tx, item(id, seq), run.spec.policy, &mut out.offers) {
+        let it = payload_item(item(id, seq), run.spec.payload);
+        let offered = offer(tx, it, run.spec.policy, &mut out.offers);
+        if !matches!(offered, Ok(true)) {
+            // SAFETY: made above and not enqueued: this producer still owns it.
+            unsafe { take_payload(it, run.spec.payload) };
+        }
+        match offered {
             Ok(true) => out.accepted += 1,
             Ok(false) => {
                 out.dropped += 1;
@@ -304,7 +325,9 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
             break; // closed and drained: the only error a blocking pop returns
         }
         out.pop_calls += 1;
-        for &it in &taken {
+        for &taken_item in &taken {
+            // SAFETY: every item is a payload made by a producer and taken once, here.
+            let it = unsafe { take_payload(taken_item, spec.payload) };
             out.delivery.record(it);
             // Latency ends where processing starts: a batch's later items waited for the earlier ones.
             let (p, seq) = split(it);
@@ -358,6 +381,8 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
     drop(rx);
 
     let rss = reset_peak_rss();
+    let live_before = payload::live_bytes();
+    payload::reset_peak();
     let cpu0 = cpu_time();
     // The clock starts before the gate opens: a main thread descheduled after it would
     // otherwise start the clock after the producers and shorten the run.
@@ -368,6 +393,7 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
     let seconds = t0.elapsed().as_secs_f64();
     let cpu = cpu_since(cpu0);
     let peak_rss = if rss { peak_rss_bytes() } else { None };
+    let peak_live = payload::peak_live_bytes().saturating_sub(live_before);
 
     let (mut push, mut accepted, mut dropped, mut failed, mut dropped_bits) = (SideStats::default(), 0, 0, None, Vec::new());
     for p in produced {
@@ -404,6 +430,7 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
         max_in_flight: run.semaphore.as_ref().map(|_| run.max_in_flight.load(Ordering::Relaxed)),
         latencies_ns,
         peak_rss_bytes: peak_rss,
+        peak_live_bytes: Some(peak_live),
         delivery,
     })
 }
@@ -420,6 +447,9 @@ pub fn check(spec: &StrategySpec) -> Result<(), String> {
     if spec.policy == Policy::Semaphore && spec.permits == 0 {
         return Err("--permits 0: a semaphore without permits lets nothing through".into());
     }
+    if !(8..=MAX_PAYLOAD).contains(&spec.payload) {
+        return Err(format!("--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes", spec.payload));
+    }
     Ok(())
 }
 
@@ -433,7 +463,9 @@ pub fn run_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, limit: Duratio
 /// One repetition as a row: the generic entry tests use.
 pub fn measure_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, repetition: u32, limit: Duration) -> StrategyRow {
     let tally = run_strategy(imp, spec, limit);
-    StrategyRow::new(imp.name(), &spec.run, spec.policy, spec.batch_column(), spec.permits_column(), repetition, tally)
+    let mut row = StrategyRow::new(imp.name(), &spec.run, spec.policy, spec.batch_column(), spec.permits_column(), repetition, tally);
+    row.check_live_bytes(spec.payload, spec.take());
+    row
 }
 
 /// What the study runs: a policy configuration or a pipeline, on a built-in.
@@ -546,6 +578,9 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
     if let Some(w) = args.workloads.iter().find(|w| **w == Workload::Seq) {
         bail!("--workload {w}: seq runs on one thread; choose among slow-consumer, fan-in, bursty, spsc, mpsc, mpmc");
     }
+    if !(8..=MAX_PAYLOAD).contains(&args.payload) {
+        bail!("--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes", args.payload);
+    }
     if args.no_pipeline && args.no_policies {
         bail!("--no-pipeline and --no-policies together leave nothing to run");
     }
@@ -558,7 +593,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
             for &policy in &policies {
                 for &capacity in &args.capacities {
                     let run = RunSpec { items: 0, ..RunSpec::new(w, capacity, 0) };
-                    let spec = StrategySpec { run, policy, batch: args.batch, permits: args.permits.unwrap_or(capacity) };
+                    let spec = StrategySpec { run, policy, batch: args.batch, permits: args.permits.unwrap_or(capacity), payload: args.payload };
                     check(&StrategySpec { run: RunSpec { items: plan::min_items(run.producers), ..run }, ..spec })
                         .map_err(anyhow::Error::msg)?;
                     configs.extend(impls.iter().map(|&b| Config::Policy(b, spec)));
@@ -569,7 +604,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
     if !args.no_pipeline {
         for v in Variant::ALL {
             for &capacity in &args.capacities {
-                configs.extend(impls.iter().map(|&b| Config::Pipeline(b, pipeline::spec(v, capacity))));
+                configs.extend(impls.iter().map(|&b| Config::Pipeline(b, pipeline::spec(v, capacity, args.payload))));
             }
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
@@ -23,8 +23,15 @@ use harness::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupporte
 
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// The payload counter (`memory::payload`) is process-wide: runs that check its peak take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn spec(workload: Workload, capacity: usize, policy: Policy, items: u64) -> StrategySpec {
-    StrategySpec { run: RunSpec::new(workload, capacity, items), policy, batch: 8, permits: capacity.min(64) }
+    StrategySpec { run: RunSpec::new(workload, capacity, items), policy, batch: 8, permits: capacity.min(64), payload: 64 }
 }
 
 /// The accounting every row must show, besides `ok`.
@@ -38,6 +45,7 @@ fn accounted(row: &StrategyRow) {
     if let Some(max) = row.max_occupancy {
         assert!(max <= row.capacity, "{row:?}");
     }
+    assert!(row.peak_live_bytes.is_some_and(|b| b >= row.payload_bytes as u64), "{row:?}");
 }
 
 fn every_policy<I: Impl>(imp: &'static I, capacity: usize) {
@@ -55,6 +63,7 @@ fn every_policy<I: Impl>(imp: &'static I, capacity: usize) {
 
 #[test]
 fn every_policy_accounts_for_every_item_at_capacity_1() {
+    let _serial = serial();
     every_policy(&Crossbeam, 1);
     every_policy(&CPthread, 1);
     every_policy(&Ocaml, 1);
@@ -62,6 +71,7 @@ fn every_policy_accounts_for_every_item_at_capacity_1() {
 
 #[test]
 fn every_policy_accounts_for_every_item_at_the_largest_capacity() {
+    let _serial = serial();
     // crossbeam would allocate and stamp 2^24 slots up front; these two allocate as they fill.
     every_policy(&CPthread, MAX_CAPACITY);
     every_policy(&RustPort, MAX_CAPACITY);
@@ -69,9 +79,10 @@ fn every_policy_accounts_for_every_item_at_the_largest_capacity() {
 
 #[test]
 fn batches_and_semaphores_at_their_edges() {
+    let _serial = serial();
     for (batch, permits, capacity) in [(1, 1, 1), (1, 1, 16), (64, 64, 1), (MAX_CAPACITY, MAX_CAPACITY, 16)] {
         for p in [Policy::NaturalBatch, Policy::Semaphore] {
-            let s = StrategySpec { run: RunSpec::new(Workload::FanIn, capacity, 2_048), policy: p, batch, permits };
+            let s = StrategySpec { run: RunSpec::new(Workload::FanIn, capacity, 2_048), policy: p, batch, permits, payload: 8 };
             let row = measure_strategy(&Crossbeam, s, 1, LIMIT);
             accounted(&row);
             if p == Policy::Semaphore {
@@ -98,6 +109,7 @@ fn a_semaphore_above_its_limit_fails_the_run() {
         max_in_flight: Some(max),
         latencies_ns: vec![],
         peak_rss_bytes: None,
+        peak_live_bytes: Some(100),
         delivery: Ok(()),
     };
     let run = RunSpec::new(Workload::SlowConsumer, 16, 10);
@@ -109,6 +121,13 @@ fn a_semaphore_above_its_limit_fails_the_run() {
     assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t)).error.contains("accepted 9 + dropped 0 != produced 10"));
     let t = StrategyTally { accepted: 9, dropped: 1, delivered: 9, ..tally(1) };
     assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t)).error.contains("dropped by the block policy"));
+    // Payload bytes alive above what capacity 16, 2 producers and 1 consumer taking 1 can hold.
+    let mut row = StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(StrategyTally { peak_live_bytes: Some(19 * 8), ..tally(1) }));
+    row.check_live_bytes(8, 1);
+    assert!(row.ok(), "{row:?}");
+    let mut row = StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(StrategyTally { peak_live_bytes: Some(19 * 8 + 1), ..tally(1) }));
+    row.check_live_bytes(8, 1);
+    assert!(!row.ok() && row.error.contains("153 payload bytes alive at once, above the 152"), "{row:?}");
 }
 
 #[test]
@@ -144,8 +163,9 @@ impl Producer for FaultyTx {
         self.0.push(item)
     }
     fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        match (self.2)(self.1.fetch_add(1, Ordering::Relaxed)) {
-            Some(Err(QueueError::Full)) if item % 2 == 1 => {
+        let n = self.1.fetch_add(1, Ordering::Relaxed);
+        match (self.2)(n) {
+            Some(Err(QueueError::Full)) if n % 2 == 1 => {
                 // Says full, but enqueued it: the drop is a lie the verdict must catch.
                 self.0.push(item)?;
                 Err(QueueError::Full)
@@ -203,13 +223,14 @@ impl Impl for Faulty {
 
 /// Every 100th offer is acknowledged and thrown away.
 static LOSSY: Faulty = Faulty { name: "lossy", try_push: |n| (n % 100 == 99).then_some(Ok(())), pop_panics_at: None };
-/// Every 3rd offer says full: the drop path, deterministically (odd items are enqueued anyway).
+/// Every 3rd offer says full: the drop path, deterministically (odd offers are enqueued anyway).
 static SAYS_FULL: Faulty = Faulty { name: "says-full", try_push: |n| (n % 3 == 2).then_some(Err(QueueError::Full)), pop_panics_at: None };
 /// The consumer panics at its 100th pop.
 static DIES: Faulty = Faulty { name: "dies", try_push: |_| None, pop_panics_at: Some(100) };
 
 #[test]
 fn the_checks_bite_on_queues_that_lose_miscount_or_die() {
+    let _serial = serial();
     let row = measure_strategy(&LOSSY, spec(Workload::Bursty, 16, Policy::Drop, 2_000), 1, LIMIT);
     assert!(!row.ok() && row.error.contains("accepted items lost"), "{row:?}");
 
@@ -227,10 +248,11 @@ fn the_checks_bite_on_queues_that_lose_miscount_or_die() {
 
 #[test]
 fn the_pipeline_delivers_everything_within_its_bound() {
+    let _serial = serial();
     fn each<I: Impl>(imp: &'static I) {
         for v in Variant::ALL {
             for cap in [1, 16] {
-                let s = pipeline::sized(pipeline::spec(v, cap), 500);
+                let s = pipeline::sized(pipeline::spec(v, cap, 256), 500);
                 let row = PipelineRow::new(imp.name(), &s, 1, run_pipeline(imp, s, LIMIT));
                 assert!(row.ok(), "{} {v} cap {cap}: {}", imp.name(), row.error);
                 if v == Variant::UnboundedMiddle {
@@ -239,6 +261,7 @@ fn the_pipeline_delivers_everything_within_its_bound() {
                     assert!(row.peak_in_flight <= s.bound(), "{row:?}");
                 }
                 assert!(row.peak_in_flight >= 1 && row.latency_samples.is_some(), "{row:?}");
+                assert!(row.peak_live_bytes >= 256, "{row:?}");
             }
         }
     }
@@ -318,6 +341,9 @@ fn bad_input_is_refused_with_exit_2() {
         (vec!["strategies", "--workload", "seq"], "seq runs on one thread"),
         (vec!["strategies", "--impl", "nope"], "invalid value 'nope'"),
         (vec!["strategies", "--no-pipeline", "--no-policies"], "leave nothing to run"),
+        (vec!["strategies", "--payload", "7"], "--payload 7: choose between 8"),
+        (vec!["strategies", "--payload", "1048577"], "choose between 8"),
+        (vec!["strategies", "--payload", "18446744073709551615"], "choose between 8"),
     ] {
         let o = bqh(&args);
         let err = String::from_utf8_lossy(&o.stderr);

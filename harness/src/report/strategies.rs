@@ -128,6 +128,10 @@ fn mib(bytes: f64) -> String {
     format!("{:.1}", bytes / (1024.0 * 1024.0))
 }
 
+fn kib(bytes: f64) -> String {
+    format!("{:.0}", bytes / 1024.0)
+}
+
 fn or_dash(v: Option<String>) -> String {
     v.unwrap_or_else(|| "–".into())
 }
@@ -233,6 +237,7 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
         let source = |r: &PipelineRow| r.source_items_per_second;
         let blocked = |r: &PipelineRow| r.source_blocked_share;
         let inflight = |r: &PipelineRow| r.peak_in_flight as f64;
+        let live = |r: &PipelineRow| r.peak_live_bytes as f64;
         out.push_str("- **The pipeline** (median over implementations):\n");
         if let (Some(t), Some(b0), Some(b1)) =
             (ratio(Variant::SlowWrite, Variant::Balanced, &tput), med(Variant::Balanced, &blocked), med(Variant::SlowWrite, &blocked))
@@ -256,10 +261,12 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
             writeln!(
                 out,
                 "  - With the middle queue unbounded (a capacity of at least the run's items) and the same slow write stage: \
-                 peak items in flight {} those of the bounded pipeline, the source's pace {}, the source blocked {:.0}% of \
+                 peak items in flight {} those of the bounded pipeline (payload bytes alive {}: {} KiB at the median), the source's pace {}, the source blocked {:.0}% of \
                  the run, throughput {}, p99 end-to-end latency {}. The source runs at the transform stage's pace and the \
                  backlog in the middle queue grows with the length of the run: memory, not the source, absorbs the slow stage.",
                 times(Some(m)),
+                times(ratio(Variant::UnboundedMiddle, Variant::SlowWrite, &live)),
+                med(Variant::UnboundedMiddle, &live).map_or("–".into(), kib),
                 times(ratio(Variant::UnboundedMiddle, Variant::SlowWrite, &source)),
                 b * 100.0,
                 times(ratio(Variant::UnboundedMiddle, Variant::SlowWrite, &tput)),
@@ -300,15 +307,17 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
             "## Policies\n\nDelivered: items the consumer took per second of the run (M/s). Dropped: share of produced items. \
              Latency: from the start of a producer's offer (semaphore wait included) to the moment the consumer starts \
              processing the item, 1 item in 16 of those delivered, p50 / p99 / p99.9 in µs. Blocked: seconds the producers \
-             spent waiting (full queue, timeout, semaphore), summed over producers. Peak RSS: the whole process's resident \
-             set at its highest during the run (Linux VmHWM, reset before each run). Held: the largest queue length sampled \
+             spent waiting (full queue, timeout, semaphore), summed over producers. Live: the peak of payload bytes made and \
+             not yet freed (each item is a payload the producer allocates and the consumer frees; checked on every run \
+             against capacity + producers + consumers × batch items). Peak RSS: the whole process's resident \
+             set at its highest during the run (Linux VmHWM, reset before each run; most of it is the harness itself). Held: the largest queue length sampled \
              (every 64 takes), or for `semaphore` the most items between an acquire and its release (never above the \
              permits: checked on every run). Batch: items per take.\n\n",
         );
         for (w, cap) in panels(&cs) {
             let (p, c) = w.threads();
             writeln!(out, "### {w}, capacity {cap} ({p} producers, {c} consumer)\n").unwrap();
-            out.push_str("| implementation | policy | delivered (M/s) | dropped | latency p50 / p99 / p99.9 (µs) | blocked (s) | peak RSS (MiB) | held | batch |\n|---|---|---|---|---|---|---|---|---|\n");
+            out.push_str("| implementation | policy | delivered (M/s) | dropped | latency p50 / p99 / p99.9 (µs) | blocked (s) | live (KiB) | peak RSS (MiB) | held | batch |\n|---|---|---|---|---|---|---|---|---|---|\n");
             for cell in cs.iter().filter(|c| c.workload == w && c.capacity == cap) {
                 let q = |f: fn(&StrategyRow) -> Option<u64>| or_dash(cell.col(|r| f(r).map(|x| x as f64)).map(us));
                 let held = match cell.policy {
@@ -317,7 +326,7 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
                 };
                 writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} / {} / {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} / {} / {} | {} | {} | {} | {} | {} |",
                     cell.implementation,
                     cell.policy,
                     or_dash(cell.delivered().map(|(m, lo, hi)| format!("{m:.3} [{lo:.3}–{hi:.3}]"))),
@@ -326,6 +335,7 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
                     q(|r| r.latency_p99_ns),
                     q(|r| r.latency_p999_ns),
                     or_dash(cell.col(|r| Some(r.producer_blocked_s)).map(|s| format!("{s:.3}"))),
+                    or_dash(cell.col(|r| r.peak_live_bytes.map(|b| b as f64)).map(kib)),
                     or_dash(cell.col(|r| r.peak_rss_bytes.map(|b| b as f64)).map(mib)),
                     held.unwrap_or_else(|| "n/a".into()),
                     or_dash(cell.col(|r| Some(r.mean_batch)).map(|b| format!("{b:.1}"))),
@@ -347,15 +357,16 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
              channel would allocate as it grows instead of up front). Throughput: items per second end to end; source pace: items / the time until the source pushed its last one. Latency: \
              from the source's start on an item to the end of its write (1 in 16). Source blocked: the share of the run the \
              source waited on the first queue. In flight: the most items started and not yet taken by the write stage \
-             (with both queues bounded, at most both capacities + 5, checked on every run); it is the pipeline's memory \
-             in items.\n",
+             (with both queues bounded, at most both capacities + 5, checked on every run). Live: the peak of payload bytes \
+             made by the source and not yet freed by the write stage ({} bytes per item; checked against the same bound).\n",
             first(Variant::Balanced).map_or("?".into(), |r| us(r.parse_ns as f64)),
             first(Variant::Balanced).map_or("?".into(), |r| us(r.transform_ns as f64)),
             first(Variant::Balanced).map_or("?".into(), |r| us(r.write_ns as f64)),
             first(Variant::SlowWrite).map_or("?".into(), |r| us(r.write_ns as f64)),
+            first(Variant::Balanced).map_or(0, |r| r.payload_bytes),
         )
         .unwrap();
-        out.push_str("| implementation | variant | capacity | throughput (k items/s) | source pace (k items/s) | latency p50 / p99 / p99.9 (µs) | source blocked | peak in flight (items) | peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| implementation | variant | capacity | throughput (k items/s) | source pace (k items/s) | latency p50 / p99 / p99.9 (µs) | source blocked | peak in flight (items) | live (KiB) | peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|\n");
         let configs = first_seen(pipeline.iter().map(|r| (r.implementation.as_str(), r.variant, r.capacity)));
         for (imp, v, cap) in configs {
             let ok: Vec<&PipelineRow> = pipeline.iter().filter(|r| r.ok() && (r.implementation.as_str(), r.variant, r.capacity) == (imp, v, cap)).collect();
@@ -363,7 +374,7 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
             let q = |f: fn(&PipelineRow) -> Option<u64>| or_dash(col(&|r| f(r).map(|x| x as f64)).map(us));
             writeln!(
                 out,
-                "| {imp} | {v} | {cap} | {} | {} | {} / {} / {} | {} | {} | {} |",
+                "| {imp} | {v} | {cap} | {} | {} | {} / {} / {} | {} | {} | {} | {} |",
                 or_dash(interval(ok.iter().map(|r| r.items_per_second / 1e3).collect()).map(|(m, lo, hi)| format!("{m:.1} [{lo:.1}–{hi:.1}]"))),
                 or_dash(col(&|r| Some(r.source_items_per_second / 1e3)).map(|m| format!("{m:.1}"))),
                 q(|r| r.latency_p50_ns),
@@ -371,6 +382,7 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
                 q(|r| r.latency_p999_ns),
                 or_dash(col(&|r| Some(r.source_blocked_share)).map(|s| format!("{:.0}%", s * 100.0))),
                 or_dash(col(&|r| Some(r.peak_in_flight as f64)).map(|m| format!("{m:.0}"))),
+                or_dash(col(&|r| Some(r.peak_live_bytes as f64)).map(kib)),
                 or_dash(col(&|r| r.peak_rss_bytes.map(|b| b as f64)).map(mib)),
             )
             .unwrap();
