@@ -166,8 +166,11 @@ impl Producer for FaultyTx {
         let n = self.1.fetch_add(1, Ordering::Relaxed);
         match (self.2)(n) {
             Some(Err(QueueError::Full)) if n % 2 == 1 => {
-                // Says full, but enqueued it: the drop is a lie the verdict must catch.
-                self.0.push(item)?;
+                // Says full, but enqueues it: the drop is a lie the verdict must catch. (A copy
+                // of the payload, with the same number: the producer frees the one it offered.)
+                // SAFETY: items are payloads of at least 8 bytes holding their number.
+                let number = unsafe { (item as *const u64).read() };
+                self.0.push(harness::measure::payload_item(number, 64))?;
                 Err(QueueError::Full)
             }
             Some(r) => r,
