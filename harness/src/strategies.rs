@@ -74,15 +74,15 @@ pub struct Args {
     /// as live bytes in between), 8 to 1048576
     #[arg(long, value_name = "BYTES", default_value_t = 1024)]
     pub payload: usize,
-    /// Target duration of one measured run, in milliseconds [default: 80; 20 with --quick]
+    /// Target duration of one measured run, in milliseconds [default: 60; 20 with --quick]
     #[arg(long, value_name = "MS")]
     pub run_ms: Option<u64>,
-    /// Measured repetitions of every configuration, after one discarded warm-up [default: 5; 3
+    /// Measured repetitions of every configuration, after one discarded warm-up [default: 9; 3
     /// with --quick]
     #[arg(long)]
     pub reps: Option<u32>,
     /// Time the whole study may take, in seconds; a plan that would not fit is shortened
-    /// (shorter runs, then fewer repetitions) and says so [default: 150; 40 with --quick]
+    /// (shorter runs, then fewer repetitions) and says so [default: 170; 40 with --quick]
     #[arg(long, value_name = "SECONDS")]
     pub budget: Option<u64>,
     /// Shorter runs and fewer repetitions: a first look (and the tests)
@@ -554,9 +554,9 @@ impl Config {
 
 /// The study's configurations and sizing, from the command line; refuses bad input.
 pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
-    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 5 });
-    let run_ms = args.run_ms.unwrap_or(if args.quick { 20 } else { 80 });
-    let budget = args.budget.unwrap_or(if args.quick { 40 } else { 150 });
+    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 9 });
+    let run_ms = args.run_ms.unwrap_or(if args.quick { 20 } else { 60 });
+    let budget = args.budget.unwrap_or(if args.quick { 40 } else { 170 });
     if reps == 0 || reps > 1000 {
         bail!("--reps {reps}: choose between 1 and 1000");
     }
@@ -616,12 +616,12 @@ fn secs(d: Duration) -> String {
 }
 
 /// Grows a run until it lasts [`plan::PILOT_RUN`]; its rate. `Err` with the failed row.
-fn pilot(config: Config, limit: Duration) -> Result<f64, Measured> {
+fn pilot(config: Config, limit: Duration) -> Result<f64, Box<Measured>> {
     let mut items = plan::min_items(config.producers());
     loop {
         let m = config.with_items(items).measure(0, limit);
         if !m.ok() {
-            return Err(m);
+            return Err(Box::new(m));
         }
         let t = m.seconds().max(1e-6);
         if t >= plan::PILOT_RUN.as_secs_f64() || items >= plan::MAX_ITEMS {
@@ -661,7 +661,7 @@ pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: 
             Ok(rate) => Some(rate),
             Err(m) => {
                 progress.println(format!("FAILED: pilot {}: {}; its repetitions are skipped", c.name(), m.error()));
-                pilot_failures.push(m);
+                pilot_failures.push(*m);
                 skip[i] = true;
                 None
             }
