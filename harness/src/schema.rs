@@ -269,6 +269,8 @@ pub enum Study {
     Compare,
     /// `bqh scale`: cost per item against the number of threads.
     Scale,
+    /// `bqh memory`: live bytes and RSS over time, per capacity and allocator.
+    Memory,
 }
 
 /// Where and with what a run was made: `env.json`.
