@@ -148,3 +148,22 @@ fn scratch(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     d
 }
+
+/// `bqh compare` has a short memory section, and `bqh report` redraws it from the files.
+#[test]
+fn compare_has_a_short_memory_section() {
+    let dir = scratch("compare");
+    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
+    let out = bqh(&[
+        "compare", "--impl", "crossbeam", "--workload", "seq", "--capacity", "16", "--items", "1000", "--reps", "1",
+        "--no-shutdown", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Memory (a short look"), "{summary}");
+    assert!(summary.contains("| crossbeam | "), "{summary}");
+    assert!(dir.join("memory-timeline.svg").is_file() && dir.join("memory-runs.csv").is_file());
+    let redrawn = scratch("compare-redrawn");
+    assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
+}

@@ -14,7 +14,8 @@ use super::plots::{lines, Series};
 use super::summary::{header, plots_section};
 use super::{read_csv, ENV_JSON, SUMMARY_MD};
 use crate::impls::Builtin;
-use crate::memory::study::{size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, MEMORY_CSV, PRODUCERS, RUNS_CSV};
+pub use crate::memory::study::{MEMORY_CSV, RUNS_CSV};
+use crate::memory::study::{size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, PRODUCERS};
 use crate::memory::Phase;
 use crate::schema::Env;
 
@@ -37,6 +38,66 @@ pub fn write_all(dir: &Path, env: &Env, runs: &[RunRecord], samples: &[SampleRow
     w.flush()?;
     let plots = write_plots(dir, runs, samples).context("drawing the memory plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(env, runs, &plots))?;
+    Ok(())
+}
+
+/// The short memory section of a comparison (`bqh compare`): writes its data files beside
+/// `runs.csv`, one timeline, and appends a section to `summary.md`. Nothing when `runs` is empty.
+pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow::Result<()> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let mut w = csv::Writer::from_path(dir.join(RUNS_CSV))?;
+    runs.iter().try_for_each(|r| w.serialize(r))?;
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join(MEMORY_CSV))?;
+    samples.iter().try_for_each(|s| w.serialize(s))?;
+    w.flush()?;
+    let mut out = std::fs::read_to_string(dir.join(SUMMARY_MD))?;
+    let r0 = &runs[0];
+    writeln!(
+        out,
+        "## Memory (a short look: `make memory` is the full study)
+
+{} payloads × {}, allocator {}, one producer, a          consumer slower than it; peak live payload bytes (exact) and peak RSS (the kernel's), in MiB. With a bound the          peak of live bytes must stay within (capacity + 2) × S, checked on every run.
+",
+        size_label(r0.payload_bytes),
+        r0.items,
+        r0.allocator
+    )
+    .unwrap();
+    let caps: Vec<Capacity> = runs.iter().map(|r| r.capacity).collect::<BTreeSet<_>>().into_iter().collect();
+    out.push_str("| implementation |");
+    caps.iter().for_each(|c| write!(out, " capacity {c}: live / RSS |").unwrap());
+    out.push_str(" RSS kept after the drop (unbounded) |
+|---|");
+    out.push_str(&"---|".repeat(caps.len() + 1));
+    out.push('\n');
+    for imp in distinct(runs.iter().map(|r| r.implementation.as_str())) {
+        write!(out, "| {imp} |").unwrap();
+        for &c in &caps {
+            let cell = runs.iter().find(|r| r.implementation == imp && r.capacity == c).map_or("–".into(), |r| {
+                if r.ok() {
+                    format!("{:.0} / {:.0}", mib(r.peak_live_bytes), r.peak_rss_bytes.map_or(f64::NAN, mib))
+                } else {
+                    format!("**FAILED**: {}", r.error.replace('|', "/"))
+                }
+            });
+            write!(out, " {cell} |").unwrap();
+        }
+        let kept = find(runs, imp, Capacity::Unbounded, r0.allocator, r0.payload_bytes)
+            .and_then(|r| r.rss_after_drop_bytes.map(|b| format!("{:.0}", mib(b.saturating_sub(r.rss_start_bytes)))));
+        writeln!(out, " {} |", kept.unwrap_or("–".into())).unwrap();
+    }
+    let caps_here: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
+    if let Some(imp) = timeline_impl(runs) {
+        let file = "memory-timeline.svg";
+        if timeline(dir, file, samples, &imp, r0.payload_bytes, r0.allocator, &caps_here)? {
+            writeln!(out, "\n[{imp}: RSS and live bytes against time, bounded and unbounded]({file})").unwrap();
+        }
+    }
+    out.push('\n');
+    std::fs::write(dir.join(SUMMARY_MD), out)?;
     Ok(())
 }
 
@@ -197,7 +258,7 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
     writeln!(
         out,
         "Command: `{}`. One producer sends N payloads of S bytes through the queue; one consumer touches each, \
-         spins a calibrated time (at least twice what one item costs the producer) and frees it. Each configuration \
+         spins a calibrated time (at least three times what one item costs on one thread) and frees it. Each configuration \
          ran in its own process; RSS from `/proc/self/statm` and live payload bytes (an exact counter) were sampled \
          every few milliseconds. Unbounded: `std::sync::mpsc::channel` for rust-sync-channel, \
          `crossbeam_channel::unbounded` for crossbeam, and for the other queues a capacity of N (the rings allocate \
@@ -238,7 +299,7 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             .unwrap();
         }
         let reference = allocs.first().copied().unwrap_or(Allocator::Glibc);
-        let top_bound = caps.iter().rev().copied().find(|c| *c != Capacity::Unbounded);
+        let top_bound = timeline_bounded(&caps);
         if let (true, Some(tb)) = (caps.contains(&Capacity::Unbounded), top_bound) {
             let ratios: Vec<String> = impls
                 .iter()
@@ -248,6 +309,9 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
                     Some(format!("{imp} {:.0} MiB (×{:.1})", mib(u.peak_live_bytes), u.peak_live_bytes as f64 / b.peak_live_bytes.max(1) as f64))
                 })
                 .collect();
+            if let Some(Capacity::Bounded(big)) = caps.iter().rev().copied().find(|c| matches!(c, Capacity::Bounded(n) if *n as u64 >= items)) {
+                writeln!(out, "- Capacity {big} is at least N = {items}: the bound never stops the producer, so it behaves like unbounded.").unwrap();
+            }
             if !ratios.is_empty() {
                 writeln!(
                     out,

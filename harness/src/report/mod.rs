@@ -233,8 +233,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (env, rows, shutdown) = read_dir(&args.dir)?;
+    // A comparison's short memory section, where it has one.
+    let (memory_runs, memory_samples) =
+        if args.dir.join(memory::RUNS_CSV).exists() { memory::read(&args.dir)? } else { (Vec::new(), Vec::new()) };
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
+    out.write_dir(|dir| {
+        write_all(dir, &env, &rows, &shutdown)?;
+        memory::append_section(dir, &memory_runs, &memory_samples)
+    })?;
     eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
     Ok(ExitCode::SUCCESS)
 }
