@@ -225,6 +225,10 @@ pub struct Args {
     /// this / N, and at least three times one item's cost on one thread)
     #[arg(long, value_name = "MS", default_value_t = 300)]
     pub run_ms: u64,
+    /// Longest time the producer sends, in seconds: it stops there even if fewer than N items
+    /// went (a capacity of 1 makes every item a thread hand-off, far slower than the spin)
+    #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+    pub max_send_s: u64,
     /// How long each phase after the drain is watched, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 150)]
     pub hold_ms: u64,
@@ -258,6 +262,8 @@ pub struct Config {
     pub allocator: Allocator,
     pub payload: PayloadSpec,
     pub run_ms: u64,
+    /// The producer stops sending after this long, in milliseconds.
+    pub max_send_ms: u64,
     pub hold_ms: u64,
     pub interval_ms: u64,
 }
@@ -276,7 +282,9 @@ pub struct Outcome {
     pub spin_ns: u64,
     pub send_s: f64,
     pub receive_s: f64,
-    /// Items the consumer took, and what went wrong (a failed push, a lost item).
+    /// Items the producer sent (fewer than N when it reached its time limit) and the consumer
+    /// took, and what went wrong (a failed push, a lost item).
+    pub sent: u64,
     pub delivered: u64,
     pub error: Option<String>,
 }
@@ -289,6 +297,8 @@ pub struct RunRecord {
     pub allocator: Allocator,
     pub payload_bytes: u64,
     pub items: u64,
+    /// Items sent: fewer than `items` when the producer reached `--max-send-s`.
+    pub items_sent: u64,
     pub queue: String,
     pub status: Status,
     /// (capacity + producers + consumers) × S + ALLOWANCE, for a bounded run.
@@ -399,19 +409,23 @@ pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, tr
             }
         }
     });
-    let producer = std::thread::spawn(move || -> Option<String> {
+    let start = Instant::now();
+    let stop = start + Duration::from_millis(cfg.max_send_ms);
+    let producer = std::thread::spawn(move || -> (u64, Option<String>) {
         for i in 0..items {
+            if i % 16 == 0 && Instant::now() > stop {
+                return (i, None);
+            }
             let it = payload::alloc(size);
             if let Err(e) = tx.push(it) {
                 // SAFETY: not delivered, so still ours.
                 unsafe { payload::free(it, size) };
-                return Some(format!("push {i} failed: {e}"));
+                return (i, Some(format!("push {i} failed: {e}")));
             }
         }
-        None
+        (items, None)
     });
-    let start = Instant::now();
-    let push_error = producer.join().map_err(|_| anyhow!("the producer panicked"))?;
+    let (sent, push_error) = producer.join().map_err(|_| anyhow!("the producer panicked"))?;
     let send_s = start.elapsed().as_secs_f64();
     sampler.mark(Phase::DoneSending);
     sampler.mark(Phase::Draining);
@@ -430,8 +444,8 @@ pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, tr
     }
     let samples = sampler.finish();
     let mut error = push_error.or(pop_error);
-    if error.is_none() && delivered != items {
-        error = Some(format!("{delivered} of {items} items delivered"));
+    if error.is_none() && delivered != sent {
+        error = Some(format!("{delivered} of {sent} items sent were delivered"));
     }
     if error.is_none() && payload::live_bytes() != 0 {
         error = Some(format!("{} payload bytes still live after the drain", payload::live_bytes()));
@@ -445,6 +459,7 @@ pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, tr
         spin_ns,
         send_s,
         receive_s,
+        sent,
         delivered,
         error,
     })
@@ -510,6 +525,9 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
     if !(1..=10).contains(&args.interval_ms) {
         bail!("--interval-ms {}: choose 1 to 10 (the study samples at least every 10 ms)", args.interval_ms);
     }
+    if args.max_send_s == 0 || args.max_send_s > 3600 {
+        bail!("--max-send-s {}: choose 1 to 3600 seconds", args.max_send_s);
+    }
     if args.run_limit == 0 || args.run_limit > 24 * 3600 {
         bail!("--run-limit {}: choose 1 to 86400 seconds", args.run_limit);
     }
@@ -529,6 +547,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
                         allocator,
                         payload,
                         run_ms,
+                        max_send_ms: args.max_send_s.saturating_mul(1000),
                         hold_ms,
                         interval_ms: args.interval_ms,
                     });
@@ -552,6 +571,7 @@ pub fn compare_section(impls: &[crate::impls::Choice]) -> Vec<Config> {
                     allocator: Allocator::Glibc,
                     payload: PayloadSpec { bytes: 1 << 20, items: 256 },
                     run_ms: 100,
+                    max_send_ms: 2000,
                     hold_ms: 50,
                     interval_ms: 5,
                 });
@@ -565,7 +585,7 @@ pub fn compare_section(impls: &[crate::impls::Choice]) -> Vec<Config> {
 /// phases watched after it, a child's start (measured: about half a second on 2 busy cores).
 fn estimate(c: &Config) -> Duration {
     let holds = if c.allocator == Allocator::GlibcTrim { 3 } else { 2 };
-    Duration::from_millis(c.run_ms * 3 / 2 + holds * c.hold_ms + 500)
+    Duration::from_millis((c.run_ms * 3 / 2).min(c.max_send_ms) + holds * c.hold_ms + 500)
 }
 
 /// Runs one configuration in a child process and turns its outcome into a record and samples.
@@ -576,6 +596,7 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
         allocator: c.allocator,
         payload_bytes: c.payload.bytes,
         items: c.payload.items,
+        items_sent: 0,
         queue: String::new(),
         status: Status::Failed,
         bound_bytes: bound_bytes(c.capacity, c.payload.bytes),
@@ -621,6 +642,7 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
     };
     let last_in = |p: Phase| o.samples.iter().rev().find(|s| s.phase == p).map(|s| s.rss_bytes);
     record.queue = o.queue.clone();
+    record.items_sent = o.sent;
     record.peak_live_bytes = o.peak_live_bytes;
     record.peak_rss_bytes = o.peak_rss_bytes;
     record.rss_start_bytes = o.samples.first().map_or(0, |s| s.rss_bytes);
