@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, isolated, report, scale, shutdown, strategies, validate};
+use harness::{compare, isolated, memory, report, scale, shutdown, strategies, validate};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +29,8 @@ enum Command {
     Scale(scale::Args),
     /// Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline
     Strategies(strategies::Args),
+    /// Memory: live payload bytes and RSS over time, per capacity and allocator
+    Memory(memory::study::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Scale(args) => scale::run(&args),
         Command::Strategies(args) => strategies::run(&args),
+        Command::Memory(args) => memory::study::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),

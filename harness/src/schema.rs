@@ -271,6 +271,8 @@ pub enum Study {
     Scale,
     /// `bqh strategies`: backpressure policies and the pipeline (`strategies.csv`, `pipeline.csv`).
     Strategies,
+    /// `bqh memory`: live bytes and RSS over time, per capacity and allocator.
+    Memory,
 }
 
 /// Where and with what a run was made: `env.json`.

@@ -48,6 +48,7 @@
 
 pub mod payload;
 mod sampler;
+pub mod study;
 
 
 pub use sampler::{peak_rss_bytes, reset_peak_rss, rss_bytes, Phase, Sample, Sampler};

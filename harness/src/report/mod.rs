@@ -5,6 +5,7 @@
 //! `bqh report DIR` reads the three files back and calls the same function, so a committed run
 //! can be redrawn after a change to the report.
 
+pub mod memory;
 mod plots;
 pub mod scale;
 pub mod strategies;
@@ -134,6 +135,7 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
             scale::summary_markdown(env, rows, &plots)
         }
         Study::Strategies => anyhow::bail!("a strategies study has its own rows: report::strategies::write_all writes it"),
+        Study::Memory => anyhow::bail!("a memory study's folder is written by report::memory::write_all"),
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
     Ok(())
@@ -153,6 +155,14 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T
         .collect()
 }
 
+/// Reads a results folder's env.json (which says which study it holds).
+pub fn read_env(dir: &Path) -> anyhow::Result<Env> {
+    let path = dir.join(ENV_JSON);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))
+}
+
 /// Reads a results folder's data: env.json, runs.csv, and shutdown.csv where there is one.
 pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observation>>)> {
     let env = read_env(dir)?;
@@ -160,14 +170,6 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observatio
     let path = dir.join(SHUTDOWN_CSV);
     let shutdown = if path.exists() { columns(&read_csv::<Observation>(&path)?) } else { Vec::new() };
     Ok((env, rows, shutdown))
-}
-
-/// A results folder's env.json, which says which study it holds.
-pub fn read_env(dir: &Path) -> anyhow::Result<Env> {
-    let path = dir.join(ENV_JSON);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))
 }
 
 /// The shutdown matrix as Markdown: one row per question, one column per implementation.
@@ -209,7 +211,7 @@ fn cell(o: &Observation) -> String {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Redraws summary.md and the plots of a results folder from its runs.csv, env.json and shutdown.csv
-alone, for example after a change to the report:
+(a memory study: memory-runs.csv, memory.csv and env.json) alone, for example after a change to the report:
 
   bqh report results/latest                                  # in place (a folder bqh wrote)
   bqh report results/2026-11-21-xeon-2core --out /tmp/redrawn # a committed run: elsewhere")]
@@ -232,9 +234,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("wrote {}/ ({} policy runs, {} pipeline runs)", out.path().display(), rows.len(), pipeline.len());
         return Ok(ExitCode::SUCCESS);
     }
+    if env.study == Study::Memory {
+        let (runs, samples) = memory::read(&args.dir)?;
+        let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
+        out.write_dir(|dir| memory::write_all(dir, &env, &runs, &samples))?;
+        eprintln!("wrote {}/ ({} memory runs, {} samples)", out.path().display(), runs.len(), samples.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let (env, rows, shutdown) = read_dir(&args.dir)?;
+    // A comparison's short memory section, where it has one.
+    let (memory_runs, memory_samples) =
+        if args.dir.join(memory::RUNS_CSV).exists() { memory::read(&args.dir)? } else { (Vec::new(), Vec::new()) };
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
+    out.write_dir(|dir| {
+        write_all(dir, &env, &rows, &shutdown)?;
+        memory::append_section(dir, &memory_runs, &memory_samples)
+    })?;
     eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
     Ok(ExitCode::SUCCESS)
 }
