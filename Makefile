@@ -3,6 +3,8 @@
 #   make test      the contract suite against all six implementations (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
+#   make strategies  backpressure policies and a pipeline: results/latest-strategies/ (about 3 minutes)
+#   make memory    memory: live bytes and RSS per capacity and allocator: results/latest-memory/ (QUICK=1: a short look)
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library,
 #                  REFERENCE=their_queue.ml for your own OCaml original)
@@ -24,11 +26,12 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare scale report validate bench clean book book-open book-check
+.PHONY: setup build test compare scale strategies memory report validate bench clean book book-open book-check
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
 	  && echo "[setup] OCaml $$($(TOOLCHAIN_LINK)/bin/ocamlopt -version) at $$(readlink $(TOOLCHAIN_LINK))"
+	@scripts/setup-allocators.sh
 	@$(CARGO) fetch --locked -q
 	@mdbook="$$(scripts/setup-book.sh)" && echo "[setup] $$($$mdbook --version) at $$mdbook; $$(chromium --version 2>/dev/null)"
 
@@ -49,6 +52,18 @@ compare: setup
 # implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.
 scale: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- scale $(ARGS)
+
+# Backpressure policies (block, drop, timeout-drop, natural-batch, semaphore) on the slow-consumer,
+# fan-in and bursty shapes, and a three-stage pipeline, every implementation. QUICK=1 for a short
+# look; ARGS: any `bqh strategies` flags.
+strategies: setup
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- strategies $(if $(QUICK),--quick) $(ARGS)
+# Memory: a producer sends payloads through a slow consumer; RSS, live payload bytes and items
+# buffered over time, capacities 1, 16, 1024 and unbounded, allocators glibc, glibc + malloc_trim,
+# jemalloc and mimalloc (LD_PRELOAD, installed by setup), each run in its own process. Fails
+# (exit 1) when a bounded queue held more than its bound. ARGS: any `bqh memory` flags.
+memory: setup
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- memory $(if $(QUICK),--quick) $(ARGS)
 
 # Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
 # writes them elsewhere (needed for a committed canonical run, which is never written over).

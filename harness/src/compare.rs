@@ -72,6 +72,10 @@ pub struct Args {
     /// Skip the shutdown probes
     #[arg(long)]
     pub no_shutdown: bool,
+    /// Skip the short memory section (1 MiB payloads, capacities 16 and unbounded, glibc; the
+    /// full study is `bqh memory`)
+    #[arg(long)]
+    pub no_memory: bool,
     /// Results folder: a new or empty folder, or one bqh wrote before (replaced only when the
     /// run is complete). Any other folder is refused: bqh deletes only what it created
     #[arg(long, default_value = "results/latest")]
@@ -386,10 +390,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         impls.iter().filter_map(|c| if let Choice::Builtin(b) = c { Some(*b) } else { None }).flat_map(shutdown_native::probe_all).collect()
     };
+    let (memory_runs, memory_samples) = if args.no_memory {
+        (Vec::new(), Vec::new())
+    } else {
+        crate::memory::study::execute("compare: memory section", &crate::memory::study::compare_section(&impls), limit)
+    };
 
     let env = Env::collect(Study::Compare, serde_json::to_value(args)?);
-    out.write_dir(|dir| report::write_all(dir, &env, &rows, &shutdown_matrix).and_then(|()| report::write_native(dir, &native)))?;
-    let failed = rows.iter().filter(|r| !r.ok()).count();
+    out.write_dir(|dir| {
+        report::write_all(dir, &env, &rows, &shutdown_matrix)?;
+        report::write_native(dir, &native)?;
+        report::memory::append_section(dir, &memory_runs, &memory_samples)
+    })?;
+    let failed = rows.iter().filter(|r| !r.ok()).count() + memory_runs.iter().filter(|r| !r.ok()).count();
     let probe_failures = shutdown_matrix.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count()
         + native.iter().filter(|o| o.verdict == Verdict::Failed).count();
     eprintln!("wrote {}/ (summary.md, runs.csv, env.json, plots)", args.out.display());

@@ -92,11 +92,23 @@ pub struct Finished {
 pub fn run_self(
     args: &[String],
     limit: Duration,
+    on_line: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<Finished> {
+    run_self_with_env(args, &[], limit, on_line)
+}
+
+/// [`run_self`] with extra environment variables for the child (the memory study's
+/// `LD_PRELOAD` of an allocator).
+pub fn run_self_with_env(
+    args: &[String],
+    env: &[(String, String)],
+    limit: Duration,
     mut on_line: impl FnMut(&str) -> anyhow::Result<()>,
 ) -> anyhow::Result<Finished> {
     let exe = std::env::current_exe().context("cannot find the bqh executable to run a child process")?;
     let mut child = Command::new(&exe)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

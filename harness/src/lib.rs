@@ -9,6 +9,7 @@
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.
 //! - [`native`]: the C and OCaml native runners, picked and timed.
 //! - [`isolated`]: a plugin's runs and probes in a child process, so a crash is a finding.
+//! - [`memory`]: counted payloads and the memory sampler; `bqh memory`, the memory study.
 //! - [`measure`]: the per-item bookkeeping every runner shares: delivery check, latency, CPU.
 //! - [`schema`]: the results' types: `Tally`, `Row` (`runs.csv`), `Observation`
 //!   (`shutdown.csv`), `Env` (`env.json`).
@@ -18,6 +19,7 @@
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
 //! - [`scale`]: `bqh scale`, the cost per item against the number of threads.
+//! - [`strategies`]: `bqh strategies`, backpressure policies ([`policy`]) and the [`pipeline`].
 //! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`outdir`]: where bqh may write, and how it replaces its own output.
@@ -28,9 +30,12 @@ pub mod driven;
 pub mod impls;
 pub mod isolated;
 pub mod measure;
+pub mod memory;
 pub mod native;
 pub mod outdir;
+pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod progress;
 pub mod queue;
 pub mod report;
@@ -38,6 +43,7 @@ pub mod scale;
 pub mod schema;
 pub mod shutdown;
 pub mod shutdown_native;
+pub mod strategies;
 pub mod validate;
 pub mod watchdog;
 pub mod workloads;

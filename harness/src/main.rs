@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, isolated, report, scale, shutdown, shutdown_native, validate};
+use harness::{compare, isolated, memory, report, scale, shutdown, shutdown_native, strategies, validate};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,10 @@ enum Command {
     Compare(compare::Args),
     /// Thread scaling: cost per item against the number of threads, fan-in and mpmc
     Scale(scale::Args),
+    /// Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline
+    Strategies(strategies::Args),
+    /// Memory: live payload bytes and RSS over time, per capacity and allocator
+    Memory(memory::study::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
@@ -62,6 +66,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::run(&args),
         Command::Scale(args) => scale::run(&args),
+        Command::Strategies(args) => strategies::run(&args),
+        Command::Memory(args) => memory::study::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),

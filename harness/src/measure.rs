@@ -120,23 +120,7 @@ impl Delivery {
             }
             return Ok(());
         }
-        let mut parts = parts.into_iter();
-        let mut all = parts.next().ok_or("no consumer recorded anything")?;
-        if let Some(e) = all.first_error.take() {
-            return Err(e);
-        }
-        for part in parts {
-            if let Some(e) = part.first_error {
-                return Err(e);
-            }
-            for (i, (a, b)) in all.seen.iter_mut().zip(&part.seen).enumerate() {
-                if *a & *b != 0 {
-                    let bit = i * 64 + (*a & *b).trailing_zeros() as usize;
-                    return Err(format!("item #{bit} was delivered to two consumers"));
-                }
-                *a |= *b;
-            }
-        }
+        let all = Delivery::merge(parts)?;
         let total = all.producers * all.per_producer;
         let got: u64 = all.seen.iter().map(|w| w.count_ones() as u64).sum();
         if got != total {
@@ -150,6 +134,87 @@ impl Delivery {
         }
         Ok(())
     }
+}
+
+impl Delivery {
+    /// The bitmap records of every consumer as one: each item seen by one consumer at most.
+    fn merge(parts: Vec<Delivery>) -> Result<Delivery, String> {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().ok_or("no consumer recorded anything")?;
+        if let Some(e) = all.first_error.take() {
+            return Err(e);
+        }
+        for part in parts {
+            if part.sole {
+                return Err("a sole consumer's record beside others".into());
+            }
+            if let Some(e) = part.first_error {
+                return Err(e);
+            }
+            for (i, (a, b)) in all.seen.iter_mut().zip(&part.seen).enumerate() {
+                if *a & *b != 0 {
+                    let bit = i * 64 + (*a & *b).trailing_zeros() as usize;
+                    return Err(format!("item #{bit} was delivered to two consumers"));
+                }
+                *a |= *b;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The verdict when producers may drop items (the strategies study): `dropped[p]` is
+    /// producer p's bitmap of the sequence numbers it dropped. Every item not dropped must
+    /// have been delivered exactly once, no dropped item at all, each producer's in order.
+    /// Takes the bitmap records of [`Delivery::new`] (a gap is no loss here, so the sole
+    /// consumer's shortcut does not apply). Returns how many items were delivered.
+    pub fn verdict_with_drops(parts: Vec<Delivery>, dropped: &[Vec<u64>]) -> Result<u64, String> {
+        if parts.iter().any(|d| d.sole) {
+            return Err("verdict_with_drops needs the bitmap records of Delivery::new".into());
+        }
+        let all = Delivery::merge(parts)?;
+        if dropped.len() as u64 != all.producers {
+            return Err(format!("{} producers' drops for {} producers", dropped.len(), all.producers));
+        }
+        let bit = |words: &[u64], b: u64| words.get((b / 64) as usize).is_some_and(|w| w & (1 << (b % 64)) != 0);
+        let (mut lost, mut first_lost) = (0u64, None);
+        for (p, drops) in dropped.iter().enumerate() {
+            for s in 0..all.per_producer {
+                let (seen, drop) = (bit(&all.seen, p as u64 * all.per_producer + s), bit(drops, s));
+                if seen && drop {
+                    return Err(format!("producer {p}'s item {s} was counted as dropped but delivered"));
+                }
+                if !seen && !drop {
+                    lost += 1;
+                    first_lost.get_or_insert((p, s));
+                }
+            }
+        }
+        if let Some((p, s)) = first_lost {
+            return Err(format!("{lost} accepted items lost; first: producer {p}'s item {s}"));
+        }
+        Ok(all.seen.iter().map(|w| w.count_ones() as u64).sum())
+    }
+}
+
+/// A counted payload of `size` bytes (`memory::payload`, at least 8) as a queue item, holding
+/// the item number `id` (`item(producer, seq)`) in its first 8 bytes for the delivery check.
+pub fn payload_item(id: u64, size: usize) -> u64 {
+    let it = crate::memory::payload::alloc(size.max(8));
+    // SAFETY: alloc returned at least 8 writable bytes, aligned for a u64 (malloc's alignment).
+    unsafe { (it as *mut u64).write(id) };
+    it
+}
+
+/// The number a [`payload_item`] carries; touches and frees the payload.
+///
+/// # Safety
+/// `it` must come from [`payload_item`] with this `size`, and be taken once.
+pub unsafe fn take_payload(it: u64, size: usize) -> u64 {
+    // SAFETY: the caller's contract: a live payload of at least 8 bytes.
+    let id = unsafe { (it as *const u64).read() };
+    // SAFETY: the caller's contract.
+    unsafe { crate::memory::payload::free(it, size.max(8)) };
+    id
 }
 
 /// How often one side had to wait, and for how long in total.
@@ -256,6 +321,30 @@ mod tests {
             assert!(e.contains(says), "{items:?}: {e}");
         }
         assert!(Delivery::verdict(vec![Delivery::sole(1, 1), Delivery::sole(1, 1)]).is_err());
+    }
+
+    #[test]
+    fn drops_are_accounted_for() {
+        let drops = |seqs: &[u64]| {
+            let mut w = vec![0u64; 1];
+            seqs.iter().for_each(|s| w[0] |= 1 << s);
+            w
+        };
+        let mut d = Delivery::new(2, 3);
+        feed(&mut d, &[(0, 0), (1, 1), (0, 2)]);
+        assert_eq!(Delivery::verdict_with_drops(vec![d], &[drops(&[1]), drops(&[0, 2])]), Ok(3));
+        let mut d = Delivery::new(1, 3);
+        feed(&mut d, &[(0, 0), (0, 2)]);
+        let e = Delivery::verdict_with_drops(vec![d], &[drops(&[2])]).unwrap_err();
+        assert!(e.contains("counted as dropped but delivered"), "{e}");
+        let mut d = Delivery::new(1, 3);
+        feed(&mut d, &[(0, 0)]);
+        let e = Delivery::verdict_with_drops(vec![d], &[drops(&[2])]).unwrap_err();
+        assert!(e.contains("1 accepted items lost; first: producer 0's item 1"), "{e}");
+        let mut d = Delivery::new(1, 3);
+        feed(&mut d, &[(0, 0), (0, 0)]);
+        assert!(Delivery::verdict_with_drops(vec![d], &[drops(&[1, 2])]).unwrap_err().contains("duplicated"));
+        assert!(Delivery::verdict_with_drops(vec![Delivery::sole(1, 3)], &[drops(&[])]).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod rust_port;
 
 pub use c_abi::{CPthread, CVyukov};
 pub use ocaml::Ocaml;
-pub use rust_channels::{Crossbeam, RustSyncChannel};
+pub use rust_channels::{Crossbeam, CrossbeamUnbounded, RustChannel, RustSyncChannel};
 pub use rust_port::RustPort;
 
 /// The six built-in implementations, in the order reports list them.

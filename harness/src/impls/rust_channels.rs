@@ -239,3 +239,91 @@ impl Impl for Crossbeam {
         Ok((CrossbeamTx(tx), CrossbeamRx(rx)))
     }
 }
+
+/// The Rust channels' own unbounded flavours, for the memory study's "unbounded" capacity:
+/// `std::sync::mpsc::channel` and `crossbeam_channel::unbounded`. Not in `Builtin::ALL` (the
+/// comparison is about bounded queues); `make` ignores the capacity it is given.
+pub struct RustChannel;
+
+#[derive(Clone)]
+pub struct ChannelTx(std::sync::mpsc::Sender<u64>);
+
+/// `Receiver` is single-consumer: handles share it behind a mutex, as `SyncRx` does when cloned.
+#[derive(Clone)]
+pub struct ChannelRx(Arc<Mutex<Receiver<u64>>>);
+
+impl Producer for ChannelTx {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        self.0.send(item).map_err(|_| QueueError::Closed)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        self.push(item)
+    }
+    fn push_timeout(&self, item: u64, _timeout: Duration) -> Result<(), QueueError> {
+        self.push(item)
+    }
+    fn close(&self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn len(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Consumer for ChannelRx {
+    fn pop(&self) -> Result<u64, QueueError> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).recv().map_err(|_| QueueError::Closed)
+    }
+    fn try_pop(&self) -> Result<u64, QueueError> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).try_recv().map_err(|e| match e {
+            TryRecvError::Empty => QueueError::Empty,
+            TryRecvError::Disconnected => QueueError::Closed,
+        })
+    }
+    fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).recv_timeout(timeout).map_err(|e| match e {
+            RecvTimeoutError::Timeout => QueueError::Timeout,
+            RecvTimeoutError::Disconnected => QueueError::Closed,
+        })
+    }
+    fn close(&self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn len(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Impl for RustChannel {
+    type Tx = ChannelTx;
+    type Rx = ChannelRx;
+
+    fn name(&self) -> &str {
+        "rust-channel"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: false, rendezvous: false, has_len: false, native_push_timeout: true, exact_try_pop: false }
+    }
+    fn make(&self, _capacity: usize) -> Result<(ChannelTx, ChannelRx), NewError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        Ok((ChannelTx(tx), ChannelRx(Arc::new(Mutex::new(rx)))))
+    }
+}
+
+pub struct CrossbeamUnbounded;
+
+impl Impl for CrossbeamUnbounded {
+    type Tx = CrossbeamTx;
+    type Rx = CrossbeamRx;
+
+    fn name(&self) -> &str {
+        "crossbeam-unbounded"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: false, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+    }
+    fn make(&self, _capacity: usize) -> Result<(CrossbeamTx, CrossbeamRx), NewError> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Ok((CrossbeamTx(tx), CrossbeamRx(rx)))
+    }
+}

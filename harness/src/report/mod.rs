@@ -5,8 +5,10 @@
 //! `bqh report DIR` reads the three files back and calls the same function, so a committed run
 //! can be redrawn after a change to the report.
 
+pub mod memory;
 mod plots;
 pub mod scale;
+pub mod strategies;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -140,6 +142,8 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
             writeln!(out, "Command: `{}`.\n\n## Through the harness interface\n", env.command).unwrap();
             out + &matrix_markdown(shutdown)
         }
+        Study::Strategies => anyhow::bail!("a strategies study has its own rows: report::strategies::write_all writes it"),
+        Study::Memory => anyhow::bail!("a memory study's folder is written by report::memory::write_all"),
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
     Ok(())
@@ -159,12 +163,17 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T
         .collect()
 }
 
-/// Reads a results folder's data: env.json, runs.csv, and shutdown.csv where there is one.
-pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observation>>)> {
+/// Reads a results folder's env.json (which says which study it holds).
+pub fn read_env(dir: &Path) -> anyhow::Result<Env> {
     let path = dir.join(ENV_JSON);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()))?;
-    let env: Env = serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} does not fit the results schema", path.display()))
+}
+
+/// Reads a results folder's data: env.json, runs.csv, and shutdown.csv where there is one.
+pub fn read_dir(dir: &Path) -> anyhow::Result<(Env, Vec<Row>, Vec<Vec<Observation>>)> {
+    let env = read_env(dir)?;
     let rows = read_runs(&dir.join(RUNS_CSV))?;
     let path = dir.join(SHUTDOWN_CSV);
     let shutdown = if path.exists() { columns(&read_csv::<Observation>(&path)?) } else { Vec::new() };
@@ -277,7 +286,7 @@ fn cell(o: &Observation) -> String {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Redraws summary.md and the plots of a results folder from its runs.csv, env.json and shutdown.csv
-alone, for example after a change to the report:
+(a memory study: memory-runs.csv, memory.csv and env.json) alone, for example after a change to the report:
 
   bqh report results/latest                                  # in place (a folder bqh wrote)
   bqh report results/2026-11-21-xeon-2core --out /tmp/redrawn # a committed run: elsewhere")]
@@ -292,10 +301,32 @@ pub struct Args {
 
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let env = read_env(&args.dir)?;
+    if env.study == Study::Strategies {
+        let (rows, pipeline) = strategies::read_dir(&args.dir)?;
+        let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
+        out.write_dir(|dir| strategies::write_all(dir, &env, &rows, &pipeline))?;
+        eprintln!("wrote {}/ ({} policy runs, {} pipeline runs)", out.path().display(), rows.len(), pipeline.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if env.study == Study::Memory {
+        let (runs, samples) = memory::read(&args.dir)?;
+        let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
+        out.write_dir(|dir| memory::write_all(dir, &env, &runs, &samples))?;
+        eprintln!("wrote {}/ ({} memory runs, {} samples)", out.path().display(), runs.len(), samples.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let (env, rows, shutdown) = read_dir(&args.dir)?;
     let native = read_native(&args.dir)?;
+    // A comparison's short memory section, where it has one.
+    let (memory_runs, memory_samples) =
+        if args.dir.join(memory::RUNS_CSV).exists() { memory::read(&args.dir)? } else { (Vec::new(), Vec::new()) };
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown).and_then(|()| write_native(dir, &native)))?;
+    out.write_dir(|dir| {
+        write_all(dir, &env, &rows, &shutdown)?;
+        write_native(dir, &native)?;
+        memory::append_section(dir, &memory_runs, &memory_samples)
+    })?;
     eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ pub(super) type Plot = (String, String);
 
 /// The implementation's own colour (`Builtin::colour`; grey for anything else, such as a
 /// plugin), lighter for a native mode on separate threads, darker for OCaml systhreads.
-fn color(implementation: &str, mode: Mode) -> RGBColor {
+pub(super) fn color(implementation: &str, mode: Mode) -> RGBColor {
     let (r, g, b) = Builtin::from_name(implementation).map_or((90, 90, 90), Builtin::colour);
     match mode {
         Mode::Driven => RGBColor(r, g, b),
@@ -27,14 +27,14 @@ fn color(implementation: &str, mode: Mode) -> RGBColor {
 }
 
 /// Log-axis bounds with a margin, from the values to be drawn.
-fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+pub(super) fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (lo, hi) = values.filter(|v| *v > 0.0 && v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     if lo > hi { 0.01..1.0 } else { lo / 1.5..hi * 1.5 }
 }
 
 /// A chart with one group of bars per category on x and a log y axis: the frame shared by the
 /// throughput and latency bar charts.
-fn bar_chart<'a, 'b>(
+pub(super) fn bar_chart<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     caption: String,
     categories: &'a [String],

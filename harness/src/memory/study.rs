@@ -1,0 +1,767 @@
+//! The memory study (`bqh memory`, `make memory`): what a bound buys, and what the allocator
+//! keeps. One producer sends N payloads of S bytes ([`super::payload`]) through the queue; one
+//! consumer touches each, spins a calibrated time (slower than the producer), and frees it. The
+//! [`Sampler`] records RSS, live bytes and items buffered through the phases of the run.
+//!
+//! Every configuration (implementation × capacity × allocator × payload) runs in a fresh child
+//! process (`bqh memory --child`, through [`crate::isolated::run_self_with_env`]), so that one
+//! run's RSS does not carry over into the next, and so that an allocator can replace `malloc`
+//! for Rust, C and the OCaml runtime alike through `LD_PRELOAD` (Debian's `libjemalloc2` and
+//! `libmimalloc2.0`; Rust crates would replace Rust's allocations only). The child checks that
+//! the preloaded library is mapped, since the dynamic loader only warns when it is not.
+//!
+//! The bound check runs on every run, like the delivery check: with a bound, the exact peak of
+//! live payload bytes must be at most (capacity + producers + consumers) × S + [`ALLOWANCE`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde::{Deserialize, Serialize};
+
+use super::{malloc_trim, payload, peak_rss_bytes, reset_peak_rss, Phase, Sample, Sampler};
+use crate::impls::{Builtin, CrossbeamUnbounded, RustChannel};
+use crate::isolated::{describe_exit, run_self_with_env};
+use crate::measure::spin_work;
+use crate::outdir::Claim;
+use crate::queue::{Consumer, Impl, Producer, QueueError, MAX_CAPACITY};
+use crate::schema::{Env, Status, Study};
+
+/// One producer and one consumer in every run.
+pub const PRODUCERS: u64 = 1;
+pub const CONSUMERS: u64 = 1;
+
+/// Bytes a bounded run may hold beyond (capacity + producers + consumers) × S: none. The peak
+/// is exact (every change of the counter is compared), and a payload is counted from its
+/// allocation by the producer to its free by the consumer, so each thread holds at most one
+/// outside the queue.
+pub const ALLOWANCE: u64 = 0;
+
+/// The consumer's spin per item is at least this many times one item's cost on one thread.
+pub const SPIN_FACTOR: u64 = 3;
+
+/// The data files of a memory results folder.
+pub const MEMORY_CSV: &str = "memory.csv";
+pub const RUNS_CSV: &str = "memory-runs.csv";
+
+/// The allocator behind `malloc` in a run's child process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allocator {
+    /// glibc's malloc, the default.
+    Glibc,
+    /// glibc's malloc, with `malloc_trim(0)` after the queue is dropped.
+    GlibcTrim,
+    /// jemalloc, Debian's `libjemalloc2`, through `LD_PRELOAD`.
+    Jemalloc,
+    /// mimalloc, Debian's `libmimalloc2.0`, through `LD_PRELOAD`.
+    Mimalloc,
+}
+
+impl Allocator {
+    pub const ALL: [Allocator; 4] = [Allocator::Glibc, Allocator::GlibcTrim, Allocator::Jemalloc, Allocator::Mimalloc];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocator::Glibc => "glibc",
+            Allocator::GlibcTrim => "glibc-trim",
+            Allocator::Jemalloc => "jemalloc",
+            Allocator::Mimalloc => "mimalloc",
+        }
+    }
+
+    /// (Debian package, library file) of a preloaded allocator.
+    fn library(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Allocator::Glibc | Allocator::GlibcTrim => None,
+            Allocator::Jemalloc => Some(("libjemalloc2", "libjemalloc.so.2")),
+            Allocator::Mimalloc => Some(("libmimalloc2.0", "libmimalloc.so.2")),
+        }
+    }
+
+    /// The library to preload, found where Debian installs it; `None` for glibc; an error naming
+    /// the package when it is missing.
+    pub fn preload(self) -> anyhow::Result<Option<PathBuf>> {
+        let Some((package, file)) = self.library() else { return Ok(None) };
+        let dirs = [format!("/usr/lib/{}-linux-gnu", std::env::consts::ARCH), "/usr/lib64".into(), "/usr/lib".into()];
+        dirs.iter().map(|d| Path::new(d).join(file)).find(|p| p.is_file()).map(Some).ok_or_else(|| {
+            anyhow!(
+                "allocator {}: {file} not found in {}: install Debian's package {package} (`make setup` does, or \
+                 `apt-get install {package}`), or leave it out with --allocator",
+                self.name(),
+                dirs.join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Allocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A capacity of the study: a bound, or none ("unbounded").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Capacity {
+    Bounded(usize),
+    Unbounded,
+}
+
+impl FromStr for Capacity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Capacity, String> {
+        if s == "unbounded" {
+            return Ok(Capacity::Unbounded);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_CAPACITY).contains(&n) => Ok(Capacity::Bounded(n)),
+            _ => Err(format!("capacity '{s}': give a number from 1 to {MAX_CAPACITY}, or 'unbounded'")),
+        }
+    }
+}
+
+impl TryFrom<String> for Capacity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Capacity, String> {
+        s.parse()
+    }
+}
+
+impl From<Capacity> for String {
+    fn from(c: Capacity) -> String {
+        c.to_string()
+    }
+}
+
+impl std::fmt::Display for Capacity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Capacity::Bounded(n) => write!(f, "{n}"),
+            Capacity::Unbounded => f.write_str("unbounded"),
+        }
+    }
+}
+
+/// A payload size and how many items of it one run sends: `BYTES:ITEMS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadSpec {
+    pub bytes: u64,
+    pub items: u64,
+}
+
+/// Largest payload: 1 GiB (a run holds up to N of them when unbounded).
+pub const MAX_PAYLOAD: u64 = 1 << 30;
+/// Largest total a run may send: 16 GiB, more than any machine this runs on should buffer.
+pub const MAX_TOTAL: u64 = 16 << 30;
+
+impl FromStr for PayloadSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PayloadSpec, String> {
+        let bad = || format!("payload '{s}': give BYTES:ITEMS, e.g. 1048576:1024 or 64:1000000");
+        let (b, n) = s.split_once(':').ok_or_else(bad)?;
+        let (bytes, items): (u64, u64) = (b.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if bytes == 0 || bytes > MAX_PAYLOAD {
+            return Err(format!("payload '{s}': BYTES from 1 to {MAX_PAYLOAD}"));
+        }
+        if items == 0 || items > MAX_CAPACITY as u64 {
+            return Err(format!("payload '{s}': ITEMS from 1 to {MAX_CAPACITY} (the ring queues hold N when unbounded)"));
+        }
+        if bytes.saturating_mul(items) > MAX_TOTAL {
+            return Err(format!("payload '{s}': {} bytes in all, more than the {MAX_TOTAL} a run may send", bytes as u128 * items as u128));
+        }
+        Ok(PayloadSpec { bytes, items })
+    }
+}
+
+impl std::fmt::Display for PayloadSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.bytes, self.items)
+    }
+}
+
+/// "1 MiB", "64 B": a payload size for people.
+pub fn size_label(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = "\
+Each configuration (implementation x capacity x allocator x payload) runs in its own child
+process. Unbounded means std::sync::mpsc::channel for rust-sync-channel, crossbeam_channel::unbounded
+for crossbeam, and a capacity of N (the items of the run) for the others.
+
+  bqh memory                                  # the full study: results/latest-memory/
+  bqh memory --quick                          # a short look
+  bqh memory --impl crossbeam --capacity 16,unbounded --allocator glibc,jemalloc --payload 1048576:1024")]
+pub struct Args {
+    /// Implementations, comma-separated [default: all]
+    #[arg(long = "impl", value_enum, value_delimiter = ',')]
+    pub impls: Vec<Builtin>,
+    /// Capacities, comma-separated: numbers or 'unbounded'
+    #[arg(long = "capacity", value_delimiter = ',', default_values = ["1", "16", "1024", "unbounded"])]
+    #[serde(serialize_with = "as_strings")]
+    pub capacities: Vec<Capacity>,
+    /// Allocators, comma-separated
+    #[arg(long = "allocator", value_enum, value_delimiter = ',', default_values_t = Allocator::ALL)]
+    pub allocators: Vec<Allocator>,
+    /// Capacities for every allocator but the first (the allocators' picture is bounded against
+    /// unbounded; the first, glibc, runs every --capacity), those of --capacity only
+    #[arg(long = "allocator-capacity", value_delimiter = ',', default_values = ["16", "unbounded"])]
+    #[serde(serialize_with = "as_strings")]
+    pub allocator_capacities: Vec<Capacity>,
+    /// Payloads as BYTES:ITEMS, comma-separated
+    #[arg(long = "payload", value_delimiter = ',', default_values = ["1048576:1024", "64:1000000"])]
+    #[serde(serialize_with = "as_strings")]
+    pub payloads: Vec<PayloadSpec>,
+    /// Target time for the consumer to take all N items, in milliseconds (its per-item spin is
+    /// this / N, and at least three times one item's cost on one thread)
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub run_ms: u64,
+    /// Longest time the producer sends, in seconds: it stops there even if fewer than N items
+    /// went (a capacity of 1 makes every item a thread hand-off, far slower than the spin)
+    #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+    pub max_send_s: u64,
+    /// How long each phase after the drain is watched, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 150)]
+    pub hold_ms: u64,
+    /// Sampling interval, in milliseconds (1 to 10)
+    #[arg(long, value_name = "MS", default_value_t = 5)]
+    pub interval_ms: u64,
+    /// A short look: capacities 16 and unbounded, glibc and glibc-trim, 1 MiB x 256, shorter holds
+    #[arg(long)]
+    pub quick: bool,
+    /// Results folder: a new or empty folder, or one bqh wrote before
+    #[arg(long, default_value = "results/latest-memory")]
+    pub out: PathBuf,
+    /// Seconds one run may take before its child process is killed and the run fails
+    #[arg(long, default_value_t = 60)]
+    pub run_limit: u64,
+    /// Internal: run one configuration (JSON) in this process and print its outcome
+    #[arg(long, hide = true)]
+    #[serde(skip)]
+    pub child: Option<String>,
+}
+
+fn as_strings<T: std::fmt::Display, S: serde::Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|x| x.to_string()))
+}
+
+/// One run of the study, as the parent hands it to a child.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub implementation: String,
+    pub capacity: Capacity,
+    pub allocator: Allocator,
+    pub payload: PayloadSpec,
+    pub run_ms: u64,
+    /// The producer stops sending after this long, in milliseconds.
+    pub max_send_ms: u64,
+    pub hold_ms: u64,
+    pub interval_ms: u64,
+}
+
+/// What a child measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The queue the run built, in words ("crossbeam_channel::unbounded", "bounded(1024)").
+    pub queue: String,
+    pub samples: Vec<Sample>,
+    pub peak_live_bytes: u64,
+    pub peak_rss_bytes: Option<u64>,
+    /// Nanoseconds one item costs on one thread (alloc + push + pop + free), measured first.
+    pub pipeline_ns: u64,
+    /// The consumer's spin per item.
+    pub spin_ns: u64,
+    pub send_s: f64,
+    pub receive_s: f64,
+    /// Items the producer sent (fewer than N when it reached its time limit) and the consumer
+    /// took, and what went wrong (a failed push, a lost item).
+    pub sent: u64,
+    pub delivered: u64,
+    pub error: Option<String>,
+}
+
+/// One configuration's result: a row of `memory-runs.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub implementation: String,
+    pub capacity: Capacity,
+    pub allocator: Allocator,
+    pub payload_bytes: u64,
+    pub items: u64,
+    /// Items sent: fewer than `items` when the producer reached `--max-send-s`.
+    pub items_sent: u64,
+    pub queue: String,
+    pub status: Status,
+    /// (capacity + producers + consumers) × S + ALLOWANCE, for a bounded run.
+    pub bound_bytes: Option<u64>,
+    pub peak_live_bytes: u64,
+    pub peak_rss_bytes: Option<u64>,
+    /// RSS at the first sample, after the queue was made.
+    pub rss_start_bytes: u64,
+    /// RSS at the end of each phase after the drain (the last sample in it).
+    pub rss_done_receiving_bytes: Option<u64>,
+    pub rss_after_drop_bytes: Option<u64>,
+    pub rss_after_trim_bytes: Option<u64>,
+    pub pipeline_ns: u64,
+    pub spin_ns: u64,
+    pub send_s: f64,
+    pub receive_s: f64,
+    pub samples: u64,
+    pub error: String,
+}
+
+impl RunRecord {
+    pub fn ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+/// One sample of one run: a row of `memory.csv` (long format).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SampleRow {
+    pub implementation: String,
+    pub capacity: Capacity,
+    pub allocator: Allocator,
+    pub payload_bytes: u64,
+    pub t_s: f64,
+    pub rss_bytes: u64,
+    pub live_bytes: u64,
+    pub buffered: Option<u64>,
+    pub phase: Phase,
+}
+
+/// The most live payload bytes a bounded run may have: (capacity + producers + consumers) × S
+/// + [`ALLOWANCE`]; `None` without a bound.
+pub fn bound_bytes(capacity: Capacity, payload_bytes: u64) -> Option<u64> {
+    match capacity {
+        Capacity::Bounded(c) => Some((c as u64 + PRODUCERS + CONSUMERS).saturating_mul(payload_bytes).saturating_add(ALLOWANCE)),
+        Capacity::Unbounded => None,
+    }
+}
+
+/// The bound check: `Err` says by how much a bounded run's peak passed its bound.
+pub fn check_bound(capacity: Capacity, payload_bytes: u64, peak_live_bytes: u64) -> Result<(), String> {
+    match bound_bytes(capacity, payload_bytes) {
+        Some(b) if peak_live_bytes > b => Err(format!(
+            "the bound did not hold: peak live payload {peak_live_bytes} bytes ({:.1} items of {payload_bytes} B) > \
+             (capacity {capacity} + {PRODUCERS} producer + {CONSUMERS} consumer) x {payload_bytes} B = {b} bytes",
+            peak_live_bytes as f64 / payload_bytes as f64
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs one configuration on `imp` in this process: calibrate, send, drain, watch the phases.
+/// `queue_capacity` is what the queue is made with (N for "unbounded" ring queues); `trim`
+/// calls `malloc_trim(0)` after the drop. Public for the tests (a queue that ignores its bound).
+pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, trim: bool) -> anyhow::Result<Outcome> {
+    let size = usize::try_from(cfg.payload.bytes)?;
+    let items = cfg.payload.items;
+    let (tx, rx) = imp.bounded(queue_capacity)?;
+    // Calibration on this queue, one thread: the producer's cost per item is below this.
+    let t = Instant::now();
+    let mut k = 0u64;
+    while k < 16 || (t.elapsed() < Duration::from_millis(10) && k < items) {
+        let it = payload::alloc(size);
+        tx.try_push(it).map_err(|e| anyhow!("calibration push on an empty queue: {e}"))?;
+        let back = rx.pop().map_err(|e| anyhow!("calibration pop: {e}"))?;
+        // SAFETY: the payload just made, back from the queue once.
+        unsafe { payload::free(back, size) };
+        k += 1;
+    }
+    let pipeline_ns = (t.elapsed().as_nanos() / k as u128) as u64;
+    // Three times: calibration reuses one payload's pages, while the run's producer faults in
+    // fresh ones; at twice, the producer of 1 MiB payloads was barely faster than the consumer.
+    let spin_ns = (cfg.run_ms * 1_000_000 / items).max(SPIN_FACTOR * pipeline_ns);
+
+    payload::reset_peak();
+    reset_peak_rss();
+    let interval = Duration::from_millis(cfg.interval_ms.clamp(1, 10));
+    let hold = Duration::from_millis(cfg.hold_ms);
+    let sampler = Sampler::start(interval, Phase::Sending);
+    let keep = rx.clone();
+    if imp.traits().has_len {
+        let probe = rx.clone();
+        sampler.set_buffered(move || probe.len());
+    }
+    let consumer = std::thread::spawn(move || -> (u64, Option<String>) {
+        let mut n = 0;
+        loop {
+            match rx.pop() {
+                Ok(item) => {
+                    // SAFETY: every item is a payload of `size` bytes, made once and popped once.
+                    std::hint::black_box(unsafe { payload::touch(item, size) });
+                    spin_work(spin_ns);
+                    unsafe { payload::free(item, size) };
+                    n += 1;
+                }
+                Err(QueueError::Closed) => return (n, None),
+                Err(e) => return (n, Some(format!("pop failed on an open queue: {e}"))),
+            }
+        }
+    });
+    let start = Instant::now();
+    let stop = start + Duration::from_millis(cfg.max_send_ms);
+    let producer = std::thread::spawn(move || -> (u64, Option<String>) {
+        for i in 0..items {
+            if i % 16 == 0 && Instant::now() > stop {
+                return (i, None);
+            }
+            let it = payload::alloc(size);
+            if let Err(e) = tx.push(it) {
+                // SAFETY: not delivered, so still ours.
+                unsafe { payload::free(it, size) };
+                return (i, Some(format!("push {i} failed: {e}")));
+            }
+        }
+        (items, None)
+    });
+    let (sent, push_error) = producer.join().map_err(|_| anyhow!("the producer panicked"))?;
+    let send_s = start.elapsed().as_secs_f64();
+    sampler.mark(Phase::DoneSending);
+    sampler.mark(Phase::Draining);
+    let (delivered, pop_error) = consumer.join().map_err(|_| anyhow!("the consumer panicked"))?;
+    let receive_s = start.elapsed().as_secs_f64();
+    sampler.mark(Phase::DoneReceiving);
+    std::thread::sleep(hold);
+    sampler.clear_buffered();
+    drop(keep);
+    sampler.mark(Phase::AfterDrop);
+    std::thread::sleep(hold);
+    if trim {
+        malloc_trim();
+        sampler.mark(Phase::AfterTrim);
+        std::thread::sleep(hold);
+    }
+    let samples = sampler.finish();
+    let mut error = push_error.or(pop_error);
+    if error.is_none() && delivered != sent {
+        error = Some(format!("{delivered} of {sent} items sent were delivered"));
+    }
+    if error.is_none() && payload::live_bytes() != 0 {
+        error = Some(format!("{} payload bytes still live after the drain", payload::live_bytes()));
+    }
+    Ok(Outcome {
+        queue: String::new(),
+        samples,
+        peak_live_bytes: payload::peak_live_bytes(),
+        peak_rss_bytes: peak_rss_bytes(),
+        pipeline_ns,
+        spin_ns,
+        send_s,
+        receive_s,
+        sent,
+        delivered,
+        error,
+    })
+}
+
+/// How `implementation` is made for `capacity`: the Rust channels' own unbounded flavours, and
+/// a capacity of N for every other queue (a ring of N slots, or OCaml's `Queue` and the port's
+/// `VecDeque` growing to N: small beside N payloads). Any implementation added to
+/// `Builtin::ALL` joins with the second rule.
+pub fn queue_description(b: Builtin, capacity: Capacity, items: u64) -> String {
+    match (capacity, b) {
+        (Capacity::Bounded(c), _) => format!("bounded({c})"),
+        (Capacity::Unbounded, Builtin::RustSyncChannel) => "std::sync::mpsc::channel".into(),
+        (Capacity::Unbounded, Builtin::Crossbeam) => "crossbeam_channel::unbounded".into(),
+        (Capacity::Unbounded, _) => format!("bounded({items}) = N"),
+    }
+}
+
+/// The child's side: one configuration, its outcome printed as one line of JSON.
+fn child(json: &str) -> anyhow::Result<ExitCode> {
+    let cfg: Config = serde_json::from_str(json).context("--child takes a configuration as JSON")?;
+    if let Some(lib) = cfg.allocator.preload()? {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        let file = lib.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        if !maps.contains(&file) {
+            bail!("allocator {}: {} is not loaded in the child: LD_PRELOAD did not take effect", cfg.allocator, lib.display());
+        }
+    }
+    let b = Builtin::from_name(&cfg.implementation).with_context(|| format!("unknown implementation {}", cfg.implementation))?;
+    let trim = cfg.allocator == Allocator::GlibcTrim;
+    let n = usize::try_from(cfg.payload.items)?;
+    let mut out = match (cfg.capacity, b) {
+        (Capacity::Unbounded, Builtin::RustSyncChannel) => measure(&RustChannel, n, &cfg, trim)?,
+        (Capacity::Unbounded, Builtin::Crossbeam) => measure(&CrossbeamUnbounded, n, &cfg, trim)?,
+        (Capacity::Unbounded, b) => crate::with_builtin!(b, |imp| measure(imp, n, &cfg, trim))?,
+        (Capacity::Bounded(c), b) => crate::with_builtin!(b, |imp| measure(imp, c, &cfg, trim))?,
+    };
+    out.queue = queue_description(b, cfg.capacity, cfg.payload.items);
+    println!("{}", serde_json::to_string(&out)?);
+    // An OCaml runtime or a preloaded allocator's threads need no orderly exit.
+    std::process::exit(0)
+}
+
+/// Every configuration, in the order the report reads them: payload, allocator, capacity,
+/// implementation.
+pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
+    let (mut caps, mut allocs, mut payloads) = (args.capacities.clone(), args.allocators.clone(), args.payloads.clone());
+    let mut other_caps = args.allocator_capacities.clone();
+    let (mut run_ms, mut hold_ms) = (args.run_ms, args.hold_ms);
+    if args.quick {
+        caps = vec![Capacity::Bounded(16), Capacity::Unbounded];
+        other_caps = caps.clone();
+        allocs = vec![Allocator::Glibc, Allocator::GlibcTrim];
+        payloads = vec![PayloadSpec { bytes: 1 << 20, items: 256 }];
+        (run_ms, hold_ms) = (run_ms.min(100), hold_ms.min(60));
+    }
+    if caps.is_empty() || allocs.is_empty() || payloads.is_empty() {
+        bail!("nothing to run: give at least one --capacity, --allocator and --payload");
+    }
+    if run_ms == 0 || run_ms > 600_000 || hold_ms > 60_000 {
+        bail!("--run-ms takes 1 to 600000 and --hold-ms 0 to 60000");
+    }
+    if !(1..=10).contains(&args.interval_ms) {
+        bail!("--interval-ms {}: choose 1 to 10 (the study samples at least every 10 ms)", args.interval_ms);
+    }
+    if args.max_send_s == 0 || args.max_send_s > 3600 {
+        bail!("--max-send-s {}: choose 1 to 3600 seconds", args.max_send_s);
+    }
+    if args.run_limit == 0 || args.run_limit > 24 * 3600 {
+        bail!("--run-limit {}: choose 1 to 86400 seconds", args.run_limit);
+    }
+    for a in &allocs {
+        a.preload()?;
+    }
+    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let mut out = Vec::new();
+    for &payload in &payloads {
+        for (k, &allocator) in allocs.iter().enumerate() {
+            let caps_here: Vec<Capacity> = caps.iter().copied().filter(|c| k == 0 || other_caps.contains(c)).collect();
+            for &capacity in &caps_here {
+                for &b in &impls {
+                    out.push(Config {
+                        implementation: b.name().into(),
+                        capacity,
+                        allocator,
+                        payload,
+                        run_ms,
+                        max_send_ms: args.max_send_s.saturating_mul(1000),
+                        hold_ms,
+                        interval_ms: args.interval_ms,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The short memory section of `bqh compare`: its built-in implementations, 1 MiB × 256,
+/// capacities 16 and unbounded, glibc only (a few seconds).
+pub fn compare_section(impls: &[crate::impls::Choice]) -> Vec<Config> {
+    let mut out = Vec::new();
+    for capacity in [Capacity::Bounded(16), Capacity::Unbounded] {
+        for c in impls {
+            if let crate::impls::Choice::Builtin(b) = c {
+                out.push(Config {
+                    implementation: b.name().into(),
+                    capacity,
+                    allocator: Allocator::Glibc,
+                    payload: PayloadSpec { bytes: 1 << 20, items: 256 },
+                    run_ms: 100,
+                    max_send_ms: 2000,
+                    hold_ms: 50,
+                    interval_ms: 5,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A configuration's expected length: the drain (longer where the calibrated spin is), the
+/// phases watched after it, a child's start (measured: about half a second on 2 busy cores).
+fn estimate(c: &Config) -> Duration {
+    let holds = if c.allocator == Allocator::GlibcTrim { 3 } else { 2 };
+    Duration::from_millis((c.run_ms * 3 / 2).min(c.max_send_ms) + holds * c.hold_ms + 500)
+}
+
+/// Runs one configuration in a child process and turns its outcome into a record and samples.
+fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
+    let mut record = RunRecord {
+        implementation: c.implementation.clone(),
+        capacity: c.capacity,
+        allocator: c.allocator,
+        payload_bytes: c.payload.bytes,
+        items: c.payload.items,
+        items_sent: 0,
+        queue: String::new(),
+        status: Status::Failed,
+        bound_bytes: bound_bytes(c.capacity, c.payload.bytes),
+        peak_live_bytes: 0,
+        peak_rss_bytes: None,
+        rss_start_bytes: 0,
+        rss_done_receiving_bytes: None,
+        rss_after_drop_bytes: None,
+        rss_after_trim_bytes: None,
+        pipeline_ns: 0,
+        spin_ns: 0,
+        send_s: f64::NAN,
+        receive_s: f64::NAN,
+        samples: 0,
+        error: String::new(),
+    };
+    let outcome = (|| -> anyhow::Result<Outcome> {
+        let mut env = Vec::new();
+        if let Some(lib) = c.allocator.preload()? {
+            env.push(("LD_PRELOAD".to_string(), lib.display().to_string()));
+        }
+        let args = vec!["memory".to_string(), "--child".to_string(), serde_json::to_string(c)?];
+        let mut last = None;
+        let fin = run_self_with_env(&args, &env, limit, |line| {
+            last = Some(line.to_string());
+            Ok(())
+        })?;
+        match last {
+            _ if fin.killed => bail!("no answer within {limit:?}: killed"),
+            Some(line) if fin.status.success() => Ok(serde_json::from_str(&line)?),
+            _ => {
+                let tail = &fin.stderr_tail[fin.stderr_tail.len().saturating_sub(3)..];
+                bail!("the child process {}: {}", describe_exit(Some(fin.status)), tail.join(" / "))
+            }
+        }
+    })();
+    let o = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            record.error = format!("{e:#}");
+            return (record, Vec::new());
+        }
+    };
+    let last_in = |p: Phase| o.samples.iter().rev().find(|s| s.phase == p).map(|s| s.rss_bytes);
+    record.queue = o.queue.clone();
+    record.items_sent = o.sent;
+    record.peak_live_bytes = o.peak_live_bytes;
+    record.peak_rss_bytes = o.peak_rss_bytes;
+    record.rss_start_bytes = o.samples.first().map_or(0, |s| s.rss_bytes);
+    record.rss_done_receiving_bytes = last_in(Phase::DoneReceiving);
+    record.rss_after_drop_bytes = last_in(Phase::AfterDrop);
+    record.rss_after_trim_bytes = last_in(Phase::AfterTrim);
+    record.pipeline_ns = o.pipeline_ns;
+    record.spin_ns = o.spin_ns;
+    record.send_s = o.send_s;
+    record.receive_s = o.receive_s;
+    record.samples = o.samples.len() as u64;
+    let verdict = match &o.error {
+        Some(e) => Err(e.clone()),
+        None => check_bound(c.capacity, c.payload.bytes, o.peak_live_bytes),
+    };
+    record.status = if verdict.is_ok() { Status::Ok } else { Status::Failed };
+    record.error = verdict.err().unwrap_or_default();
+    let samples = o
+        .samples
+        .iter()
+        .map(|s| SampleRow {
+            implementation: c.implementation.clone(),
+            capacity: c.capacity,
+            allocator: c.allocator,
+            payload_bytes: c.payload.bytes,
+            t_s: s.t_s,
+            rss_bytes: s.rss_bytes,
+            live_bytes: s.live_bytes,
+            buffered: s.buffered,
+            phase: s.phase,
+        })
+        .collect();
+    (record, samples)
+}
+
+/// Runs every configuration of `plan` in its own child process, saying what runs first and
+/// each result as it comes.
+pub fn execute(title: &str, plan: &[Config], limit: Duration) -> (Vec<RunRecord>, Vec<SampleRow>) {
+    let total: Duration = plan.iter().map(estimate).sum();
+    eprintln!(
+        "{title}: {} runs (implementation x capacity x allocator x payload), each in its own process, about {:.0} s",
+        plan.len(),
+        total.as_secs_f64()
+    );
+    let started = Instant::now();
+    let (mut records, mut samples) = (Vec::new(), Vec::new());
+    for (i, c) in plan.iter().enumerate() {
+        let (r, s) = run_one(c, limit);
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        let result = if r.ok() {
+            format!("peak live {:.1} MiB, peak RSS {:.1} MiB", mib(r.peak_live_bytes), mib(r.peak_rss_bytes.unwrap_or(0)))
+        } else {
+            format!("FAILED: {}", r.error)
+        };
+        eprintln!(
+            "[{}/{} {:.0}s] {} capacity {} {} {}: {result}",
+            i + 1,
+            plan.len(),
+            started.elapsed().as_secs_f64(),
+            c.implementation,
+            c.capacity,
+            c.allocator,
+            size_label(c.payload.bytes),
+        );
+        records.push(r);
+        samples.extend(s);
+    }
+    (records, samples)
+}
+
+/// `bqh memory`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(json) = &args.child {
+        return child(json);
+    }
+    let plan = plan(args)?;
+    let out = Claim::dir(&args.out)?;
+    let (records, samples) = execute("memory", &plan, Duration::from_secs(args.run_limit));
+    let env = Env::collect(Study::Memory, serde_json::to_value(args)?);
+    out.write_dir(|dir| crate::report::memory::write_all(dir, &env, &records, &samples))?;
+    eprintln!("wrote {}/ (summary.md, memory.csv, memory-runs.csv, env.json, plots)", args.out.display());
+    let failed = records.iter().filter(|r| !r.ok()).count();
+    if failed > 0 {
+        eprintln!("error: {failed} run(s) FAILED; see the top of {}/summary.md", args.out.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacities_and_payloads_parse_at_their_edges() {
+        assert_eq!("unbounded".parse::<Capacity>(), Ok(Capacity::Unbounded));
+        assert_eq!("1".parse::<Capacity>(), Ok(Capacity::Bounded(1)));
+        assert_eq!(MAX_CAPACITY.to_string().parse::<Capacity>(), Ok(Capacity::Bounded(MAX_CAPACITY)));
+        assert!("0".parse::<Capacity>().is_err());
+        assert!((MAX_CAPACITY + 1).to_string().parse::<Capacity>().is_err());
+        assert!(u64::MAX.to_string().parse::<Capacity>().is_err());
+        assert!(Capacity::Bounded(1024) < Capacity::Unbounded);
+        assert_eq!("64:1".parse::<PayloadSpec>(), Ok(PayloadSpec { bytes: 64, items: 1 }));
+        assert!("1:1".parse::<PayloadSpec>().is_ok());
+        assert!("0:10".parse::<PayloadSpec>().is_err());
+        assert!("10:0".parse::<PayloadSpec>().is_err());
+        assert!(format!("{}:1", MAX_PAYLOAD + 1).parse::<PayloadSpec>().is_err());
+        assert!(format!("{}:{}", u64::MAX, u64::MAX).parse::<PayloadSpec>().is_err());
+        assert!(format!("{MAX_PAYLOAD}:17").parse::<PayloadSpec>().is_err(), "more than MAX_TOTAL in all");
+        assert!("64".parse::<PayloadSpec>().is_err());
+    }
+
+    #[test]
+    fn the_bound_is_capacity_plus_threads_payloads() {
+        assert_eq!(bound_bytes(Capacity::Bounded(16), 64), Some(18 * 64 + ALLOWANCE));
+        assert_eq!(bound_bytes(Capacity::Unbounded, 64), None);
+        assert!(check_bound(Capacity::Bounded(1), 100, 300).is_ok());
+        assert!(check_bound(Capacity::Bounded(1), 100, 301).is_err());
+        assert!(check_bound(Capacity::Unbounded, 100, u64::MAX).is_ok());
+        assert_eq!(bound_bytes(Capacity::Bounded(MAX_CAPACITY), u64::MAX), Some(u64::MAX));
+    }
+}

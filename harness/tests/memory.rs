@@ -1,0 +1,172 @@
+//! The memory study's own tests: the sampler sees a known allocation, and the bound check
+//! fails for a queue that ignores its bound. The payload counter is process-wide, so these
+//! tests take a lock and never run at the same time.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use harness::memory::study::{check_bound, measure, Allocator, Capacity, Config, PayloadSpec};
+use harness::memory::{payload, Phase, Sampler};
+use harness::watchdog::within;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+const MIB: u64 = 1 << 20;
+
+/// Allocate 100 MiB as one payload (written when made), free it, and compare what the sampler
+/// saw: live bytes exactly, RSS within what else the process does (a few MiB).
+#[test]
+fn the_sampler_sees_a_known_allocation() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    within("sampler: 100 MiB", Duration::from_secs(60), || {
+        let size = 100 * MIB as usize;
+        let sampler = Sampler::start(Duration::from_millis(2), Phase::Sending);
+        let before = (harness::memory::rss_bytes().unwrap(), payload::live_bytes());
+        let item = payload::alloc(size);
+        std::thread::sleep(Duration::from_millis(30));
+        sampler.mark(Phase::DoneSending);
+        // SAFETY: made above with this size, freed once.
+        unsafe { payload::free(item, size) };
+        std::thread::sleep(Duration::from_millis(30));
+        sampler.mark(Phase::AfterDrop);
+        let samples = sampler.finish();
+        let held: Vec<_> = samples.iter().filter(|s| s.phase == Phase::DoneSending).collect();
+        let after: Vec<_> = samples.iter().filter(|s| s.phase == Phase::AfterDrop).collect();
+        assert!(!held.is_empty() && !after.is_empty(), "every mark takes a sample");
+        let h = held[0];
+        assert_eq!(h.live_bytes - before.1, size as u64, "live bytes while held");
+        assert_eq!(after[0].live_bytes, before.1, "live bytes after the free");
+        let grew = h.rss_bytes as i64 - before.0 as i64;
+        assert!((grew - size as i64).abs() < 8 * MIB as i64, "RSS grew by {grew} bytes for a 100 MiB payload");
+        // glibc serves 100 MiB with mmap and unmaps it on free: RSS falls back.
+        let fell = h.rss_bytes as i64 - after[0].rss_bytes as i64;
+        assert!((fell - size as i64).abs() < 8 * MIB as i64, "RSS fell by {fell} bytes after the free");
+    })
+    .unwrap();
+}
+
+/// A queue that ignores its bound: it takes a capacity and makes an unbounded channel.
+struct IgnoresBound;
+
+impl harness::Impl for IgnoresBound {
+    type Tx = harness::impls::rust_channels::CrossbeamTx;
+    type Rx = harness::impls::rust_channels::CrossbeamRx;
+    fn name(&self) -> &str {
+        "ignores-bound"
+    }
+    fn traits(&self) -> harness::Traits {
+        harness::impls::CrossbeamUnbounded.traits()
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), harness::NewError> {
+        harness::impls::CrossbeamUnbounded.make(capacity)
+    }
+}
+
+fn config(capacity: Capacity, items: u64) -> Config {
+    Config {
+        implementation: "test".into(),
+        capacity,
+        allocator: Allocator::Glibc,
+        payload: PayloadSpec { bytes: 4096, items },
+        // 100 µs per item for the consumer: the producer runs far ahead unless a bound stops it.
+        run_ms: items / 10,
+        max_send_ms: 60_000,
+        hold_ms: 0,
+        interval_ms: 5,
+    }
+}
+
+/// The bound check fails for a queue that ignores its bound, and passes for the same queue
+/// bounded for real, at capacity 16 and at capacity 1.
+#[test]
+fn the_bound_check_fails_for_a_queue_that_ignores_its_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    within("bound check", Duration::from_secs(120), || {
+        let items = 2000;
+        let broken = measure(&IgnoresBound, 16, &config(Capacity::Bounded(16), items), false).unwrap();
+        assert_eq!(broken.error, None);
+        let verdict = check_bound(Capacity::Bounded(16), 4096, broken.peak_live_bytes);
+        let err = verdict.expect_err("a queue that ignores its bound must fail the check");
+        assert!(err.contains("the bound did not hold") && err.contains("(capacity 16 + 1 producer + 1 consumer)"), "{err}");
+        for cap in [1usize, 16] {
+            let real = measure(&harness::impls::Crossbeam, cap, &config(Capacity::Bounded(cap), items), false).unwrap();
+            assert_eq!(real.error, None);
+            assert_eq!(real.delivered, items);
+            check_bound(Capacity::Bounded(cap), 4096, real.peak_live_bytes).unwrap();
+            assert!(real.peak_live_bytes <= (cap as u64 + 2) * 4096);
+        }
+    })
+    .unwrap();
+}
+
+/// `bqh memory` end to end: child processes (one with jemalloc preloaded), the files, the
+/// report redrawn from them, and bad input refused with exit 2.
+#[test]
+fn a_memory_study_is_written_and_redrawn() {
+    let dir = scratch("study");
+    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
+    let out = bqh(&[
+        "memory", "--impl", "crossbeam,ocaml", "--capacity", "1,unbounded", "--allocator", "glibc-trim,jemalloc",
+        "--allocator-capacity", "unbounded", "--payload", "65536:64", "--run-ms", "10", "--hold-ms", "10",
+        "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (runs, samples) = harness::report::memory::read(&dir).unwrap();
+    // glibc-trim: 2 capacities x 2 implementations; jemalloc: unbounded only.
+    assert_eq!(runs.len(), 6, "{runs:?}");
+    assert!(runs.iter().all(|r| r.ok()), "{runs:?}");
+    assert!(samples.iter().any(|s| s.phase == Phase::AfterTrim && s.allocator == Allocator::GlibcTrim));
+    assert!(!samples.iter().any(|s| s.phase == Phase::AfterTrim && s.allocator == Allocator::Jemalloc));
+    for p in [Phase::Sending, Phase::DoneSending, Phase::Draining, Phase::DoneReceiving, Phase::AfterDrop] {
+        assert!(samples.iter().any(|s| s.phase == p), "no sample in {p}");
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    for needle in ["# Memory", "## Reading", "The bound holds memory", "Unbounded grows", "| crossbeam |", "timeline-64KiB-jemalloc.svg"] {
+        assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
+    }
+    assert!(dir.join("peak-rss-64KiB-glibc-trim.svg").is_file());
+    let redrawn = scratch("study-redrawn");
+    assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
+    for (args, says) in [
+        (vec!["memory", "--capacity", "0"], "give a number from 1 to"),
+        (vec!["memory", "--capacity", "18446744073709551615"], "or 'unbounded'"),
+        (vec!["memory", "--payload", "0:1"], "BYTES from 1 to"),
+        (vec!["memory", "--payload", "64:0"], "ITEMS from 1 to"),
+        (vec!["memory", "--payload", "18446744073709551615:18446744073709551615"], "BYTES from 1 to"),
+        (vec!["memory", "--interval-ms", "11"], "choose 1 to 10"),
+        (vec!["memory", "--interval-ms", "0"], "choose 1 to 10"),
+        (vec!["memory", "--run-ms", "0"], "--run-ms takes 1 to"),
+        (vec!["memory", "--max-send-s", "0"], "choose 1 to 3600"),
+        (vec!["memory", "--max-send-s", "18446744073709551615"], "choose 1 to 3600"),
+    ] {
+        let o = bqh(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("memory-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// `bqh compare` has a short memory section, and `bqh report` redraws it from the files.
+#[test]
+fn compare_has_a_short_memory_section() {
+    let dir = scratch("compare");
+    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
+    let out = bqh(&[
+        "compare", "--impl", "crossbeam", "--workload", "seq", "--capacity", "16", "--items", "1000", "--reps", "1",
+        "--no-shutdown", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Memory (a short look"), "{summary}");
+    assert!(summary.contains("| crossbeam | "), "{summary}");
+    assert!(dir.join("memory-timeline.svg").is_file() && dir.join("memory-runs.csv").is_file());
+    let redrawn = scratch("compare-redrawn");
+    assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
+}
