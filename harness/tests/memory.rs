@@ -69,6 +69,7 @@ fn config(capacity: Capacity, items: u64) -> Config {
         payload: PayloadSpec { bytes: 4096, items },
         // 100 µs per item for the consumer: the producer runs far ahead unless a bound stops it.
         run_ms: items / 10,
+        spin_factor: 3,
         max_send_ms: 60_000,
         hold_ms: 0,
         interval_ms: 5,
@@ -137,6 +138,8 @@ fn a_memory_study_is_written_and_redrawn() {
         (vec!["memory", "--interval-ms", "0"], "choose 1 to 10"),
         (vec!["memory", "--run-ms", "0"], "--run-ms takes 1 to"),
         (vec!["memory", "--max-send-s", "0"], "choose 1 to 3600"),
+        (vec!["memory", "--spin-factor", "0"], "choose 1 to 1000"),
+        (vec!["memory", "--spin-factor", "18446744073709551615"], "choose 1 to 1000"),
         (vec!["memory", "--max-send-s", "18446744073709551615"], "choose 1 to 3600"),
     ] {
         let o = bqh(&args);

@@ -39,8 +39,13 @@ pub const CONSUMERS: u64 = 1;
 /// outside the queue.
 pub const ALLOWANCE: u64 = 0;
 
-/// The consumer's spin per item is at least this many times one item's cost on one thread.
+/// The consumer's spin per item is at least this many times one item's cost on one thread
+/// (`--spin-factor`).
 pub const SPIN_FACTOR: u64 = 3;
+
+fn spin_factor_default() -> u64 {
+    SPIN_FACTOR
+}
 
 /// The data files of a memory results folder.
 pub const MEMORY_CSV: &str = "memory.csv";
@@ -225,6 +230,12 @@ pub struct Args {
     /// this / N, and at least three times one item's cost on one thread)
     #[arg(long, value_name = "MS", default_value_t = 300)]
     pub run_ms: u64,
+    /// The consumer's spin per item is at least this many times one item's cost on one thread
+    /// (allocate, push, pop, free): how much faster the producer is. On a busy machine the
+    /// producer's page faults in fresh memory cost more than the calibration sees; raise it
+    /// when the unbounded runs barely grow
+    #[arg(long, default_value_t = SPIN_FACTOR)]
+    pub spin_factor: u64,
     /// Longest time the producer sends, in seconds: it stops there even if fewer than N items
     /// went (a capacity of 1 makes every item a thread hand-off, far slower than the spin)
     #[arg(long, value_name = "SECONDS", default_value_t = 2)]
@@ -242,7 +253,7 @@ pub struct Args {
     #[arg(long, default_value = "results/latest-memory")]
     pub out: PathBuf,
     /// Seconds one run may take before its child process is killed and the run fails
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 120)]
     pub run_limit: u64,
     /// Internal: run one configuration (JSON) in this process and print its outcome
     #[arg(long, hide = true)]
@@ -262,6 +273,8 @@ pub struct Config {
     pub allocator: Allocator,
     pub payload: PayloadSpec,
     pub run_ms: u64,
+    #[serde(default = "spin_factor_default")]
+    pub spin_factor: u64,
     /// The producer stops sending after this long, in milliseconds.
     pub max_send_ms: u64,
     pub hold_ms: u64,
@@ -367,21 +380,28 @@ pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, tr
     let size = usize::try_from(cfg.payload.bytes)?;
     let items = cfg.payload.items;
     let (tx, rx) = imp.bounded(queue_capacity)?;
-    // Calibration on this queue, one thread: the producer's cost per item is below this.
-    let t = Instant::now();
-    let mut k = 0u64;
-    while k < 16 || (t.elapsed() < Duration::from_millis(10) && k < items) {
-        let it = payload::alloc(size);
-        tx.try_push(it).map_err(|e| anyhow!("calibration push on an empty queue: {e}"))?;
-        let back = rx.pop().map_err(|e| anyhow!("calibration pop: {e}"))?;
-        // SAFETY: the payload just made, back from the queue once.
-        unsafe { payload::free(back, size) };
-        k += 1;
+    // Calibration on this queue, one thread: the producer's cost per item is below this. The
+    // least of five rounds: a round the scheduler interrupted says nothing about the queue.
+    let mut pipeline_ns = u64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut k = 0u64;
+        while k < 4 || (t.elapsed() < Duration::from_millis(2) && k < items) {
+            let it = payload::alloc(size);
+            tx.try_push(it).map_err(|e| anyhow!("calibration push on an empty queue: {e}"))?;
+            let back = rx.pop().map_err(|e| anyhow!("calibration pop: {e}"))?;
+            // SAFETY: the payload just made, back from the queue once.
+            unsafe { payload::free(back, size) };
+            k += 1;
+        }
+        pipeline_ns = pipeline_ns.min((t.elapsed().as_nanos() / k as u128) as u64);
     }
-    let pipeline_ns = (t.elapsed().as_nanos() / k as u128) as u64;
-    // Three times: calibration reuses one payload's pages, while the run's producer faults in
-    // fresh ones; at twice, the producer of 1 MiB payloads was barely faster than the consumer.
-    let spin_ns = (cfg.run_ms * 1_000_000 / items).max(SPIN_FACTOR * pipeline_ns);
+    // Three times by default: calibration reuses one payload's pages, while the run's producer
+    // faults in fresh ones; at twice, the producer of 1 MiB payloads was barely faster than the
+    // consumer. At most the send limit over N, so that the drain ends in bounded time too.
+    let spin_ns = (cfg.run_ms * 1_000_000 / items)
+        .max(cfg.spin_factor.saturating_mul(pipeline_ns))
+        .min(cfg.max_send_ms.saturating_mul(1_000_000) / items);
 
     payload::reset_peak();
     reset_peak_rss();
@@ -525,6 +545,9 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
     if !(1..=10).contains(&args.interval_ms) {
         bail!("--interval-ms {}: choose 1 to 10 (the study samples at least every 10 ms)", args.interval_ms);
     }
+    if args.spin_factor == 0 || args.spin_factor > 1000 {
+        bail!("--spin-factor {}: choose 1 to 1000", args.spin_factor);
+    }
     if args.max_send_s == 0 || args.max_send_s > 3600 {
         bail!("--max-send-s {}: choose 1 to 3600 seconds", args.max_send_s);
     }
@@ -547,6 +570,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
                         allocator,
                         payload,
                         run_ms,
+                        spin_factor: args.spin_factor,
                         max_send_ms: args.max_send_s.saturating_mul(1000),
                         hold_ms,
                         interval_ms: args.interval_ms,
@@ -571,6 +595,7 @@ pub fn compare_section(impls: &[crate::impls::Choice]) -> Vec<Config> {
                     allocator: Allocator::Glibc,
                     payload: PayloadSpec { bytes: 1 << 20, items: 256 },
                     run_ms: 100,
+                    spin_factor: SPIN_FACTOR,
                     max_send_ms: 2000,
                     hold_ms: 50,
                     interval_ms: 5,
