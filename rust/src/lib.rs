@@ -23,6 +23,8 @@
 //! usable (`into_inner`), because every critical section leaves the state consistent, like the
 //! OCaml version, whose `Mutex.protect` unlocks on an exception.
 
+pub mod swap;
+
 use std::collections::VecDeque;
 #[cfg(not(feature = "shuttle"))]
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
