@@ -70,6 +70,17 @@ impl Builtin {
         }
     }
 
+    /// For a swap buffer, the mutex-and-condition queue of the same language it is measured
+    /// against (the goal: at least 3x its items per second at 64 producers).
+    pub fn swap_sibling(self) -> Option<Builtin> {
+        match self {
+            Builtin::CSwap => Some(Builtin::CPthread),
+            Builtin::OcamlSwap => Some(Builtin::Ocaml),
+            Builtin::RustSwap => Some(Builtin::RustPort),
+            _ => None,
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.into_iter().find(|b| b.name() == name)
     }
