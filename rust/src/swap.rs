@@ -1,7 +1,7 @@
 //! A bounded blocking swap buffer: one `Mutex`, two `Condvar`s (`not_empty`, `not_full`), two
 //! `Vec`s and a closed flag.
 //!
-//! A port of `ocaml/bqswap.ml`, as [`crate::Queue`] is of `bqueue.ml`; the operations appear
+//! A port of `ocaml/bqswap.ml`, as [`super::Queue`] is of `bqueue.ml`; the operations appear
 //! in the same order as there and in `c/bq_swap.c`. Producers push onto `items`; a consumer
 //! that finds the batch it swapped out last time used up swaps `items` for it (the two vectors'
 //! allocations change places, so neither is reallocated) and takes what it wants from the batch,
@@ -24,7 +24,7 @@
 //! every time would pay it under the lock. A consumer that frees n slots wakes n producers, or
 //! all of them with one `notify_all` when n covers them.
 //!
-//! Poisoning: as in [`crate::Queue`], a poisoned lock is still usable; every critical section
+//! Poisoning: as in [`super::Queue`], a poisoned lock is still usable; every critical section
 //! leaves the state consistent.
 
 #[cfg(not(feature = "shuttle"))]
@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "shuttle")]
 use shuttle::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-pub use crate::Error;
+pub use super::Error;
 
 #[derive(Debug)]
 struct State<T> {
