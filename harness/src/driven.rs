@@ -4,7 +4,8 @@
 //! It is the same program as the native runners, `c/bq_native.c` and `ocaml/bq_native.ml`, in
 //! the same order: counted push and pop, `producer`, `consumer`, `run_seq`, then `run_threads`,
 //! which starts them behind one gate and merges what they counted into a [`Tally`]. Read the
-//! three side by side: only the language differs.
+//! three side by side: only the language differs. One consumer exists here only: fan-in-batch's,
+//! which takes batches with `pop_many` (the workload is driven only).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
