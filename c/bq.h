@@ -28,6 +28,11 @@ int     bq_push_timeout(bq *q, uint64_t item, uint64_t timeout_ns); /* BQ_OK, BQ
 int     bq_pop(bq *q, uint64_t *item);    /* waits while empty and open: BQ_OK, or BQ_CLOSED once closed and drained */
 int     bq_try_pop(bq *q, uint64_t *item);                          /* BQ_OK, BQ_EMPTY, BQ_CLOSED */
 int     bq_pop_timeout(bq *q, uint64_t *item, uint64_t timeout_ns); /* BQ_OK, BQ_TIMEOUT, BQ_CLOSED */
+/* Optional (a plugin may leave it out; the harness then uses bq_pop, then bq_try_pop until
+ * empty): waits like bq_pop for one item, then takes what else is buffered without waiting, up
+ * to max items in all, into items[0..*taken), oldest first. BQ_OK (with *taken == 0 at once when
+ * max == 0), or BQ_CLOSED once closed and drained. */
+int     bq_pop_many(bq *q, uint64_t *items, size_t max, size_t *taken);
 void    bq_close(bq *q);                  /* idempotent; wakes every waiting caller */
 size_t  bq_len(bq *q);
 size_t  bq_capacity(bq *q);

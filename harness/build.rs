@@ -13,7 +13,8 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The functions of `c/bq.h`: `c/bq_vyukov.c` is built with each renamed `bqv_*`.
+/// The functions of `c/bq.h` (`bq_pop_many` is optional there): `c/bq_vyukov.c` is built with
+/// each renamed `bqv_*`, `c/bq_swap.c` with each renamed `bqs_*`.
 const BQ_FUNCTIONS: &[&str] = &[
     "bq_new",
     "bq_push",
@@ -22,6 +23,7 @@ const BQ_FUNCTIONS: &[&str] = &[
     "bq_pop",
     "bq_try_pop",
     "bq_pop_timeout",
+    "bq_pop_many",
     "bq_close",
     "bq_len",
     "bq_capacity",
@@ -31,7 +33,7 @@ const BQ_FUNCTIONS: &[&str] = &[
 /// OCaml sources in link order, relative to `ocaml/`. `bqueue.mli` first: `bqueue.ml` is
 /// checked against the documented signature, as a user's module is by `bqh validate
 /// --reference your_queue.ml` (harness/src/impls/ocaml_module.rs).
-const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bq_ffi.ml", "bq_native.ml"];
+const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bqswap.ml", "bq_ffi.ml", "bq_native.ml"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
@@ -48,18 +50,20 @@ fn main() {
         .extra_warnings(true)
         .warnings_into_errors(true)
         .compile("bq_c");
-    let mut vyukov = cc::Build::new();
-    for f in BQ_FUNCTIONS {
-        vyukov.define(f, format!("bqv_{}", &f["bq_".len()..]).as_str());
+    for (source, prefix, lib) in [("c/bq_vyukov.c", "bqv_", "bq_vyukov"), ("c/bq_swap.c", "bqs_", "bq_swap")] {
+        let mut renamed = cc::Build::new();
+        for f in BQ_FUNCTIONS {
+            renamed.define(f, format!("{prefix}{}", &f["bq_".len()..]).as_str());
+        }
+        renamed
+            .file(root.join(source))
+            .include(root.join("c"))
+            .flag("-std=c11")
+            .warnings(true)
+            .extra_warnings(true)
+            .warnings_into_errors(true)
+            .compile(lib);
     }
-    vyukov
-        .file(root.join("c/bq_vyukov.c"))
-        .include(root.join("c"))
-        .flag("-std=c11")
-        .warnings(true)
-        .extra_warnings(true)
-        .warnings_into_errors(true)
-        .compile("bq_vyukov");
     println!("cargo:rustc-link-lib=pthread");
 
     build_ocaml(&root.join("ocaml"), &out);

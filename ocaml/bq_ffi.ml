@@ -20,11 +20,11 @@ let of_unit = function Ok () -> ok | Error e -> code e
 let of_item = function Ok x -> x | Error e -> - code e
 (* ANCHOR_END: encoding *)
 
-(* Batched calls, one boundary crossing per batch (benches only; not part of the five-queue
-   interface). [push_many] pushes [items] in order, waiting while full as [push] does, and
-   returns how many went in (fewer only once the queue is closed). [pop_many] waits for one
-   item as [pop] does, then takes what is buffered without waiting, up to [max]; the empty
-   array means closed and drained. *)
+(* Batched calls, one boundary crossing per batch. [push_many] (benches only) pushes [items] in
+   order, waiting while full as [push] does, and returns how many went in (fewer only once the
+   queue is closed). [pop_many] (the interface's pop_many) waits for one item as [pop] does,
+   then takes what is buffered without waiting, up to [max] (at least 1); the empty array means
+   closed and drained. Bqueue's is [pop] then [try_pop]s; Bqswap's takes the batch in one lock. *)
 let push_many q items =
   let n = Array.length items in
   let rec go i =
@@ -46,6 +46,9 @@ let pop_many q max =
       if n = max then out else Array.sub out 0 n
 (* ANCHOR_END: pop_many *)
 
+let swap_pop_many q max =
+  match Bqswap.pop_many q ~max with Ok items -> Array.of_list items | Error _ -> [||]
+
 let () =
   Callback.register "bqueue_create" (fun capacity ->
       match Bqueue.create capacity with q -> Some q | exception Invalid_argument _ -> None);
@@ -61,6 +64,20 @@ let () =
   Callback.register "bqueue_capacity" Bqueue.capacity;
   Callback.register "bqueue_push_many" push_many;
   Callback.register "bqueue_pop_many" pop_many;
+  (* The swap buffer (bqswap.ml): the same operations and encoding, prefix bqswap_. *)
+  Callback.register "bqswap_create" (fun capacity ->
+      match Bqswap.create capacity with q -> Some q | exception Invalid_argument _ -> None);
+  Callback.register "bqswap_push" (fun q x -> of_unit (Bqswap.push q x));
+  Callback.register "bqswap_try_push" (fun q x -> of_unit (Bqswap.try_push q x));
+  Callback.register "bqswap_push_timeout" (fun q x timeout_ns ->
+      of_unit (Bqswap.push_timeout q x ~timeout_ns));
+  Callback.register "bqswap_pop" (fun q -> of_item (Bqswap.pop q));
+  Callback.register "bqswap_try_pop" (fun q -> of_item (Bqswap.try_pop q));
+  Callback.register "bqswap_pop_timeout" (fun q timeout_ns -> of_item (Bqswap.pop_timeout q ~timeout_ns));
+  Callback.register "bqswap_close" Bqswap.close;
+  Callback.register "bqswap_length" Bqswap.length;
+  Callback.register "bqswap_capacity" Bqswap.capacity;
+  Callback.register "bqswap_pop_many" swap_pop_many;
   (* The empty function of the boundary-cost bench: what a call costs with nothing in it. *)
   Callback.register "bqueue_noop" (fun (x : int) -> x);
   Callback.register "bqueue_status_codes" (fun () -> [| ok; closed; full; empty; timeout |]);

@@ -1,6 +1,6 @@
 /* bq_stress.c: a stress driver for any implementation of c/bq.h, for the sanitizer builds
  * (harness/tests/validate.rs builds it with -fsanitize=thread and -fsanitize=address against
- * c/bq.c, c/bq_vyukov.c and the mutant fixtures). Many producers and consumers at capacities 1 and 3 with
+ * c/bq.c, c/bq_vyukov.c, c/bq_swap.c and the mutant fixtures; bq_pop_many too where a queue has it). Many producers and consumers at capacities 1 and 3 with
  * every operation, then blocked waiters and a close. Exit 0: every item delivered exactly once
  * and in order per producer; 1: a delivery error; killed by SIGALRM: a deadlock (some mutants).
  * Usage: bq_stress [deadline in seconds, default 60]
@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 3000, WAITERS = 3 };
+enum { PRODUCERS = 4, CONSUMERS = 4, PER_PRODUCER = 3000, WAITERS = 3, MANY = 4 };
+
+/* bq_pop_many is optional in bq.h: weak, so that a queue without it links (and it is NULL). */
+#pragma weak bq_pop_many
 
 static bq *q;
 static unsigned char seen[PRODUCERS][PER_PRODUCER];
@@ -55,26 +58,31 @@ static void *consumer(void *arg) {
     uint64_t last[PRODUCERS];
     memset(last, 0xff, sizeof last);
     for (;;) {
-        uint64_t item = 0;
+        uint64_t items[MANY] = {0};
+        size_t n = 1;
         int rc;
-        switch (next_rand(&rng) % 3) {
-        case 0: rc = bq_pop(q, &item); break;
-        case 1: rc = bq_try_pop(q, &item); break;
-        default: rc = bq_pop_timeout(q, &item, 100000); break;
+        switch (next_rand(&rng) % (bq_pop_many != NULL ? 4 : 3)) {
+        case 0: rc = bq_pop(q, &items[0]); break;
+        case 1: rc = bq_try_pop(q, &items[0]); break;
+        case 2: rc = bq_pop_timeout(q, &items[0], 100000); break;
+        default: rc = bq_pop_many(q, items, 1 + next_rand(&rng) % MANY, &n); break;
         }
         if (rc == BQ_CLOSED) return NULL;
         if (rc == BQ_EMPTY) { sched_yield(); continue; }
         if (rc == BQ_TIMEOUT) continue;
-        uint64_t p = item >> 32, s = item & 0xffffffffu;
-        if (rc != BQ_OK || p >= PRODUCERS || s >= PER_PRODUCER || (last[p] != UINT64_MAX && s <= last[p])) {
-            fprintf(stderr, "consumer: rc %d, item %llx out of order or unknown\n", rc, (unsigned long long)item);
-            __atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
-            continue;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t item = items[i], p = item >> 32, s = item & 0xffffffffu;
+            if (rc != BQ_OK || n == 0 || n > MANY || p >= PRODUCERS || s >= PER_PRODUCER ||
+                (last[p] != UINT64_MAX && s <= last[p])) {
+                fprintf(stderr, "consumer: rc %d, item %llx out of order or unknown\n", rc, (unsigned long long)item);
+                __atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+                break;
+            }
+            last[p] = s;
+            pthread_mutex_lock(&seen_mutex);
+            seen[p][s]++;
+            pthread_mutex_unlock(&seen_mutex);
         }
-        last[p] = s;
-        pthread_mutex_lock(&seen_mutex);
-        seen[p][s]++;
-        pthread_mutex_unlock(&seen_mutex);
     }
 }
 

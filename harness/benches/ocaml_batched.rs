@@ -1,5 +1,5 @@
 //! Batched OCaml calls: one boundary crossing per batch of `k` items instead of one per item
-//! (`OcamlQueue::push_many` / `pop_many`). A separate mode, not a sixth implementation: the
+//! (`OcamlQueue::push_many` / the interface's `pop_many`). A separate mode, not a sixth implementation: the
 //! harness interface moves one item per call, and so do all figures of `make compare`.
 //! - `ocaml_batched_pair/k`: `k` pushes then `k` pops, single thread, capacity 1024;
 //!   time per iteration is per batch, throughput per item.
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::impls::closing::ExplicitQueue;
-use harness::impls::ocaml::OcamlQueue;
+use harness::impls::ocaml::{Module, OcamlQueue};
 use harness::impls::Ocaml;
 use harness::measure::{item, Delivery};
 use harness::driven::run_driven;
@@ -26,7 +26,7 @@ const ITEMS: u64 = 100_000;
 
 fn pair(c: &mut Criterion) {
     let mut g = c.benchmark_group("ocaml_batched_pair");
-    let q = OcamlQueue::new(1024).unwrap();
+    let q = OcamlQueue::new(Module::Bqueue, 1024).unwrap();
     let mut out = Vec::with_capacity(1024);
     for k in BATCHES {
         let items: Vec<u64> = (0..k as u64).collect();
@@ -36,7 +36,7 @@ fn pair(c: &mut Criterion) {
                 assert_eq!(q.push_many(&items), k);
                 out.clear();
                 while out.len() < k {
-                    assert!(q.pop_many(k - out.len(), &mut out));
+                    q.pop_many(k - out.len(), &mut out).unwrap();
                 }
             })
         });
@@ -48,7 +48,7 @@ fn pair(c: &mut Criterion) {
 /// up to `k` until the queue is closed and drained. Times start barrier to last join.
 fn batched_run(capacity: usize, k: usize) -> Duration {
     let (producers, consumers, per) = (2u64, 2, ITEMS / 2);
-    let q = Arc::new(OcamlQueue::new(capacity).unwrap());
+    let q = Arc::new(OcamlQueue::new(Module::Bqueue, capacity).unwrap());
     let start = Arc::new(Barrier::new(producers as usize + consumers + 1));
     let ps: Vec<_> = (0..producers)
         .map(|p| {
@@ -68,7 +68,7 @@ fn batched_run(capacity: usize, k: usize) -> Duration {
             thread::spawn(move || {
                 let (mut seen, mut out) = (Delivery::new(producers, per), Vec::with_capacity(k));
                 start.wait();
-                while q.pop_many(k, &mut out) {
+                while q.pop_many(k, &mut out).is_ok() {
                     out.drain(..).for_each(|it| seen.record(it));
                 }
                 seen

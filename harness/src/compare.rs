@@ -222,6 +222,9 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
                 if capacity == 0 && !t.rendezvous() {
                     continue; // no rendezvous mode: the contract suite checks the refusal
                 }
+                if w.pop_many_max().is_some() && matches!(t, Target::Native(_)) {
+                    continue; // the native runners pop one item at a time
+                }
                 configs.push((t, spec));
             }
         }

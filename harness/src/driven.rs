@@ -4,7 +4,8 @@
 //! It is the same program as the native runners, `c/bq_native.c` and `ocaml/bq_native.ml`, in
 //! the same order: counted push and pop, `producer`, `consumer`, `run_seq`, then `run_threads`,
 //! which starts them behind one gate and merges what they counted into a [`Tally`]. Read the
-//! three side by side: only the language differs.
+//! three side by side: only the language differs. One consumer exists here only: fan-in-batch's,
+//! which takes batches with `pop_many` (the workload is driven only).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -47,6 +48,17 @@ fn pop_counted<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, QueueErro
         }
         r => r,
     }
+}
+
+/// One `pop_many`: its items count as pops. It has no try-first form, so whether it waited is
+/// not known: the fan-in-batch consumer's waits and blocked time are not counted.
+#[inline]
+fn pop_many_counted<C: Consumer>(rx: &C, max: usize, out: &mut Vec<u64>, st: &mut SideStats) -> Result<usize, QueueError> {
+    let r = rx.pop_many(max, out);
+    if let Ok(n) = r {
+        st.ops += n as u64;
+    }
+    r
 }
 
 /// What every thread shares: the spec, the start gate, the clock, and each producer's push
@@ -113,8 +125,7 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
     };
     let work = s.workload.consumer_work_ns();
     let (mask, occupancy_mask) = (s.sampling.latency_mask(), s.sampling.occupancy_mask());
-    run.start.wait();
-    while let Ok(it) = pop_counted(rx, &mut out.stats) {
+    let received = |out: &mut ConsumerOut, it: u64| {
         out.delivery.record(it);
         let (p, seq) = split(it);
         if seq & mask == 0 {
@@ -123,14 +134,33 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
                 out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
             }
         }
-        if has_len && out.stats.ops & occupancy_mask == 0 {
-            out.max_len = out.max_len.max(rx.len());
-        }
         if work > 0 {
             spin_work(work);
         }
+    };
+    run.start.wait();
+    match s.workload.pop_many_max() {
+        None => {
+            while let Ok(it) = pop_counted(rx, &mut out.stats) {
+                received(&mut out, it);
+                if has_len && out.stats.ops & occupancy_mask == 0 {
+                    out.max_len = out.max_len.max(rx.len());
+                }
+            }
+            out.stats.ops -= 1; // the final pop said closed and delivered nothing
+        }
+        Some(max) => {
+            let mut batch = Vec::with_capacity(max);
+            let mut batches = 0u64;
+            while pop_many_counted(rx, max, &mut batch, &mut out.stats).is_ok() {
+                batch.drain(..).for_each(|it| received(&mut out, it));
+                batches += 1;
+                if has_len && batches & occupancy_mask == 0 {
+                    out.max_len = out.max_len.max(rx.len());
+                }
+            }
+        }
     }
-    out.stats.ops -= 1; // the final pop said closed and delivered nothing
     out
 }
 

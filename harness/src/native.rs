@@ -67,6 +67,9 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     if spec.capacity == 0 {
         anyhow::bail!("the C and OCaml queues have no rendezvous mode: capacity must be at least 1");
     }
+    if spec.workload.pop_many_max().is_some() {
+        anyhow::bail!("{} is driven only: the native runners pop one item at a time", spec.workload);
+    }
     let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
     within(&what, limit, move || {
         let cpu0 = cpu_time();

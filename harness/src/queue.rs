@@ -80,19 +80,7 @@ pub trait Consumer: Clone + Send + 'static {
     /// closed and drained. This default is `pop` then `try_pop`s; a queue that can take a batch
     /// under one lock (the swap buffers) overrides it.
     fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
-        if max == 0 {
-            return Ok(0);
-        }
-        out.push(self.pop()?);
-        let mut taken = 1;
-        while taken < max {
-            match self.try_pop() {
-                Ok(item) => out.push(item),
-                Err(_) => break,
-            }
-            taken += 1;
-        }
-        Ok(taken)
+        pop_many_one_by_one(max, out, || self.pop(), || self.try_pop())
     }
     /// The explicit close, where the implementation has one.
     fn close(&self) -> Result<(), Unsupported>;
@@ -149,6 +137,29 @@ pub trait Impl: Send + Sync + 'static {
         }
         self.make(capacity)
     }
+}
+
+/// The default [`Consumer::pop_many`]: `pop`, then `try_pop` until `max` items or an error.
+/// Also the fallback of the explicit-close queues that have no batch operation of their own.
+pub fn pop_many_one_by_one(
+    max: usize,
+    out: &mut Vec<u64>,
+    pop: impl FnOnce() -> Result<u64, QueueError>,
+    mut try_pop: impl FnMut() -> Result<u64, QueueError>,
+) -> Result<usize, QueueError> {
+    if max == 0 {
+        return Ok(0);
+    }
+    out.push(pop()?);
+    let mut taken = 1;
+    while taken < max {
+        match try_pop() {
+            Ok(item) => out.push(item),
+            Err(_) => break,
+        }
+        taken += 1;
+    }
+    Ok(taken)
 }
 
 /// A timeout as whole nanoseconds, saturating (for the C and OCaml ABIs).

@@ -22,6 +22,9 @@ pub enum Workload {
     Mpmc,
     /// 64 producers, 1 consumer: the single consumer is the bottleneck
     FanIn,
+    /// fan-in, the consumer taking up to 1024 items per `pop_many` (the swap buffers' own,
+    /// pop then try_pops for the others)
+    FanInBatch,
     /// 2 producers, 1 consumer that spins ~1 µs per item: producers mostly blocked (backpressure)
     SlowConsumer,
     /// 2 producers that push bursts of 256 items with 100 µs pauses between, 1 consumer
@@ -32,14 +35,18 @@ pub enum Workload {
 pub const SLOW_CONSUMER_WORK_NS: u64 = 1_000;
 pub const BURST_ITEMS: u64 = 256;
 pub const BURST_PAUSE: Duration = Duration::from_micros(100);
+/// Most items one `pop_many` of the fan-in-batch consumer takes: the largest capacity of the
+/// default comparison, so that it takes whatever is buffered.
+pub const POP_MANY_MAX: usize = 1024;
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::Seq,
         Workload::Spsc,
         Workload::Mpsc,
         Workload::Mpmc,
         Workload::FanIn,
+        Workload::FanInBatch,
         Workload::SlowConsumer,
         Workload::Bursty,
     ];
@@ -51,6 +58,7 @@ impl Workload {
             Workload::Mpsc => "mpsc",
             Workload::Mpmc => "mpmc",
             Workload::FanIn => "fan-in",
+            Workload::FanInBatch => "fan-in-batch",
             Workload::SlowConsumer => "slow-consumer",
             Workload::Bursty => "bursty",
         }
@@ -62,13 +70,19 @@ impl Workload {
             Workload::Seq | Workload::Spsc => (1, 1),
             Workload::Mpsc => (4, 1),
             Workload::Mpmc => (4, 4),
-            Workload::FanIn => (64, 1),
+            Workload::FanIn | Workload::FanInBatch => (64, 1),
             Workload::SlowConsumer | Workload::Bursty => (2, 1),
         }
     }
 
     pub fn consumer_work_ns(self) -> u64 {
         if self == Workload::SlowConsumer { SLOW_CONSUMER_WORK_NS } else { 0 }
+    }
+
+    /// The consumers take items with `pop_many(max)` instead of one `pop` at a time: the most
+    /// one call takes. Driven only: the native runners pop one item at a time.
+    pub fn pop_many_max(self) -> Option<usize> {
+        (self == Workload::FanInBatch).then_some(POP_MANY_MAX)
     }
 
     pub fn burst(self) -> Option<(u64, Duration)> {

@@ -319,3 +319,21 @@ fn too_many_domains_fail_one_run_and_leave_the_runtime_usable() {
     }
     assert!(NativeKind::OcamlDomains.max_threads() < 128);
 }
+
+/// fan-in-batch: the consumer takes batches with pop_many (the swap buffer's own, the default
+/// for the others); every run passes its delivery check; driven only (no native rows), and the
+/// summary reads the swap buffer against its sibling.
+#[test]
+fn fan_in_batch_runs_driven_with_pop_many() {
+    let dir = tmp("fan-in-batch");
+    let out = bqh(&[
+        "compare", "--impl", "c-pthread,c-swap,rust-swap,crossbeam", "--workload", "fan-in-batch", "--capacity", "1,16",
+        "--producers", "8", "--run-ms", "5", "--reps", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    assert_eq!(rows.len(), 4 * 2 * 2, "driven only: 4 implementations, 2 capacities, 2 repetitions");
+    assert!(rows.iter().all(|r| r.ok() && r.mode == Mode::Driven), "{rows:?}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("c-swap / c-pthread"), "{summary}");
+}

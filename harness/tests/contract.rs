@@ -251,6 +251,48 @@ fn pop_many<I: Impl>(imp: &'static I) {
     assert_eq!(out, [10]);
 }
 
+/// A `pop_many` that takes fewer items than are buffered (a swap buffer then keeps the rest of
+/// the batch it swapped out) leaves them in the queue: `len` counts them, the bound includes
+/// them, `try_pop` and a second consumer get them, in order. At capacity 1 and around the end
+/// of a batch again and again (wrap-around).
+fn pop_many_leaves_the_rest<I: Impl>(imp: &'static I) {
+    let name = imp.name();
+    let (tx, rx) = imp.bounded(6).unwrap();
+    for i in 0..6 {
+        tx.push(i).unwrap();
+    }
+    let mut out = Vec::new();
+    assert_eq!(rx.pop_many(2, &mut out), Ok(2), "{name}");
+    if let Some(len) = tx.len() {
+        assert_eq!(len, 4, "{name}: len after taking 2 of 6");
+    }
+    tx.push(6).unwrap();
+    tx.push(7).unwrap();
+    assert_eq!(tx.try_push(8), Err(QueueError::Full), "{name}: the rest of a batch counts against the bound");
+    assert_eq!(rx.try_pop(), Ok(2), "{name}: try_pop after a partial pop_many");
+    let other = rx.clone();
+    assert_eq!(thread::spawn(move || other.pop()).join().unwrap(), Ok(3), "{name}: another consumer");
+    while out.len() < 6 {
+        rx.pop_many(3, &mut out).unwrap();
+    }
+    assert_eq!(out, [0, 1, 4, 5, 6, 7], "{name}: order across pop_many, try_pop and pop");
+    assert_eq!(rx.try_pop(), Err(QueueError::Empty), "{name}");
+
+    let (tx, rx) = imp.bounded(1).unwrap();
+    let producer = thread::spawn(move || (0..500u64).try_for_each(|i| tx.push(i)));
+    let mut got = Vec::new();
+    while got.len() < 500 {
+        match got.len() % 3 {
+            0 => rx.pop_many(usize::MAX, &mut got).map(drop).unwrap(),
+            1 => got.push(rx.pop().unwrap()),
+            _ => rx.pop_many(1, &mut got).map(drop).unwrap(),
+        }
+    }
+    producer.join().unwrap().unwrap();
+    assert_eq!(got, (0..500).collect::<Vec<_>>(), "{name}: capacity 1 through pop, pop_many");
+    assert_eq!(rx.pop_many(4, &mut got), Err(QueueError::Closed), "{name}: closed after the producer left");
+}
+
 // ---------------------------------------------------------------------------------------------
 // close
 
@@ -562,6 +604,7 @@ macro_rules! contract_suite {
             case!(many_producers_and_consumers);
             case!(wrap_around);
             case!(pop_many);
+            case!(pop_many_leaves_the_rest);
             case!(close_drains_in_order);
             case!(close_wakes_waiting_consumers);
             case!(close_wakes_waiting_producers);
@@ -583,6 +626,9 @@ contract_suite!(c_pthread, &harness::impls::CPthread);
 contract_suite!(c_vyukov, &harness::impls::CVyukov);
 contract_suite!(ocaml, &harness::impls::Ocaml);
 contract_suite!(rust_port, &harness::impls::RustPort);
+contract_suite!(c_swap, &harness::impls::CSwap);
+contract_suite!(ocaml_swap, &harness::impls::OcamlSwap);
+contract_suite!(rust_swap, &harness::impls::RustSwap);
 
 /// An OCaml exception raised inside a worker surfaces as an error with its message.
 #[test]

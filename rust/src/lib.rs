@@ -27,6 +27,8 @@
 //!
 //! The `ANCHOR` comments mark the listings that the book (`book/src`) includes.
 
+pub mod swap;
+
 use std::collections::VecDeque;
 #[cfg(not(feature = "shuttle"))]
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};

@@ -1,19 +1,21 @@
-//! Rust's view of C, all of it: the ABI of `c/bq.h` and the two C queues linked into the
-//! harness, `c-pthread` and `c-vyukov`; the native runner of `c/bq_native.h` ([`native`]); and
+//! Rust's view of C, all of it: the ABI of `c/bq.h` and the three C queues linked into the
+//! harness, `c-pthread`, `c-vyukov` and `c-swap`; the native runner of `c/bq_native.h` ([`native`]); and
 //! the probes the boundary's benches and tests call ([`probe`]). Status codes become
 //! [`QueueError`]s here and C's structs become a [`crate::schema::Tally`] here, nowhere else.
 //!
 //! The ABI is held as a table of function pointers ([`BqAbi`]) so that the same adapter serves
 //! the built-in C queues (linked statically) and external libraries loaded at run time
-//! (`plugin.rs`). Locks: `c-pthread` takes its own mutex inside each call; `c-vyukov` takes none
-//! on its fast path and its own mutex only to sleep or to wake a sleeper; the native runner
+//! (`plugin.rs`). Locks: `c-pthread` and `c-swap` take their own mutex inside each call (a
+//! `bq_pop_many` of `c-swap` takes it once for the whole batch, which C copies into the Rust
+//! caller's buffer before it returns); `c-vyukov` takes none on its fast path and its own mutex
+//! only to sleep or to wake a sleeper; the native runner
 //! takes its queue's and its start gate's; the harness holds no lock across the boundary.
 
 use std::ffi::c_int;
 use std::time::Duration;
 
 use super::closing::{self, ExplicitQueue};
-use crate::queue::{timeout_ns, Impl, NewError, QueueError, Traits};
+use crate::queue::{pop_many_one_by_one, timeout_ns, Impl, NewError, QueueError, Traits};
 
 /// Opaque `bq` from `c/bq.h`.
 #[repr(C)]
@@ -28,6 +30,9 @@ pub const BQ_FULL: c_int = 2;
 pub const BQ_EMPTY: c_int = 3;
 pub const BQ_TIMEOUT: c_int = 4;
 
+/// `bq_pop_many`, the one optional function of `c/bq.h`.
+pub type PopManyFn = unsafe extern "C" fn(*mut RawBq, *mut u64, usize, *mut usize) -> c_int;
+
 /// The functions of `c/bq.h`, in the header's order.
 #[derive(Clone, Copy)]
 pub struct BqAbi {
@@ -38,6 +43,8 @@ pub struct BqAbi {
     pub pop: unsafe extern "C" fn(*mut RawBq, *mut u64) -> c_int,
     pub try_pop: unsafe extern "C" fn(*mut RawBq, *mut u64) -> c_int,
     pub pop_timeout: unsafe extern "C" fn(*mut RawBq, *mut u64, u64) -> c_int,
+    /// Optional: `None` builds `pop_many` from `pop` and `try_pop`.
+    pub pop_many: Option<PopManyFn>,
     pub close: unsafe extern "C" fn(*mut RawBq),
     pub len: unsafe extern "C" fn(*mut RawBq) -> usize,
     pub capacity: unsafe extern "C" fn(*mut RawBq) -> usize,
@@ -67,6 +74,7 @@ pub const BUILTIN_ABI: BqAbi = BqAbi {
     pop: bq_pop,
     try_pop: bq_try_pop,
     pop_timeout: bq_pop_timeout,
+    pop_many: None,
     close: bq_close,
     len: bq_len,
     capacity: bq_capacity,
@@ -98,10 +106,43 @@ pub const VYUKOV_ABI: BqAbi = BqAbi {
     pop: bqv_pop,
     try_pop: bqv_try_pop,
     pop_timeout: bqv_pop_timeout,
+    pop_many: None,
     close: bqv_close,
     len: bqv_len,
     capacity: bqv_capacity,
     free: bqv_free,
+};
+
+// `c/bq_swap.c`, built with every function renamed `bqs_*` (see build.rs).
+extern "C" {
+    fn bqs_new(capacity: usize) -> *mut RawBq;
+    fn bqs_push(q: *mut RawBq, item: u64) -> c_int;
+    fn bqs_try_push(q: *mut RawBq, item: u64) -> c_int;
+    fn bqs_push_timeout(q: *mut RawBq, item: u64, timeout_ns: u64) -> c_int;
+    fn bqs_pop(q: *mut RawBq, item: *mut u64) -> c_int;
+    fn bqs_try_pop(q: *mut RawBq, item: *mut u64) -> c_int;
+    fn bqs_pop_timeout(q: *mut RawBq, item: *mut u64, timeout_ns: u64) -> c_int;
+    fn bqs_pop_many(q: *mut RawBq, items: *mut u64, max: usize, taken: *mut usize) -> c_int;
+    fn bqs_close(q: *mut RawBq);
+    fn bqs_len(q: *mut RawBq) -> usize;
+    fn bqs_capacity(q: *mut RawBq) -> usize;
+    fn bqs_free(q: *mut RawBq);
+}
+
+/// The C swap buffer in `c/bq_swap.c`, linked into the harness.
+pub const SWAP_ABI: BqAbi = BqAbi {
+    new: bqs_new,
+    push: bqs_push,
+    try_push: bqs_try_push,
+    push_timeout: bqs_push_timeout,
+    pop: bqs_pop,
+    try_pop: bqs_try_pop,
+    pop_timeout: bqs_pop_timeout,
+    pop_many: Some(bqs_pop_many),
+    close: bqs_close,
+    len: bqs_len,
+    capacity: bqs_capacity,
+    free: bqs_free,
 };
 
 // ANCHOR: status
@@ -178,6 +219,22 @@ impl ExplicitQueue for CQueue {
         status(unsafe { (self.abi.pop_timeout)(self.q, &mut item, timeout_ns(timeout)) }, "bq_pop_timeout")
             .map(|()| item)
     }
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        let Some(pop_many) = self.abi.pop_many else {
+            return pop_many_one_by_one(max, out, || self.pop(), || self.try_pop());
+        };
+        // No pop takes more than the queue holds: that bounds the buffer C writes into.
+        let max = max.min(self.capacity());
+        out.reserve(max);
+        let mut taken = 0;
+        // SAFETY: C writes at most `max` items into the spare capacity reserved above and says
+        // how many in `taken`, which is checked before they become part of `out`.
+        let code = unsafe { pop_many(self.q, out.as_mut_ptr().add(out.len()), max, &mut taken) };
+        status(code, "bq_pop_many")?;
+        assert!(taken <= max, "bq_pop_many took {taken} items when asked for at most {max}");
+        unsafe { out.set_len(out.len() + taken) };
+        Ok(taken)
+    }
     fn close(&self) {
         unsafe { (self.abi.close)(self.q) }
     }
@@ -225,6 +282,30 @@ impl Impl for CVyukov {
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(VYUKOV_ABI, capacity).ok_or_else(|| NewError::Failed {
+            name: self.name().into(),
+            capacity,
+            reason: "bq_new returned NULL (out of memory?)".into(),
+        })?;
+        Ok(closing::handles(q))
+    }
+}
+
+/// `c-swap`: `c/bq_swap.c`, the swap buffer (`bq_pop_many` takes a batch in one lock).
+/// Driven only: `c/bq_native.c` runs `c/bq.c`.
+pub struct CSwap;
+
+impl Impl for CSwap {
+    type Tx = closing::Tx<CQueue>;
+    type Rx = closing::Rx<CQueue>;
+
+    fn name(&self) -> &str {
+        "c-swap"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = CQueue::new(SWAP_ABI, capacity).ok_or_else(|| NewError::Failed {
             name: self.name().into(),
             capacity,
             reason: "bq_new returned NULL (out of memory?)".into(),

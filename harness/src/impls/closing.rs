@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::queue::{Consumer, Producer, QueueError, Unsupported};
+use crate::queue::{pop_many_one_by_one, Consumer, Producer, QueueError, Unsupported};
 
 /// The operations of an explicit-close queue, as its language presents them.
 pub trait ExplicitQueue: Send + Sync + 'static {
@@ -18,6 +18,10 @@ pub trait ExplicitQueue: Send + Sync + 'static {
     fn pop(&self) -> Result<u64, QueueError>;
     fn try_pop(&self) -> Result<u64, QueueError>;
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError>;
+    /// [`Consumer::pop_many`]; a queue with a batch operation of its own overrides this.
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        pop_many_one_by_one(max, out, || self.pop(), || self.try_pop())
+    }
     fn close(&self);
     fn len(&self) -> usize;
 }
@@ -103,6 +107,10 @@ impl<Q: ExplicitQueue> Consumer for Rx<Q> {
     #[inline]
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
         self.0.queue.pop_timeout(timeout)
+    }
+    #[inline]
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        self.0.queue.pop_many(max, out)
     }
     fn close(&self) -> Result<(), Unsupported> {
         self.0.queue.close();

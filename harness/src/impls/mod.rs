@@ -8,12 +8,12 @@ pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
 
-pub use c_abi::{CPthread, CVyukov};
-pub use ocaml::Ocaml;
+pub use c_abi::{CPthread, CSwap, CVyukov};
+pub use ocaml::{Ocaml, OcamlSwap};
 pub use rust_channels::{Crossbeam, CrossbeamUnbounded, RustChannel, RustSyncChannel};
-pub use rust_port::RustPort;
+pub use rust_port::{RustPort, RustSwap};
 
-/// The six built-in implementations, in the order reports list them.
+/// The built-in implementations, in the order reports list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Builtin {
@@ -23,16 +23,22 @@ pub enum Builtin {
     CVyukov,
     Ocaml,
     RustPort,
+    CSwap,
+    OcamlSwap,
+    RustSwap,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 6] = [
+    pub const ALL: [Builtin; 9] = [
         Builtin::RustSyncChannel,
         Builtin::Crossbeam,
         Builtin::CPthread,
         Builtin::CVyukov,
         Builtin::Ocaml,
         Builtin::RustPort,
+        Builtin::CSwap,
+        Builtin::OcamlSwap,
+        Builtin::RustSwap,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +49,9 @@ impl Builtin {
             Builtin::CVyukov => "c-vyukov",
             Builtin::Ocaml => "ocaml",
             Builtin::RustPort => "rust-port",
+            Builtin::CSwap => "c-swap",
+            Builtin::OcamlSwap => "ocaml-swap",
+            Builtin::RustSwap => "rust-swap",
         }
     }
 
@@ -55,6 +64,21 @@ impl Builtin {
             Builtin::CVyukov => (0, 170, 170),
             Builtin::Ocaml => (200, 40, 120),
             Builtin::RustPort => (120, 80, 40),
+            // The swap buffers: lighter shades of their language's mutex-and-condition queue.
+            Builtin::CSwap => (120, 200, 110),
+            Builtin::OcamlSwap => (235, 130, 180),
+            Builtin::RustSwap => (190, 150, 100),
+        }
+    }
+
+    /// For a swap buffer, the mutex-and-condition queue of the same language it is measured
+    /// against (the goal: at least 3x its items per second at 64 producers).
+    pub fn swap_sibling(self) -> Option<Builtin> {
+        match self {
+            Builtin::CSwap => Some(Builtin::CPthread),
+            Builtin::OcamlSwap => Some(Builtin::Ocaml),
+            Builtin::RustSwap => Some(Builtin::RustPort),
+            _ => None,
         }
     }
 
@@ -139,6 +163,18 @@ macro_rules! with_builtin {
             }
             $crate::impls::Builtin::RustPort => {
                 let $imp = &$crate::impls::RustPort;
+                $body
+            }
+            $crate::impls::Builtin::CSwap => {
+                let $imp = &$crate::impls::CSwap;
+                $body
+            }
+            $crate::impls::Builtin::OcamlSwap => {
+                let $imp = &$crate::impls::OcamlSwap;
+                $body
+            }
+            $crate::impls::Builtin::RustSwap => {
+                let $imp = &$crate::impls::RustSwap;
                 $body
             }
         }

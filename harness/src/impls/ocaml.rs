@@ -1,5 +1,5 @@
-//! Rust's view of OCaml, all of it: `ocaml`, the OCaml 5 queue of `ocaml/bqueue.ml`, called
-//! through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); and the
+//! Rust's view of OCaml, all of it: `ocaml`, the OCaml 5 queue of `ocaml/bqueue.ml`, and
+//! `ocaml-swap`, the swap buffer of `ocaml/bqswap.ml`, called through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); and the
 //! probes the boundary's benches and tests call ([`probe`]).
 //!
 //! The OCaml side is `ocaml/bq_ffi.ml` and `ocaml/bq_native.ml`; all conversions happen in
@@ -10,7 +10,8 @@
 //! Rust thread with the OCaml runtime (as a systhread of domain 0) and holds the domain lock
 //! for the call. A call that blocks in `Condition.wait` releases both the queue's mutex and
 //! the domain lock while it waits, so a blocked producer never stops a consumer from running.
-//! The harness never holds a Rust lock across these calls.
+//! The harness never holds a Rust lock across these calls. A `pop_many` is one call: OCaml
+//! takes the batch (under one queue lock for `ocaml-swap`) and returns it as an `int array`.
 
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
@@ -51,8 +52,17 @@ pub fn ensure_runtime() {
     });
 }
 
-/// The OCaml functions registered by `ocaml/bq_ffi.ml`, looked up once.
-struct Closures {
+/// Which OCaml queue module: `ocaml/bq_ffi.ml` registers each one's operations under its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    /// `bqueue.ml`, prefix `bqueue_`
+    Bqueue,
+    /// `bqswap.ml`, prefix `bqswap_`
+    Bqswap,
+}
+
+/// One queue module's operations, as `ocaml/bq_ffi.ml` registers them, looked up once.
+struct Ops {
     create: OCamlClosure,
     push: OCamlClosure,
     try_push: OCamlClosure,
@@ -60,48 +70,70 @@ struct Closures {
     pop: OCamlClosure,
     try_pop: OCamlClosure,
     pop_timeout: OCamlClosure,
+    pop_many: OCamlClosure,
     close: OCamlClosure,
     length: OCamlClosure,
+}
+
+/// The functions that are not a queue's operations (Bqueue's batched push, the probes).
+struct Closures {
     push_many: OCamlClosure,
-    pop_many: OCamlClosure,
     noop: OCamlClosure,
     raise: OCamlClosure,
 }
 
 // SAFETY: each closure points to a value registered with Callback.register, which the runtime
 // keeps rooted and never frees; it is only called with the domain lock held.
+unsafe impl Send for Ops {}
+unsafe impl Sync for Ops {}
 unsafe impl Send for Closures {}
 unsafe impl Sync for Closures {}
 
-fn closures() -> &'static Closures {
-    static CLOSURES: OnceLock<Closures> = OnceLock::new();
-    CLOSURES.get_or_init(|| {
+/// A function `ocaml/bq_ffi.ml` registered; call with the domain lock held.
+fn named(name: &str) -> OCamlClosure {
+    OCamlClosure::named(name).unwrap_or_else(|| panic!("OCaml function {name} is not registered: is ocaml/bq_ffi.ml linked?"))
+}
+
+fn ops(module: Module) -> &'static Ops {
+    static BQUEUE: OnceLock<Ops> = OnceLock::new();
+    static BQSWAP: OnceLock<Ops> = OnceLock::new();
+    let (cell, prefix) = match module {
+        Module::Bqueue => (&BQUEUE, "bqueue"),
+        Module::Bqswap => (&BQSWAP, "bqswap"),
+    };
+    cell.get_or_init(|| {
         ensure_runtime();
         OCamlRuntime::with_domain_lock(|_| {
-            let get = |name: &str| {
-                OCamlClosure::named(name)
-                    .unwrap_or_else(|| panic!("OCaml function {name} is not registered: is ocaml/bq_ffi.ml linked?"))
-            };
-            Closures {
-                create: get("bqueue_create"),
-                push: get("bqueue_push"),
-                try_push: get("bqueue_try_push"),
-                push_timeout: get("bqueue_push_timeout"),
-                pop: get("bqueue_pop"),
-                try_pop: get("bqueue_try_pop"),
-                pop_timeout: get("bqueue_pop_timeout"),
-                close: get("bqueue_close"),
-                length: get("bqueue_length"),
-                push_many: get("bqueue_push_many"),
-                pop_many: get("bqueue_pop_many"),
-                noop: get("bqueue_noop"),
-                raise: get("bqueue_raise"),
+            let get = |op: &str| named(&format!("{prefix}_{op}"));
+            Ops {
+                create: get("create"),
+                push: get("push"),
+                try_push: get("try_push"),
+                push_timeout: get("push_timeout"),
+                pop: get("pop"),
+                try_pop: get("try_pop"),
+                pop_timeout: get("pop_timeout"),
+                pop_many: get("pop_many"),
+                close: get("close"),
+                length: get("length"),
             }
         })
     })
 }
 
-/// The OCaml type `int Bqueue.t`, opaque to Rust.
+fn closures() -> &'static Closures {
+    static CLOSURES: OnceLock<Closures> = OnceLock::new();
+    CLOSURES.get_or_init(|| {
+        ensure_runtime();
+        OCamlRuntime::with_domain_lock(|_| Closures {
+            push_many: named("bqueue_push_many"),
+            noop: named("bqueue_noop"),
+            raise: named("bqueue_raise"),
+        })
+    })
+}
+
+/// The OCaml type `int Bqueue.t` or `int Bqswap.t`, opaque to Rust.
 pub enum OcamlBqueue {}
 
 fn int(n: u64) -> OCaml<'static, OCamlInt> {
@@ -128,9 +160,11 @@ fn error(code: i64) -> QueueError {
     }
 }
 
-/// One `int Bqueue.t`, rooted for as long as Rust holds it.
+/// One `int Bqueue.t` (or `int Bqswap.t`), rooted for as long as Rust holds it.
 pub struct OcamlQueue {
     root: ManuallyDrop<BoxRoot<OcamlBqueue>>,
+    ops: &'static Ops,
+    capacity: usize,
 }
 
 // SAFETY: the root is only read or dropped with the domain lock held (every method below runs
@@ -139,12 +173,12 @@ unsafe impl Send for OcamlQueue {}
 unsafe impl Sync for OcamlQueue {}
 
 impl OcamlQueue {
-    pub fn new(capacity: usize) -> Option<Self> {
-        let f = closures();
-        let capacity = int(capacity as u64);
+    pub fn new(module: Module, capacity: usize) -> Option<Self> {
+        let ops = self::ops(module);
+        let n = int(capacity as u64);
         OCamlRuntime::with_domain_lock(|cr| {
-            let q: OCaml<Option<OcamlBqueue>> = f.create.call(cr, &capacity);
-            q.to_option().map(|q| OcamlQueue { root: ManuallyDrop::new(BoxRoot::new(q)) })
+            let q: OCaml<Option<OcamlBqueue>> = ops.create.call(cr, &n);
+            q.to_option().map(|q| OcamlQueue { root: ManuallyDrop::new(BoxRoot::new(q)), ops, capacity })
         })
     }
 
@@ -174,13 +208,14 @@ impl OcamlQueue {
     }
 }
 
-/// Batched operations: one boundary crossing (one domain-lock round trip) per batch instead
-/// of per item. Not part of the five-queue interface, which moves one item per call;
-/// `benches/ocaml_batched.rs` measures what batching buys. Items cross as an OCaml `int array`.
+/// The batched push: one boundary crossing (one domain-lock round trip) per batch instead of
+/// per item. Not part of the interface; `benches/ocaml_batched.rs` measures what batching buys
+/// (with the interface's `pop_many` on the other side). Items cross as an OCaml `int array`.
 impl OcamlQueue {
     /// Pushes `items` in order, waiting while the queue is full as `push` does; returns how
-    /// many went in (fewer only once the queue is closed).
+    /// many went in (fewer only once the queue is closed). A `Bqueue` only.
     pub fn push_many(&self, items: &[u64]) -> usize {
+        assert!(std::ptr::eq(self.ops, ops(Module::Bqueue)), "push_many exists for ocaml/bqueue.ml only");
         let items: Vec<i64> = items.iter().map(|&x| int(x).to_i64()).collect();
         let f = &closures().push_many;
         OCamlRuntime::with_domain_lock(|cr| {
@@ -188,19 +223,6 @@ impl OcamlQueue {
             let r: OCaml<OCamlInt> = f.call2(cr, &self.root, &items);
             r.to_rust::<i64>() as usize
         })
-    }
-
-    /// Waits for an item as `pop` does, then takes what is buffered without waiting, up to
-    /// `max` (at least 1) items in all, appended to `out`. `false`: closed and drained.
-    pub fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> bool {
-        let max = int(max.max(1) as u64);
-        let f = &closures().pop_many;
-        let got: Vec<i64> = OCamlRuntime::with_domain_lock(|cr| {
-            let r: OCaml<OCamlUniformArray<OCamlInt>> = f.call2(cr, &self.root, &max);
-            r.to_rust()
-        });
-        out.extend(got.iter().map(|&x| x as u64));
-        !got.is_empty()
     }
 }
 
@@ -219,30 +241,47 @@ fn ocaml_timeout(timeout: Duration) -> u64 {
 
 impl ExplicitQueue for OcamlQueue {
     fn push(&self, item: u64) -> Result<(), QueueError> {
-        push_status(self.call2(&closures().push, item))
+        push_status(self.call2(&self.ops.push, item))
     }
     fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        push_status(self.call2(&closures().try_push, item))
+        push_status(self.call2(&self.ops.try_push, item))
     }
     fn push_timeout(&self, item: u64, timeout: Duration) -> Result<(), QueueError> {
-        push_status(self.call3(&closures().push_timeout, item, ocaml_timeout(timeout)))
+        push_status(self.call3(&self.ops.push_timeout, item, ocaml_timeout(timeout)))
     }
     fn pop(&self) -> Result<u64, QueueError> {
-        pop_status(self.call1(&closures().pop))
+        pop_status(self.call1(&self.ops.pop))
     }
     fn try_pop(&self) -> Result<u64, QueueError> {
-        pop_status(self.call1(&closures().try_pop))
+        pop_status(self.call1(&self.ops.try_pop))
     }
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
-        pop_status(self.call2(&closures().pop_timeout, ocaml_timeout(timeout)))
+        pop_status(self.call2(&self.ops.pop_timeout, ocaml_timeout(timeout)))
+    }
+    /// One crossing for the batch. The empty array means closed and drained; `max` 0 does not
+    /// cross, and no pop takes more than the capacity (so the request fits an OCaml int).
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let max = int(max.min(self.capacity) as u64);
+        let got: Vec<i64> = OCamlRuntime::with_domain_lock(|cr| {
+            let r: OCaml<OCamlUniformArray<OCamlInt>> = self.ops.pop_many.call2(cr, &self.root, &max);
+            r.to_rust()
+        });
+        if got.is_empty() {
+            return Err(QueueError::Closed);
+        }
+        out.extend(got.iter().map(|&x| x as u64));
+        Ok(got.len())
     }
     fn close(&self) {
         OCamlRuntime::with_domain_lock(|cr| {
-            let _: OCaml<()> = closures().close.call(cr, &self.root);
+            let _: OCaml<()> = self.ops.close.call(cr, &self.root);
         })
     }
     fn len(&self) -> usize {
-        self.call1(&closures().length) as usize
+        self.call1(&self.ops.length) as usize
     }
 }
 
@@ -435,7 +474,29 @@ impl Impl for Ocaml {
         Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = OcamlQueue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
+        let q = OcamlQueue::new(Module::Bqueue, capacity)
+            .ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
+        Ok(closing::handles(q))
+    }
+}
+
+/// `ocaml-swap`: `ocaml/bqswap.ml`, the swap buffer. Driven only: `ocaml/bq_native.ml` runs
+/// `bqueue.ml`.
+pub struct OcamlSwap;
+
+impl Impl for OcamlSwap {
+    type Tx = closing::Tx<OcamlQueue>;
+    type Rx = closing::Rx<OcamlQueue>;
+
+    fn name(&self) -> &str {
+        "ocaml-swap"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = OcamlQueue::new(Module::Bqswap, capacity)
+            .ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
         Ok(closing::handles(q))
     }
 }

@@ -17,6 +17,8 @@ use std::process::Command;
 
 const BQUEUE_MLI: &str = include_str!("../../../ocaml/bqueue.mli");
 const BQ_FFI_ML: &str = include_str!("../../../ocaml/bq_ffi.ml");
+// bq_ffi.ml registers the swap buffer too, so the plugin links it beside the user's module.
+const BQSWAP_ML: &str = include_str!("../../../ocaml/bqswap.ml");
 const CLOCK_STUBS_C: &str = include_str!("../../../ocaml/clock_stubs.c");
 const BQ_PLUGIN_C: &str = include_str!("../../../ocaml/bq_plugin.c");
 const BQ_H: &str = include_str!("../../../c/bq.h");
@@ -42,7 +44,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     let text = std::fs::read_to_string(source).map_err(|e| format!("{shown}: {e}"))?;
     let ocamlopt = ocamlopt();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&text, BQUEUE_MLI, BQ_FFI_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, &ocamlopt).hash(&mut h);
+    (&text, BQUEUE_MLI, BQ_FFI_ML, BQSWAP_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, &ocamlopt).hash(&mut h);
     let dir = std::env::temp_dir().join(format!("bqh-ocaml-{:016x}", h.finish()));
     let lib = dir.join("libbqueue.so");
     if lib.exists() {
@@ -56,6 +58,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     for (name, body) in [
         ("bqueue.ml", text.as_str()),
         ("bqueue.mli", BQUEUE_MLI),
+        ("bqswap.ml", BQSWAP_ML),
         ("bq_ffi.ml", BQ_FFI_ML),
         ("clock_stubs.c", CLOCK_STUBS_C),
         ("bq_plugin.c", BQ_PLUGIN_C),
@@ -99,7 +102,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
         .args(threads)
         .args(["-linkall", "-runtime-variant", "_pic", "-ccopt", "-fPIC", "-ccopt", "-O2", "-ccopt", "-I."])
         .args(["-output-complete-obj", "-o", "bqueue_plugin.o"])
-        .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_ffi.ml"]))
+        .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bqswap.ml", "bq_ffi.ml"]))
     .map_err(|m| format!("linking {shown} with the OCaml runtime failed:\n{m}"))?;
     let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
     let libs = String::from_utf8_lossy(&libs.stdout).to_string();

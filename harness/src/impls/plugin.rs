@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
-use super::c_abi::{BqAbi, CQueue};
+use super::c_abi::{BqAbi, CQueue, PopManyFn};
 use super::closing;
 use crate::queue::{Impl, NewError, Traits};
 
@@ -28,6 +28,10 @@ pub const SYMBOLS: [&str; 11] = [
     "bq_capacity",
     "bq_free",
 ];
+
+/// The optional function of `c/bq.h`: used when the plugin exports it, else built from
+/// `bq_pop` and `bq_try_pop`.
+pub const OPTIONAL_SYMBOL: &str = "bq_pop_many";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
@@ -92,6 +96,8 @@ impl Plugin {
         if !missing.is_empty() || found.iter().any(|p| p.is_null()) {
             return Err(LoadError::MissingSymbols { path: shown, missing });
         }
+        // SAFETY: as above, for the optional function's signature.
+        let pop_many = unsafe { lib.get::<PopManyFn>(OPTIONAL_SYMBOL.as_bytes()) }.ok().map(|f| *f);
         // SAFETY: as above; every pointer is non-null.
         let abi = unsafe {
             BqAbi {
@@ -102,6 +108,7 @@ impl Plugin {
                 pop: function(found[4]),
                 try_pop: function(found[5]),
                 pop_timeout: function(found[6]),
+                pop_many,
                 close: function(found[7]),
                 len: function(found[8]),
                 capacity: function(found[9]),

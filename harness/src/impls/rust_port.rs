@@ -1,4 +1,5 @@
-//! `rust-port`: `bq_port::Queue`, the Rust port of the OCaml queue (`rust/src/lib.rs`).
+//! `rust-port`: `bq_port::Queue`, the Rust port of the OCaml queue (`rust/src/lib.rs`), and
+//! `rust-swap`: `bq_port::swap::Queue`, the port of the OCaml swap buffer (`rust/src/swap.rs`).
 
 use std::time::Duration;
 
@@ -55,6 +56,55 @@ impl Impl for RustPort {
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
+        Ok(closing::handles(q))
+    }
+}
+
+impl ExplicitQueue for bq_port::swap::Queue<u64> {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        bq_port::swap::Queue::push(self, item).map_err(err)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        bq_port::swap::Queue::try_push(self, item).map_err(err)
+    }
+    fn push_timeout(&self, item: u64, timeout: Duration) -> Result<(), QueueError> {
+        bq_port::swap::Queue::push_timeout(self, item, timeout).map_err(err)
+    }
+    fn pop(&self) -> Result<u64, QueueError> {
+        bq_port::swap::Queue::pop(self).map_err(err)
+    }
+    fn try_pop(&self) -> Result<u64, QueueError> {
+        bq_port::swap::Queue::try_pop(self).map_err(err)
+    }
+    fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
+        bq_port::swap::Queue::pop_timeout(self, timeout).map_err(err)
+    }
+    fn pop_many(&self, max: usize, out: &mut Vec<u64>) -> Result<usize, QueueError> {
+        bq_port::swap::Queue::pop_many(self, max, out).map_err(err)
+    }
+    fn close(&self) {
+        bq_port::swap::Queue::close(self)
+    }
+    fn len(&self) -> usize {
+        bq_port::swap::Queue::len(self)
+    }
+}
+
+/// `rust-swap`: the swap buffer.
+pub struct RustSwap;
+
+impl Impl for RustSwap {
+    type Tx = closing::Tx<bq_port::swap::Queue<u64>>;
+    type Rx = closing::Rx<bq_port::swap::Queue<u64>>;
+
+    fn name(&self) -> &str {
+        "rust-swap"
+    }
+    fn traits(&self) -> Traits {
+        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+    }
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
+        let q = bq_port::swap::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
         Ok(closing::handles(q))
     }
 }

@@ -436,6 +436,22 @@ fn reading(gs: &[Group], workloads: &[Workload]) -> String {
     if !fan.is_empty() {
         writeln!(out, "- **Fan-in** (64 producers, capacity 16), waits: {}. Producers wait far more than the consumer: the one consumer is the bottleneck (batching, taking many items per lock, is the usual way out).", fan.join(", ")).unwrap();
     }
+    // Swap buffers against the mutex-and-condition queue of their language, in the same run.
+    for w in [Workload::FanInBatch, Workload::FanIn] {
+        let Some(cap) = driven.iter().filter(|g| g.workload == w).map(|g| g.capacity).max() else { continue };
+        let pairs: Vec<String> = Builtin::ALL
+            .iter()
+            .filter_map(|&b| Some((b, b.swap_sibling()?)))
+            .filter_map(|(swap, sibling)| {
+                let a = median_of(gs, swap.name(), Mode::Driven, w, cap)?;
+                let b = median_of(gs, sibling.name(), Mode::Driven, w, cap)?;
+                Some(format!("{swap} / {sibling} {:.1}×", a / b))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            writeln!(out, "- **Swap buffers** ({w}, capacity {cap}, driven): {} (the goal at 64 producers: at least 3× with the consumer taking batches, fan-in-batch).", pairs.join(", ")).unwrap();
+        }
+    }
     // Boundary, OCaml.
     let mut ratios = Vec::new();
     let ocaml = Builtin::Ocaml.name();
