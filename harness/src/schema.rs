@@ -26,6 +26,8 @@ pub enum Mode {
     NativeDomains,
     /// OCaml systhreads in one domain: they take turns on the runtime lock.
     NativeSysthreads,
+    /// tokio tasks on a multi-thread runtime with one worker thread per core.
+    NativeTasks,
 }
 
 impl Mode {
@@ -35,6 +37,7 @@ impl Mode {
             Mode::Native => "native",
             Mode::NativeDomains => "native-domains",
             Mode::NativeSysthreads => "native-systhreads",
+            Mode::NativeTasks => "native-tasks",
         }
     }
 }

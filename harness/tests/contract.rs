@@ -583,6 +583,7 @@ contract_suite!(c_pthread, &harness::impls::CPthread);
 contract_suite!(c_vyukov, &harness::impls::CVyukov);
 contract_suite!(ocaml, &harness::impls::Ocaml);
 contract_suite!(rust_port, &harness::impls::RustPort);
+contract_suite!(tokio, &harness::impls::Tokio);
 
 /// An OCaml exception raised inside a worker surfaces as an error with its message.
 #[test]

@@ -6,13 +6,15 @@ pub mod ocaml;
 pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
+pub mod tokio;
 
 pub use c_abi::{CPthread, CVyukov};
 pub use ocaml::Ocaml;
 pub use rust_channels::{Crossbeam, RustSyncChannel};
 pub use rust_port::RustPort;
+pub use tokio::Tokio;
 
-/// The six built-in implementations, in the order reports list them.
+/// The built-in implementations, in the order reports list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Builtin {
@@ -22,16 +24,18 @@ pub enum Builtin {
     CVyukov,
     Ocaml,
     RustPort,
+    Tokio,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 6] = [
+    pub const ALL: [Builtin; 7] = [
         Builtin::RustSyncChannel,
         Builtin::Crossbeam,
         Builtin::CPthread,
         Builtin::CVyukov,
         Builtin::Ocaml,
         Builtin::RustPort,
+        Builtin::Tokio,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Builtin {
             Builtin::CVyukov => "c-vyukov",
             Builtin::Ocaml => "ocaml",
             Builtin::RustPort => "rust-port",
+            Builtin::Tokio => "tokio",
         }
     }
 
@@ -54,6 +59,7 @@ impl Builtin {
             Builtin::CVyukov => (0, 170, 170),
             Builtin::Ocaml => (200, 40, 120),
             Builtin::RustPort => (120, 80, 40),
+            Builtin::Tokio => (130, 60, 200),
         }
     }
 
@@ -137,6 +143,10 @@ macro_rules! with_builtin {
             }
             $crate::impls::Builtin::RustPort => {
                 let $imp = &$crate::impls::RustPort;
+                $body
+            }
+            $crate::impls::Builtin::Tokio => {
+                let $imp = &$crate::impls::Tokio;
                 $body
             }
         }

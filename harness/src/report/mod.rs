@@ -182,7 +182,8 @@ pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
     }
     out += "\nCells: the verdict, then what the probe saw; wake-up times are the median over the probe's \
             repetitions of the time until the slowest waiter returned. † marks behaviour that the harness \
-            adapter adds (explicit-close queues are closed when either side's last handle drops); n/a means the \
+            adapter adds (explicit-close queues are closed when either side's last handle drops; tokio's explicit \
+            close is its receiver's, brought there from a producer or a waiting consumer by the adapter); n/a means the \
             implementation's API has no such operation.\n";
     out
 }

@@ -200,7 +200,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     writeln!(out, "## Throughput (million items per second)\n").unwrap();
     out.push_str("Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
                   the queue through the harness interface (rows without a mode); `native`: the language's own threads \
-                  (pthreads in C; OCaml domains or systhreads).\n\n");
+                  (pthreads in C; OCaml domains or systhreads; tokio tasks).\n\n");
     for w in &workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         let (p, c) = (ws[0].producers, ws[0].consumers);
