@@ -3,6 +3,7 @@
 #   make test      the contract suite against all six implementations (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
+#   make async     tokio tasks against threads, fan-in up to 10,000 producers: results/latest-async/
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library)
 #   make bench     criterion benchmarks and boundary costs
@@ -18,7 +19,7 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare scale report validate bench clean
+.PHONY: setup build test compare scale async report validate bench clean
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
@@ -41,6 +42,11 @@ compare: setup
 # implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.
 scale: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- scale $(ARGS)
+
+# Async: fan-in with tokio tasks (64, 1,024, 10,000 producers) against threads (64, 1,024), and
+# what starting 10,000 idle tasks and threads costs: results/latest-async/ (under a minute).
+async: setup
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- async $(ARGS)
 
 # Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
 # writes them elsewhere (needed for a committed canonical run, which is never written over).

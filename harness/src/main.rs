@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, isolated, report, scale, shutdown, validate};
+use harness::{async_study, compare, isolated, report, scale, shutdown, validate};
 
 #[derive(Parser)]
 #[command(
@@ -14,7 +14,7 @@ use harness::{compare, isolated, report, scale, shutdown, validate};
     about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml",
     long_about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: \
                   throughput, blocking behaviour (backpressure) and shutdown semantics.\n\n\
-                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port."
+                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port, tokio."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +27,9 @@ enum Command {
     Compare(compare::Args),
     /// Thread scaling: cost per item against the number of threads, fan-in and mpmc
     Scale(scale::Args),
+    /// Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start
+    #[command(name = "async")]
+    Async(async_study::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::run(&args),
         Command::Scale(args) => scale::run(&args),
+        Command::Async(args) => async_study::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),

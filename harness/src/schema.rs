@@ -263,6 +263,27 @@ pub struct Observation {
     pub via_adapter: bool,
 }
 
+/// What starting many idle tasks or threads costs (`bqh async`), a row of `spawn.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpawnCost {
+    /// `threads` (std threads, default stack) or `tasks` (tokio tasks on a multi-thread runtime).
+    pub kind: String,
+    /// How many were asked for.
+    pub wanted: u64,
+    /// How many were started (fewer when the system refused one: see `error`).
+    pub started: u64,
+    /// From the first spawn until every one was running, in milliseconds.
+    pub start_ms: f64,
+    /// From releasing them until every one was joined, in milliseconds.
+    pub join_ms: f64,
+    /// Growth of the process's address space (`VmSize`) while all were alive, in MiB.
+    pub address_space_mib: f64,
+    /// Growth of its resident memory (`VmRSS`) while all were alive, in MiB.
+    pub resident_mib: f64,
+    /// Why a spawn failed, if one did.
+    pub error: String,
+}
+
 /// Which study a results folder holds, so that `bqh report` draws the right report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -272,6 +293,8 @@ pub enum Study {
     Compare,
     /// `bqh scale`: cost per item against the number of threads.
     Scale,
+    /// `bqh async`: fan-in with tokio tasks against threads, and what a task and a thread cost.
+    Async,
 }
 
 /// Where and with what a run was made: `env.json`.

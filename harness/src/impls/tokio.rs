@@ -5,6 +5,9 @@
 //! - Several consumers share the one `Receiver` behind a mutex, as `rust-sync-channel` shares
 //!   std's: a blocked `pop` holds the mutex, other consumers queue behind it, and `try_pop`
 //!   answers `Empty` when another consumer holds the receiver (`Traits::exact_try_pop` false).
+//!   tokio hands a freed slot to a waiting sender as a permit before that sender has written
+//!   its item, so for a moment the channel is full to `try_send` and empty to `try_recv`
+//!   (`bqh validate` found it as a non-linearizable history); `try_pop` waits out that moment.
 //!   Unlike std's adapter there is no lock-free path for a sole handle, because a producer's
 //!   `close` also takes the receiver (below).
 //! - `push` is `blocking_send`, `try_push` is `try_send`, `push_timeout` is tokio's own
@@ -22,8 +25,8 @@
 //!   close of tokio as supplied by the adapter for that reason.
 //! - `pop_many` is `recv_many`: it waits for one item, then takes what is buffered, up to `max`.
 //! - `len` is `max_capacity() - capacity()` on the `Sender` (permits taken: buffered items and
-//!   sends under way); a consumer reads `Receiver::len`, or `None` while another consumer
-//!   holds the receiver (it must not wait).
+//!   sends under way); a consumer reads it through a `WeakSender`, and `Receiver::len` once
+//!   every producer is gone.
 //! - Capacity 0 makes `channel` panic ("requires buffer > 0"): refused with `NewError` first.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc::error::{SendTimeoutError, TryRecvError, TrySendError};
-use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::sync::mpsc::{Receiver, Sender, WeakSender};
 use tokio::sync::Notify;
 
 use crate::queue::{AdapterClose, Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported};
@@ -47,6 +50,8 @@ pub struct TokioTx {
 
 pub struct TokioRx {
     shared: Arc<SharedRx>,
+    /// For `len` without the receiver's mutex; weak, so consumers never keep the queue open.
+    tx: WeakSender<u64>,
     rt: LocalRuntime,
 }
 
@@ -115,7 +120,7 @@ impl Clone for TokioTx {
 
 impl Clone for TokioRx {
     fn clone(&self) -> Self {
-        TokioRx { shared: self.shared.clone(), rt: LocalRuntime::default() }
+        TokioRx { shared: self.shared.clone(), tx: self.tx.clone(), rt: LocalRuntime::default() }
     }
 }
 
@@ -207,13 +212,23 @@ impl Consumer for TokioRx {
         let mut rx = match self.shared.rx.try_lock() {
             Ok(rx) => rx,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            // A close holds the receiver only for a moment (a waiting consumer lets go of it).
+            Err(TryLockError::WouldBlock) if self.shared.close_requested.load(Ordering::SeqCst) => self.shared.lock(),
             // Another consumer holds the receiver: from here nothing can be taken now.
             Err(TryLockError::WouldBlock) => return Err(QueueError::Empty),
         };
-        rx.try_recv().map_err(|e| match e {
-            TryRecvError::Empty => QueueError::Empty,
-            TryRecvError::Disconnected => QueueError::Closed,
-        })
+        loop {
+            match rx.try_recv() {
+                Ok(item) => return Ok(item),
+                Err(TryRecvError::Disconnected) => return Err(QueueError::Closed),
+                // A slot freed by a pop goes straight to a waiting sender as a permit: from then
+                // the channel is full to `try_send`, but the item is written only when that
+                // sender's thread runs. Until then tokio says empty (also once closed); the push
+                // has happened as far as every other call can tell, so wait the moment it takes.
+                Err(TryRecvError::Empty) if rx.capacity() < rx.max_capacity() => std::thread::yield_now(),
+                Err(TryRecvError::Empty) => return Err(QueueError::Empty),
+            }
+        }
     }
     fn pop_timeout(&self, timeout: Duration) -> Result<u64, QueueError> {
         let mut got = Vec::with_capacity(1);
@@ -228,10 +243,11 @@ impl Consumer for TokioRx {
         Ok(())
     }
     fn len(&self) -> Option<usize> {
-        match self.shared.rx.try_lock() {
-            Ok(rx) => Some(rx.len()),
-            Err(TryLockError::Poisoned(p)) => Some(p.into_inner().len()),
-            Err(TryLockError::WouldBlock) => None,
+        match self.tx.upgrade() {
+            Some(tx) => Some(tx.max_capacity() - tx.capacity()),
+            // Every producer is gone: nobody waits long on the receiver now (it holds items or
+            // says closed), so its mutex is free soon.
+            None => Some(self.shared.lock().len()),
         }
     }
 }
@@ -257,8 +273,8 @@ impl Impl for Tokio {
         let (tx, rx) = tokio::sync::mpsc::channel(capacity);
         let shared =
             Arc::new(SharedRx { rx: Mutex::new(rx), close_requested: AtomicBool::new(false), close_wanted: Notify::new() });
-        let tx = TokioTx { tx, rx: Arc::downgrade(&shared), rt: LocalRuntime::default() };
-        Ok((tx, TokioRx { shared, rt: LocalRuntime::default() }))
+        let rx = TokioRx { shared, tx: tx.downgrade(), rt: LocalRuntime::default() };
+        Ok((TokioTx { tx, rx: Arc::downgrade(&rx.shared), rt: LocalRuntime::default() }, rx))
     }
 }
 

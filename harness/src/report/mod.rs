@@ -5,6 +5,7 @@
 //! `bqh report DIR` reads the three files back and calls the same function, so a committed run
 //! can be redrawn after a change to the report.
 
+pub mod async_study;
 mod plots;
 pub mod scale;
 mod summary;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::outdir::Claim;
-use crate::schema::{Env, Mode, Observation, Question, Row, Study, Verdict};
+use crate::schema::{Env, Mode, Observation, Question, Row, SpawnCost, Study, Verdict};
 use crate::workloads::Workload;
 
 pub use summary::summary_markdown;
@@ -27,6 +28,8 @@ pub const RUNS_CSV: &str = "runs.csv";
 pub const ENV_JSON: &str = "env.json";
 pub const SHUTDOWN_CSV: &str = "shutdown.csv";
 pub const SUMMARY_MD: &str = "summary.md";
+/// `bqh async`: what starting idle tasks and threads cost.
+pub const SPAWN_CSV: &str = "spawn.csv";
 
 /// Medians and spread of one configuration's successful repetitions.
 #[derive(Debug, Clone)]
@@ -132,8 +135,25 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
             let plots = scale::write_plots(dir, rows).context("drawing the plots")?;
             scale::summary_markdown(env, rows, &plots)
         }
+        Study::Async => {
+            // Written beside runs.csv before this call (`write_spawn`), by the run or by `run`.
+            let path = dir.join(SPAWN_CSV);
+            let spawned = if path.exists() { read_csv::<SpawnCost>(&path)? } else { Vec::new() };
+            let plots = async_study::write_plots(dir, rows).context("drawing the plots")?;
+            async_study::summary_markdown(env, rows, &spawned, &plots)
+        }
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
+    Ok(())
+}
+
+/// Writes `spawn.csv` (`bqh async`) into `dir`.
+pub fn write_spawn(dir: &Path, spawned: &[SpawnCost]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(dir.join(SPAWN_CSV))?;
+    for s in spawned {
+        w.serialize(s)?;
+    }
+    w.flush()?;
     Ok(())
 }
 
@@ -219,8 +239,15 @@ pub struct Args {
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (env, rows, shutdown) = read_dir(&args.dir)?;
+    let spawn = args.dir.join(SPAWN_CSV);
+    let spawned = if spawn.exists() { read_csv::<SpawnCost>(&spawn)? } else { Vec::new() };
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write_all(dir, &env, &rows, &shutdown))?;
+    out.write_dir(|dir| {
+        if env.study == Study::Async {
+            write_spawn(dir, &spawned)?;
+        }
+        write_all(dir, &env, &rows, &shutdown)
+    })?;
     eprintln!("wrote {}/ ({} runs, {} shutdown probes)", out.path().display(), rows.len(), shutdown.iter().flatten().count());
     Ok(ExitCode::SUCCESS)
 }

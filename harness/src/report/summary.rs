@@ -33,7 +33,13 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
     if !wide(m, lo, hi) {
         return None;
     }
-    let threads = if g.workload == Workload::Seq { 1 } else { g.producers + g.consumers };
+    let threads = if g.workload == Workload::Seq {
+        1
+    } else if g.mode == Mode::NativeTasks {
+        cores as u64 // tasks run on one worker thread per core
+    } else {
+        g.producers + g.consumers
+    };
     let cpu = stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or(0.0, |s| s.0);
     let waits = stat(&g.ok, |r| Some(r.push_wait_share + r.pop_wait_share)).map_or(0.0, |s| s.0);
     let mut why = Vec::new();
