@@ -212,7 +212,7 @@ fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Implementations to probe (default: all six)
+    /// Implementations to probe (default: every built-in)
     #[arg(long = "impl", value_enum, value_delimiter = ',')]
     pub impls: Vec<Builtin>,
 }
