@@ -5,6 +5,7 @@
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make strategies  backpressure policies and a pipeline: results/latest-strategies/ (about 3 minutes)
 #   make memory    memory: live bytes and RSS per capacity and allocator: results/latest-memory/ (QUICK=1: a short look)
+#   make async     tokio tasks against threads, fan-in up to 10,000 producers: results/latest-async/
 #   make report DIR=results/X   redraw summary.md and plots from a results folder's data (OUT=... elsewhere)
 #   make validate  port validation (PLUGIN=path/to/lib.so to check an external library,
 #                  REFERENCE=their_queue.ml for your own OCaml original)
@@ -26,7 +27,7 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
 
-.PHONY: setup build test compare scale strategies memory report validate bench clean book book-open book-check
+.PHONY: setup build test compare scale strategies memory async report validate bench clean book book-open book-check
 
 setup:
 	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
@@ -64,6 +65,10 @@ strategies: setup
 # (exit 1) when a bounded queue held more than its bound. ARGS: any `bqh memory` flags.
 memory: setup
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- memory $(if $(QUICK),--quick) $(ARGS)
+# Async: fan-in with tokio tasks (64, 1,024, 10,000 producers) against threads (64, 1,024), and
+# what starting 10,000 idle tasks and threads costs: results/latest-async/ (under a minute).
+async: setup
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- async $(ARGS)
 
 # Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
 # writes them elsewhere (needed for a committed canonical run, which is never written over).

@@ -3,7 +3,7 @@
 //! tallies, tallies become rows of the results schema, reports are rendered from those rows.
 //!
 //! - [`queue`]: the one interface (`Impl`, `Producer`, `Consumer`).
-//! - [`impls`]: the six implementations behind it, one file per language boundary (Rust's
+//! - [`impls`]: the implementations behind it, one file per language boundary (Rust's
 //!   view of C in `impls/c_abi.rs`, of OCaml in `impls/ocaml.rs`), and plugins.
 //! - [`workloads`]: the workload shapes and the configuration of one run (`RunSpec`).
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.
@@ -19,12 +19,14 @@
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
 //! - [`compare`]: `bqh compare`, the comparison run.
 //! - [`scale`]: `bqh scale`, the cost per item against the number of threads.
+//! - [`async_study`]: `bqh async`, fan-in with tokio tasks against threads.
 //! - [`strategies`]: `bqh strategies`, backpressure policies ([`policy`]) and the [`pipeline`].
 //! - [`report`]: `summary.md` and the plots from the schema's types; `bqh report`.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`outdir`]: where bqh may write, and how it replaces its own output.
 //! - [`watchdog`]: work under a deadline, so that a hang becomes an error.
 
+pub mod async_study;
 pub mod compare;
 pub mod driven;
 pub mod impls;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harness::schema::Verdict;
-use harness::{compare, isolated, memory, report, scale, shutdown, shutdown_native, strategies, validate};
+use harness::{async_study, compare, isolated, memory, report, scale, shutdown, shutdown_native, strategies, validate};
 
 #[derive(Parser)]
 #[command(
@@ -14,7 +14,7 @@ use harness::{compare, isolated, memory, report, scale, shutdown, shutdown_nativ
     about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml",
     long_about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: \
                   throughput, blocking behaviour (backpressure) and shutdown semantics.\n\n\
-                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port."
+                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port, tokio."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,6 +31,9 @@ enum Command {
     Strategies(strategies::Args),
     /// Memory: live payload bytes and RSS over time, per capacity and allocator
     Memory(memory::study::Args),
+    /// Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start
+    #[command(name = "async")]
+    Async(async_study::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Scale(args) => scale::run(&args),
         Command::Strategies(args) => strategies::run(&args),
         Command::Memory(args) => memory::study::run(&args),
+        Command::Async(args) => async_study::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown(&args),

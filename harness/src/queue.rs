@@ -105,6 +105,18 @@ pub struct Traits {
     pub exact_try_pop: bool,
 }
 
+/// Which closing the harness adapter supplies rather than the implementation's own API; the
+/// shutdown matrix marks those cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterClose {
+    /// None: the implementation closes in every way the interface asks by itself.
+    Nothing,
+    /// Closing when either side's last handle drops (`impls::closing`, explicit-close queues).
+    OnDrop,
+    /// The explicit close from a producer, and its reaching a waiting consumer (`impls::tokio`).
+    Explicit,
+}
+
 /// Why a queue could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NewError {
@@ -124,6 +136,11 @@ pub trait Impl: Send + Sync + 'static {
     /// The name used on the command line and in reports, e.g. `c-pthread`.
     fn name(&self) -> &str;
     fn traits(&self) -> Traits;
+    /// What the harness adapter adds to the implementation's own closing: by default the
+    /// close-on-drop of `impls::closing` for an explicit-close queue.
+    fn adapter_close(&self) -> AdapterClose {
+        if self.traits().explicit_close { AdapterClose::OnDrop } else { AdapterClose::Nothing }
+    }
     /// Makes a queue; `capacity` has been checked by [`Impl::bounded`].
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError>;
 

@@ -26,6 +26,8 @@ pub enum Mode {
     NativeDomains,
     /// OCaml systhreads in one domain: they take turns on the runtime lock.
     NativeSysthreads,
+    /// tokio tasks on a multi-thread runtime with one worker thread per core.
+    NativeTasks,
 }
 
 impl Mode {
@@ -35,6 +37,7 @@ impl Mode {
             Mode::Native => "native",
             Mode::NativeDomains => "native-domains",
             Mode::NativeSysthreads => "native-systhreads",
+            Mode::NativeTasks => "native-tasks",
         }
     }
 }
@@ -309,6 +312,27 @@ pub struct NativeObservation {
     pub detail: String,
 }
 
+/// What starting many idle tasks or threads costs (`bqh async`), a row of `spawn.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpawnCost {
+    /// `threads` (std threads, default stack) or `tasks` (tokio tasks on a multi-thread runtime).
+    pub kind: String,
+    /// How many were asked for.
+    pub wanted: u64,
+    /// How many were started (fewer when the system refused one: see `error`).
+    pub started: u64,
+    /// From the first spawn until every one was running, in milliseconds.
+    pub start_ms: f64,
+    /// From releasing them until every one was joined, in milliseconds.
+    pub join_ms: f64,
+    /// Growth of the process's address space (`VmSize`) while all were alive, in MiB.
+    pub address_space_mib: f64,
+    /// Growth of its resident memory (`VmRSS`) while all were alive, in MiB.
+    pub resident_mib: f64,
+    /// Why a spawn failed, if one did.
+    pub error: String,
+}
+
 /// Which study a results folder holds, so that `bqh report` draws the right report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -324,6 +348,8 @@ pub enum Study {
     Strategies,
     /// `bqh memory`: live bytes and RSS over time, per capacity and allocator.
     Memory,
+    /// `bqh async`: fan-in with tokio tasks against threads, and what a task and a thread cost.
+    Async,
 }
 
 /// Where and with what a run was made: `env.json`.

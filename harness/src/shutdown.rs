@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::impls::Builtin;
-use crate::queue::{Consumer, Impl, Producer, QueueError};
+use crate::queue::{AdapterClose, Consumer, Impl, Producer, QueueError};
 pub use crate::schema::{Observation, Question, Verdict};
 use crate::watchdog::{join_all, within};
 
@@ -33,18 +33,15 @@ pub fn probe<I: Impl>(imp: &'static I, question: Question) -> Observation {
     let explicit = imp.traits().explicit_close;
     let name = imp.name().to_string();
     let what = format!("{name}: shutdown probe '{}'", question.text());
-    let via_adapter = explicit
-        && matches!(
-            question,
-            Question::DrainAfterClose
-                | Question::ProducersWokenWhenConsumersLeave
-                | Question::ConsumersWokenOnLastProducerDrop
-                | Question::NothingLost
-        );
     let needs_explicit = matches!(
         question,
         Question::PushAfterClose | Question::ConsumersWokenOnExplicitClose | Question::ProducersWokenOnExplicitClose
     );
+    let via_adapter = match imp.adapter_close() {
+        AdapterClose::Nothing => false,
+        AdapterClose::OnDrop => !needs_explicit,
+        AdapterClose::Explicit => needs_explicit,
+    };
     let obs = |verdict, detail: String, wake_us| Observation {
         implementation: name.clone(),
         question,
@@ -215,7 +212,7 @@ fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Implementations to probe (default: all six)
+    /// Implementations to probe (default: every built-in)
     #[arg(long = "impl", value_enum, value_delimiter = ',')]
     pub impls: Vec<Builtin>,
 }

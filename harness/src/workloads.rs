@@ -128,6 +128,9 @@ impl Sampling {
     }
 }
 
+/// The most producer (and consumer) threads a run starts.
+pub const MAX_THREADS: u64 = 1024;
+
 /// One configuration to run.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct RunSpec {
@@ -157,11 +160,17 @@ impl RunSpec {
 
     /// Why this configuration cannot run, if it cannot.
     pub fn check(&self) -> Result<(), String> {
+        self.check_up_to(MAX_THREADS)
+    }
+
+    /// [`check`](RunSpec::check) with at most `most` producers and `most` consumers (tasks
+    /// are cheaper than threads: see `native.rs`).
+    pub fn check_up_to(&self, most: u64) -> Result<(), String> {
         if self.producers == 0 || self.consumers == 0 {
             return Err("producers and consumers must be at least 1".into());
         }
-        if self.producers > 1024 || self.consumers > 1024 {
-            return Err(format!("{} producers / {} consumers: at most 1024 of each", self.producers, self.consumers));
+        if self.producers > most || self.consumers > most {
+            return Err(format!("{} producers / {} consumers: at most {most} of each", self.producers, self.consumers));
         }
         if self.items < self.producers {
             return Err(format!("{} items cannot be shared by {} producers", self.items, self.producers));

@@ -626,6 +626,7 @@ contract_suite!(c_pthread, &harness::impls::CPthread);
 contract_suite!(c_vyukov, &harness::impls::CVyukov);
 contract_suite!(ocaml, &harness::impls::Ocaml);
 contract_suite!(rust_port, &harness::impls::RustPort);
+contract_suite!(tokio, &harness::impls::Tokio);
 contract_suite!(c_swap, &harness::impls::CSwap);
 contract_suite!(ocaml_swap, &harness::impls::OcamlSwap);
 contract_suite!(rust_swap, &harness::impls::RustSwap);

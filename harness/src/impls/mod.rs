@@ -7,11 +7,13 @@ pub mod ocaml_module;
 pub mod plugin;
 pub mod rust_channels;
 pub mod rust_port;
+pub mod tokio;
 
 pub use c_abi::{CPthread, CSwap, CVyukov};
 pub use ocaml::{Ocaml, OcamlSwap};
 pub use rust_channels::{Crossbeam, CrossbeamUnbounded, RustChannel, RustSyncChannel};
 pub use rust_port::{RustPort, RustSwap};
+pub use tokio::Tokio;
 
 /// The built-in implementations, in the order reports list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
@@ -23,19 +25,21 @@ pub enum Builtin {
     CVyukov,
     Ocaml,
     RustPort,
+    Tokio,
     CSwap,
     OcamlSwap,
     RustSwap,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 9] = [
+    pub const ALL: [Builtin; 10] = [
         Builtin::RustSyncChannel,
         Builtin::Crossbeam,
         Builtin::CPthread,
         Builtin::CVyukov,
         Builtin::Ocaml,
         Builtin::RustPort,
+        Builtin::Tokio,
         Builtin::CSwap,
         Builtin::OcamlSwap,
         Builtin::RustSwap,
@@ -49,6 +53,7 @@ impl Builtin {
             Builtin::CVyukov => "c-vyukov",
             Builtin::Ocaml => "ocaml",
             Builtin::RustPort => "rust-port",
+            Builtin::Tokio => "tokio",
             Builtin::CSwap => "c-swap",
             Builtin::OcamlSwap => "ocaml-swap",
             Builtin::RustSwap => "rust-swap",
@@ -64,6 +69,7 @@ impl Builtin {
             Builtin::CVyukov => (0, 170, 170),
             Builtin::Ocaml => (200, 40, 120),
             Builtin::RustPort => (120, 80, 40),
+            Builtin::Tokio => (130, 60, 200),
             // The swap buffers: lighter shades of their language's mutex-and-condition queue.
             Builtin::CSwap => (120, 200, 110),
             Builtin::OcamlSwap => (235, 130, 180),
@@ -163,6 +169,10 @@ macro_rules! with_builtin {
             }
             $crate::impls::Builtin::RustPort => {
                 let $imp = &$crate::impls::RustPort;
+                $body
+            }
+            $crate::impls::Builtin::Tokio => {
+                let $imp = &$crate::impls::Tokio;
                 $body
             }
             $crate::impls::Builtin::CSwap => {

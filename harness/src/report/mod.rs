@@ -5,6 +5,7 @@
 //! `bqh report DIR` reads the three files back and calls the same function, so a committed run
 //! can be redrawn after a change to the report.
 
+pub mod async_study;
 pub mod memory;
 mod plots;
 pub mod scale;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::outdir::Claim;
-use crate::schema::{Env, Mode, NativeObservation, NativeQuestion, Observation, Question, Row, Study, Verdict};
+use crate::schema::{Env, Mode, NativeObservation, NativeQuestion, Observation, Question, Row, SpawnCost, Study, Verdict};
 use crate::workloads::Workload;
 
 pub use summary::summary_markdown;
@@ -31,6 +32,8 @@ pub const SHUTDOWN_CSV: &str = "shutdown.csv";
 /// The native shutdown probes (`shutdown_native.rs`), where a run made them.
 pub const SHUTDOWN_NATIVE_CSV: &str = "shutdown-native.csv";
 pub const SUMMARY_MD: &str = "summary.md";
+/// `bqh async`: what starting idle tasks and threads cost.
+pub const SPAWN_CSV: &str = "spawn.csv";
 
 /// Medians and spread of one configuration's successful repetitions.
 #[derive(Debug, Clone)]
@@ -144,8 +147,25 @@ pub fn write_all(dir: &Path, env: &Env, rows: &[Row], shutdown: &[Vec<Observatio
         }
         Study::Strategies => anyhow::bail!("a strategies study has its own rows: report::strategies::write_all writes it"),
         Study::Memory => anyhow::bail!("a memory study's folder is written by report::memory::write_all"),
+        Study::Async => {
+            // Written beside runs.csv before this call (`write_spawn`), by the run or by `run`.
+            let path = dir.join(SPAWN_CSV);
+            let spawned = if path.exists() { read_csv::<SpawnCost>(&path)? } else { Vec::new() };
+            let plots = async_study::write_plots(dir, rows).context("drawing the plots")?;
+            async_study::summary_markdown(env, rows, &spawned, &plots)
+        }
     };
     std::fs::write(dir.join(SUMMARY_MD), summary)?;
+    Ok(())
+}
+
+/// Writes `spawn.csv` (`bqh async`) into `dir`.
+pub fn write_spawn(dir: &Path, spawned: &[SpawnCost]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(dir.join(SPAWN_CSV))?;
+    for s in spawned {
+        w.serialize(s)?;
+    }
+    w.flush()?;
     Ok(())
 }
 
@@ -266,7 +286,8 @@ pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
     }
     out += "\nCells: the verdict, then what the probe saw; wake-up times are the median over the probe's \
             repetitions of the time until the slowest waiter returned. † marks behaviour that the harness \
-            adapter adds (explicit-close queues are closed when either side's last handle drops); n/a means the \
+            adapter adds (explicit-close queues are closed when either side's last handle drops; tokio's explicit \
+            close is its receiver's, brought there from a producer or a waiting consumer by the adapter); n/a means the \
             implementation's API has no such operation.\n";
     out
 }
@@ -321,8 +342,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // A comparison's short memory section, where it has one.
     let (memory_runs, memory_samples) =
         if args.dir.join(memory::RUNS_CSV).exists() { memory::read(&args.dir)? } else { (Vec::new(), Vec::new()) };
+    let spawn = args.dir.join(SPAWN_CSV);
+    let spawned = if spawn.exists() { read_csv::<SpawnCost>(&spawn)? } else { Vec::new() };
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
     out.write_dir(|dir| {
+        if env.study == Study::Async {
+            write_spawn(dir, &spawned)?;
+        }
         write_all(dir, &env, &rows, &shutdown)?;
         write_native(dir, &native)?;
         memory::append_section(dir, &memory_runs, &memory_samples)

@@ -22,7 +22,7 @@ pub(super) fn color(implementation: &str, mode: Mode) -> RGBColor {
     match mode {
         Mode::Driven => RGBColor(r, g, b),
         Mode::NativeSysthreads => RGBColor(r / 2, g / 2, b / 2),
-        Mode::Native | Mode::NativeDomains => RGBColor(r / 2 + 100, g / 2 + 100, b / 2 + 100),
+        Mode::Native | Mode::NativeDomains | Mode::NativeTasks => RGBColor(r / 2 + 100, g / 2 + 100, b / 2 + 100),
     }
 }
 

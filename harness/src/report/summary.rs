@@ -33,7 +33,13 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
     if !wide(m, lo, hi) {
         return None;
     }
-    let threads = if g.workload == Workload::Seq { 1 } else { g.producers + g.consumers };
+    let threads = if g.workload == Workload::Seq {
+        1
+    } else if g.mode == Mode::NativeTasks {
+        cores as u64 // tasks run on one worker thread per core
+    } else {
+        g.producers + g.consumers
+    };
     let cpu = stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or(0.0, |s| s.0);
     let waits = stat(&g.ok, |r| Some(r.push_wait_share + r.pop_wait_share)).map_or(0.0, |s| s.0);
     let mut why = Vec::new();
@@ -200,7 +206,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     writeln!(out, "## Throughput (million items per second)\n").unwrap();
     out.push_str("Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
                   the queue through the harness interface (rows without a mode); `native`: the language's own threads \
-                  (pthreads in C; OCaml domains or systhreads).\n\n");
+                  (pthreads in C; OCaml domains or systhreads; tokio tasks).\n\n");
     for w in &workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         let (p, c) = (ws[0].producers, ws[0].consumers);

@@ -75,7 +75,7 @@ fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
         if !t.exact_try_pop {
             notes.push(format!(
                 "{name}: try_pop may answer empty while another consumer holds the receiver (documented in \
-                 impls/rust_channels.rs), so the linearizability check pops from one thread only"
+                 its file under impls/), so the linearizability check pops from one thread only"
             ));
         }
     }
