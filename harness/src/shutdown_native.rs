@@ -17,9 +17,9 @@ use std::sync::{mpsc, Arc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::impls::c_abi::{CQueue, BUILTIN_ABI, VYUKOV_ABI};
+use crate::impls::c_abi::{CQueue, BUILTIN_ABI, SWAP_ABI, VYUKOV_ABI};
 use crate::impls::closing::ExplicitQueue;
-use crate::impls::ocaml::{raise_in_ocaml, OcamlQueue};
+use crate::impls::ocaml::{raise_in_ocaml, Module, OcamlQueue};
 use crate::impls::Builtin;
 use crate::queue::QueueError;
 pub use crate::schema::{NativeObservation, NativeQuestion, Verdict};
@@ -196,55 +196,124 @@ channel!(
     CbTryRecvError
 );
 
-/// `bq_port::Queue<T>`, shared with `Arc`, holding items that count their drops.
-struct Port;
-
+/// The port's queues (`bq_port::Queue<T>` and `bq_port::swap::Queue<T>`), shared with `Arc`,
+/// holding items that count their drops: one macro, two implementations.
 fn port_error(e: bq_port::Error) -> String {
     format!("Err({e:?})")
 }
 
-impl Native for Port {
-    type Tx = (Arc<bq_port::Queue<Tracked>>, Arc<AtomicUsize>);
-    type Rx = Self::Tx;
+macro_rules! port {
+    ($ty:ident, $api:expr, $queue:ty) => {
+        struct $ty;
+        impl Native for $ty {
+            type Tx = (Arc<$queue>, Arc<AtomicUsize>);
+            type Rx = Self::Tx;
+            fn api(&self) -> &'static str {
+                $api
+            }
+            fn make(&self, capacity: usize) -> (Self::Tx, Self::Rx, Option<Arc<AtomicUsize>>) {
+                let q = Arc::new(<$queue>::new(capacity).expect("capacity at least 1"));
+                let drops = Arc::new(AtomicUsize::new(0));
+                ((q.clone(), drops.clone()), (q, drops.clone()), Some(drops))
+            }
+            fn clone_tx(&self, tx: &Self::Tx) -> Self::Tx {
+                (tx.0.clone(), tx.1.clone())
+            }
+            fn push(&self, tx: &Self::Tx, item: u64) -> Result<(), Refused> {
+                tx.0.push(Tracked::new(item, &tx.1)).map_err(|e| Refused { why: port_error(e), back: None })
+            }
+            fn try_push(&self, tx: &Self::Tx, item: u64) -> Result<(), Refused> {
+                tx.0.try_push(Tracked::new(item, &tx.1)).map_err(|e| Refused { why: port_error(e), back: None })
+            }
+            fn pop(&self, rx: &Self::Rx) -> Result<u64, String> {
+                rx.0.pop().map(Tracked::back).map_err(port_error)
+            }
+            fn try_pop(&self, rx: &Self::Rx) -> Result<Option<u64>, String> {
+                match rx.0.try_pop() {
+                    Ok(t) => Ok(Some(t.back())),
+                    Err(bq_port::Error::Empty) => Ok(None),
+                    Err(e) => Err(port_error(e)),
+                }
+            }
+            fn closer(&self, tx: &Self::Tx) -> Option<Self::Tx> {
+                Some(self.clone_tx(tx))
+            }
+            fn close(&self, tx: &Self::Tx) -> bool {
+                tx.0.close();
+                true
+            }
+            fn buffered(&self, tx: &Self::Tx) -> Option<usize> {
+                Some(tx.0.len())
+            }
+            fn item_note(&self) -> &'static str {
+                "the item was moved into push and dropped there"
+            }
+            fn dies(&self) -> &'static str {
+                "panicked"
+            }
+            fn die(&self, who: &str) -> ! {
+                panic!("{who} failed (a probe's deliberate panic)")
+            }
+        }
+    };
+}
+
+port!(Port, "bq_port::Queue<T> in an Arc", bq_port::Queue<Tracked>);
+port!(SwapPort, "bq_port::swap::Queue<T> in an Arc", bq_port::swap::Queue<Tracked>);
+
+/// tokio's bounded channel through its blocking calls (the probes' threads are plain threads,
+/// outside any runtime). The receiver is behind a mutex: its receive takes `&mut self`.
+struct TokioChannel;
+
+impl Native for TokioChannel {
+    type Tx = (tokio::sync::mpsc::Sender<Tracked>, Arc<AtomicUsize>);
+    type Rx = std::sync::Mutex<tokio::sync::mpsc::Receiver<Tracked>>;
     fn api(&self) -> &'static str {
-        "bq_port::Queue<T> in an Arc"
+        "tokio::sync::mpsc::channel"
     }
     fn make(&self, capacity: usize) -> (Self::Tx, Self::Rx, Option<Arc<AtomicUsize>>) {
-        let q = Arc::new(bq_port::Queue::new(capacity).expect("capacity at least 1"));
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity);
         let drops = Arc::new(AtomicUsize::new(0));
-        ((q.clone(), drops.clone()), (q, drops.clone()), Some(drops))
+        ((tx, drops.clone()), std::sync::Mutex::new(rx), Some(drops))
     }
     fn clone_tx(&self, tx: &Self::Tx) -> Self::Tx {
         (tx.0.clone(), tx.1.clone())
     }
     fn push(&self, tx: &Self::Tx, item: u64) -> Result<(), Refused> {
-        tx.0.push(Tracked::new(item, &tx.1)).map_err(|e| Refused { why: port_error(e), back: None })
+        tx.0.blocking_send(Tracked::new(item, &tx.1))
+            .map_err(|e| Refused { why: "SendError(item)".into(), back: Some(e.0.back()) })
     }
     fn try_push(&self, tx: &Self::Tx, item: u64) -> Result<(), Refused> {
-        tx.0.try_push(Tracked::new(item, &tx.1)).map_err(|e| Refused { why: port_error(e), back: None })
+        use tokio::sync::mpsc::error::TrySendError;
+        tx.0.try_send(Tracked::new(item, &tx.1)).map_err(|e| match e {
+            TrySendError::Full(t) => Refused { why: "TrySendError::Full(item)".into(), back: Some(t.back()) },
+            TrySendError::Closed(t) => Refused { why: "TrySendError::Closed(item)".into(), back: Some(t.back()) },
+        })
     }
     fn pop(&self, rx: &Self::Rx) -> Result<u64, String> {
-        rx.0.pop().map(Tracked::back).map_err(port_error)
+        let mut rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+        rx.blocking_recv().map(Tracked::back).ok_or_else(|| "None (closed)".into())
     }
     fn try_pop(&self, rx: &Self::Rx) -> Result<Option<u64>, String> {
-        match rx.0.try_pop() {
+        use tokio::sync::mpsc::error::TryRecvError;
+        match rx.lock().unwrap_or_else(|p| p.into_inner()).try_recv() {
             Ok(t) => Ok(Some(t.back())),
-            Err(bq_port::Error::Empty) => Ok(None),
-            Err(e) => Err(port_error(e)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err("TryRecvError::Disconnected".into()),
         }
     }
-    fn closer(&self, tx: &Self::Tx) -> Option<Self::Tx> {
-        Some(self.clone_tx(tx))
+    // `Receiver::close` exists, but only the receiver's one holder can call it: no sender can.
+    fn closer(&self, _: &Self::Tx) -> Option<Self::Tx> {
+        None
     }
-    fn close(&self, tx: &Self::Tx) -> bool {
-        tx.0.close();
-        true
+    fn close(&self, _: &Self::Tx) -> bool {
+        false
     }
     fn buffered(&self, tx: &Self::Tx) -> Option<usize> {
-        Some(tx.0.len())
+        Some(tx.0.max_capacity() - tx.0.capacity())
     }
     fn item_note(&self) -> &'static str {
-        "the item was moved into push and dropped there"
+        ""
     }
     fn dies(&self) -> &'static str {
         "panicked"
@@ -353,9 +422,23 @@ static C_VYUKOV: Values<CQueue> = Values {
     item_note: C_NOTE,
     raises: false,
 };
+static C_SWAP: Values<CQueue> = Values {
+    api: "c/bq.h (c/bq_swap.c)",
+    new: |c| CQueue::new(SWAP_ABI, c),
+    status: c_status,
+    item_note: C_NOTE,
+    raises: false,
+};
 static OCAML: Values<OcamlQueue> = Values {
     api: "Bqueue (ocaml/bqueue.ml)",
-    new: OcamlQueue::new,
+    new: |c| OcamlQueue::new(Module::Bqueue, c),
+    status: ocaml_status,
+    item_note: "values are shared, not moved: the caller still holds it",
+    raises: true,
+};
+static OCAML_SWAP: Values<OcamlQueue> = Values {
+    api: "Bqswap (ocaml/bqswap.ml)",
+    new: |c| OcamlQueue::new(Module::Bqswap, c),
     status: ocaml_status,
     item_note: "values are shared, not moved: the caller still holds it",
     raises: true,
@@ -592,6 +675,10 @@ pub fn probe_all(b: Builtin) -> Vec<NativeObservation> {
         Builtin::CVyukov => run(name, &C_VYUKOV),
         Builtin::Ocaml => run(name, &OCAML),
         Builtin::RustPort => run(name, &Port),
+        Builtin::Tokio => run(name, &TokioChannel),
+        Builtin::CSwap => run(name, &C_SWAP),
+        Builtin::OcamlSwap => run(name, &OCAML_SWAP),
+        Builtin::RustSwap => run(name, &SwapPort),
     }
 }
 

@@ -16,15 +16,15 @@ use NativeQuestion::*;
 use Verdict::{No, Yes};
 
 /// What each API does, by design: channels close on drop and hand refused items back; the
-/// explicit-close queues wait for someone to close them; only std drops buffered items when
-/// its receiver goes (crossbeam keeps them until the channel goes); only the port drops a
-/// refused item.
+/// explicit-close queues wait for someone to close them; std and tokio drop buffered items when
+/// their receiver goes (crossbeam keeps them until the channel goes); only the port's queues
+/// drop a refused item.
 fn expected(b: Builtin) -> [(NativeQuestion, Verdict); 5] {
     let (dies, returns, drops, closes) = match b {
-        Builtin::RustSyncChannel => (Yes, Yes, Yes, No),
+        Builtin::RustSyncChannel | Builtin::Tokio => (Yes, Yes, Yes, No),
         Builtin::Crossbeam => (Yes, Yes, No, No),
-        Builtin::RustPort => (No, No, No, Yes),
-        Builtin::CPthread | Builtin::CVyukov | Builtin::Ocaml => (No, Yes, No, Yes),
+        Builtin::RustPort | Builtin::RustSwap => (No, No, No, Yes),
+        Builtin::CPthread | Builtin::CVyukov | Builtin::Ocaml | Builtin::CSwap | Builtin::OcamlSwap => (No, Yes, No, Yes),
     };
     [
         (ProducersReleasedWhenConsumerDies, dies),
