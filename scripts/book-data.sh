@@ -15,9 +15,12 @@ out="${1:?usage: scripts/book-data.sh OUT}"
 COMPARE=results/2026-11-23-epyc-2core
 SCALE=results/2026-11-23-epyc-2core-scale
 SHUTDOWN=results/2026-11-23-epyc-2core-shutdown
+MEMORY=results/2026-11-23-epyc-2core-memory
+STRATEGIES=results/2026-11-23-epyc-2core-strategies
+ASYNC=results/2026-11-23-epyc-2core-async
 
 rm -rf "$out"
-mkdir -p "$out/figures/compare" "$out/figures/scale"
+mkdir -p "$out/figures/compare" "$out/figures/scale" "$out/figures/memory" "$out/figures/strategies" "$out/figures/async"
 cd "$root"
 
 # section FILE HEADING...: the body under the first heading, then within it under the next
@@ -27,12 +30,14 @@ section() {
   local file="$1"; shift
   local text; text="$(cat "$file")"
   for h in "$@"; do
-    text="$(printf '%s\n' "$text" | awk -v h="$h" '
+    # A here-string, not a pipe: awk stops reading at the section's end, which would kill a
+    # writer with SIGPIPE (and fail this under pipefail) once the summary outgrows a pipe buffer.
+    text="$(awk -v h="$h" '
       function level(s) { match(s, /^#+/); return RLENGTH }
       !found && $0 == h { found = 1; lvl = level($0); next }
       found && /^#+ / && level($0) <= lvl { exit }
       found { print }
-      END { if (!found) exit 3 }')" || { echo "book-data: no heading '$h' in $file" >&2; exit 1; }
+      END { if (!found) exit 3 }' <<< "$text")" || { echo "book-data: no heading '$h' in $file" >&2; exit 1; }
   done
   printf '%s\n' "$text"
 }
@@ -50,10 +55,16 @@ machine() {
 
 cp "$COMPARE"/*.svg "$out/figures/compare/"
 cp "$SCALE"/*.svg "$out/figures/scale/"
+cp "$MEMORY"/*.svg "$out/figures/memory/"
+cp "$STRATEGIES"/*.svg "$out/figures/strategies/"
+cp "$ASYNC"/*.svg "$out/figures/async/"
 
 machine "$COMPARE" > "$out/machine-compare.md"
 machine "$SCALE" > "$out/machine-scale.md"
 machine "$SHUTDOWN" > "$out/machine-shutdown.md"
+machine "$MEMORY" > "$out/machine-memory.md"
+machine "$STRATEGIES" > "$out/machine-strategies.md"
+machine "$ASYNC" > "$out/machine-async.md"
 
 S="$COMPARE/summary.md"
 section "$S" "## Reading" > "$out/compare-reading.md"
@@ -68,6 +79,11 @@ section "$S" "## Shutdown semantics, observed" > "$out/compare-shutdown.md"
 
 section "$SCALE/summary.md" "## Reading" > "$out/scale-reading.md"
 section "$SCALE/summary.md" "## Nanoseconds per item" > "$out/scale-ns.md"
+
+section "$MEMORY/summary.md" "## Reading" > "$out/memory-reading.md"
+section "$MEMORY/summary.md" "## 1 MiB payloads" "### glibc: peak live payload / peak RSS, MiB" > "$out/memory-1mib-glibc.md"
+section "$STRATEGIES/summary.md" "## Reading" > "$out/strategies-reading.md"
+section "$ASYNC/summary.md" "## Reading" > "$out/async-reading.md"
 
 section "$SHUTDOWN/summary.md" "## Shutdown in each language's own terms" > "$out/shutdown-native.md"
 
