@@ -16,6 +16,9 @@ use harness::schema::{Env, Mode, Row, Status, Study, Tally};
 use harness::workloads::{RunSpec, Workload};
 use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
 
+mod common;
+use common::bqh;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// crossbeam with a fault: `fault(n)` decides what the n-th `try_push` (from 0) answers
@@ -139,9 +142,6 @@ fn runs_csv_and_summary_agree() {
     }
 }
 
-fn bqh(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap()
-}
 
 #[test]
 fn bad_input_is_refused_with_a_message() {

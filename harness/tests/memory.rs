@@ -9,6 +9,8 @@ use harness::memory::study::{check_bound, measure, Allocator, Capacity, Config, 
 use harness::memory::{payload, Phase, Sampler};
 use harness::watchdog::within;
 
+mod common;
+
 static SERIAL: Mutex<()> = Mutex::new(());
 const MIB: u64 = 1 << 20;
 
@@ -150,9 +152,7 @@ fn a_memory_study_is_written_and_redrawn() {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("memory-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::scratch("memory", name)
 }
 
 /// `bqh compare` has a short memory section, and `bqh report` redraws it from the files.

@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 
 use harness::outdir::{CANONICAL_MARKER, MARKER};
 
+mod common;
+
 const BQH: &str = env!("CARGO_BIN_EXE_bqh");
 const DEADLINE: Duration = Duration::from_secs(120);
 
 /// A fresh temporary folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("outdir-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+    let d = common::scratch("outdir", name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }

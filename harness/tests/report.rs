@@ -7,6 +7,9 @@ use std::process::Command;
 
 use harness::report;
 
+mod common;
+use common::files;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -14,19 +17,9 @@ fn root() -> PathBuf {
 const CANONICAL: &str = "results/2026-11-21-xeon-2core";
 
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::scratch("report", name)
 }
 
-/// Every file of a folder, by name, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
-        .collect()
-}
 
 /// The lines of a section of summary.md, from its heading to the next `## `.
 fn section<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {

@@ -15,6 +15,8 @@ use harness::Builtin;
 use NativeQuestion::*;
 use Verdict::{No, Yes};
 
+mod common;
+
 /// What each API does, by design: channels close on drop and hand refused items back; the
 /// explicit-close queues wait for someone to close them; std and tokio drop buffered items when
 /// their receiver goes (crossbeam keeps them until the channel goes); only the port's queues
@@ -63,9 +65,7 @@ fn an_explicit_close_queue_is_released_by_the_probe_after_its_grace() {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shutdown-native-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::scratch("shutdown-native", name)
 }
 
 #[test]

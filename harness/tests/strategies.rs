@@ -21,6 +21,9 @@ use harness::watchdog::within;
 use harness::workloads::{RunSpec, Workload};
 use harness::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY};
 
+mod common;
+use common::{files, bqh};
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// The payload counter (`memory::payload`) is process-wide: runs that check its peak take turns.
@@ -274,22 +277,10 @@ fn the_pipeline_delivers_everything_within_its_bound() {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("strategies-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::scratch("strategies", name)
 }
 
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
-        .collect()
-}
 
-fn bqh(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap()
-}
 
 #[test]
 fn the_command_writes_a_study_that_report_redraws() {

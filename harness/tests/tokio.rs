@@ -15,21 +15,15 @@ use harness::watchdog::within;
 use harness::workloads::{RunSpec, Workload};
 use harness::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};
 
+mod common;
+use common::files;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tokio-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::scratch("tokio", name)
 }
 
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
-        .collect()
-}
 
 #[test]
 fn native_tasks_deliver_every_item_once() {
