@@ -291,14 +291,16 @@ fn gc_reading(runs: &[RunRecord], bytes: u64, bounded: Option<Capacity>) -> Opti
     );
     if let Some(b) = bounded.and_then(|c| find(runs, OCAML_NATIVE, c, Allocator::Glibc, bytes)) {
         if let (Some(p), Some(bound)) = (b.gc_heap_peak_bytes, b.bound_bytes) {
+            // KiB below a MiB: a bound of 18 payloads of 64 B reads 1.1 KiB, not 0.0 MiB.
+            let size = |b: u64| if b < 1 << 20 { format!("{:.1} KiB", b as f64 / 1024.0) } else { format!("{:.1} MiB", mib(b)) };
             write!(
                 line,
-                " At capacity {}, live payload stayed within its bound ({:.1} of {:.1} MiB) while the heap peaked at {:.1} MiB: \
+                " At capacity {}, live payload stayed within its bound ({} of {}) while the heap peaked at {}: \
                  the heap also holds payloads already consumed until a cycle sweeps them.",
                 b.capacity,
-                mib(b.peak_live_bytes),
-                mib(bound),
-                mib(p)
+                size(b.peak_live_bytes),
+                size(bound),
+                size(p)
             )
             .unwrap();
         }
