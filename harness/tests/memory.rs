@@ -158,6 +158,27 @@ fn ocaml_native_rows_round_trip_through_the_report() {
     let redrawn = scratch("ocaml-native-redrawn");
     assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
     assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
+    // A results folder written before the GC columns existed still reads, and redraws.
+    let older = scratch("ocaml-native-older");
+    std::fs::create_dir_all(&older).unwrap();
+    std::fs::copy(dir.join("env.json"), older.join("env.json")).unwrap();
+    for file in ["memory.csv", "memory-runs.csv"] {
+        let mut r = csv::Reader::from_path(dir.join(file)).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let keep: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| !h.starts_with("gc_heap")).map(|(i, _)| i).collect();
+        let mut w = csv::Writer::from_path(older.join(file)).unwrap();
+        w.write_record(keep.iter().map(|&i| &headers[i])).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            w.write_record(keep.iter().map(|&i| &rec[i])).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let (old_runs, old_samples) = harness::report::memory::read(&older).unwrap();
+    assert_eq!(old_runs.len(), 4);
+    assert!(old_runs.iter().all(|r| r.gc_heap_peak_bytes.is_none()) && old_samples.iter().all(|s| s.gc_heap_bytes.is_none()));
+    let redrawn_older = scratch("ocaml-native-older-redrawn");
+    assert!(bqh(&["report", older.to_str().unwrap(), "--out", redrawn_older.to_str().unwrap()]).status.success());
     // ocaml-native is not an --impl: it joins with ocaml, and --no-ocaml-native leaves it out.
     let o = bqh(&["memory", "--impl", "ocaml-native"]);
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));

@@ -1,7 +1,8 @@
 //! The memory report (`bqh memory`): from `memory-runs.csv` (one row per configuration),
 //! `memory.csv` (every sample) and `env.json` alone, `summary.md` and the plots: RSS and live
-//! bytes against time with the phases marked, bounded against unbounded, per allocator; peak
-//! RSS against capacity with the line capacity × S, per implementation.
+//! bytes against time with the phases marked, bounded against unbounded, per allocator (and for
+//! ocaml-native, with the OCaml GC's heap); peak RSS against capacity with the line capacity × S,
+//! per implementation.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -330,6 +331,14 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         env.command
     )
     .unwrap();
+    if runs.iter().any(|r| r.implementation == OCAML_NATIVE) {
+        out.push_str(
+            "`ocaml-native` is OCaml's own memory: OCaml domains make `Bytes` payloads, pass them through `Bqueue` and \
+             drop them for the GC to free; its live bytes are an exact counter too, and its samples add the GC's major \
+             heap (`Gc.quick_stat ()`, as of the last collection). It ran under glibc; its last phase (after-trim) is \
+             after `Gc.compact ()`.\n\n",
+        );
+    }
     let failed: Vec<&RunRecord> = runs.iter().filter(|r| !r.ok()).collect();
     if !failed.is_empty() {
         writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
