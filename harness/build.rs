@@ -33,7 +33,7 @@ const BQ_FUNCTIONS: &[&str] = &[
 /// OCaml sources in link order, relative to `ocaml/`. `bqueue.mli` first: `bqueue.ml` is
 /// checked against the documented signature, as a user's module is by `bqh validate
 /// --reference your_queue.ml` (harness/src/impls/ocaml_module.rs).
-const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bqswap.ml", "bq_ffi.ml", "bq_native.ml"];
+const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bqswap.ml", "bq_ffi.ml", "bq_native.ml", "bq_memory.ml"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");

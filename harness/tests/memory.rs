@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use harness::memory::study::{check_bound, measure, Allocator, Capacity, Config, PayloadSpec};
+use harness::memory::study::{check_bound, measure, measure_ocaml_native, Allocator, Capacity, Config, PayloadSpec, OCAML_NATIVE};
 use harness::memory::{payload, Phase, Sampler};
 use harness::watchdog::within;
 
@@ -99,6 +99,92 @@ fn the_bound_check_fails_for_a_queue_that_ignores_its_bound() {
         }
     })
     .unwrap();
+}
+
+/// The OCaml-native run (Bytes payloads on domains): the bound check passes at capacity 1 and
+/// 16, every payload is delivered once (bq_memory.ml checks each one's sequence number, and the
+/// counts agree), and the GC's heap is sampled in every phase, after-trim being after
+/// `Gc.compact ()`.
+#[test]
+fn ocaml_native_holds_its_bound_and_delivers_every_payload() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    within("ocaml-native", Duration::from_secs(120), || {
+        let items = 2000;
+        for cap in [1usize, 16] {
+            let o = measure_ocaml_native(&config(Capacity::Bounded(cap), items)).unwrap();
+            assert_eq!(o.error, None, "capacity {cap}");
+            assert_eq!((o.sent, o.delivered), (items, items), "capacity {cap}");
+            check_bound(Capacity::Bounded(cap), 4096, o.peak_live_bytes).unwrap();
+            assert!(o.peak_live_bytes >= 4096, "the producer's counter saw no payload: {}", o.peak_live_bytes);
+            assert!(o.samples.iter().all(|s| s.gc_heap_bytes.is_some_and(|b| b > 0)), "every sample has the GC heap");
+            for p in Phase::ALL {
+                assert!(o.samples.iter().any(|s| s.phase == p), "capacity {cap}: no sample in {p}");
+            }
+            assert_eq!(o.samples.last().map(|s| s.live_bytes), Some(0));
+            assert!(o.samples.iter().filter(|s| s.phase >= Phase::AfterDrop).all(|s| s.buffered.is_none()), "the queue is gone");
+        }
+    })
+    .unwrap();
+}
+
+/// `bqh memory` with ocaml-native: its rows (with the GC heap, empty for the others) are
+/// written, read back and redrawn to the same summary.
+#[test]
+fn ocaml_native_rows_round_trip_through_the_report() {
+    let dir = scratch("ocaml-native");
+    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
+    let out = bqh(&[
+        "memory", "--impl", "ocaml", "--capacity", "1,unbounded", "--allocator", "glibc", "--payload", "65536:64",
+        "--run-ms", "10", "--hold-ms", "10", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (runs, samples) = harness::report::memory::read(&dir).unwrap();
+    assert_eq!(runs.len(), 4, "ocaml and ocaml-native at 2 capacities: {runs:?}");
+    assert!(runs.iter().all(|r| r.ok()), "{runs:?}");
+    let native: Vec<_> = runs.iter().filter(|r| r.implementation == OCAML_NATIVE).collect();
+    assert_eq!(native.len(), 2);
+    for r in &native {
+        assert_eq!(r.items_sent, 64);
+        assert!(r.gc_heap_peak_bytes.is_some() && r.gc_heap_after_drop_bytes.is_some() && r.gc_heap_after_compact_bytes.is_some(), "{r:?}");
+        assert!(r.rss_after_trim_bytes.is_some(), "the after-compact phase: {r:?}");
+    }
+    assert!(samples.iter().filter(|s| s.implementation == OCAML_NATIVE).all(|s| s.gc_heap_bytes.is_some()));
+    assert!(samples.iter().filter(|s| s.implementation != OCAML_NATIVE).all(|s| s.gc_heap_bytes.is_none()));
+    let csv = std::fs::read_to_string(dir.join("memory.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",phase,gc_heap_bytes"), "{}", csv.lines().next().unwrap());
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    for needle in ["| ocaml-native |", "GC's major heap", "Gc.compact ()", "timeline-ocaml-native-64KiB.svg"] {
+        assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
+    }
+    assert!(dir.join("timeline-ocaml-native-64KiB.svg").is_file());
+    let redrawn = scratch("ocaml-native-redrawn");
+    assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
+    // A results folder written before the GC columns existed still reads, and redraws.
+    let older = scratch("ocaml-native-older");
+    std::fs::create_dir_all(&older).unwrap();
+    std::fs::copy(dir.join("env.json"), older.join("env.json")).unwrap();
+    for file in ["memory.csv", "memory-runs.csv"] {
+        let mut r = csv::Reader::from_path(dir.join(file)).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let keep: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| !h.starts_with("gc_heap")).map(|(i, _)| i).collect();
+        let mut w = csv::Writer::from_path(older.join(file)).unwrap();
+        w.write_record(keep.iter().map(|&i| &headers[i])).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            w.write_record(keep.iter().map(|&i| &rec[i])).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let (old_runs, old_samples) = harness::report::memory::read(&older).unwrap();
+    assert_eq!(old_runs.len(), 4);
+    assert!(old_runs.iter().all(|r| r.gc_heap_peak_bytes.is_none()) && old_samples.iter().all(|s| s.gc_heap_bytes.is_none()));
+    let redrawn_older = scratch("ocaml-native-older-redrawn");
+    assert!(bqh(&["report", older.to_str().unwrap(), "--out", redrawn_older.to_str().unwrap()]).status.success());
+    // ocaml-native is not an --impl: it joins with ocaml, and --no-ocaml-native leaves it out.
+    let o = bqh(&["memory", "--impl", "ocaml-native"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
 }
 
 /// `bqh memory` end to end: child processes (one with jemalloc preloaded), the files, the

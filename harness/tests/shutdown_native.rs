@@ -3,7 +3,7 @@
 //! left blocked), and `bqh shutdown --out` writes a results folder that `bqh report` redraws
 //! as written.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 

@@ -3,9 +3,7 @@
 //! pipeline's bound are checked in-run; the command writes a folder `bqh report` redraws; bad
 //! input is refused with exit 2. No test looks at a speed.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;

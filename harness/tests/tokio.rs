@@ -3,8 +3,7 @@
 //! study (`bqh async`) writes a results folder that `bqh report` redraws as it was. No timing
 //! thresholds: only correctness and the files.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! Rust's view of OCaml, all of it: `ocaml`, the OCaml 5 queue of `ocaml/bqueue.ml`, and
-//! `ocaml-swap`, the swap buffer of `ocaml/bqswap.ml`, called through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); and the
+//! `ocaml-swap`, the swap buffer of `ocaml/bqswap.ml`, called through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); the memory study's OCaml-native run of `ocaml/bq_memory.ml` ([`memory`]); and the
 //! probes the boundary's benches and tests call ([`probe`]).
 //!
-//! The OCaml side is `ocaml/bq_ffi.ml` and `ocaml/bq_native.ml`; all conversions happen in
+//! The OCaml side is `ocaml/bq_ffi.ml`, `ocaml/bq_native.ml` and `ocaml/bq_memory.ml`; all conversions happen in
 //! these files. Queue items and status codes (c/bq.h's, from `c_abi.rs`) cross as immediate
 //! OCaml ints; the native runner's spec and result cross as OCaml records.
 //!
@@ -414,6 +414,115 @@ pub mod native {
             max_occupancy: Some(ns(r.max_len) as usize),
             latencies_ns: r.latencies.into_iter().map(ns).collect(),
             delivery: r.error.map_or(Ok(()), Err),
+        })
+    }
+}
+
+/// The memory study's OCaml-native run of `ocaml/bq_memory.ml` (`ocaml-native` in
+/// `memory/study.rs`): OCaml domains make `Bytes` payloads, pass them through `Bqueue` and
+/// sample the process and the GC; the samples come back as columns. The Rust thread that calls
+/// holds the domain lock; `Domain.join` and `Unix.sleepf` release it while the domains run.
+pub mod memory {
+    use ocaml_interop::{impl_from_ocaml_record, impl_to_ocaml_record, OCamlUniformArray};
+
+    use super::*;
+
+    /// `spec` of bq_memory.ml, field for field in its order.
+    pub struct Spec {
+        pub capacity: i64,
+        pub payload_bytes: i64,
+        pub items: i64,
+        pub spin_ns: i64,
+        pub max_send_ns: i64,
+        pub hold_ns: i64,
+        pub interval_ns: i64,
+        pub page_bytes: i64,
+    }
+
+    impl_to_ocaml_record! {
+        Spec {
+            capacity: OCamlInt,
+            payload_bytes: OCamlInt,
+            items: OCamlInt,
+            spin_ns: OCamlInt,
+            max_send_ns: OCamlInt,
+            hold_ns: OCamlInt,
+            interval_ns: OCamlInt,
+            page_bytes: OCamlInt,
+        }
+    }
+
+    /// `result` of bq_memory.ml, field for field in its order: the samples as columns.
+    pub struct Output {
+        pub sent: i64,
+        pub delivered: i64,
+        pub peak_live_bytes: i64,
+        pub send_ns: i64,
+        pub receive_ns: i64,
+        pub t_ns: Vec<i64>,
+        pub rss_bytes: Vec<i64>,
+        pub live_bytes: Vec<i64>,
+        pub gc_heap_bytes: Vec<i64>,
+        /// -1 once the queue is dropped.
+        pub buffered: Vec<i64>,
+        /// The index of the phase in `memory::Phase::ALL`.
+        pub phase: Vec<i64>,
+        pub error: Option<String>,
+    }
+
+    impl_from_ocaml_record! {
+        Output {
+            sent: OCamlInt,
+            delivered: OCamlInt,
+            peak_live_bytes: OCamlInt,
+            send_ns: OCamlInt,
+            receive_ns: OCamlInt,
+            t_ns: OCamlUniformArray<OCamlInt>,
+            rss_bytes: OCamlUniformArray<OCamlInt>,
+            live_bytes: OCamlUniformArray<OCamlInt>,
+            gc_heap_bytes: OCamlUniformArray<OCamlInt>,
+            buffered: OCamlUniformArray<OCamlInt>,
+            phase: OCamlUniformArray<OCamlInt>,
+            error: Option<String>,
+        }
+    }
+
+    struct Closures {
+        calibrate: OCamlClosure,
+        run: OCamlClosure,
+    }
+    // SAFETY: Callback-registered values stay rooted forever; called only under the domain lock.
+    unsafe impl Send for Closures {}
+    unsafe impl Sync for Closures {}
+
+    fn closures() -> &'static Closures {
+        static C: OnceLock<Closures> = OnceLock::new();
+        C.get_or_init(|| {
+            ensure_runtime();
+            OCamlRuntime::with_domain_lock(|_| Closures {
+                calibrate: named("bqueue_memory_calibrate"),
+                run: named("bqueue_memory_run"),
+            })
+        })
+    }
+
+    /// Nanoseconds one item costs on one domain (make, push, pop, touch); `spec.spin_ns` is unused.
+    pub fn calibrate(spec: Spec) -> u64 {
+        let f = closures();
+        OCamlRuntime::with_domain_lock(|cr| {
+            let s: BoxRoot<Spec> = spec.to_boxroot(cr);
+            let r: OCaml<OCamlInt> = f.calibrate.call(cr, &s);
+            r.to_rust::<i64>().max(0) as u64
+        })
+    }
+
+    /// One run: the domains start and are joined inside this call.
+    pub fn run(spec: Spec) -> Output {
+        let f = closures();
+        OCamlRuntime::with_domain_lock(|cr| {
+            let s: BoxRoot<Spec> = spec.to_boxroot(cr);
+            let r: OCaml<Output> = f.run.call(cr, &s);
+            r.to_rust()
         })
     }
 }

@@ -24,7 +24,7 @@ pub enum Phase {
     DoneReceiving,
     /// The queue has been dropped.
     AfterDrop,
-    /// `malloc_trim(0)` has been called.
+    /// `malloc_trim(0)` has been called (in the OCaml-native runs: `Gc.compact ()`).
     AfterTrim,
 }
 
@@ -62,6 +62,10 @@ pub struct Sample {
     /// Items in the queue, where the `len` probe answers.
     pub buffered: Option<u64>,
     pub phase: Phase,
+    /// The OCaml GC's major heap (`Gc.quick_stat`'s heap_words), bytes: the OCaml-native runs
+    /// of the study only (`ocaml/bq_memory.ml`); this sampler does not see it.
+    #[serde(default)]
+    pub gc_heap_bytes: Option<u64>,
 }
 
 /// The resident set size of this process, in bytes (`/proc/self/statm`, pages × page size).
@@ -106,6 +110,7 @@ impl Shared {
             live_bytes: payload::live_bytes(),
             buffered,
             phase: Phase::ALL[self.phase.load(Ordering::Relaxed) as usize],
+            gc_heap_bytes: None,
         };
         self.samples.lock().unwrap_or_else(PoisonError::into_inner).push(sample);
     }

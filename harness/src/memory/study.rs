@@ -10,6 +10,12 @@
 //! `libmimalloc2.0`; Rust crates would replace Rust's allocations only). The child checks that
 //! the preloaded library is mapped, since the dynamic loader only warns when it is not.
 //!
+//! Beside them, `ocaml-native` ([`OCAML_NATIVE`]): OCaml's own memory, with `Bytes` payloads
+//! made and dropped by OCaml domains around `Bqueue` (`ocaml/bq_memory.ml`), so that the GC's
+//! part is seen too: its heap is sampled with the rest, and the phase after-trim is, there,
+//! after `Gc.compact ()`. It runs under glibc only (the allocators' picture is the Rust-driven
+//! runs'), at every capacity and payload.
+//!
 //! The bound check runs on every run, like the delivery check: with a bound, the exact peak of
 //! live payload bytes must be at most (capacity + producers + consumers) × S + [`ALLOWANCE`].
 
@@ -46,6 +52,9 @@ pub const SPIN_FACTOR: u64 = 3;
 fn spin_factor_default() -> u64 {
     SPIN_FACTOR
 }
+
+/// The implementation name of the OCaml-native runs (`ocaml/bq_memory.ml`).
+pub const OCAML_NATIVE: &str = "ocaml-native";
 
 /// The data files of a memory results folder.
 pub const MEMORY_CSV: &str = "memory.csv";
@@ -202,6 +211,8 @@ pub fn size_label(bytes: u64) -> String {
 Each configuration (implementation x capacity x allocator x payload) runs in its own child
 process. Unbounded means std::sync::mpsc::channel for rust-sync-channel, crossbeam_channel::unbounded
 for crossbeam, and a capacity of N (the items of the run) for the others.
+ocaml-native (OCaml domains, Bytes payloads, the GC's heap sampled; its last phase is after
+Gc.compact ()) runs under glibc when ocaml is among the implementations.
 
   bqh memory                                  # the full study: results/latest-memory/
   bqh memory --quick                          # a short look
@@ -246,6 +257,9 @@ pub struct Args {
     /// Sampling interval, in milliseconds (1 to 10)
     #[arg(long, value_name = "MS", default_value_t = 5)]
     pub interval_ms: u64,
+    /// Leave out the OCaml-native runs (Bytes payloads on OCaml domains, under glibc)
+    #[arg(long)]
+    pub no_ocaml_native: bool,
     /// A short look: capacities 16 and unbounded, glibc and glibc-trim, 1 MiB x 256, shorter holds
     #[arg(long)]
     pub quick: bool,
@@ -324,6 +338,14 @@ pub struct RunRecord {
     pub rss_done_receiving_bytes: Option<u64>,
     pub rss_after_drop_bytes: Option<u64>,
     pub rss_after_trim_bytes: Option<u64>,
+    /// The OCaml GC's major heap (ocaml-native only): its sampled peak, and at the end of the
+    /// phases after-drop and after-trim (after `Gc.compact ()`).
+    #[serde(default)]
+    pub gc_heap_peak_bytes: Option<u64>,
+    #[serde(default)]
+    pub gc_heap_after_drop_bytes: Option<u64>,
+    #[serde(default)]
+    pub gc_heap_after_compact_bytes: Option<u64>,
     pub pipeline_ns: u64,
     pub spin_ns: u64,
     pub send_s: f64,
@@ -350,6 +372,9 @@ pub struct SampleRow {
     pub live_bytes: u64,
     pub buffered: Option<u64>,
     pub phase: Phase,
+    /// The OCaml GC's major heap, bytes (ocaml-native only; empty for the others).
+    #[serde(default)]
+    pub gc_heap_bytes: Option<u64>,
 }
 
 /// The most live payload bytes a bounded run may have: (capacity + producers + consumers) × S
@@ -371,6 +396,67 @@ pub fn check_bound(capacity: Capacity, payload_bytes: u64, peak_live_bytes: u64)
         )),
         _ => Ok(()),
     }
+}
+
+/// The consumer's spin per item: `run_ms` over N, and at least `spin_factor` times one item's
+/// cost. Three times by default: calibration reuses one payload's pages, while the run's
+/// producer faults in fresh ones; at twice, the producer of 1 MiB payloads was barely faster
+/// than the consumer. At most the send limit over N, so that the drain ends in bounded time too.
+fn spin_ns(cfg: &Config, pipeline_ns: u64) -> u64 {
+    let items = cfg.payload.items.max(1);
+    (cfg.run_ms * 1_000_000 / items).max(cfg.spin_factor.saturating_mul(pipeline_ns)).min(cfg.max_send_ms.saturating_mul(1_000_000) / items)
+}
+
+/// Runs one configuration of [`OCAML_NATIVE`] in this process: `ocaml/bq_memory.ml` calibrates,
+/// sends, drains, watches the phases and samples; the bound is the queue's capacity (N when
+/// unbounded). Public for the tests.
+pub fn measure_ocaml_native(cfg: &Config) -> anyhow::Result<Outcome> {
+    use crate::impls::ocaml::memory;
+    let capacity = match cfg.capacity {
+        Capacity::Bounded(c) => c as u64,
+        Capacity::Unbounded => cfg.payload.items,
+    };
+    let ms = |v: u64| i64::try_from(v.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+    // SAFETY: sysconf has no preconditions.
+    let page_bytes = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as i64;
+    let spec = |spin_ns: u64| memory::Spec {
+        capacity: capacity as i64,
+        payload_bytes: cfg.payload.bytes as i64,
+        items: cfg.payload.items as i64,
+        spin_ns: spin_ns as i64,
+        max_send_ns: ms(cfg.max_send_ms),
+        hold_ns: ms(cfg.hold_ms),
+        interval_ns: ms(cfg.interval_ms.clamp(1, 10)),
+        page_bytes,
+    };
+    let pipeline_ns = memory::calibrate(spec(0));
+    let spin = spin_ns(cfg, pipeline_ns);
+    reset_peak_rss();
+    let r = memory::run(spec(spin));
+    let u = |x: i64| x.max(0) as u64;
+    let samples = (0..r.t_ns.len())
+        .map(|i| Sample {
+            t_s: r.t_ns[i] as f64 / 1e9,
+            rss_bytes: u(r.rss_bytes[i]),
+            live_bytes: u(r.live_bytes[i]),
+            buffered: (r.buffered[i] >= 0).then(|| u(r.buffered[i])),
+            phase: Phase::ALL[(r.phase[i].clamp(0, Phase::ALL.len() as i64 - 1)) as usize],
+            gc_heap_bytes: Some(u(r.gc_heap_bytes[i])),
+        })
+        .collect();
+    Ok(Outcome {
+        queue: String::new(),
+        samples,
+        peak_live_bytes: u(r.peak_live_bytes),
+        peak_rss_bytes: peak_rss_bytes(),
+        pipeline_ns,
+        spin_ns: spin,
+        send_s: r.send_ns as f64 / 1e9,
+        receive_s: r.receive_ns as f64 / 1e9,
+        sent: u(r.sent),
+        delivered: u(r.delivered),
+        error: r.error,
+    })
 }
 
 /// Runs one configuration on `imp` in this process: calibrate, send, drain, watch the phases.
@@ -396,12 +482,7 @@ pub fn measure<I: Impl>(imp: &'static I, queue_capacity: usize, cfg: &Config, tr
         }
         pipeline_ns = pipeline_ns.min((t.elapsed().as_nanos() / k as u128) as u64);
     }
-    // Three times by default: calibration reuses one payload's pages, while the run's producer
-    // faults in fresh ones; at twice, the producer of 1 MiB payloads was barely faster than the
-    // consumer. At most the send limit over N, so that the drain ends in bounded time too.
-    let spin_ns = (cfg.run_ms * 1_000_000 / items)
-        .max(cfg.spin_factor.saturating_mul(pipeline_ns))
-        .min(cfg.max_send_ms.saturating_mul(1_000_000) / items);
+    let spin_ns = spin_ns(cfg, pipeline_ns);
 
     payload::reset_peak();
     reset_peak_rss();
@@ -508,6 +589,15 @@ fn child(json: &str) -> anyhow::Result<ExitCode> {
             bail!("allocator {}: {} is not loaded in the child: LD_PRELOAD did not take effect", cfg.allocator, lib.display());
         }
     }
+    if cfg.implementation == OCAML_NATIVE {
+        let mut out = measure_ocaml_native(&cfg)?;
+        out.queue = match cfg.capacity {
+            Capacity::Bounded(c) => format!("Bqueue bounded({c}) of Bytes, on domains"),
+            Capacity::Unbounded => format!("Bqueue bounded({}) = N of Bytes, on domains", cfg.payload.items),
+        };
+        println!("{}", serde_json::to_string(&out)?);
+        std::process::exit(0)
+    }
     let b = Builtin::from_name(&cfg.implementation).with_context(|| format!("unknown implementation {}", cfg.implementation))?;
     let trim = cfg.allocator == Allocator::GlibcTrim;
     let n = usize::try_from(cfg.payload.items)?;
@@ -563,9 +653,10 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
         for (k, &allocator) in allocs.iter().enumerate() {
             let caps_here: Vec<Capacity> = caps.iter().copied().filter(|c| k == 0 || other_caps.contains(c)).collect();
             for &capacity in &caps_here {
-                for &b in &impls {
+                let native = allocator == Allocator::Glibc && !args.no_ocaml_native && impls.contains(&Builtin::Ocaml);
+                for name in impls.iter().map(|b| b.name()).chain(native.then_some(OCAML_NATIVE)) {
                     out.push(Config {
-                        implementation: b.name().into(),
+                        implementation: name.into(),
                         capacity,
                         allocator,
                         payload,
@@ -609,7 +700,7 @@ pub fn compare_section(impls: &[crate::impls::Choice]) -> Vec<Config> {
 /// A configuration's expected length: the drain (longer where the calibrated spin is), the
 /// phases watched after it, a child's start (measured: about half a second on 2 busy cores).
 fn estimate(c: &Config) -> Duration {
-    let holds = if c.allocator == Allocator::GlibcTrim { 3 } else { 2 };
+    let holds = if c.allocator == Allocator::GlibcTrim || c.implementation == OCAML_NATIVE { 3 } else { 2 };
     Duration::from_millis((c.run_ms * 3 / 2).min(c.max_send_ms) + holds * c.hold_ms + 500)
 }
 
@@ -631,6 +722,9 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
         rss_done_receiving_bytes: None,
         rss_after_drop_bytes: None,
         rss_after_trim_bytes: None,
+        gc_heap_peak_bytes: None,
+        gc_heap_after_drop_bytes: None,
+        gc_heap_after_compact_bytes: None,
         pipeline_ns: 0,
         spin_ns: 0,
         send_s: f64::NAN,
@@ -674,6 +768,10 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
     record.rss_done_receiving_bytes = last_in(Phase::DoneReceiving);
     record.rss_after_drop_bytes = last_in(Phase::AfterDrop);
     record.rss_after_trim_bytes = last_in(Phase::AfterTrim);
+    let gc_last_in = |p: Phase| o.samples.iter().rev().find(|s| s.phase == p).and_then(|s| s.gc_heap_bytes);
+    record.gc_heap_peak_bytes = o.samples.iter().filter_map(|s| s.gc_heap_bytes).max();
+    record.gc_heap_after_drop_bytes = gc_last_in(Phase::AfterDrop);
+    record.gc_heap_after_compact_bytes = gc_last_in(Phase::AfterTrim);
     record.pipeline_ns = o.pipeline_ns;
     record.spin_ns = o.spin_ns;
     record.send_s = o.send_s;
@@ -698,6 +796,7 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
             live_bytes: s.live_bytes,
             buffered: s.buffered,
             phase: s.phase,
+            gc_heap_bytes: s.gc_heap_bytes,
         })
         .collect();
     (record, samples)

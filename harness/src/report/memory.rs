@@ -1,7 +1,8 @@
 //! The memory report (`bqh memory`): from `memory-runs.csv` (one row per configuration),
 //! `memory.csv` (every sample) and `env.json` alone, `summary.md` and the plots: RSS and live
-//! bytes against time with the phases marked, bounded against unbounded, per allocator; peak
-//! RSS against capacity with the line capacity × S, per implementation.
+//! bytes against time with the phases marked, bounded against unbounded, per allocator (and for
+//! ocaml-native, with the OCaml GC's heap); peak RSS against capacity with the line capacity × S,
+//! per implementation.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ use super::summary::{header, plots_section};
 use super::{read_csv, ENV_JSON, SUMMARY_MD};
 use crate::impls::Builtin;
 pub use crate::memory::study::{MEMORY_CSV, RUNS_CSV};
-use crate::memory::study::{size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, PRODUCERS};
+use crate::memory::study::{size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, OCAML_NATIVE, PRODUCERS};
 use crate::memory::Phase;
 use crate::schema::Env;
 
@@ -152,6 +153,14 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
             }
         }
     }
+    // OCaml's own memory: the same panels for ocaml-native, with the GC's heap.
+    let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
+    for &bytes in &sizes {
+        let file = format!("timeline-{OCAML_NATIVE}-{}.svg", size_label(bytes).replace(' ', ""));
+        if timeline(dir, &file, samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels)? {
+            plots.push((file, format!("{OCAML_NATIVE} (Bytes on OCaml domains), {} payloads, glibc: RSS, live bytes and the GC's major heap against time", size_label(bytes))));
+        }
+    }
     for &bytes in &sizes {
         for &alloc in &allocs {
             let file = format!("peak-rss-{}-{alloc}.svg", size_label(bytes).replace(' ', ""));
@@ -163,8 +172,9 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
     Ok(plots)
 }
 
-/// RSS (solid) and live payload bytes (dashed) against time, one panel per capacity, the
-/// phases marked by vertical lines at their first sample. False when there was nothing to draw.
+/// RSS (solid) and live payload bytes (dashed) against time, and the OCaml GC's major heap
+/// (dotted) where it was sampled, one panel per capacity, the phases marked by vertical lines
+/// at their first sample. False when there was nothing to draw.
 fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> anyhow::Result<bool> {
     let runs: Vec<(Capacity, Vec<&SampleRow>)> = panels
         .iter()
@@ -180,8 +190,8 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
     let (title, body) = root.split_vertically(40);
     title.titled(&format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes)), ("sans-serif", 20))?;
     let t_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
-    let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes)))).fold(0.0f64, f64::max).max(1.0) * 1.1;
-    let (rss_c, live_c) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0));
+    let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    let (rss_c, live_c, gc_c) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
     for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
         let mut chart = ChartBuilder::on(&area)
             .caption(format!("capacity {cap}"), ("sans-serif", 16))
@@ -206,6 +216,12 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
             .draw_series(DashedLineSeries::new(v.iter().map(|s| (s.t_s, mib(s.live_bytes))), 6, 4, live_c.stroke_width(2)))?
             .label("live payload bytes")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], live_c.stroke_width(2)));
+        if v.iter().any(|s| s.gc_heap_bytes.is_some()) {
+            chart
+                .draw_series(DashedLineSeries::new(v.iter().filter_map(|s| Some((s.t_s, mib(s.gc_heap_bytes?)))), 2, 3, gc_c.stroke_width(2)))?
+                .label("OCaml GC major heap")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], gc_c.stroke_width(2)));
+        }
         chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     }
     root.present()?;
@@ -249,6 +265,51 @@ fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, allo
     Ok(true)
 }
 
+/// What the OCaml GC did in the ocaml-native runs of one payload size (glibc), read from their
+/// figures: the heap's peak against live bytes, and what it kept after the drop and after
+/// `Gc.compact ()`. `None` when ocaml-native did not run (or failed) unbounded.
+fn gc_reading(runs: &[RunRecord], bytes: u64, bounded: Option<Capacity>) -> Option<String> {
+    let u = find(runs, OCAML_NATIVE, Capacity::Unbounded, Allocator::Glibc, bytes)?;
+    let (peak, drop, compact) = (u.gc_heap_peak_bytes?, u.gc_heap_after_drop_bytes?, u.gc_heap_after_compact_bytes?);
+    let above = |b: Option<u64>| b.map_or(f64::NAN, |b| mib(b.saturating_sub(u.rss_start_bytes)));
+    let mut line = format!(
+        "- {OCAML_NATIVE} (`Bytes` payloads on OCaml domains, glibc), unbounded: live payload peaked at {:.0} MiB, the \
+         GC's major heap at {:.0} MiB. With no payload live, the heap was {:.0} MiB after the queue was dropped and \
+         the process idled ({}), RSS {:.0} MiB above its start; after `Gc.compact ()` the heap was {:.1} MiB ({}) \
+         and RSS {:.0} MiB above its start.",
+        mib(u.peak_live_bytes),
+        mib(peak),
+        mib(drop),
+        if drop * 2 >= peak {
+            "the GC frees dead blocks only as it runs, and it runs as the program allocates: an idle program keeps its heap"
+        } else {
+            "the GC had already given much of it back"
+        },
+        above(u.rss_after_drop_bytes),
+        mib(compact),
+        if compact * 10 <= peak { "compaction gives the heap back" } else { "compaction kept much of it" },
+        above(u.rss_after_trim_bytes),
+    );
+    if let Some(b) = bounded.and_then(|c| find(runs, OCAML_NATIVE, c, Allocator::Glibc, bytes)) {
+        if let (Some(p), Some(bound)) = (b.gc_heap_peak_bytes, b.bound_bytes) {
+            // KiB below a MiB: a bound of 18 payloads of 64 B reads 1.1 KiB, not 0.0 MiB.
+            let size = |b: u64| if b < 1 << 20 { format!("{:.1} KiB", b as f64 / 1024.0) } else { format!("{:.1} MiB", mib(b)) };
+            write!(
+                line,
+                " At capacity {}, live payload stayed within its bound ({} of {}) while the heap peaked at {}: \
+                 the heap also holds payloads already consumed until a cycle sweeps them.",
+                b.capacity,
+                size(b.peak_live_bytes),
+                size(bound),
+                size(p)
+            )
+            .unwrap();
+        }
+    }
+    line.push('\n');
+    Some(line)
+}
+
 /// `summary.md`.
 pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String {
     let mut out = String::new();
@@ -270,6 +331,14 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         env.command
     )
     .unwrap();
+    if runs.iter().any(|r| r.implementation == OCAML_NATIVE) {
+        out.push_str(
+            "`ocaml-native` is OCaml's own memory: OCaml domains make `Bytes` payloads, pass them through `Bqueue` and \
+             drop them for the GC to free; its live bytes are an exact counter too, and its samples add the GC's major \
+             heap (`Gc.quick_stat ()`, as of the last collection). It ran under glibc; its last phase (after-trim) is \
+             after `Gc.compact ()`.\n\n",
+        );
+    }
     let failed: Vec<&RunRecord> = runs.iter().filter(|r| !r.ok()).collect();
     if !failed.is_empty() {
         writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
@@ -335,7 +404,10 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             }
         }
         for &alloc in &allocs {
-            let ok: Vec<&&RunRecord> = of_size.iter().filter(|r| r.ok() && r.allocator == alloc && r.capacity == Capacity::Unbounded).collect();
+            let ok: Vec<&&RunRecord> = of_size
+                .iter()
+                .filter(|r| r.ok() && r.allocator == alloc && r.capacity == Capacity::Unbounded && r.implementation != OCAML_NATIVE)
+                .collect();
             if ok.is_empty() {
                 continue;
             }
@@ -353,6 +425,9 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             }
             out.push_str(&line);
             out.push_str(", with no live payload bytes left.\n");
+        }
+        if let Some(line) = gc_reading(runs, bytes, top_bound) {
+            out.push_str(&line);
         }
         out.push('\n');
     }
@@ -398,14 +473,16 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             write!(out, "| {imp} |").unwrap();
             for &a in &allocs {
                 let cell = find(runs, imp, Capacity::Unbounded, a, bytes).map_or("–".into(), |r| {
-                    let end = r.rss_after_trim_bytes.or(r.rss_after_drop_bytes).unwrap_or(0);
+                    // ocaml-native's after-trim is after Gc.compact: the Reading has it.
+                    let trimmed = if *imp == OCAML_NATIVE { None } else { r.rss_after_trim_bytes };
+                    let end = trimmed.or(r.rss_after_drop_bytes).unwrap_or(0);
                     format!("{:.1}", mib(end.saturating_sub(r.rss_start_bytes)))
                 });
                 write!(out, " {cell} |").unwrap();
             }
             out.push('\n');
         }
-        out.push_str("\n(glibc-trim: after `malloc_trim(0)`.)\n\n");
+        out.push_str("\n(glibc-trim: after `malloc_trim(0)`; ocaml-native: after the drop, before `Gc.compact ()`.)\n\n");
     }
     out.push_str("## Runs\n\n| implementation | capacity | allocator | payload | items sent | queue | consumer spin per item | sending | draining done |\n|---|---|---|---|---|---|---|---|---|\n");
     for r in runs.iter().filter(|r| r.ok()) {
