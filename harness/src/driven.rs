@@ -7,12 +7,11 @@
 //! three side by side: only the language differs. One consumer exists here only: fan-in-batch's,
 //! which takes batches with `pop_many` (the workload is driven only).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::measure::{cpu_since, cpu_time, item, spin_work, split, Delivery, SideStats};
+use crate::measure::{cpu_since, cpu_time, item, spin_work, split, Delivery, PushTimes, SideStats};
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 use crate::schema::Tally;
 use crate::watchdog::{join_all, within};
@@ -61,15 +60,13 @@ fn pop_many_counted<C: Consumer>(rx: &C, max: usize, out: &mut Vec<u64>, st: &mu
     r
 }
 
-/// What every thread shares: the spec, the start gate, the clock, and each producer's push
-/// times of its sampled items (by `seq >> latency_shift`). A producer writes its slot before
-/// the push; the queue's own synchronisation makes it visible to the consumer that pops the
-/// item, so relaxed atomics suffice.
+/// What every thread shares: the spec, the start gate, the clock, and the push times of the
+/// sampled items.
 struct Run {
     spec: RunSpec,
     start: Barrier,
     clock: Instant,
-    pushed_at: Vec<Vec<AtomicU64>>,
+    pushed_at: PushTimes,
 }
 
 impl Run {
@@ -95,12 +92,9 @@ fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
     let s = &run.spec;
     let mut out = ProducerOut { stats: SideStats::default(), failed: None };
     let burst = s.workload.burst();
-    let mask = s.sampling.latency_mask();
     run.start.wait();
     for seq in 0..s.per_producer() {
-        if seq & mask == 0 {
-            run.pushed_at[id as usize][(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
-        }
+        run.pushed_at.pushing(id, seq, || run.now());
         if let Err(e) = push_counted(tx, item(id, seq), &mut out.stats) {
             out.failed = Some(format!("producer {id}: push of item {seq} returned {e} while the queue was open"));
             break;
@@ -124,15 +118,12 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
         max_len: None,
     };
     let work = s.workload.consumer_work_ns();
-    let (mask, occupancy_mask) = (s.sampling.latency_mask(), s.sampling.occupancy_mask());
+    let occupancy_mask = s.sampling.occupancy_mask();
     let received = |out: &mut ConsumerOut, it: u64| {
         out.delivery.record(it);
         let (p, seq) = split(it);
-        if seq & mask == 0 {
-            let slot = run.pushed_at.get(p as usize).and_then(|v| v.get((seq >> s.sampling.latency_shift) as usize));
-            if let Some(t) = slot {
-                out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
-            }
+        if let Some(ns) = run.pushed_at.since_push(p, seq, || run.now()) {
+            out.latencies_ns.push(ns);
         }
         if work > 0 {
             spin_work(work);
@@ -207,12 +198,11 @@ fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
 
 fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
     let (tx, rx) = imp.bounded(spec.capacity)?;
-    let slots = spec.sampling.latency_slots(spec.per_producer());
     let run = Arc::new(Run {
         spec,
         start: Barrier::new((spec.producers + spec.consumers + 1) as usize),
         clock: Instant::now(),
-        pushed_at: (0..spec.producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect(),
+        pushed_at: PushTimes::new(spec.sampling, spec.producers, spec.per_producer()),
     });
     let spawn = |name: String| thread::Builder::new().name(name);
     let producers: Vec<_> = (0..spec.producers)

@@ -1,10 +1,13 @@
 //! What a run measures, and the cheap per-item bookkeeping behind it: an exact delivery check
 //! (bitmaps, no atomics), sampled latencies, wait counts and CPU time.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
+
+use crate::workloads::Sampling;
 
 /// Items carry their producer and sequence number: `producer << 32 | seq` (below 2^62).
 #[inline]
@@ -16,6 +19,40 @@ pub fn item(producer: u64, seq: u64) -> u64 {
 pub fn split(item: u64) -> (u64, u64) {
     (item >> 32, item & 0xffff_ffff)
 }
+/// When each sampled item (1 in 2^`latency_shift` of each producer's) was pushed, so that the
+/// consumer that pops it can take its latency. A producer stores the time before its push; the
+/// queue's own synchronisation makes it visible to the consumer that pops the item, so relaxed
+/// atomics suffice. The driven, tokio-task and strategies runners share it.
+pub struct PushTimes {
+    sampling: Sampling,
+    at: Vec<Vec<AtomicU64>>,
+}
+
+impl PushTimes {
+    pub fn new(sampling: Sampling, producers: u64, per_producer: u64) -> Self {
+        let slots = sampling.latency_slots(per_producer);
+        PushTimes { sampling, at: (0..producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect() }
+    }
+
+    /// Before producer `id` pushes its item `seq`: keeps `now()` if the item is sampled (the
+    /// clock is read only then).
+    pub fn pushing(&self, id: u64, seq: u64, now: impl FnOnce() -> u64) {
+        if seq & self.sampling.latency_mask() == 0 {
+            self.at[id as usize][(seq >> self.sampling.latency_shift) as usize].store(now(), Ordering::Relaxed);
+        }
+    }
+
+    /// After a pop of producer `p`'s item `seq`: nanoseconds since its push, if it is sampled
+    /// (and `p`, `seq` are in range: a corrupted item is the delivery check's to report).
+    pub fn since_push(&self, p: u64, seq: u64, now: impl FnOnce() -> u64) -> Option<u64> {
+        if seq & self.sampling.latency_mask() != 0 {
+            return None;
+        }
+        let slot = self.at.get(p as usize)?.get((seq >> self.sampling.latency_shift) as usize)?;
+        Some(now().saturating_sub(slot.load(Ordering::Relaxed)))
+    }
+}
+
 
 /// Per consumer: which items it saw (a bitmap indexed by producer and sequence) and the last
 /// sequence number seen from each producer. Merged after the run into an exact verdict.
@@ -290,6 +327,22 @@ pub fn spin_work(ns: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_times_sample_one_item_in_2_to_the_shift_and_read_the_clock_only_then() {
+        let t = PushTimes::new(Sampling { latency_shift: 2, occupancy_shift: 0 }, 2, 9);
+        t.pushing(1, 4, || 100);
+        t.pushing(1, 5, || panic!("item 5 is not sampled: no clock read"));
+        assert_eq!(t.since_push(1, 4, || 130), Some(30));
+        assert_eq!(t.since_push(1, 5, || panic!("no clock read")), None);
+        // The last item of a producer (seq 8 of 9) has its slot; a corrupted item none.
+        t.pushing(0, 8, || 7);
+        assert_eq!(t.since_push(0, 8, || 7), Some(0));
+        assert_eq!(t.since_push(2, 0, || 1), None, "no such producer");
+        assert_eq!(t.since_push(0, 1 << 20, || 1), None, "no such item");
+        // A clock that reads earlier than the push (never, but saturating) gives 0.
+        assert_eq!(t.since_push(1, 4, || 0), Some(0));
+    }
 
     fn feed(d: &mut Delivery, items: &[(u64, u64)]) {
         items.iter().for_each(|&(p, s)| d.record(item(p, s)));

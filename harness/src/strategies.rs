@@ -16,7 +16,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::impls::Builtin;
-use crate::measure::{cpu_since, cpu_time, item, payload_item, spin_work, split, take_payload, Delivery, SideStats};
+use crate::measure::{cpu_since, cpu_time, item, payload_item, spin_work, split, take_payload, Delivery, PushTimes, SideStats};
 use crate::memory::{payload, peak_rss_bytes, reset_peak_rss};
 use crate::outdir::Claim;
 use crate::pipeline::{self, run_pipeline};
@@ -182,7 +182,7 @@ struct Run {
     spec: StrategySpec,
     start: Barrier,
     clock: Instant,
-    pushed_at: Vec<Vec<AtomicU64>>,
+    pushed_at: PushTimes,
     semaphore: Option<Semaphore>,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
@@ -256,12 +256,9 @@ fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
     let mut out =
         ProducerOut { offers: SideStats::default(), accepted: 0, dropped: 0, dropped_bits: vec![0; per.div_ceil(64) as usize], failed: None };
     let burst = s.workload.burst();
-    let mask = s.sampling.latency_mask();
     run.start.wait();
     for seq in 0..per {
-        if seq & mask == 0 {
-            run.pushed_at[id as usize][(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
-        }
+        run.pushed_at.pushing(id, seq, || run.now());
         if let Some(sem) = &run.semaphore {
             if !sem.try_acquire() && !waited(&mut out.offers, || sem.acquire()) {
                 out.failed = Some(format!("producer {id}: the semaphore closed before item {seq}: the consumer ended early"));
@@ -307,7 +304,7 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
         max_len: None,
     };
     let work = s.workload.consumer_work_ns();
-    let (mask, occupancy_mask) = (s.sampling.latency_mask(), s.sampling.occupancy_mask());
+    let occupancy_mask = s.sampling.occupancy_mask();
     let batch = if spec.policy == Policy::NaturalBatch { spec.batch } else { 1 };
     let mut taken = Vec::with_capacity(batch);
     run.start.wait();
@@ -331,11 +328,8 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
             out.delivery.record(it);
             // Latency ends where processing starts: a batch's later items waited for the earlier ones.
             let (p, seq) = split(it);
-            if seq & mask == 0 {
-                let slot = run.pushed_at.get(p as usize).and_then(|v| v.get((seq >> s.sampling.latency_shift) as usize));
-                if let Some(t) = slot {
-                    out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
-                }
+            if let Some(ns) = run.pushed_at.since_push(p, seq, || run.now()) {
+                out.latencies_ns.push(ns);
             }
             if work > 0 {
                 spin_work(work);
@@ -353,12 +347,11 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
 fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyTally> {
     let s = spec.run;
     let (tx, rx) = imp.bounded(s.capacity)?;
-    let slots = s.sampling.latency_slots(s.per_producer());
     let run = Arc::new(Run {
         spec,
         start: Barrier::new((s.producers + s.consumers + 1) as usize),
         clock: Instant::now(),
-        pushed_at: (0..s.producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect(),
+        pushed_at: PushTimes::new(s.sampling, s.producers, s.per_producer()),
         semaphore: (spec.policy == Policy::Semaphore).then(|| Semaphore::new(spec.permits)),
         in_flight: AtomicU64::new(0),
         max_in_flight: AtomicU64::new(0),

@@ -291,7 +291,6 @@ impl Impl for Tokio {
 pub mod native {
     use std::future::{poll_fn, Future};
     use std::pin::pin;
-    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::task::Poll;
     use std::time::Instant;
@@ -299,7 +298,7 @@ pub mod native {
     use tokio::sync::mpsc::{Receiver, Sender};
     use tokio::sync::{Barrier, Mutex};
 
-    use crate::measure::{item, spin_work, split, Delivery, SideStats};
+    use crate::measure::{item, spin_work, split, Delivery, PushTimes, SideStats};
     use crate::schema::Tally;
     use crate::workloads::{RunSpec, Workload};
 
@@ -358,7 +357,7 @@ pub mod native {
         spec: RunSpec,
         start: Barrier,
         clock: Instant,
-        pushed_at: Vec<Vec<AtomicU64>>,
+        pushed_at: PushTimes,
     }
 
     impl Run {
@@ -383,12 +382,9 @@ pub mod native {
         let s = &run.spec;
         let mut out = ProducerOut { stats: SideStats::default(), failed: None };
         let burst = s.workload.burst();
-        let mask = s.sampling.latency_mask();
         run.start.wait().await;
         for seq in 0..s.per_producer() {
-            if seq & mask == 0 {
-                run.pushed_at[id as usize][(seq >> s.sampling.latency_shift) as usize].store(run.now(), Ordering::Relaxed);
-            }
+            run.pushed_at.pushing(id, seq, || run.now());
             if counted(tx.send(item(id, seq)), &mut out.stats).await.is_err() {
                 out.failed = Some(format!("producer {id}: push of item {seq} returned closed while the queue was open"));
                 break;
@@ -412,7 +408,7 @@ pub mod native {
             max_len: None,
         };
         let work = s.workload.consumer_work_ns();
-        let (mask, occupancy_mask) = (s.sampling.latency_mask(), s.sampling.occupancy_mask());
+        let occupancy_mask = s.sampling.occupancy_mask();
         run.start.wait().await;
         loop {
             let sample = (out.stats.ops + 1) & occupancy_mask == 0;
@@ -420,11 +416,8 @@ pub mod native {
             let Some(it) = got else { break };
             out.delivery.record(it);
             let (p, seq) = split(it);
-            if seq & mask == 0 {
-                let slot = run.pushed_at.get(p as usize).and_then(|v| v.get((seq >> s.sampling.latency_shift) as usize));
-                if let Some(t) = slot {
-                    out.latencies_ns.push(run.now().saturating_sub(t.load(Ordering::Relaxed)));
-                }
+            if let Some(ns) = run.pushed_at.since_push(p, seq, || run.now()) {
+                out.latencies_ns.push(ns);
             }
             out.max_len = out.max_len.max(len);
             if work > 0 {
@@ -472,12 +465,11 @@ pub mod native {
 
     async fn run_tasks(spec: RunSpec) -> anyhow::Result<Tally> {
         let (tx, rx) = tokio::sync::mpsc::channel(spec.capacity);
-        let slots = spec.sampling.latency_slots(spec.per_producer());
         let run = Arc::new(Run {
             spec,
             start: Barrier::new((spec.producers + spec.consumers + 1) as usize),
             clock: Instant::now(),
-            pushed_at: (0..spec.producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect(),
+            pushed_at: PushTimes::new(spec.sampling, spec.producers, spec.per_producer()),
         });
         let producers: Vec<_> = (0..spec.producers).map(|p| tokio::spawn(producer(run.clone(), tx.clone(), p))).collect();
         drop(tx); // the producers' clones are the only ones: the last to finish closes the channel
