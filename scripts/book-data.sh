@@ -19,7 +19,14 @@ MEMORY=results/2026-11-23-epyc-2core-memory
 STRATEGIES=results/2026-11-23-epyc-2core-strategies
 ASYNC=results/2026-11-23-epyc-2core-async
 
+# Replaces only a folder this script made (its marker .book-data), never another one.
+if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/.book-data" ]; then
+  echo "book-data: $out exists and was not written by this script (no .book-data in it); choose another folder" >&2
+  exit 2
+fi
 rm -rf "$out"
+mkdir -p "$out"
+touch "$out/.book-data"
 mkdir -p "$out/figures/compare" "$out/figures/scale" "$out/figures/memory" "$out/figures/strategies" "$out/figures/async"
 cd "$root"
 
