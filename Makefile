@@ -1,6 +1,7 @@
 # Bounded producer/consumer queues in Rust, C and OCaml, compared by one Rust harness.
-#   make setup     find or build OCaml 5.3 (first time: ~3-8 minutes), fetch crates
-#   make test      the contract suite against all six implementations (the CI command)
+#   make setup     everything any target needs: OCaml 5.3 (first time: ~6-8 minutes), the
+#                  allocators, the crates, mdbook and Chromium (each target sets up only its own)
+#   make test      the test suites of every crate, against every implementation (the CI command)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make strategies  backpressure policies and a pipeline: results/latest-strategies/ (about 3 minutes)
@@ -14,65 +15,78 @@
 #   make book-check  headless Chromium opens every chapter and checks what it shows
 #   make clean     remove build products (the OCaml toolchain cache stays)
 
-# The one place the OCaml version is pinned.
+# The one place the OCaml version is pinned. Handed to the setup script only, never exported:
+# ocaml-sys's build script watches OCAML_VERSION, and a value that differs between `make` and a
+# plain `cargo` call would rebuild the harness each time one follows the other.
 OCAML_VERSION := 5.3.0
-export OCAML_VERSION
 # The one place mdbook's version is pinned (scripts/setup-book.sh installs it).
 MDBOOK_VERSION := 0.5.4
-export MDBOOK_VERSION
+SETUP_BOOK = MDBOOK_VERSION=$(MDBOOK_VERSION) scripts/setup-book.sh
 
 CARGO ?= cargo
 TOOLCHAIN_LINK := .ocaml-toolchain
-# Every cargo call sees the toolchain `make setup` chose (.cargo/config.toml does the same for
-# plain cargo calls; this also covers an OCAMLOPT inherited from a parent shell).
-WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt" PATH="$(CURDIR)/$(TOOLCHAIN_LINK)/bin:$$PATH"
+# Every cargo call sees the toolchain `make setup` chose, exactly as a plain cargo call does
+# through .cargo/config.toml (the same absolute path: nothing a build script watches differs, so
+# switching between make targets and plain cargo commands rebuilds nothing). An OCAMLOPT
+# inherited from a parent shell is overridden here, as it is not by the config file.
+WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt"
 
-.PHONY: setup build test compare scale strategies memory async report validate bench clean book book-open book-check
+.PHONY: setup setup-ocaml setup-allocators setup-book build test compare scale strategies memory async report validate bench clean book book-open book-check
 
-setup:
-	@bin="$$(scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
-	  && echo "[setup] OCaml $$($(TOOLCHAIN_LINK)/bin/ocamlopt -version) at $$(readlink $(TOOLCHAIN_LINK))"
-	@scripts/setup-allocators.sh
+setup: setup-ocaml setup-allocators setup-book
 	@$(CARGO) fetch --locked -q
-	@mdbook="$$(scripts/setup-book.sh)" && echo "[setup] $$($$mdbook --version) at $$mdbook; $$(chromium --version 2>/dev/null)"
 
-build: setup
+# OCaml 5.3, for every target that builds the harness.
+setup-ocaml:
+	@bin="$$(OCAML_VERSION=$(OCAML_VERSION) scripts/setup-ocaml.sh)" && ln -sfn "$$(dirname "$$bin")" $(TOOLCHAIN_LINK) \
+	  && echo "[setup] OCaml $$($(TOOLCHAIN_LINK)/bin/ocamlopt -version) at $$(readlink $(TOOLCHAIN_LINK))"
+
+# jemalloc and mimalloc, for `make memory` and the memory tests.
+setup-allocators:
+	@scripts/setup-allocators.sh
+
+# mdbook and Chromium, for `make book-check`.
+setup-book:
+	@mdbook="$$($(SETUP_BOOK))" && echo "[setup] $$($$mdbook --version) at $$mdbook; $$(chromium --version 2>/dev/null)"
+
+build: setup-ocaml
 	$(WITH_OCAML) $(CARGO) build --locked --release
 
-# The book is built first: harness/tests/book.rs checks its links, figures and includes.
-test: setup book
+# The book is built first: harness/tests/book.rs checks its links, figures and includes. The
+# memory tests preload jemalloc.
+test: setup-ocaml setup-allocators book
 	BQ_BOOK_DIR="$(CURDIR)/$(BOOK_OUT)" $(WITH_OCAML) $(CARGO) test --locked --release
 
 # QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
 # PLUGIN=path/to/libX.so adds a library exporting c/bq.h beside the built-ins (driven mode,
 # in child processes: a crash or a hang fails its runs only).
-compare: setup
+compare: setup-ocaml
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(if $(PLUGIN),--plugin $(PLUGIN)) $(ARGS)
 
 # Thread scaling: ns per item against 1, 2, 4, ... 256 threads (fan-in and mpmc), every
 # implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.
-scale: setup
+scale: setup-ocaml
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- scale $(ARGS)
 
 # Backpressure policies (block, drop, timeout-drop, natural-batch, semaphore) on the slow-consumer,
 # fan-in and bursty shapes, and a three-stage pipeline, every implementation. QUICK=1 for a short
 # look; ARGS: any `bqh strategies` flags.
-strategies: setup
+strategies: setup-ocaml
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- strategies $(if $(QUICK),--quick) $(ARGS)
 # Memory: a producer sends payloads through a slow consumer; RSS, live payload bytes and items
 # buffered over time, capacities 1, 16, 1024 and unbounded, allocators glibc, glibc + malloc_trim,
 # jemalloc and mimalloc (LD_PRELOAD, installed by setup), each run in its own process. Fails
 # (exit 1) when a bounded queue held more than its bound. ARGS: any `bqh memory` flags.
-memory: setup
+memory: setup-ocaml setup-allocators
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- memory $(if $(QUICK),--quick) $(ARGS)
 # Async: fan-in with tokio tasks (64, 1,024, 10,000 producers) against threads (64, 1,024), and
 # what starting 10,000 idle tasks and threads costs: results/latest-async/ (under a minute).
-async: setup
+async: setup-ocaml
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- async $(ARGS)
 
 # Redraws summary.md and the plots of DIR from its runs.csv, env.json and shutdown.csv; OUT=path
 # writes them elsewhere (needed for a committed canonical run, which is never written over).
-report: setup
+report: setup-ocaml
 	@test -n "$(DIR)" || { echo "usage: make report DIR=results/latest [OUT=/tmp/redrawn]"; exit 2; }
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- report "$(DIR)" $(if $(OUT),--out "$(OUT)")
 
@@ -80,7 +94,7 @@ report: setup
 # c/bq.h instead; REFERENCE=path/to/their_queue.ml (a module implementing ocaml/bqueue.mli) or a
 # library replaces the OCaml original; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks
 # sequential"). Exit 0 only when every check passed. See docs/validate.md.
-validate: setup
+validate: setup-ocaml
 	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(REFERENCE),--reference $(REFERENCE)) $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS)
 
 # The deliberately broken queues of tests/fixtures (and the port itself) as plugins, for
@@ -94,7 +108,7 @@ fixtures:
 # Criterion groups (report: $CARGO_TARGET_DIR or target/, criterion/report/index.html); ARGS go to
 # criterion, e.g. ARGS="--save-baseline before", ARGS="--baseline before", ARGS="mpmc/ocaml".
 # Then the fidelity table (the harness against a bare channel loop). See docs/bench.md.
-bench: setup
+bench: setup-ocaml
 	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench workloads --bench boundary --bench ocaml_batched -- $(ARGS)
 	$(WITH_OCAML) $(CARGO) bench --locked -p harness --bench fidelity
 
@@ -104,7 +118,7 @@ bench: setup
 BOOK_OUT := target/book
 book:
 	@scripts/book-data.sh book/src/generated
-	@mkdir -p target && mdbook="$$(BOOK_NO_CHROMIUM=1 scripts/setup-book.sh)" && rm -rf "$(BOOK_OUT)" \
+	@mkdir -p target && mdbook="$$(BOOK_NO_CHROMIUM=1 $(SETUP_BOOK))" && rm -rf "$(BOOK_OUT)" \
 	  && "$$mdbook" build book -d "$(CURDIR)/$(BOOK_OUT)" 2>target/book-build.log; rc=$$?; \
 	  if [ $$rc -ne 0 ] || grep -E "WARN|ERROR" target/book-build.log; then \
 	    cat target/book-build.log; echo "make book: mdbook failed or warned (above)"; exit 1; fi
@@ -118,7 +132,7 @@ book-open:
 # Headless Chromium renders every chapter and the check asserts its listings and figures are
 # there; screenshots of two pages go to target/book-check/.
 book-check: book
-	@scripts/setup-book.sh >/dev/null
+	@$(SETUP_BOOK) >/dev/null
 	@scripts/book-check.sh "$(BOOK_OUT)" target/book-check
 
 clean:

@@ -3,7 +3,7 @@
  * the batch it swapped out last time used up swaps `items` for it (two pointers, one lock) and
  * takes what it wants from the batch, so one lock moves a whole batch to a consumer
  * (bq_pop_many). It waits on not_empty only when it found nothing at all. The same design as
- * ocaml/bqswap.ml and rust/src/swap.rs; the operations appear in bq.c's order, bq_pop_many
+ * ocaml/bq_swap.ml and rust/src/swap.rs; the operations appear in bq.c's order, bq_pop_many
  * after bq_pop_timeout.
  *
  * The bound counts both arrays: producers wait while `capacity` items are buffered, swapped out

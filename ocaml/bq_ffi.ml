@@ -24,7 +24,7 @@ let of_item = function Ok x -> x | Error e -> - code e
    order, waiting while full as [push] does, and returns how many went in (fewer only once the
    queue is closed). [pop_many] (the interface's pop_many) waits for one item as [pop] does,
    then takes what is buffered without waiting, up to [max] (at least 1); the empty array means
-   closed and drained. Bqueue's is [pop] then [try_pop]s; Bqswap's takes the batch in one lock. *)
+   closed and drained. Bqueue's is [pop] then [try_pop]s; Bq_swap's takes the batch in one lock. *)
 let push_many q items =
   let n = Array.length items in
   let rec go i =
@@ -47,7 +47,7 @@ let pop_many q max =
 (* ANCHOR_END: pop_many *)
 
 let swap_pop_many q max =
-  match Bqswap.pop_many q ~max with Ok items -> Array.of_list items | Error _ -> [||]
+  match Bq_swap.pop_many q ~max with Ok items -> Array.of_list items | Error _ -> [||]
 
 let () =
   Callback.register "bqueue_create" (fun capacity ->
@@ -64,20 +64,20 @@ let () =
   Callback.register "bqueue_capacity" Bqueue.capacity;
   Callback.register "bqueue_push_many" push_many;
   Callback.register "bqueue_pop_many" pop_many;
-  (* The swap buffer (bqswap.ml): the same operations and encoding, prefix bqswap_. *)
-  Callback.register "bqswap_create" (fun capacity ->
-      match Bqswap.create capacity with q -> Some q | exception Invalid_argument _ -> None);
-  Callback.register "bqswap_push" (fun q x -> of_unit (Bqswap.push q x));
-  Callback.register "bqswap_try_push" (fun q x -> of_unit (Bqswap.try_push q x));
-  Callback.register "bqswap_push_timeout" (fun q x timeout_ns ->
-      of_unit (Bqswap.push_timeout q x ~timeout_ns));
-  Callback.register "bqswap_pop" (fun q -> of_item (Bqswap.pop q));
-  Callback.register "bqswap_try_pop" (fun q -> of_item (Bqswap.try_pop q));
-  Callback.register "bqswap_pop_timeout" (fun q timeout_ns -> of_item (Bqswap.pop_timeout q ~timeout_ns));
-  Callback.register "bqswap_close" Bqswap.close;
-  Callback.register "bqswap_length" Bqswap.length;
-  Callback.register "bqswap_capacity" Bqswap.capacity;
-  Callback.register "bqswap_pop_many" swap_pop_many;
+  (* The swap buffer (bq_swap.ml): the same operations and encoding, prefix bq_swap_. *)
+  Callback.register "bq_swap_create" (fun capacity ->
+      match Bq_swap.create capacity with q -> Some q | exception Invalid_argument _ -> None);
+  Callback.register "bq_swap_push" (fun q x -> of_unit (Bq_swap.push q x));
+  Callback.register "bq_swap_try_push" (fun q x -> of_unit (Bq_swap.try_push q x));
+  Callback.register "bq_swap_push_timeout" (fun q x timeout_ns ->
+      of_unit (Bq_swap.push_timeout q x ~timeout_ns));
+  Callback.register "bq_swap_pop" (fun q -> of_item (Bq_swap.pop q));
+  Callback.register "bq_swap_try_pop" (fun q -> of_item (Bq_swap.try_pop q));
+  Callback.register "bq_swap_pop_timeout" (fun q timeout_ns -> of_item (Bq_swap.pop_timeout q ~timeout_ns));
+  Callback.register "bq_swap_close" Bq_swap.close;
+  Callback.register "bq_swap_length" Bq_swap.length;
+  Callback.register "bq_swap_capacity" Bq_swap.capacity;
+  Callback.register "bq_swap_pop_many" swap_pop_many;
   (* The empty function of the boundary-cost bench: what a call costs with nothing in it. *)
   Callback.register "bqueue_noop" (fun (x : int) -> x);
   Callback.register "bqueue_status_codes" (fun () -> [| ok; closed; full; empty; timeout |]);

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
-use harness::impls::{c_abi, ocaml::probe};
-use harness::{with_builtin, Builtin, Consumer, Impl, Producer};
+use bq_engine::impls::{c_abi, ocaml::probe};
+use bq_engine::{with_builtin, Builtin, Consumer, Impl, Producer};
 
 fn calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("call");
@@ -33,7 +33,7 @@ fn calls(c: &mut Criterion) {
 /// One push and one pop per iteration on an otherwise idle queue.
 fn pairs(c: &mut Criterion) {
     let mut g = c.benchmark_group("pair");
-    for which in Builtin::ALL {
+    for &which in Builtin::ALL {
         with_builtin!(which, |imp| {
             let (tx, rx) = imp.bounded(1024).unwrap();
             g.bench_function(imp.name(), |b| {
@@ -57,7 +57,7 @@ criterion_group! {
 }
 
 fn main() {
-    harness::impls::ocaml::ensure_runtime();
+    bq_engine::impls::ocaml::ensure_runtime();
     boundary();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -18,11 +18,11 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::impls::{Crossbeam, RustSyncChannel};
-use harness::measure::item;
-use harness::driven::run_driven;
-use harness::workloads::{RunSpec, Sampling, Workload};
-use harness::Impl;
+use bq_engine::impls::{Crossbeam, RustSyncChannel};
+use bq_engine::measure::item;
+use bq_engine::driven::run_driven;
+use bq_engine::workloads::{RunSpec, Sampling, Workload};
+use bq_engine::Impl;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -160,11 +160,11 @@ fn items_for_round<I: Raw>(producers: u64, cap: Cap, round: Duration) -> u64 {
             Cap::NeverFull => items as usize,
         };
         let t = I::run(producers, items / producers, capacity, Calls::Plain);
-        if t >= round || items >= harness::MAX_CAPACITY as u64 {
+        if t >= round || items >= bq_engine::MAX_CAPACITY as u64 {
             return items;
         }
         let grow = (round.as_secs_f64() * 1.3 / t.as_secs_f64().max(1e-6)).clamp(1.3, 20.0);
-        items = ((items as f64 * grow) as u64).min(harness::MAX_CAPACITY as u64);
+        items = ((items as f64 * grow) as u64).min(bq_engine::MAX_CAPACITY as u64);
     }
 }
 

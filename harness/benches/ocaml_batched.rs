@@ -14,12 +14,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::impls::closing::ExplicitQueue;
-use harness::impls::ocaml::{Module, OcamlQueue};
-use harness::impls::Ocaml;
-use harness::measure::{item, Delivery};
-use harness::driven::run_driven;
-use harness::workloads::{RunSpec, Sampling, Workload};
+use bq_engine::impls::closing::ExplicitQueue;
+use bq_engine::impls::ocaml::{Module, OcamlQueue};
+use bq_engine::impls::Ocaml;
+use bq_engine::measure::{item, Delivery};
+use bq_engine::driven::run_driven;
+use bq_engine::workloads::{RunSpec, Sampling, Workload};
 
 const BATCHES: [usize; 3] = [1, 16, 256];
 const ITEMS: u64 = 100_000;
@@ -121,7 +121,7 @@ criterion_group! {
 }
 
 fn main() {
-    harness::impls::ocaml::ensure_runtime();
+    bq_engine::impls::ocaml::ensure_runtime();
     ocaml_batched();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::driven::run_driven;
-use harness::workloads::{RunSpec, Sampling, Workload};
-use harness::{with_builtin, Builtin, Impl};
+use bq_engine::driven::run_driven;
+use bq_engine::workloads::{RunSpec, Sampling, Workload};
+use bq_engine::{with_builtin, Builtin, Impl};
 
 /// 1: every item is a hand-off; 16: some slack; 1024: rarely full.
 const CAPACITIES: [usize; 3] = [1, 16, 1024];
@@ -38,7 +38,7 @@ fn bench_workload(c: &mut Criterion, workload: Workload) {
         let items = items(workload, capacity);
         g.throughput(Throughput::Elements(items));
         let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
-        for which in Builtin::ALL {
+        for &which in Builtin::ALL {
             with_builtin!(which, |imp| {
                 g.bench_with_input(BenchmarkId::new(imp.name(), capacity), &spec, |b, &spec| {
                     b.iter_custom(|iters| {
@@ -77,7 +77,7 @@ criterion_group! {
 
 fn main() {
     // Once per process; the first OCaml benchmark must not pay for it.
-    harness::impls::ocaml::ensure_runtime();
+    bq_engine::impls::ocaml::ensure_runtime();
     workloads();
     Criterion::default().configure_from_args().final_summary();
 }

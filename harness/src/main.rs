@@ -4,17 +4,23 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use harness::schema::Verdict;
-use harness::{async_study, compare, isolated, memory, report, scale, shutdown, shutdown_native, strategies, validate};
+use bq_engine::isolated;
+use harness::{compare, memory, r#async, report, scale, shutdown, strategies, validate};
+
+fn long_about() -> String {
+    format!(
+        "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: throughput, blocking \
+         behaviour (backpressure) and shutdown semantics.\n\n{}",
+        harness::run_args::builtins_help()
+    )
+}
 
 #[derive(Parser)]
 #[command(
     name = "bqh",
     version,
     about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml",
-    long_about = "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: \
-                  throughput, blocking behaviour (backpressure) and shutdown semantics.\n\n\
-                  Implementations: rust-sync-channel, crossbeam, c-pthread, c-vyukov, ocaml, rust-port, tokio."
+    long_about = long_about()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,38 +36,19 @@ enum Command {
     /// Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline
     Strategies(strategies::Args),
     /// Memory: live payload bytes and RSS over time, per capacity and allocator
-    Memory(memory::study::Args),
+    Memory(memory::Args),
     /// Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start
     #[command(name = "async")]
-    Async(async_study::Args),
+    Async(r#async::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
     Validate(validate::Args),
     /// Probe the shutdown semantics of each implementation and print the matrix
-    Shutdown(ShutdownArgs),
+    Shutdown(shutdown::Args),
     /// Internal: one run (or the probes) of a plugin, for compare's child processes
     #[command(hide = true)]
     Isolated(isolated::Args),
-}
-
-#[derive(clap::Args)]
-struct ShutdownArgs {
-    #[command(flatten)]
-    probes: shutdown::Args,
-    #[command(flatten)]
-    native: shutdown_native::Args,
-}
-
-/// `bqh shutdown`: probes, prints the matrix; exit 1 when a probe failed.
-fn shutdown(args: &ShutdownArgs) -> anyhow::Result<ExitCode> {
-    if args.native.native || args.native.out.is_some() {
-        return shutdown_native::command(&args.probes, &args.native);
-    }
-    let matrix = shutdown::probe_matrix(&args.probes);
-    print!("{}", report::matrix_markdown(&matrix));
-    let failed = matrix.iter().flatten().any(|o| o.verdict == Verdict::Failed);
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn main() -> ExitCode {
@@ -70,11 +57,11 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Scale(args) => scale::run(&args),
         Command::Strategies(args) => strategies::run(&args),
-        Command::Memory(args) => memory::study::run(&args),
-        Command::Async(args) => async_study::run(&args),
+        Command::Memory(args) => memory::run(&args),
+        Command::Async(args) => r#async::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Validate(args) => validate::run(&args),
-        Command::Shutdown(args) => shutdown(&args),
+        Command::Shutdown(args) => shutdown::run(&args),
         Command::Isolated(args) => isolated::child(&args),
     };
     match result {

@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::compare::measure_driven;
-use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
-use harness::impls::Crossbeam;
-use harness::outdir::CANONICAL_MARKER;
-use harness::report;
-use harness::schema::{Env, Mode, Row, Status, Study, Tally};
-use harness::workloads::{RunSpec, Workload};
-use harness::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
+use bq_engine::plan::measure_driven;
+use bq_engine::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
+use bq_engine::impls::Crossbeam;
+use bq_results::outdir::CANONICAL_MARKER;
+use bq_results::files::read_csv;
+use bq_engine::measure::Tally;
+use bq_engine::row::{Mode, Row, Status};
+use bq_results::Env;
+use harness::compare::report::{self, Results};
+use harness::study::{self, Study};
+use bq_engine::workloads::{RunSpec, Workload};
+use bq_engine::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
 
 mod common;
 use common::bqh;
@@ -81,13 +85,14 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn env() -> Env {
-    Env::collect(Study::Compare, serde_json::json!({ "test": true }))
+    study::env(Study::Compare, serde_json::json!({ "test": true }))
 }
 
-/// `report::write_all` into a fresh folder, as `compare` does through its claim.
+/// `report::write` into a fresh folder, as `compare` does through its claim.
 fn write(dir: &std::path::Path, rows: &[Row]) {
     std::fs::create_dir_all(dir).unwrap();
-    report::write_all(dir, &env(), rows, &[]).unwrap();
+    let results = Results { env: env(), rows: rows.to_vec(), shutdown: Vec::new(), native: Vec::new(), memory: None };
+    report::write(dir, &results).unwrap();
 }
 
 #[test]
@@ -114,12 +119,12 @@ fn runs_csv_and_summary_agree() {
     for rep in 1..=3 {
         for (w, cap) in [(Workload::Spsc, 1), (Workload::Spsc, 16), (Workload::Seq, 16)] {
             rows.push(measure_driven(&Crossbeam, spec(w, cap), rep, LIMIT));
-            rows.push(measure_driven(&harness::impls::CPthread, spec(w, cap), rep, LIMIT));
+            rows.push(measure_driven(&bq_engine::impls::CPthread, spec(w, cap), rep, LIMIT));
         }
     }
     let dir = tmp("agree");
     write(&dir, &rows);
-    let back = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let back = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
     assert_eq!(back.len(), rows.len());
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     // Recompute each median from the CSV and find it, with its spread, in the summary's
@@ -197,8 +202,8 @@ fn a_small_compare_writes_every_file() {
         assert!(summary.contains(needle), "summary lacks {needle}");
     }
     // The native shutdown probes of the three built-ins, five questions each.
-    assert_eq!(report::read_native(&dir).unwrap().len(), 3 * 5);
-    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    assert_eq!(harness::shutdown::report::read_native(&dir).unwrap().len(), 3 * 5);
+    let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
     // 3 driven + 3 native targets, 2 workloads, 2 capacities, 2 repetitions
     assert_eq!(rows.len(), 6 * 2 * 2 * 2, "warm-up runs are not in runs.csv");
     assert!(rows.iter().all(|r| r.repetition >= 1));
@@ -281,7 +286,7 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "the bad plugins' runs must fail the comparison: {err}");
-    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
     let of = |p: &PathBuf| rows.iter().filter(|r| r.implementation == p.display().to_string()).collect::<Vec<_>>();
     assert!(rows.iter().any(|r| r.implementation == "crossbeam" && r.ok()), "{rows:?}");
     assert!(!of(&good).is_empty() && of(&good).iter().all(|r| r.ok() && r.mode == Mode::Driven), "{:?}", of(&good));
@@ -309,7 +314,7 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
 /// reason, and leaves no domain waiting behind it: the next run in the process still works.
 #[test]
 fn too_many_domains_fail_one_run_and_leave_the_runtime_usable() {
-    use harness::native::{run_native, NativeKind};
+    use bq_engine::native::{run_native, NativeKind};
     let too_many = RunSpec { producers: 200, ..RunSpec::new(Workload::FanIn, 16, 2_000) };
     let err = run_native(NativeKind::OcamlDomains, too_many, LIMIT).unwrap_err().to_string();
     assert!(err.contains("could not start 201 domains") && err.contains("failed to allocate domain"), "{err}");
@@ -331,7 +336,7 @@ fn fan_in_batch_runs_driven_with_pop_many() {
         "--producers", "8", "--run-ms", "5", "--reps", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
     assert_eq!(rows.len(), 4 * 2 * 2, "driven only: 4 implementations, 2 capacities, 2 repetitions");
     assert!(rows.iter().all(|r| r.ok() && r.mode == Mode::Driven), "{rows:?}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::measure::{item, Delivery};
+use bq_engine::measure::{item, Delivery};
 use harness::validate::report::kind_name;
 use harness::validate::stress::{run_round, Round};
-use harness::watchdog::{join_all, within, WatchdogError};
-use harness::{Consumer, Impl, NewError, Producer, QueueError, MAX_CAPACITY, MAX_ITEM};
+use bq_engine::watchdog::{join_all, within, WatchdogError};
+use bq_engine::{Consumer, Impl, NewError, Producer, QueueError, MAX_CAPACITY, MAX_ITEM};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// How long to wait before concluding that a blocked call is still blocked.
@@ -620,25 +620,25 @@ macro_rules! contract_suite {
     };
 }
 
-contract_suite!(rust_sync_channel, &harness::impls::RustSyncChannel);
-contract_suite!(crossbeam, &harness::impls::Crossbeam);
-contract_suite!(c_pthread, &harness::impls::CPthread);
-contract_suite!(c_vyukov, &harness::impls::CVyukov);
-contract_suite!(ocaml, &harness::impls::Ocaml);
-contract_suite!(rust_port, &harness::impls::RustPort);
-contract_suite!(tokio, &harness::impls::Tokio);
-contract_suite!(c_swap, &harness::impls::CSwap);
-contract_suite!(ocaml_swap, &harness::impls::OcamlSwap);
-contract_suite!(rust_swap, &harness::impls::RustSwap);
+contract_suite!(rust_sync_channel, &bq_engine::impls::RustSyncChannel);
+contract_suite!(crossbeam, &bq_engine::impls::Crossbeam);
+contract_suite!(c_pthread, &bq_engine::impls::CPthread);
+contract_suite!(c_vyukov, &bq_engine::impls::CVyukov);
+contract_suite!(ocaml, &bq_engine::impls::Ocaml);
+contract_suite!(rust_port, &bq_engine::impls::RustPort);
+contract_suite!(tokio, &bq_engine::impls::Tokio);
+contract_suite!(c_swap, &bq_engine::impls::CSwap);
+contract_suite!(ocaml_swap, &bq_engine::impls::OcamlSwap);
+contract_suite!(rust_swap, &bq_engine::impls::RustSwap);
 
 /// An OCaml exception raised inside a worker surfaces as an error with its message.
 #[test]
 fn ocaml_exception_is_an_error() {
-    let r = within("ocaml exception", LIMIT, || harness::impls::ocaml::raise_in_ocaml("boom in OCaml"));
+    let r = within("ocaml exception", LIMIT, || bq_engine::impls::ocaml::raise_in_ocaml("boom in OCaml"));
     match r {
         Err(WatchdogError::Panicked { message, .. }) => assert!(message.contains("boom in OCaml"), "{message}"),
         other => panic!("an OCaml exception gave {other:?}"),
     }
     // The runtime is still usable afterwards.
-    run(&harness::impls::Ocaml, "after an exception", fifo_one_producer);
+    run(&bq_engine::impls::Ocaml, "after an exception", fifo_one_producer);
 }

@@ -5,9 +5,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use harness::memory::study::{check_bound, measure, measure_ocaml_native, Allocator, Capacity, Config, PayloadSpec, OCAML_NATIVE};
-use harness::memory::{payload, Phase, Sampler};
-use harness::watchdog::within;
+use harness::memory::{check_bound, measure, measure_ocaml_native, Allocator, Capacity, Config, PayloadSpec, OCAML_NATIVE};
+use bq_engine::memory::{payload, Phase, Sampler};
+use bq_engine::watchdog::within;
 
 mod common;
 
@@ -22,7 +22,7 @@ fn the_sampler_sees_a_known_allocation() {
     within("sampler: 100 MiB", Duration::from_secs(60), || {
         let size = 100 * MIB as usize;
         let sampler = Sampler::start(Duration::from_millis(2), Phase::Sending);
-        let before = (harness::memory::rss_bytes().unwrap(), payload::live_bytes());
+        let before = (bq_engine::memory::rss_bytes().unwrap(), payload::live_bytes());
         let item = payload::alloc(size);
         std::thread::sleep(Duration::from_millis(30));
         sampler.mark(Phase::DoneSending);
@@ -49,17 +49,17 @@ fn the_sampler_sees_a_known_allocation() {
 /// A queue that ignores its bound: it takes a capacity and makes an unbounded channel.
 struct IgnoresBound;
 
-impl harness::Impl for IgnoresBound {
-    type Tx = harness::impls::rust_channels::CrossbeamTx;
-    type Rx = harness::impls::rust_channels::CrossbeamRx;
+impl bq_engine::Impl for IgnoresBound {
+    type Tx = bq_engine::impls::rust_channels::CrossbeamTx;
+    type Rx = bq_engine::impls::rust_channels::CrossbeamRx;
     fn name(&self) -> &str {
         "ignores-bound"
     }
-    fn traits(&self) -> harness::Traits {
-        harness::impls::CrossbeamUnbounded.traits()
+    fn traits(&self) -> bq_engine::Traits {
+        bq_engine::impls::CrossbeamUnbounded.traits()
     }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), harness::NewError> {
-        harness::impls::CrossbeamUnbounded.make(capacity)
+    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), bq_engine::NewError> {
+        bq_engine::impls::CrossbeamUnbounded.make(capacity)
     }
 }
 
@@ -91,7 +91,7 @@ fn the_bound_check_fails_for_a_queue_that_ignores_its_bound() {
         let err = verdict.expect_err("a queue that ignores its bound must fail the check");
         assert!(err.contains("the bound did not hold") && err.contains("(capacity 16 + 1 producer + 1 consumer)"), "{err}");
         for cap in [1usize, 16] {
-            let real = measure(&harness::impls::Crossbeam, cap, &config(Capacity::Bounded(cap), items), false).unwrap();
+            let real = measure(&bq_engine::impls::Crossbeam, cap, &config(Capacity::Bounded(cap), items), false).unwrap();
             assert_eq!(real.error, None);
             assert_eq!(real.delivered, items);
             check_bound(Capacity::Bounded(cap), 4096, real.peak_live_bytes).unwrap();
@@ -138,7 +138,7 @@ fn ocaml_native_rows_round_trip_through_the_report() {
         "--run-ms", "10", "--hold-ms", "10", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (runs, samples) = harness::report::memory::read(&dir).unwrap();
+    let (runs, samples) = harness::memory::report::read(&dir).map(|r| (r.runs, r.samples)).unwrap();
     assert_eq!(runs.len(), 4, "ocaml and ocaml-native at 2 capacities: {runs:?}");
     assert!(runs.iter().all(|r| r.ok()), "{runs:?}");
     let native: Vec<_> = runs.iter().filter(|r| r.implementation == OCAML_NATIVE).collect();
@@ -176,7 +176,7 @@ fn ocaml_native_rows_round_trip_through_the_report() {
         }
         w.flush().unwrap();
     }
-    let (old_runs, old_samples) = harness::report::memory::read(&older).unwrap();
+    let (old_runs, old_samples) = harness::memory::report::read(&older).map(|r| (r.runs, r.samples)).unwrap();
     assert_eq!(old_runs.len(), 4);
     assert!(old_runs.iter().all(|r| r.gc_heap_peak_bytes.is_none()) && old_samples.iter().all(|s| s.gc_heap_bytes.is_none()));
     let redrawn_older = scratch("ocaml-native-older-redrawn");
@@ -199,7 +199,7 @@ fn a_memory_study_is_written_and_redrawn() {
         "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (runs, samples) = harness::report::memory::read(&dir).unwrap();
+    let (runs, samples) = harness::memory::report::read(&dir).map(|r| (r.runs, r.samples)).unwrap();
     // glibc-trim: 2 capacities x 2 implementations; jemalloc: unbounded only.
     assert_eq!(runs.len(), 6, "{runs:?}");
     assert!(runs.iter().all(|r| r.ok()), "{runs:?}");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::outdir::{CANONICAL_MARKER, MARKER};
+use bq_results::outdir::{CANONICAL_MARKER, MARKER};
 
 mod common;
 

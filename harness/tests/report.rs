@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use harness::report;
+use bq_results::files::read_csv;
 
 mod common;
 use common::files;
@@ -40,17 +40,17 @@ fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // What compare writes: the same function, called with the rows it holds in memory.
-    let (env, rows, shutdown) = report::read_dir(&canonical).unwrap();
-    assert_eq!(rows.len(), 900);
-    assert_eq!(shutdown.len(), 5);
+    let results = harness::compare::report::read(&canonical).unwrap();
+    assert_eq!(results.rows.len(), 900);
+    assert_eq!(results.shutdown.len(), 5);
     let written = scratch("written");
     std::fs::create_dir_all(&written).unwrap();
-    report::write_all(&written, &env, &rows, &shutdown).unwrap();
+    harness::compare::report::write(&written, &results).unwrap();
     let (a, b) = (files(&redrawn), files(&written));
     let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.')).cloned().collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b));
     for (name, bytes) in &b {
-        assert!(a[name] == *bytes, "{name} differs between `bqh report` and write_all");
+        assert!(a[name] == *bytes, "{name} differs between `bqh report` and compare::report::write");
     }
     // The data files come back as they were committed.
     for f in ["runs.csv", "shutdown.csv"] {
@@ -118,7 +118,7 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
         "--run-ms", "2", "--reps", "1", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let rows = read_csv::<bq_engine::row::Row>(&dir.join("runs.csv")).unwrap();
     // 2 shapes x 3 thread counts (1, 2, 4) x 2 implementations, one repetition each.
     assert_eq!(rows.len(), 12);
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();

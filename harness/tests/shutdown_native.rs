@@ -1,4 +1,4 @@
-//! The native shutdown probes (`harness/src/shutdown_native.rs`): each built-in's own API gives
+//! The native shutdown probes (`crates/engine/src/shutdown/native.rs`): each built-in's own API gives
 //! the answers its language's design implies, every probe ends within its deadline (no thread
 //! left blocked), and `bqh shutdown --out` writes a results folder that `bqh report` redraws
 //! as written.
@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use harness::schema::{NativeQuestion, Verdict};
-use harness::shutdown_native::{probe_all, GRACE, PROBE_LIMIT};
-use harness::watchdog::within;
-use harness::Builtin;
+use bq_engine::shutdown::{NativeQuestion, Verdict};
+use bq_engine::shutdown::native::{probe_all, GRACE, PROBE_LIMIT};
+use bq_engine::watchdog::within;
+use bq_engine::Builtin;
 
 use NativeQuestion::*;
 use Verdict::{No, Yes};
@@ -41,7 +41,7 @@ fn expected(b: Builtin) -> [(NativeQuestion, Verdict); 5] {
 fn each_api_answers_as_its_design_implies_and_no_probe_hangs() {
     // Five probes, two of which wait GRACE and then close: well inside the limit when nothing hangs.
     let limit = PROBE_LIMIT * NativeQuestion::ALL.len() as u32 + Duration::from_secs(10);
-    for b in Builtin::ALL {
+    for &b in Builtin::ALL {
         let obs = within(&format!("native shutdown probes of {b}"), limit, move || probe_all(b))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(obs.len(), NativeQuestion::ALL.len(), "{b}: one observation per question");
@@ -84,7 +84,7 @@ fn bqh_shutdown_out_writes_a_folder_that_redraws_as_written() {
     }
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("## Shutdown in each language's own terms"), "{summary}");
-    assert_eq!(harness::report::read_native(&dir).unwrap().len(), 2 * NativeQuestion::ALL.len());
+    assert_eq!(harness::shutdown::report::read_native(&dir).unwrap().len(), 2 * NativeQuestion::ALL.len());
 
     let redrawn = scratch("redrawn");
     let out = Command::new(bqh).args(["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).output().unwrap();

@@ -8,16 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use harness::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
-use harness::impls::{CPthread, Crossbeam, Ocaml, RustPort};
-use harness::pipeline::{self, run_pipeline};
-use harness::policy::{Policy, Variant};
-use harness::report::strategies::{PIPELINE_CSV, STRATEGIES_CSV};
-use harness::schema::{PipelineRow, StrategyRow, StrategyTally};
+use bq_engine::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
+use bq_engine::impls::{CPthread, Crossbeam, Ocaml, RustPort};
+use harness::strategies::pipeline::{self, run_pipeline};
+use harness::strategies::policy::{Policy, Variant};
+use harness::strategies::rows::{PIPELINE_CSV, STRATEGIES_CSV};
+use harness::strategies::rows::{PipelineRow, StrategyRow, StrategyTally};
 use harness::strategies::{measure_strategy, Semaphore, StrategySpec};
-use harness::watchdog::within;
-use harness::workloads::{RunSpec, Workload};
-use harness::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY};
+use bq_engine::watchdog::within;
+use bq_engine::workloads::{RunSpec, Workload};
+use bq_engine::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY};
 
 mod common;
 use common::{files, bqh};
@@ -171,7 +171,7 @@ impl Producer for FaultyTx {
                 // of the payload, with the same number: the producer frees the one it offered.)
                 // SAFETY: items are payloads of at least 8 bytes holding their number.
                 let number = unsafe { (item as *const u64).read() };
-                self.0.push(harness::measure::payload_item(number, 64))?;
+                self.0.push(bq_engine::measure::payload_item(number, 64))?;
                 Err(QueueError::Full)
             }
             Some(r) => r,

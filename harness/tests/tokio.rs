@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use harness::impls::Tokio;
-use harness::native::{run_native, NativeKind};
-use harness::report;
-use harness::watchdog::within;
-use harness::workloads::{RunSpec, Workload};
-use harness::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};
+use bq_engine::impls::Tokio;
+use bq_engine::native::{run_native, NativeKind};
+use bq_results::files::read_csv;
+use bq_engine::watchdog::within;
+use bq_engine::workloads::{RunSpec, Workload};
+use bq_engine::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};
 
 mod common;
 use common::files;
@@ -49,7 +49,7 @@ fn native_tasks_deliver_every_item_once() {
 fn native_tasks_refuse_what_cannot_run() {
     let zero = RunSpec::new(Workload::Spsc, 0, 100);
     assert!(run_native(NativeKind::TokioTasks, zero, LIMIT).unwrap_err().to_string().contains("capacity must be at least 1"));
-    let too_many = RunSpec { producers: harness::impls::tokio::native::MAX_TASKS + 1, ..RunSpec::new(Workload::FanIn, 16, 1 << 20) };
+    let too_many = RunSpec { producers: bq_engine::impls::tokio::native::MAX_TASKS + 1, ..RunSpec::new(Workload::FanIn, 16, 1 << 20) };
     assert!(run_native(NativeKind::TokioTasks, too_many, LIMIT).is_err());
     // Threads keep their own limit.
     let threads = RunSpec { producers: 2_000, ..RunSpec::new(Workload::FanIn, 16, 1 << 20) };
@@ -90,7 +90,7 @@ fn the_async_study_is_written_and_redrawn_as_one() {
         "--run-ms", "2", "--reps", "1", "--budget", "20", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = report::read_runs(&dir.join("runs.csv")).unwrap();
+    let rows = read_csv::<bq_engine::row::Row>(&dir.join("runs.csv")).unwrap();
     // Tasks at 4 and 300 producers, threads at 4 for two implementations, one repetition each.
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| r.ok()), "{rows:?}");

@@ -124,7 +124,7 @@ fn the_builtins_pass() {
     let (out, reports) = validate(&[]);
     assert_eq!(out.code, Some(0), "{}", out.show());
     // Every built-in but tokio, which is validated on request (see the next test).
-    let defaults = harness::impls::Builtin::ALL.len() - 1;
+    let defaults = bq_engine::impls::Builtin::ALL.len() - 1;
     assert_eq!(reports.len(), defaults * Check::ALL.len(), "{}", out.show());
     assert!(reports.iter().all(CheckReport::passed));
 }

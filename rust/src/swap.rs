@@ -1,7 +1,7 @@
 //! A bounded blocking swap buffer: one `Mutex`, two `Condvar`s (`not_empty`, `not_full`), two
 //! `Vec`s and a closed flag.
 //!
-//! A port of `ocaml/bqswap.ml`, as [`super::Queue`] is of `bqueue.ml`; the operations appear
+//! A port of `ocaml/bq_swap.ml`, as [`super::Queue`] is of `bqueue.ml`; the operations appear
 //! in the same order as there and in `c/bq_swap.c`. Producers push onto `items`; a consumer
 //! that finds the batch it swapped out last time used up swaps `items` for it (the two vectors'
 //! allocations change places, so neither is reallocated) and takes what it wants from the batch,

@@ -8,7 +8,7 @@
 //!   keep stable ([`Rng`]); `proptest` draws from its own `TestRng`, which would change every
 //!   replay command.
 //! - A run that hangs must cost one bounded wait (the checks run it under
-//!   `crate::watchdog::within`, which leaves the stuck thread behind) and count against a
+//!   `bq_engine::watchdog::within`, which leaves the stuck thread behind) and count against a
 //!   budget of hangs; `proptest` bounds a case only by forking a process for it.
 //! - The smaller cases are domain moves that must stay valid (no blocking call where the model
 //!   says it waits; a smaller capacity may need a command removed with it), and the concurrent
@@ -20,7 +20,7 @@ use std::io::Write;
 
 use super::model::{Caps, Rng};
 use super::report::{Finding, Kind};
-use crate::queue::Impl;
+use bq_engine::queue::Impl;
 
 /// The checks, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]

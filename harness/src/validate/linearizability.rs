@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng, SHORT_TIMEOUTS};
 use super::report::{History, HistoryOp, Kind};
-use crate::queue::Impl;
-use crate::watchdog::within;
+use bq_engine::queue::Impl;
+use bq_engine::watchdog::within;
 
 const LIMIT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REPS: usize = 10;
@@ -216,7 +216,7 @@ pub fn run_once<I: Impl>(imp: &'static I, case: &Case) -> Result<(), Failure> {
     });
     let (prefix, events) = match r {
         Ok(v) => v,
-        Err(crate::watchdog::WatchdogError::Hung { .. }) => {
+        Err(bq_engine::watchdog::WatchdogError::Hung { .. }) => {
             let stuck: Vec<String> = (0..n)
                 .filter_map(|t| {
                     let done = progress[t].load(Ordering::SeqCst);
@@ -479,7 +479,7 @@ fn prefix_blocks(c: &Case) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::QueueError;
+    use bq_engine::queue::QueueError;
 
     fn ev(thread: usize, op: Op, ret: Ret, start: u64, end: u64) -> Event {
         Event { thread, op, ret, start, end }
@@ -511,7 +511,7 @@ mod tests {
     /// A real history of `threads` x `ops` commands on the port, and the same history with one
     /// pop's item replaced by one nobody pushed (to prove that takes the whole search).
     fn long_history(seed: u64, threads: usize, ops: usize) -> (Model, Vec<Event>, Vec<Event>) {
-        let imp: &'static crate::impls::RustPort = &crate::impls::RustPort;
+        let imp: &'static bq_engine::impls::RustPort = &bq_engine::impls::RustPort;
         let caps = Caps { explicit_close: true, has_len: true, concurrent_consumers: true };
         let case = generate_long(&mut Rng::new(seed), caps, threads, ops);
         let events = loop {
@@ -521,7 +521,7 @@ mod tests {
                 Err(_) => panic!("the run failed"),
             }
             // run_once judged it; run the same case again to keep its events.
-            let (tx, rx) = crate::queue::Impl::bounded(imp, case.capacity).unwrap();
+            let (tx, rx) = bq_engine::queue::Impl::bounded(imp, case.capacity).unwrap();
             let h = Handles::new(imp, tx, rx);
             let barrier = Arc::new(Barrier::new(threads));
             let epoch = Instant::now();
@@ -536,7 +536,7 @@ mod tests {
                         ops.into_iter()
                             .map(|op| {
                                 let start = epoch.elapsed().as_nanos() as u64;
-                                let ret = run_op::<crate::impls::RustPort>(tx.as_ref(), &rx, op, true).unwrap();
+                                let ret = run_op::<bq_engine::impls::RustPort>(tx.as_ref(), &rx, op, true).unwrap();
                                 Event { thread: t, op, ret, start, end: epoch.elapsed().as_nanos() as u64 }
                             })
                             .collect::<Vec<_>>()

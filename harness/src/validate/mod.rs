@@ -26,9 +26,9 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use crate::impls::{Builtin, Choice};
-use crate::isolated::describe_exit;
-use crate::outdir::{Claim, FILE_SIGNATURE};
+use bq_engine::impls::{Builtin, Choice};
+use bq_engine::isolated::describe_exit;
+use bq_results::outdir::{Claim, FILE_SIGNATURE};
 use worker::{died, spawn_worker, worker};
 
 pub use driver::Check;
@@ -130,12 +130,12 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     // workers find the library built).
     for s in std::iter::once(&args.reference).chain(&candidates) {
         let p = std::path::Path::new(s);
-        if crate::impls::ocaml_module::is_source(p) {
+        if bq_engine::impls::ocaml_module::is_source(p) {
             println!("validate: compiling {s} against ocaml/bqueue.mli");
             if !p.is_file() {
                 bail!("{s}: no such file");
             }
-            crate::impls::ocaml_module::build(p).map_err(anyhow::Error::msg)?;
+            bq_engine::impls::ocaml_module::build(p).map_err(anyhow::Error::msg)?;
         }
     }
     let checks = if args.checks.is_empty() { Check::ALL.to_vec() } else { args.checks.clone() };

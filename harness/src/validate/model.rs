@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
-use crate::queue::{Consumer, Impl, Producer, QueueError};
+use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 
 /// One command on the queue. A timed command is short (at most [`SHORT_TIMEOUTS`]' largest)
 /// or long (at least [`LONG`]): the checks put a short one where the model says the plain
@@ -39,7 +39,7 @@ pub const LONG: Duration = Duration::from_secs(3600);
 /// nanoseconds (`bqueue.ml`), `u64::MAX` nanoseconds (`c/bq.h`), `Duration::MAX` (Rust).
 pub const LONG_TIMEOUTS: [Duration; 4] = [
     LONG,
-    Duration::from_nanos(crate::queue::MAX_ITEM),
+    Duration::from_nanos(bq_engine::queue::MAX_ITEM),
     Duration::from_nanos(u64::MAX),
     Duration::MAX,
 ];
@@ -49,7 +49,7 @@ pub fn show_timeout(t: Duration) -> String {
     match t {
         Duration::MAX => "Duration::MAX".into(),
         t if t == Duration::from_nanos(u64::MAX) => "u64::MAX ns".into(),
-        t if t == Duration::from_nanos(crate::queue::MAX_ITEM) => "max_int ns".into(),
+        t if t == Duration::from_nanos(bq_engine::queue::MAX_ITEM) => "max_int ns".into(),
         t if t >= LONG && t.as_secs() % 3600 == 0 => format!("{}h", t.as_secs() / 3600),
         t if t.subsec_nanos() % 1000 != 0 => format!("{}ns", t.as_nanos()),
         t if t.as_micros() >= 1000 && t.as_micros() % 1000 == 0 => format!("{}ms", t.as_millis()),
@@ -292,11 +292,11 @@ impl Rng {
     }
     /// An item: the next of a dense count, or one time in ten an edge (0 or [`MAX_ITEM`]).
     ///
-    /// [`MAX_ITEM`]: crate::queue::MAX_ITEM
+    /// [`MAX_ITEM`]: bq_engine::queue::MAX_ITEM
     pub fn item(&mut self, next_item: &mut u64) -> u64 {
         match self.below(20) {
             0 => 0,
-            1 => crate::queue::MAX_ITEM,
+            1 => bq_engine::queue::MAX_ITEM,
             _ => {
                 *next_item += 1;
                 *next_item

@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, Caps, Handles, Model, Op, Ret, Rng};
 use super::report::Kind;
-use crate::queue::{Impl, MAX_CAPACITY};
-use crate::watchdog::{within, WatchdogError};
+use bq_engine::queue::{Impl, MAX_CAPACITY};
+use bq_engine::watchdog::{within, WatchdogError};
 
 /// How long one sequence may run. Its commands return at once or after a timeout of at most
 /// 1 ms, so this is only reached by a hang.

@@ -1,9 +1,9 @@
-//! The shutdown check: the probes of `bqh shutdown` (`crate::shutdown`) run on the candidate and
+//! The shutdown check: the probes of `bqh shutdown` (`bq_engine::shutdown`) run on the candidate and
 //! on the reference; every question's verdict must be the reference's.
 
 use super::report::{Finding, Kind};
 use super::Check;
-use crate::shutdown::{Observation, Verdict, PROBE_LIMIT, WAITERS};
+use bq_engine::shutdown::{Observation, Verdict, PROBE_LIMIT, WAITERS};
 
 /// Compares the candidate's observations with the reference's, question by question: (questions
 /// compared, a finding for each verdict that differs, a note for each question left out).

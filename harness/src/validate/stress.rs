@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use super::driver::{CaseCheck, Check, Described};
 use super::model::{Caps, Rng};
 use super::report::Kind;
-use crate::measure::{item, Delivery};
-use crate::queue::{Consumer, Impl, Producer, QueueError};
+use bq_engine::measure::{item, Delivery};
+use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 
 /// No item delivered for this long: deadlock (a correct queue moves one in microseconds).
 const STALL: Duration = Duration::from_secs(5);

@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{show_timeout, Caps, Rng, LONG_TIMEOUTS};
 use super::report::Kind;
-use crate::queue::{Consumer, Impl, Producer, QueueError};
+use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 
 const LIMIT: Duration = Duration::from_secs(5);
 /// Lets the waiters reach their wait before the scenario acts (not needed for correctness).

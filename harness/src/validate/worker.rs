@@ -18,11 +18,11 @@ use super::sequential::{self, Sequential};
 use super::stress::Stress;
 use super::wakeup::Wakeup;
 use super::{shutdown, Args};
-use crate::impls::Choice;
-use crate::isolated::{describe_exit, run_self};
-use crate::impls::plugin::Plugin;
-use crate::impls::Builtin;
-use crate::queue::{Impl, Traits};
+use bq_engine::impls::Choice;
+use bq_engine::isolated::{describe_exit, run_self};
+use bq_engine::impls::plugin::Plugin;
+use bq_engine::impls::Builtin;
+use bq_engine::queue::{Impl, Traits};
 
 /// A worker gets this long for one check before it is killed and reported as hung. The checks
 /// bound their own runs; this only catches a hang outside them.
@@ -43,7 +43,7 @@ macro_rules! with_loaded {
                 let $imp: &'static Plugin = p;
                 $body
             }
-            Loaded::Builtin(b) => $crate::with_builtin!(b, |$imp| $body),
+            Loaded::Builtin(b) => bq_engine::with_builtin!(b, |$imp| $body),
         }
     };
 }
@@ -135,9 +135,9 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         Check::Stress => with_loaded!(cand, |imp| driver::run(&Stress, imp, &ctx)),
         Check::Shutdown => {
             ctx.progress("shutdown probes on the candidate");
-            let c = with_loaded!(cand, |imp| crate::shutdown::probe_all(imp));
+            let c = with_loaded!(cand, |imp| bq_engine::shutdown::probe_all(imp));
             ctx.progress("shutdown probes on the reference");
-            let r = with_loaded!(reference, |imp| crate::shutdown::probe_all(imp));
+            let r = with_loaded!(reference, |imp| bq_engine::shutdown::probe_all(imp));
             let (n, findings, more_notes) = shutdown::compare_probes(&c, &r);
             notes.extend(more_notes);
             (n, findings)

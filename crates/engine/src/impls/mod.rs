@@ -1,0 +1,255 @@
+//! The implementations behind [`crate::queue::Impl`], one file per language boundary.
+
+pub mod c_abi;
+pub mod closing;
+pub mod ocaml;
+pub mod ocaml_module;
+pub mod plugin;
+pub mod rust_channels;
+pub mod rust_port;
+pub mod tokio;
+
+pub use c_abi::{CPthread, CSwap, CVyukov};
+pub use ocaml::{Ocaml, OcamlSwap};
+pub use rust_channels::{Crossbeam, CrossbeamUnbounded, RustChannel, RustSyncChannel};
+pub use rust_port::{RustPort, RustSwap};
+pub use tokio::Tokio;
+
+/// Declares the built-ins from one table: the `Builtin` enum and its lists, names, colours and
+/// siblings, the native runners, and the two dispatch macros (`with_builtin!` over the harness
+/// adapters, `with_native_api!` over each queue's own API for the native shutdown probes).
+/// `$d` is a literal `$`, so that the macros written here can have parameters of their own.
+/// Inside this crate both are in scope by `#[macro_use]` on `mod impls` (lib.rs); other crates
+/// call `bq_engine::with_builtin!`.
+macro_rules! builtins {
+    ($d:tt $(
+        $(#[doc = $doc:expr])*
+        $variant:ident {
+            name: $name:literal,
+            adapter: $adapter:ident,
+            colour: $colour:expr,
+            swap_sibling: $sibling:expr,
+            native: [$($native:expr),*],
+            native_api: $api:path $(,)?
+        }
+    )*) => {
+        /// The built-in implementations, in the order reports list them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+        pub enum Builtin {
+            $(
+                $(#[doc = $doc])*
+                #[value(name = $name)]
+                #[serde(rename = $name)]
+                $variant,
+            )*
+        }
+
+        impl Builtin {
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Builtin::$variant => $name,)*
+                }
+            }
+
+            /// Its colour in every plot (RGB), so that a reader can follow one queue across figures.
+            pub fn colour(self) -> (u8, u8, u8) {
+                match self {
+                    $(Builtin::$variant => $colour,)*
+                }
+            }
+
+            /// For a swap buffer, the mutex-and-condition queue of the same language it is
+            /// measured against.
+            pub fn swap_sibling(self) -> Option<Builtin> {
+                match self {
+                    $(Builtin::$variant => $sibling,)*
+                }
+            }
+
+            /// The native runners of an implementation: each language's own threads (none for
+            /// the Rust threaded queues, which are native in driven mode already).
+            pub fn native_runners(self) -> &'static [crate::native::NativeKind] {
+                match self {
+                    $(Builtin::$variant => &[$($native),*],)*
+                }
+            }
+        }
+
+        /// Runs `$body` with `$imp` bound to the implementation `$which` names. The body is
+        /// monomorphised per implementation, so the hot loops it calls have no dynamic dispatch.
+        #[macro_export]
+        macro_rules! with_builtin {
+            ($d which:expr, |$d imp:ident| $d body:expr) => {
+                match $d which {
+                    $($crate::impls::Builtin::$variant => {
+                        let $d imp = &$crate::impls::$adapter;
+                        $d body
+                    })*
+                }
+            };
+        }
+
+        /// Runs `$body` with `$api` bound to the built-in's own API as the native shutdown
+        /// probes see it (`shutdown::native`).
+        macro_rules! with_native_api {
+            ($d which:expr, |$d n:ident| $d body:expr) => {
+                match $d which {
+                    $($crate::impls::Builtin::$variant => {
+                        let $d n = &$api;
+                        $d body
+                    })*
+                }
+            };
+        }
+    };
+}
+
+// ANCHOR: builtins
+// Adding an implementation: its adapter file beside this one, its native API for the shutdown
+// probes in `shutdown/native.rs`, and one entry here. Every list the user sees comes from this
+// table (harness/tests/builtins.rs checks `--help`, the errors and the README against it).
+builtins! { $
+    RustSyncChannel {
+        name: "rust-sync-channel",
+        adapter: RustSyncChannel,
+        colour: (230, 120, 0),
+        swap_sibling: None,
+        native: [],
+        native_api: crate::shutdown::native::StdChannel,
+    }
+    Crossbeam {
+        name: "crossbeam",
+        adapter: Crossbeam,
+        colour: (31, 100, 200),
+        swap_sibling: None,
+        native: [],
+        native_api: crate::shutdown::native::CrossbeamChannel,
+    }
+    CPthread {
+        name: "c-pthread",
+        adapter: CPthread,
+        colour: (40, 150, 60),
+        swap_sibling: None,
+        native: [crate::native::NativeKind::CPthreads],
+        native_api: crate::shutdown::native::C_PTHREAD,
+    }
+    /// Driven only: `c/bq_native.c` runs `c/bq.c`.
+    CVyukov {
+        name: "c-vyukov",
+        adapter: CVyukov,
+        colour: (0, 170, 170),
+        swap_sibling: None,
+        native: [],
+        native_api: crate::shutdown::native::C_VYUKOV,
+    }
+    Ocaml {
+        name: "ocaml",
+        adapter: Ocaml,
+        colour: (200, 40, 120),
+        swap_sibling: None,
+        native: [crate::native::NativeKind::OcamlDomains, crate::native::NativeKind::OcamlSysthreads],
+        native_api: crate::shutdown::native::OCAML,
+    }
+    RustPort {
+        name: "rust-port",
+        adapter: RustPort,
+        colour: (120, 80, 40),
+        swap_sibling: None,
+        native: [],
+        native_api: crate::shutdown::native::Port,
+    }
+    Tokio {
+        name: "tokio",
+        adapter: Tokio,
+        colour: (130, 60, 200),
+        swap_sibling: None,
+        native: [crate::native::NativeKind::TokioTasks],
+        native_api: crate::shutdown::native::TokioChannel,
+    }
+    // The swap buffers: lighter shades of their language's mutex-and-condition queue.
+    CSwap {
+        name: "c-swap",
+        adapter: CSwap,
+        colour: (120, 200, 110),
+        swap_sibling: Some(Builtin::CPthread),
+        native: [],
+        native_api: crate::shutdown::native::C_SWAP,
+    }
+    OcamlSwap {
+        name: "ocaml-swap",
+        adapter: OcamlSwap,
+        colour: (235, 130, 180),
+        swap_sibling: Some(Builtin::Ocaml),
+        native: [],
+        native_api: crate::shutdown::native::OCAML_SWAP,
+    }
+    RustSwap {
+        name: "rust-swap",
+        adapter: RustSwap,
+        colour: (190, 150, 100),
+        swap_sibling: Some(Builtin::RustPort),
+        native: [],
+        native_api: crate::shutdown::native::SwapPort,
+    }
+}
+// ANCHOR_END: builtins
+
+impl Builtin {
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    }
+
+    /// Every built-in's name, comma-separated, for help texts and errors.
+    pub fn names() -> String {
+        Builtin::ALL.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl std::fmt::Display for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An implementation as a command line names it: a built-in, or a path to a shared library
+/// that exports `c/bq.h` (a plugin). Copy, so that plans can hold it: a plugin's path lives as
+/// long as the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Builtin(Builtin),
+    Plugin(&'static std::path::Path),
+}
+
+impl Choice {
+    /// A built-in's name, or a path: anything with a `/` or ending in `.so` or `.ml` (an OCaml
+    /// module implementing `ocaml/bqueue.mli`), or an existing file.
+    pub fn parse(s: &str) -> Result<Choice, String> {
+        if let Some(b) = Builtin::from_name(s) {
+            return Ok(Choice::Builtin(b));
+        }
+        let path = std::path::Path::new(s);
+        if s.contains('/') || s.ends_with(".so") || s.ends_with(".ml") || path.is_file() {
+            return Ok(Choice::Plugin(Box::leak(path.to_path_buf().into_boxed_path())));
+        }
+        Err(format!(
+            "unknown implementation '{s}': expected one of {}, or a path to a shared library exporting c/bq.h (e.g. ./libmybq.so)",
+            Builtin::names()
+        ))
+    }
+
+    /// The name rows and reports use: the built-in's, or the path as given.
+    pub fn name(self) -> String {
+        match self {
+            Choice::Builtin(b) => b.name().to_string(),
+            Choice::Plugin(p) => p.display().to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Choice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}

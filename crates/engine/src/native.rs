@@ -1,0 +1,86 @@
+//! The `native` mode: each language runs its own producers and consumers (pthreads inside C;
+//! OCaml domains, or systhreads sharing one domain's runtime lock; tokio tasks on a runtime) and
+//! hands its figures back over the boundary once per run. Rust's threaded queues are native in
+//! `driven` mode already.
+//! The difference between `driven` and `native` is the cost of the boundary.
+//!
+//! The runners are `c/bq_native.c` and `ocaml/bq_native.ml`; Rust's view of each is in its
+//! boundary file (`impls/c_abi.rs`, `impls/ocaml.rs`); tokio's tasks are in `impls/tokio.rs`.
+//! This file picks one and times it.
+
+use std::time::Duration;
+
+use crate::impls::{c_abi, ocaml, tokio, Builtin};
+use crate::measure::{cpu_since, cpu_time};
+use crate::measure::Tally;
+use crate::row::Mode;
+use crate::watchdog::within;
+use crate::workloads::{RunSpec, MAX_THREADS};
+
+/// How a native run runs its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NativeKind {
+    /// pthreads inside C
+    CPthreads,
+    /// one OCaml domain per producer and consumer: parallel
+    OcamlDomains,
+    /// OCaml systhreads in one domain: they take turns on the runtime lock
+    OcamlSysthreads,
+    /// tokio tasks on a multi-thread runtime, one worker thread per core
+    TokioTasks,
+}
+
+impl NativeKind {
+    /// The most producers and consumers together a run can start: OCaml 5 runs at most 128
+    /// domains at once, and the harness's own OCaml thread holds one. tokio's are tasks, not threads.
+    pub fn max_threads(self) -> u64 {
+        match self {
+            NativeKind::OcamlDomains => 126,
+            NativeKind::TokioTasks => tokio::native::MAX_TASKS,
+            NativeKind::CPthreads | NativeKind::OcamlSysthreads => u64::MAX,
+        }
+    }
+
+    pub fn implementation(self) -> Builtin {
+        match self {
+            NativeKind::CPthreads => Builtin::CPthread,
+            NativeKind::OcamlDomains | NativeKind::OcamlSysthreads => Builtin::Ocaml,
+            NativeKind::TokioTasks => Builtin::Tokio,
+        }
+    }
+
+    pub fn mode(self) -> Mode {
+        match self {
+            NativeKind::CPthreads => Mode::Native,
+            NativeKind::OcamlDomains => Mode::NativeDomains,
+            NativeKind::OcamlSysthreads => Mode::NativeSysthreads,
+            NativeKind::TokioTasks => Mode::NativeTasks,
+        }
+    }
+}
+
+/// Runs `spec` natively, under a watchdog of `limit`.
+pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
+    // Tasks are not threads: tokio's runner takes more producers than the threads' limit.
+    let most = if kind == NativeKind::TokioTasks { tokio::native::MAX_TASKS } else { MAX_THREADS };
+    spec.check_up_to(most).map_err(anyhow::Error::msg)?;
+    if spec.capacity == 0 {
+        anyhow::bail!("the C, OCaml and tokio queues have no rendezvous mode: capacity must be at least 1");
+    }
+    if spec.workload.pop_many_max().is_some() {
+        anyhow::bail!("{} is driven only: the native runners pop one item at a time", spec.workload);
+    }
+    let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
+    within(&what, limit, move || {
+        let cpu0 = cpu_time();
+        // The runners fill in their own times and counts; the process's CPU time is taken here.
+        let mut tally = match kind {
+            NativeKind::CPthreads => c_abi::native::run(&spec)?,
+            NativeKind::OcamlDomains => ocaml::native::run(&spec, true)?,
+            NativeKind::OcamlSysthreads => ocaml::native::run(&spec, false)?,
+            NativeKind::TokioTasks => tokio::native::run(&spec)?,
+        };
+        tally.cpu = cpu_since(cpu0);
+        Ok(tally)
+    })?
+}

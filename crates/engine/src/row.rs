@@ -1,0 +1,168 @@
+//! What the engine produces for one run: the row of `runs.csv`, filled from a [`Tally`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::{self, Tally};
+use crate::workloads::{RunSpec, Workload};
+
+/// How a run drove its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Rust threads through the harness interface (over FFI for C and OCaml).
+    Driven,
+    /// pthreads inside C.
+    Native,
+    /// One OCaml domain per producer and consumer: parallel.
+    NativeDomains,
+    /// OCaml systhreads in one domain: they take turns on the runtime lock.
+    NativeSysthreads,
+    /// tokio tasks on a multi-thread runtime with one worker thread per core.
+    NativeTasks,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Driven => "driven",
+            Mode::Native => "native",
+            Mode::NativeDomains => "native-domains",
+            Mode::NativeSysthreads => "native-systhreads",
+            Mode::NativeTasks => "native-tasks",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a repetition counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    /// Lost, duplicated or reordered items, an overfilled queue, a hang, a panic: never averaged.
+    Failed,
+}
+
+/// One repetition, as a row of `runs.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    pub implementation: String,
+    pub mode: Mode,
+    pub workload: Workload,
+    pub producers: u64,
+    pub consumers: u64,
+    pub capacity: usize,
+    pub items: u64,
+    pub repetition: u32,
+    pub status: Status,
+    pub seconds: f64,
+    pub ns_per_item: f64,
+    pub items_per_second: f64,
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    /// (user + sys) / wall: 2.0 means both cores busy for the whole run.
+    pub cpu_per_wall: f64,
+    pub pushes: u64,
+    pub push_waits: u64,
+    pub push_wait_share: f64,
+    pub pops: u64,
+    pub pop_waits: u64,
+    pub pop_wait_share: f64,
+    pub producer_blocked_s: f64,
+    pub consumer_blocked_s: f64,
+    pub max_occupancy: Option<usize>,
+    pub latency_samples: Option<u64>,
+    pub latency_p50_ns: Option<u64>,
+    pub latency_p99_ns: Option<u64>,
+    pub latency_p999_ns: Option<u64>,
+    pub latency_max_ns: Option<u64>,
+    pub error: String,
+}
+
+impl Row {
+    pub fn ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+
+    /// The row of one repetition: its figures, or the error that stopped it. A sampled length
+    /// above the capacity fails the run, like a delivery error.
+    pub fn new(implementation: &str, mode: Mode, spec: &RunSpec, repetition: u32, run: anyhow::Result<Tally>) -> Row {
+        let mut row = Row {
+            implementation: implementation.into(),
+            mode,
+            workload: spec.workload,
+            producers: spec.producers,
+            consumers: spec.consumers,
+            capacity: spec.capacity,
+            items: spec.total_items(),
+            repetition,
+            status: Status::Failed,
+            seconds: f64::NAN,
+            ns_per_item: f64::NAN,
+            items_per_second: f64::NAN,
+            cpu_user_s: f64::NAN,
+            cpu_sys_s: f64::NAN,
+            cpu_per_wall: f64::NAN,
+            pushes: 0,
+            push_waits: 0,
+            push_wait_share: f64::NAN,
+            pops: 0,
+            pop_waits: 0,
+            pop_wait_share: f64::NAN,
+            producer_blocked_s: f64::NAN,
+            consumer_blocked_s: f64::NAN,
+            max_occupancy: None,
+            latency_samples: None,
+            latency_p50_ns: None,
+            latency_p99_ns: None,
+            latency_p999_ns: None,
+            latency_max_ns: None,
+            error: String::new(),
+        };
+        let t = match run {
+            Ok(t) => t,
+            Err(e) => {
+                row.error = format!("{e:#}");
+                return row;
+            }
+        };
+        let mut delivery = t.delivery;
+        if let (Some(max), Ok(())) = (t.max_occupancy, &delivery) {
+            if max > spec.capacity {
+                delivery = Err(format!("len {max} observed above capacity {}", spec.capacity));
+            }
+        }
+        let share = |w: u64, n: u64| if n == 0 { 0.0 } else { w as f64 / n as f64 };
+        let (user, sys) = (t.cpu.0.as_secs_f64(), t.cpu.1.as_secs_f64());
+        row.status = if delivery.is_ok() { Status::Ok } else { Status::Failed };
+        row.error = delivery.err().unwrap_or_default();
+        row.seconds = t.seconds;
+        row.ns_per_item = t.seconds * 1e9 / row.items as f64;
+        row.items_per_second = row.items as f64 / t.seconds;
+        row.cpu_user_s = user;
+        row.cpu_sys_s = sys;
+        row.cpu_per_wall = (user + sys) / t.seconds;
+        row.pushes = t.push.ops;
+        row.push_waits = t.push.waits;
+        row.push_wait_share = share(t.push.waits, t.push.ops);
+        row.pops = t.pop.ops;
+        row.pop_waits = t.pop.waits;
+        row.pop_wait_share = share(t.pop.waits, t.pop.ops);
+        row.producer_blocked_s = t.push.blocked.as_secs_f64();
+        row.consumer_blocked_s = t.pop.blocked.as_secs_f64();
+        row.max_occupancy = t.max_occupancy;
+        if let Some(l) = measure::latency_of(t.latencies_ns) {
+            row.latency_samples = Some(l.samples);
+            row.latency_p50_ns = Some(l.p50_ns);
+            row.latency_p99_ns = Some(l.p99_ns);
+            row.latency_p999_ns = Some(l.p999_ns);
+            row.latency_max_ns = Some(l.max_ns);
+        }
+        row
+    }
+}

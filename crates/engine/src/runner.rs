@@ -1,0 +1,147 @@
+//! What every threaded runner shares, so that each keeps only its own loop: the counted push and
+//! pop, the state its threads share ([`Run`]: the spec, the start gate, the clock, the push
+//! times of the sampled items), what each side counts ([`ProducerOut`], [`ConsumerOut`]) and how
+//! their counts become one [`Tally`]. The driven runner (`driven.rs`), tokio's task runner
+//! (`impls/tokio.rs`), the strategies study and its pipeline build on it.
+
+use std::time::{Duration, Instant};
+
+use crate::measure::{split, Delivery, PushTimes, SideStats, Tally};
+use crate::queue::{Consumer, Producer, QueueError};
+use crate::workloads::RunSpec;
+
+/// Times `f` as a wait on `st`.
+#[inline]
+pub fn waited<T>(st: &mut SideStats, f: impl FnOnce() -> T) -> T {
+    st.waits += 1;
+    let t = Instant::now();
+    let r = f();
+    st.blocked += t.elapsed();
+    r
+}
+
+/// `try_push` first, so that a push that had to wait is counted and timed; the fast path
+/// costs the same as a plain `push`.
+#[inline]
+pub fn push_counted<P: Producer>(tx: &P, it: u64, st: &mut SideStats) -> Result<(), QueueError> {
+    st.ops += 1;
+    match tx.try_push(it) {
+        Err(QueueError::Full) => waited(st, || tx.push(it)),
+        r => r,
+    }
+}
+
+/// `try_pop` first, as [`push_counted`].
+#[inline]
+pub fn pop_counted<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, QueueError> {
+    st.ops += 1;
+    match rx.try_pop() {
+        Err(QueueError::Empty) => waited(st, || rx.pop()),
+        r => r,
+    }
+}
+
+/// What every thread of a run shares: the spec, the start gate (`G`: a std or a tokio barrier),
+/// the clock, the push times of the sampled items, and what the runner adds (`extra`).
+pub struct Run<G, X = ()> {
+    pub spec: RunSpec,
+    pub start: G,
+    clock: Instant,
+    pushed_at: PushTimes,
+    pub extra: X,
+}
+
+impl<G, X> Run<G, X> {
+    pub fn new(spec: RunSpec, start: G, extra: X) -> Self {
+        let pushed_at = PushTimes::new(spec.sampling, spec.producers, spec.per_producer());
+        Run { spec, start, clock: Instant::now(), pushed_at, extra }
+    }
+
+    /// Nanoseconds since the run was made.
+    pub fn now(&self) -> u64 {
+        self.clock.elapsed().as_nanos() as u64
+    }
+
+    /// Producer `id` is about to push its item `seq` (the clock is read for sampled items only).
+    #[inline]
+    pub fn pushing(&self, id: u64, seq: u64) {
+        self.pushed_at.pushing(id, seq, || self.now());
+    }
+
+    /// A consumer took `it`: its push-to-pop latency, for a sampled item.
+    #[inline]
+    pub fn latency(&self, it: u64) -> Option<u64> {
+        let (p, seq) = split(it);
+        self.pushed_at.since_push(p, seq, || self.now())
+    }
+}
+
+/// Who waits at a run's gate: its producers, its consumers and the caller.
+pub fn parties(spec: &RunSpec) -> usize {
+    (spec.producers + spec.consumers + 1) as usize
+}
+
+/// What one producer counted.
+#[derive(Default)]
+pub struct ProducerOut {
+    pub stats: SideStats,
+    /// A push that failed while the queue was open.
+    pub failed: Option<String>,
+}
+
+impl ProducerOut {
+    /// Records a push refused while the queue was open: a failed run.
+    pub fn refused(&mut self, id: u64, seq: u64, e: impl std::fmt::Display) {
+        self.failed = Some(format!("producer {id}: push of item {seq} returned {e} while the queue was open"));
+    }
+}
+
+/// What one consumer counted.
+pub struct ConsumerOut {
+    pub stats: SideStats,
+    pub delivery: Delivery,
+    pub latencies_ns: Vec<u64>,
+    /// Largest length sampled; `None` where the queue has no length.
+    pub max_len: Option<usize>,
+}
+
+impl ConsumerOut {
+    pub fn new(spec: &RunSpec, delivery: Delivery) -> Self {
+        ConsumerOut {
+            stats: SideStats::default(),
+            delivery,
+            // A fair share of the samples, so that the vector rarely grows mid-run.
+            latencies_ns: Vec::with_capacity((spec.total_items() >> spec.sampling.latency_shift) as usize / spec.consumers as usize + 1),
+            max_len: None,
+        }
+    }
+
+    /// `it` arrived: checked for delivery, and its latency kept when it is a sampled item.
+    #[inline]
+    pub fn received<G, X>(&mut self, run: &Run<G, X>, it: u64) {
+        self.delivery.record(it);
+        if let Some(ns) = run.latency(it) {
+            self.latencies_ns.push(ns);
+        }
+    }
+}
+
+/// The one tally of a threaded run, from what each side counted.
+pub fn tally(seconds: f64, cpu: (Duration, Duration), produced: Vec<ProducerOut>, consumed: Vec<ConsumerOut>) -> Tally {
+    let mut push = SideStats::default();
+    let mut failed = None;
+    for p in produced {
+        push.add(&p.stats);
+        failed = failed.or(p.failed);
+    }
+    let mut pop = SideStats::default();
+    let (mut parts, mut latencies_ns, mut max_occupancy) = (Vec::new(), Vec::new(), None);
+    for c in consumed {
+        pop.add(&c.stats);
+        max_occupancy = max_occupancy.max(c.max_len);
+        latencies_ns.extend(c.latencies_ns);
+        parts.push(c.delivery);
+    }
+    let delivery = failed.map_or_else(|| Delivery::verdict(parts), Err);
+    Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery }
+}

@@ -1,0 +1,271 @@
+//! The async study (`bqh async`, `make async`): the fan-in shape (N producers, 1 consumer) with
+//! tokio tasks against threads. tokio's native mode (`impls::tokio::native`: producer and
+//! consumer tasks on a multi-thread runtime, one worker per core) runs at 64, 1,024 and 10,000
+//! producers; threads (tokio's channel driven through its blocking calls, crossbeam, std's
+//! channel) run at 64 and 1,024, the most threads a run of the harness starts. What 10,000
+//! threads would cost is measured apart: idle threads and idle tasks are started, counted,
+//! weighed (address space and resident memory) and joined ([`SpawnCost`], `spawn.csv`).
+//! Runs are sized and repeated as in `bqh compare` (the engine's `plan::execute`); the report
+//! is `report.rs`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use serde::Serialize;
+
+use bq_engine::impls::{tokio::native::MAX_TASKS, Builtin, Choice};
+use bq_engine::native::NativeKind;
+use bq_engine::plan::{execute, Plan, Target};
+use bq_engine::sizing::Sizing;
+use bq_engine::watchdog::within;
+use bq_engine::workloads::{RunSpec, Sampling, Workload, MAX_THREADS};
+use bq_results::Claim;
+
+use crate::study::{self, Study};
+use rows::SpawnCost;
+
+pub mod report;
+pub mod rows;
+
+/// The most idle tasks or threads the spawn measurement starts (Linux's default `pid_max` is
+/// 32,768 threads for the whole machine).
+pub const MAX_SPAWN: u64 = 20_000;
+
+#[derive(Debug, Clone, clap::Args, Serialize)]
+pub struct Args {
+    /// Producer tasks of tokio's native runs (1 consumer task), comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 1024, 10_000])]
+    pub tasks: Vec<u64>,
+    /// Producer threads of the driven runs (1 consumer thread), comma-separated, at most 1024
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 1024])]
+    pub threads: Vec<u64>,
+    /// Implementations driven by threads, comma-separated
+    #[arg(long = "impl", value_enum, value_delimiter = ',', default_values_t = [Builtin::Tokio, Builtin::Crossbeam, Builtin::RustSyncChannel])]
+    pub impls: Vec<Builtin>,
+    /// Queue capacities, comma-separated
+    #[arg(long = "capacity", value_delimiter = ',', default_values_t = [16, 1024])]
+    pub capacities: Vec<usize>,
+    /// Idle tasks and idle threads to start, weigh and join, comma-separated (0: none)
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 1024, 10_000])]
+    pub spawn: Vec<u64>,
+    /// Target duration of one measured run, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 40)]
+    pub run_ms: u64,
+    /// Measured repetitions of every configuration, after one discarded warm-up
+    #[arg(long, default_value_t = 5)]
+    pub reps: u32,
+    /// Time the fan-in runs may take, in seconds (shortened to fit, and said so, as in compare)
+    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
+    pub budget: u64,
+    /// Results folder: a new or empty folder, or one bqh wrote before
+    #[arg(long, default_value = "results/latest-async")]
+    pub out: PathBuf,
+    /// Seconds one run may take before it is reported as a hang
+    #[arg(long, default_value_t = 120)]
+    pub run_limit: u64,
+}
+
+fn check_counts(flag: &str, counts: &[u64], most: u64, empty_ok: bool) -> anyhow::Result<()> {
+    if counts.is_empty() && !empty_ok {
+        bail!("--{flag}: give at least one count");
+    }
+    if let Some(n) = counts.iter().find(|&&n| n == 0 || n > most) {
+        bail!("--{flag} {n}: choose between 1 and {most}");
+    }
+    Ok(())
+}
+
+/// Every fan-in configuration of the study, in report order: capacity, then tasks, then threads.
+pub fn plan(args: &Args) -> anyhow::Result<Plan> {
+    check_counts("tasks", &args.tasks, MAX_TASKS, true)?;
+    check_counts("threads", &args.threads, MAX_THREADS, true)?;
+    check_counts("spawn", &args.spawn, MAX_SPAWN, true)?;
+    if args.tasks.is_empty() && (args.threads.is_empty() || args.impls.is_empty()) {
+        bail!("nothing to run: give --tasks, or --threads with --impl");
+    }
+    if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
+        bail!("--capacity: give capacities between 1 and {} (tokio's channel has no capacity 0)", bq_engine::MAX_CAPACITY);
+    }
+    if args.reps == 0 || args.reps > 1000 || args.run_ms == 0 || args.run_ms > 60_000 {
+        bail!("--reps takes 1 to 1000 and --run-ms 1 to 60000");
+    }
+    if args.budget == 0 || args.budget > 7 * 24 * 3600 {
+        bail!("--budget {}: choose between 1 and 604800 seconds (a week)", args.budget);
+    }
+    let fan_in = |producers, capacity| RunSpec {
+        workload: Workload::FanIn,
+        producers,
+        consumers: 1,
+        capacity,
+        items: 0,
+        sampling: Sampling::DEFAULT,
+    };
+    let mut configs = Vec::new();
+    for &capacity in &args.capacities {
+        for &n in &args.tasks {
+            configs.push((Target::Native(NativeKind::TokioTasks), fan_in(n, capacity)));
+        }
+        for &n in &args.threads {
+            configs.extend(args.impls.iter().map(|&b| (Target::Driven(Choice::Builtin(b)), fan_in(n, capacity))));
+        }
+    }
+    Ok(Plan {
+        configs,
+        sizing: Sizing { run: Duration::from_millis(args.run_ms), reps: args.reps },
+        fixed_items: false,
+        budget: Duration::from_secs(args.budget),
+    })
+}
+
+/// (VmSize, VmRSS) of this process in MiB, from `/proc/self/status`.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmSize:"), field("VmRSS:"))
+}
+
+/// Starts `n` idle std threads (default stack), waits until every one runs, weighs the
+/// process, then releases and joins them. Stops at the first spawn the system refuses.
+fn spawn_threads(n: u64) -> SpawnCost {
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let running = Arc::new(AtomicU64::new(0));
+    let (vm0, rss0) = memory_mib();
+    let t0 = Instant::now();
+    let mut handles = Vec::with_capacity(n as usize);
+    let mut error = String::new();
+    for i in 0..n {
+        let (gate, running) = (gate.clone(), running.clone());
+        let spawned = thread::Builder::new().spawn(move || {
+            running.fetch_add(1, Ordering::SeqCst);
+            let (open, cv) = &*gate;
+            let mut g = open.lock().unwrap_or_else(PoisonError::into_inner);
+            while !*g {
+                g = cv.wait(g).unwrap_or_else(PoisonError::into_inner);
+            }
+        });
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                error = format!("the system refused thread {} of {n}: {e}", i + 1);
+                break;
+            }
+        }
+    }
+    let started = handles.len() as u64;
+    while running.load(Ordering::SeqCst) < started {
+        thread::yield_now();
+    }
+    let start_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let (vm1, rss1) = memory_mib();
+    let t1 = Instant::now();
+    *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    gate.1.notify_all();
+    handles.into_iter().for_each(|h| h.join().expect("an idle thread cannot panic"));
+    let join_ms = t1.elapsed().as_secs_f64() * 1e3;
+    SpawnCost {
+        kind: "threads".into(),
+        wanted: n,
+        started,
+        start_ms,
+        join_ms,
+        address_space_mib: vm1 - vm0,
+        resident_mib: rss1 - rss0,
+        error,
+    }
+}
+
+/// The same with `n` idle tokio tasks on a multi-thread runtime with one worker per core (the
+/// runtime is built before the clock starts, like the threads' process).
+fn spawn_tasks(n: u64) -> SpawnCost {
+    let workers = thread::available_parallelism().map_or(1, |c| c.get());
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let error = format!("cannot build a tokio runtime with {workers} workers: {e}");
+            return SpawnCost { kind: "tasks".into(), wanted: n, started: 0, start_ms: f64::NAN, join_ms: f64::NAN, address_space_mib: f64::NAN, resident_mib: f64::NAN, error };
+        }
+    };
+    rt.block_on(async {
+        // Closed to release them: every waiting `acquire` then returns at once.
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let running = Arc::new(AtomicU64::new(0));
+        let (vm0, rss0) = memory_mib();
+        let t0 = Instant::now();
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (gate, running) = (gate.clone(), running.clone());
+                tokio::spawn(async move {
+                    running.fetch_add(1, Ordering::SeqCst);
+                    let _ = gate.acquire().await;
+                })
+            })
+            .collect();
+        while running.load(Ordering::SeqCst) < n {
+            tokio::task::yield_now().await;
+        }
+        let start_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let (vm1, rss1) = memory_mib();
+        let t1 = Instant::now();
+        gate.close();
+        for h in handles {
+            h.await.expect("an idle task cannot panic");
+        }
+        let join_ms = t1.elapsed().as_secs_f64() * 1e3;
+        SpawnCost {
+            kind: "tasks".into(),
+            wanted: n,
+            started: n,
+            start_ms,
+            join_ms,
+            address_space_mib: vm1 - vm0,
+            resident_mib: rss1 - rss0,
+            error: String::new(),
+        }
+    })
+}
+
+/// Tasks, then threads, for every count, each under the watchdog.
+pub fn spawn_costs(counts: &[u64], limit: Duration) -> Vec<SpawnCost> {
+    let mut out = Vec::new();
+    for (kind, f) in [("tasks", spawn_tasks as fn(u64) -> SpawnCost), ("threads", spawn_threads)] {
+        for &n in counts {
+            let what = format!("starting {n} idle {kind}");
+            out.push(within(&what, limit, move || f(n)).unwrap_or_else(|e| SpawnCost {
+                kind: kind.into(),
+                wanted: n,
+                started: 0,
+                start_ms: f64::NAN,
+                join_ms: f64::NAN,
+                address_space_mib: f64::NAN,
+                resident_mib: f64::NAN,
+                error: e.to_string(),
+            }));
+        }
+    }
+    out
+}
+
+/// `bqh async`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut plan = plan(args)?;
+    let out = Claim::dir(&args.out)?;
+    let limit = Duration::from_secs(args.run_limit.max(1));
+    let (rows, _) = execute("async", &mut plan, &[], false, limit);
+    eprintln!("[async] starting idle tasks and threads: {:?}", args.spawn);
+    let spawned = spawn_costs(&args.spawn, limit);
+    let results = report::Results { env: study::env(Study::Async, serde_json::to_value(args)?), rows, spawned };
+    out.write_dir(|dir| report::write(dir, &results))?;
+    let failed = results.rows.iter().filter(|r| !r.ok()).count();
+    Ok(study::finish(out.path(), "summary.md, runs.csv, spawn.csv, env.json, plots", failed, 0))
+}

@@ -1,0 +1,360 @@
+//! The comparison's report, a pure function of its folder's data: from the rows of `runs.csv`,
+//! the probes of `shutdown.csv` and `shutdown-native.csv`, the memory section's files and the
+//! machine of `env.json` it writes `summary.md` (tables of medians with their intervals, the
+//! shutdown matrices, a plain reading) and the SVG plots. `bqh compare` ends with [`write`];
+//! `bqh report DIR` calls [`read`] then the same [`write`], so a committed run can be redrawn
+//! after a change to the report. Every figure is computed from the rows; nothing is written by
+//! hand.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use bq_engine::row::{Mode, Row};
+use bq_engine::shutdown::{NativeObservation, Observation};
+use bq_engine::workloads::Workload;
+use bq_engine::Builtin;
+use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::markdown::{header, plots_section};
+use bq_results::stats::geomean;
+use bq_results::Env;
+
+use super::plots;
+use crate::memory::report as memory_report;
+use crate::runs::{groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
+use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
+
+/// A comparison's folder.
+pub struct Results {
+    pub env: Env,
+    pub rows: Vec<Row>,
+    /// The probes through the harness interface, one column per implementation.
+    pub shutdown: Vec<Vec<Observation>>,
+    pub native: Vec<NativeObservation>,
+    /// The short memory section, where the run had one.
+    pub memory: Option<memory_report::Section>,
+}
+
+impl Results {
+    pub fn describe(&self) -> String {
+        format!("{} runs, {} shutdown probes", self.rows.len(), self.shutdown.iter().flatten().count())
+    }
+}
+
+/// Reads a comparison's folder.
+pub fn read(dir: &Path) -> anyhow::Result<Results> {
+    Ok(Results {
+        env: read_env(dir)?,
+        rows: read_csv(&dir.join(RUNS_CSV))?,
+        shutdown: read_matrix(dir)?,
+        native: read_native(dir)?,
+        memory: memory_report::read_section(dir)?,
+    })
+}
+
+/// Writes every file of a comparison's folder into `dir` (which exists).
+pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
+    write_env(dir, &r.env)?;
+    write_csv(&dir.join(RUNS_CSV), &r.rows)?;
+    write_matrix(dir, &r.shutdown)?;
+    let plots = plots::write_plots(dir, &r.rows).context("drawing the plots")?;
+    std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &r.shutdown, &plots))?;
+    write_native(dir, &r.native)?;
+    match &r.memory {
+        Some(m) => memory_report::append_section(dir, &m.runs, &m.samples),
+        None => Ok(()),
+    }
+}
+
+/// Capacities present for a workload, ascending.
+fn capacities(gs: &[&Group]) -> Vec<usize> {
+    gs.iter().map(|g| g.capacity).collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+fn table_by_capacity(out: &mut String, gs: &[&Group], cell: impl Fn(&Group) -> String) {
+    let caps = capacities(gs);
+    out.push_str("| implementation |");
+    caps.iter().for_each(|c| write!(out, " cap {c} |").unwrap());
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(caps.len()));
+    out.push('\n');
+    for l in labels(gs) {
+        write!(out, "| {l} |").unwrap();
+        for c in &caps {
+            let g = gs.iter().find(|g| g.label() == l && g.capacity == *c);
+            write!(out, " {} |", g.map_or("".into(), |g| cell(g))).unwrap();
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], plots: &[(String, String)]) -> String {
+    let gs = groups(rows);
+    let workloads = workloads(&gs);
+    let reps = rows.iter().map(|r| r.repetition).max().unwrap_or(0);
+    let mut out = String::new();
+    header(&mut out, "Bounded queues compared", env);
+    writeln!(out, "Command: `{}`. Every figure is the median of {reps} repetitions; throughput comes with a 95% \
+                   interval for the median, [low–high] (order statistics: the interval between the k-th lowest and the \
+                   k-th highest repetition that covers the median with 95% probability; below 6 repetitions no such \
+                   interval exists and it is min–max). The rows behind each figure are in `runs.csv`.\n", env.command).unwrap();
+
+    out.push_str(&failures(rows));
+
+    out.push_str("## Reading\n\n");
+    out.push_str(&reading(&gs, &workloads));
+
+    writeln!(out, "## Throughput (million items per second)\n").unwrap();
+    out.push_str("Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
+                  the queue through the harness interface (rows without a mode); `native`: the language's own threads \
+                  (pthreads in C; OCaml domains or systhreads; tokio tasks).\n\n");
+    for w in &workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
+        let (p, c) = (ws[0].producers, ws[0].consumers);
+        writeln!(out, "### {w} ({p} producer{}, {c} consumer{})\n", if p == 1 { "" } else { "s" }, if c == 1 { "" } else { "s" }).unwrap();
+        table_by_capacity(&mut out, &ws, throughput_cell);
+    }
+    out.push_str("## Stability\n\n");
+    out.push_str(&stability(&gs, rows, env.cores));
+    out.push_str(&ceiling(&gs, &workloads));
+
+    out.push_str("## CPU time per wall-clock second\n\n(user + system) / wall, median: 2.0 means both cores were busy the whole run. \
+                  A design that spins instead of sleeping shows here.\n\n");
+    for w in &workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
+        writeln!(out, "### {w}\n").unwrap();
+        table_by_capacity(&mut out, &ws, |g| stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or("–".into(), |s| format!("{:.2}", s.0)));
+    }
+
+    out.push_str("## Blocking (backpressure)\n\nDriven mode. Waits: share of pushes (pops) that found the queue full (empty) and had to \
+                  block; blocked: total seconds producers (consumers) spent blocked, summed over threads; occupancy: the largest \
+                  length a consumer sampled (every 64 pops), never above the capacity (rust-sync-channel has no length).\n\n");
+    for w in &workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w && g.mode == Mode::Driven).collect();
+        if ws.is_empty() {
+            continue;
+        }
+        writeln!(out, "### {w}\n").unwrap();
+        out.push_str("| implementation | capacity | push waits | pop waits | producers blocked (s) | consumers blocked (s) | max occupancy |\n|---|---|---|---|---|---|---|\n");
+        for g in &ws {
+            let pct = |f: fn(&Row) -> f64| stat(&g.ok, |r| Some(f(r) * 100.0)).map_or("–".into(), |s| format!("{:.1}%", s.0));
+            let secs = |f: fn(&Row) -> f64| stat(&g.ok, |r| Some(f(r))).map_or("–".into(), |s| format!("{:.3}", s.0));
+            let occ = stat(&g.ok, |r| r.max_occupancy.map(|x| x as f64)).map_or("n/a".into(), |s| format!("{:.0}", s.2));
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                g.implementation,
+                g.capacity,
+                pct(|r| r.push_wait_share),
+                pct(|r| r.pop_wait_share),
+                secs(|r| r.producer_blocked_s),
+                secs(|r| r.consumer_blocked_s),
+                occ
+            )
+            .unwrap();
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Latency, push to pop (µs)\n\np50 / p99 / p99.9 of sampled items (1 in 16), from the start of the push \
+                  (so it includes time blocked on a full queue) to the end of the pop; median over repetitions. \
+                  `seq` has none: one thread pushes and pops.\n\n");
+    for w in &workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w && g.ok.iter().any(|r| r.latency_samples.is_some())).collect();
+        if ws.is_empty() {
+            continue;
+        }
+        writeln!(out, "### {w}\n").unwrap();
+        table_by_capacity(&mut out, &ws, |g| {
+            let q = |f: fn(&Row) -> Option<u64>| stat(&g.ok, |r| f(r).map(|x| x as f64 / 1e3)).map_or("–".into(), |s| fmt_us(s.0));
+            format!("{} / {} / {}", q(|r| r.latency_p50_ns), q(|r| r.latency_p99_ns), q(|r| r.latency_p999_ns))
+        });
+    }
+
+    out.push_str("## The cost of the boundary: native against driven\n\n");
+    out.push_str(&boundary(&gs));
+
+    if !shutdown.is_empty() {
+        out.push_str("## Shutdown semantics, observed\n\nEach cell is what a probe saw when run against the implementation under a \
+                      watchdog (`bqh shutdown` prints the same matrix).\n\n");
+        out.push_str(&matrix_markdown(shutdown));
+        out.push('\n');
+    }
+
+    out.push_str(&plots_section(plots));
+    out
+}
+
+/// Every throughput as a share of the lock-free ring's (`c-vyukov`, driven) for the same
+/// workload and capacity: how far each design is from what one CAS per operation allows.
+fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
+    let top = Builtin::CVyukov.name();
+    let mut out = String::new();
+    if !gs.iter().any(|g| g.implementation == top && g.mode == Mode::Driven && !g.ok.is_empty()) {
+        return out;
+    }
+    out.push_str("## Share of the lock-free ceiling\n\n");
+    writeln!(
+        out,
+        "Median throughput as a share of `{top}`'s (Dmitry Vyukov's bounded MPMC ring, one CAS per operation, driven) \
+         for the same workload and capacity. Above 100%: faster than the ring (crossbeam's ring with its own waiting \
+         strategy can be); `–`: no ring figure (capacity 0).\n"
+    )
+    .unwrap();
+    for w in workloads {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
+        writeln!(out, "### {w}\n").unwrap();
+        table_by_capacity(&mut out, &ws, |g| {
+            let base = median_of(gs, top, Mode::Driven, g.workload, g.capacity);
+            match (stat(&g.ok, mips), base) {
+                (Some(m), Some(b)) if b > 0.0 => format!("{:.0}%", 100.0 * m.0 / b),
+                _ => "–".into(),
+            }
+        });
+    }
+    out
+}
+
+fn fmt_us(us: f64) -> String {
+    if us >= 100.0 { format!("{us:.0}") } else if us >= 1.0 { format!("{us:.1}") } else { format!("{us:.2}") }
+}
+
+fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: usize) -> Option<f64> {
+    gs.iter()
+        .find(|g| g.implementation == imp && g.mode == mode && g.workload == workload && g.capacity == capacity)
+        .and_then(|g| stat(&g.ok, mips))
+        .map(|s| s.0)
+}
+
+/// Per native mode: native / driven throughput for every configuration both ran.
+fn boundary(gs: &[Group]) -> String {
+    let mut out = String::new();
+    let natives: Vec<(&str, Mode)> = {
+        let mut v: Vec<(&str, Mode)> = Vec::new();
+        gs.iter().filter(|g| g.mode != Mode::Driven).for_each(|g| if !v.contains(&(g.implementation, g.mode)) { v.push((g.implementation, g.mode)) });
+        v
+    };
+    if natives.is_empty() {
+        return "No native runs in this selection.\n\n".into();
+    }
+    out.push_str("Throughput in million items per second; ratio = native / driven. A ratio above 1 is what crossing the \
+                  language boundary once per operation costs; below 1, the language's own threads do worse than Rust's \
+                  (for OCaml systhreads: one runtime lock for all threads). The Rust queues are native in driven mode.\n\n");
+    out.push_str("| implementation | native mode | workload | capacity | driven | native | ratio |\n|---|---|---|---|---|---|---|\n");
+    let mut per_mode: Vec<(String, Vec<f64>)> = Vec::new();
+    for &(imp, mode) in &natives {
+        let mut ratios = Vec::new();
+        for g in gs.iter().filter(|g| g.implementation == imp && g.mode == mode) {
+            let d = median_of(gs, imp, Mode::Driven, g.workload, g.capacity);
+            let n = stat(&g.ok, mips).map(|s| s.0);
+            let ratio = d.zip(n).map(|(d, n)| n / d);
+            if let Some(r) = ratio {
+                ratios.push(r);
+            }
+            let f = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.2}"));
+            writeln!(out, "| {imp} | {mode} | {} | {} | {} | {} | {} |", g.workload, g.capacity, f(d), f(n), ratio.map_or("–".into(), |r| format!("{r:.2}×"))).unwrap();
+        }
+        per_mode.push((format!("{imp} {mode}"), ratios));
+    }
+    out.push('\n');
+    for (name, ratios) in per_mode {
+        if let Some(g) = geomean(&ratios) {
+            writeln!(out, "- **{name}**: native / driven = {g:.2}× (geometric mean over {} configurations)", ratios.len()).unwrap();
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// A short plain-language reading, computed from the figures.
+fn reading(gs: &[Group], workloads: &[Workload]) -> String {
+    let mut out = String::new();
+    let driven: Vec<&Group> = gs.iter().filter(|g| g.mode == Mode::Driven && !g.ok.is_empty()).collect();
+    for w in workloads {
+        let ws: Vec<&&Group> = driven.iter().filter(|g| g.workload == *w).collect();
+        let Some(cap) = ws.iter().map(|g| g.capacity).max() else { continue };
+        let mut at: Vec<(&str, f64)> =
+            ws.iter().filter(|g| g.capacity == cap).filter_map(|g| stat(&g.ok, mips).map(|s| (g.implementation, s.0))).collect();
+        if at.len() < 2 {
+            continue;
+        }
+        at.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (best, worst) = (at[0], at[at.len() - 1]);
+        writeln!(
+            out,
+            "- **{w}** (capacity {cap}, driven): fastest {} at {:.2} M items/s, slowest {} at {:.2}: {:.1}× apart.",
+            best.0, best.1, worst.0, worst.1, best.1 / worst.1
+        )
+        .unwrap();
+    }
+    // Capacity: how much a larger buffer buys, per implementation, on spsc.
+    let caps: BTreeSet<usize> = driven.iter().filter(|g| g.capacity > 0).map(|g| g.capacity).collect();
+    if let (Some(&lo), Some(&hi)) = (caps.first(), caps.last()) {
+        if lo != hi {
+            let mut parts = Vec::new();
+            for imp in driven.iter().map(|g| g.implementation).collect::<BTreeSet<_>>() {
+                let a = median_of(gs, imp, Mode::Driven, Workload::Spsc, lo);
+                let b = median_of(gs, imp, Mode::Driven, Workload::Spsc, hi);
+                if let (Some(a), Some(b)) = (a, b) {
+                    parts.push(format!("{imp} {:.1}×", b / a));
+                }
+            }
+            if !parts.is_empty() {
+                writeln!(out, "- **Capacity** (spsc, capacity {hi} against {lo}): {}. At capacity {lo} every push waits for a pop, so the queue runs at the speed of a thread hand-off.", parts.join(", ")).unwrap();
+            }
+        }
+    }
+    // Backpressure: in slow-consumer, producers should wait on most pushes.
+    let slow: Vec<String> = driven
+        .iter()
+        .filter(|g| g.workload == Workload::SlowConsumer && g.capacity == 16)
+        .filter_map(|g| stat(&g.ok, |r| Some(r.push_wait_share * 100.0)).map(|s| format!("{} {:.0}%", g.implementation, s.0)))
+        .collect();
+    if !slow.is_empty() {
+        writeln!(out, "- **Backpressure** (slow-consumer, capacity 16): share of pushes that had to wait: {}. The queue's capacity bounds the memory a fast producer can fill; the producers wait instead.", slow.join(", ")).unwrap();
+    }
+    // Fan-in: the single consumer is the bottleneck.
+    let fan: Vec<String> = driven
+        .iter()
+        .filter(|g| g.workload == Workload::FanIn && g.capacity == 16)
+        .filter_map(|g| {
+            let p = stat(&g.ok, |r| Some(r.push_wait_share * 100.0))?;
+            let c = stat(&g.ok, |r| Some(r.pop_wait_share * 100.0))?;
+            Some(format!("{} pushes {:.0}% / pops {:.0}%", g.implementation, p.0, c.0))
+        })
+        .collect();
+    if !fan.is_empty() {
+        writeln!(out, "- **Fan-in** (64 producers, capacity 16), waits: {}. Producers wait far more than the consumer: the one consumer is the bottleneck (batching, taking many items per lock, is the usual way out).", fan.join(", ")).unwrap();
+    }
+    // Swap buffers against the mutex-and-condition queue of their language, in the same run.
+    for w in [Workload::FanInBatch, Workload::FanIn] {
+        let Some(cap) = driven.iter().filter(|g| g.workload == w).map(|g| g.capacity).max() else { continue };
+        let pairs: Vec<String> = Builtin::ALL
+            .iter()
+            .filter_map(|&b| Some((b, b.swap_sibling()?)))
+            .filter_map(|(swap, sibling)| {
+                let a = median_of(gs, swap.name(), Mode::Driven, w, cap)?;
+                let b = median_of(gs, sibling.name(), Mode::Driven, w, cap)?;
+                Some(format!("{swap} / {sibling} {:.1}×", a / b))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            writeln!(out, "- **Swap buffers** ({w}, capacity {cap}, driven): {} (the goal at 64 producers: at least 3× with the consumer taking batches, fan-in-batch).", pairs.join(", ")).unwrap();
+        }
+    }
+    // Boundary, OCaml.
+    let mut ratios = Vec::new();
+    let ocaml = Builtin::Ocaml.name();
+    for g in gs.iter().filter(|g| g.implementation == ocaml && g.mode == Mode::NativeDomains) {
+        if let (Some(d), Some(n)) = (median_of(gs, ocaml, Mode::Driven, g.workload, g.capacity), stat(&g.ok, mips)) {
+            ratios.push(n.0 / d);
+        }
+    }
+    if let Some(r) = geomean(&ratios) {
+        writeln!(out, "- **Boundary**: the OCaml queue run on OCaml domains moves {r:.2}× the items per second it moves when Rust threads drive it over FFI (geometric mean over {} configurations); see the boundary table.", ratios.len()).unwrap();
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,164 @@
+//! The thread-scaling report (`bqh scale`): nanoseconds per item against the number of
+//! threads, one table and one log-log plot per shape and capacity, and where each
+//! implementation's cost stops growing gently.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use bq_engine::row::Row;
+use bq_engine::workloads::Workload;
+use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::markdown::{header, plots_section};
+use bq_results::plot::{lines, Plot};
+use bq_results::Env;
+
+use super::rows::RUNS_CSV;
+use super::SHAPES;
+use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
+
+/// A scaling study's folder.
+pub struct Results {
+    pub env: Env,
+    pub rows: Vec<Row>,
+}
+
+impl Results {
+    pub fn describe(&self) -> String {
+        format!("{} runs", self.rows.len())
+    }
+}
+
+/// Reads a scaling study's folder.
+pub fn read(dir: &Path) -> anyhow::Result<Results> {
+    Ok(Results { env: read_env(dir)?, rows: read_csv(&dir.join(RUNS_CSV))? })
+}
+
+/// Writes every file of a scaling study's folder into `dir` (which exists).
+pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
+    write_env(dir, &r.env)?;
+    write_csv(&dir.join(RUNS_CSV), &r.rows)?;
+    let plots = write_plots(dir, &r.rows).context("drawing the plots")?;
+    std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &plots))
+        .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))
+}
+
+/// A doubling of the threads that raises the cost per item by more than this is no longer
+/// "gentle": the knee the summary names.
+const KNEE: f64 = 1.5;
+
+fn ns(r: &Row) -> Option<f64> {
+    Some(r.ns_per_item)
+}
+
+/// The thread count of a configuration: producers (for mpmc, as many consumers again).
+fn threads(g: &Group) -> u64 {
+    g.producers
+}
+
+/// (shape, capacity) pairs present, in the study's order.
+fn panels(gs: &[Group]) -> Vec<(Workload, usize)> {
+    let caps: BTreeSet<usize> = gs.iter().map(|g| g.capacity).collect();
+    SHAPES.iter().flat_map(|&w| caps.iter().map(move |&c| (w, c))).filter(|&(w, c)| gs.iter().any(|g| g.workload == w && g.capacity == c)).collect()
+}
+
+fn axis(w: Workload) -> &'static str {
+    if w == Workload::Mpmc { "producers = consumers" } else { "producers (1 consumer)" }
+}
+
+/// Where the cost per item of one implementation stops growing gently, in words.
+fn knee(points: &[(u64, f64)]) -> String {
+    for pair in points.windows(2) {
+        let ((n0, c0), (n1, c1)) = (pair[0], pair[1]);
+        if c1 > KNEE * c0 {
+            return format!("stops growing gently at {n1} (×{:.1} from {n0})", c1 / c0);
+        }
+    }
+    match (points.first(), points.last()) {
+        (Some(&(n0, c0)), Some(&(n1, c1))) if n1 > n0 => format!("grows gently up to {n1} (×{:.1} from {n0})", c1 / c0),
+        _ => "one thread count only".into(),
+    }
+}
+
+pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
+    let gs = groups(rows);
+    let mut plots = Vec::new();
+    for (w, cap) in panels(&gs) {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
+        let counts: Vec<u64> = ws.iter().map(|g| threads(g)).collect::<BTreeSet<_>>().into_iter().collect();
+        let xs: Vec<String> = counts.iter().map(|n| n.to_string()).collect();
+        let file = format!("scaling-{w}-{cap}.svg");
+        let caption = format!("{w}, capacity {cap}: cost per item against threads (median; whiskers: min-max)");
+        let series = series_by_label(&ws, &counts, threads, ns);
+        lines(dir, &file, caption, &xs, axis(w), "ns per item (log)", &series)?;
+        plots.push((file, format!("{w}, capacity {cap}: ns per item against {}", axis(w))));
+    }
+    Ok(plots)
+}
+
+pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
+    let gs = groups(rows);
+    let mut out = String::new();
+    header(&mut out, "Thread scaling", env);
+    writeln!(
+        out,
+        "Command: `{}`. Nanoseconds per item (wall time of a run / items), median over repetitions, against the \
+         number of threads: for fan-in N producers and 1 consumer, for mpmc N producers and N consumers. The machine \
+         has {} cores: every point right of {} runs more threads than cores. `ocaml (native-domains)` stops where \
+         producers and consumers together would pass 126: OCaml 5 runs at most 128 domains at once.\n",
+        env.command,
+        env.cores,
+        env.cores
+    )
+    .unwrap();
+    out.push_str(&failures(rows));
+    out.push_str("## Reading\n\n");
+    for (w, cap) in panels(&gs) {
+        writeln!(out, "- **{w}, capacity {cap}**, the cost per item as the threads double (knee: a doubling that costs more than ×{KNEE}):").unwrap();
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
+        for l in labels(&ws) {
+            let points: Vec<(u64, f64)> =
+                ws.iter().filter(|g| g.label() == l).filter_map(|g| stat(&g.ok, ns).map(|s| (threads(g), s.0))).collect();
+            writeln!(out, "  - {l}: {}", knee(&points)).unwrap();
+        }
+    }
+    out.push('\n');
+    out.push_str("## Nanoseconds per item\n\n");
+    for (w, cap) in panels(&gs) {
+        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
+        let counts: Vec<u64> = ws.iter().map(|g| threads(g)).collect::<BTreeSet<_>>().into_iter().collect();
+        writeln!(out, "### {w}, capacity {cap} ({})\n", axis(w)).unwrap();
+        out.push_str("| implementation |");
+        counts.iter().for_each(|n| write!(out, " {n} |").unwrap());
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(counts.len()));
+        out.push('\n');
+        for l in labels(&ws) {
+            write!(out, "| {l} |").unwrap();
+            for n in &counts {
+                let cell = ws.iter().find(|g| g.label() == l && threads(g) == *n).and_then(|g| stat(&g.ok, ns));
+                write!(out, " {} |", cell.map_or("–".into(), |s| format!("{:.0}", s.0))).unwrap();
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out.push_str("## Stability\n\n");
+    out.push_str(&stability(&gs, rows, env.cores));
+    out.push_str(&plots_section(plots));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::knee;
+
+    #[test]
+    fn the_knee_is_the_first_doubling_that_costs_more_than_half_again() {
+        assert_eq!(knee(&[(1, 100.0), (2, 110.0), (4, 120.0)]), "grows gently up to 4 (×1.2 from 1)");
+        assert_eq!(knee(&[(1, 100.0), (2, 140.0), (4, 300.0), (8, 310.0)]), "stops growing gently at 4 (×2.1 from 2)");
+        assert_eq!(knee(&[(1, 100.0)]), "one thread count only");
+        assert_eq!(knee(&[]), "one thread count only");
+    }
+}

@@ -1,0 +1,716 @@
+//! The strategies study (`bqh strategies`, `make strategies`): what each answer to a full queue
+//! costs on the same workload. The slow-consumer, fan-in and bursty shapes run under every
+//! [`Policy`] (block, drop, timeout-drop, natural-batch, semaphore) on every implementation,
+//! driven from Rust threads; then the pipeline (`pipeline.rs`). Every run accounts for every
+//! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time as in `bqh compare` (a pilot, a
+//! warm-up, the repetitions; the engine's `sizing`); the report is `report.rs`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use serde::Serialize;
+
+use bq_engine::impls::Builtin;
+use bq_engine::measure::{cpu_since, cpu_time, item, payload_item, spin_work, split, take_payload, Delivery, PushTimes, SideStats};
+use bq_engine::memory::{payload, peak_rss_bytes, reset_peak_rss};
+use bq_engine::progress::Progress;
+use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
+use bq_engine::sizing::{self as plan, Shape, Sizing};
+use bq_engine::watchdog::{join_all, within};
+use bq_engine::workloads::{RunSpec, Workload};
+use bq_results::Claim;
+
+use crate::study::{self, Study};
+use pipeline::run_pipeline;
+use policy::{Policy, Variant};
+use rows::{PipelineRow, PipelineSpec, StrategyRow, StrategyTally};
+
+pub mod pipeline;
+pub mod policy;
+pub mod report;
+pub mod rows;
+
+/// The largest payload per item: 1 MiB.
+pub const MAX_PAYLOAD: usize = 1 << 20;
+
+/// The shapes the study runs: a slow consumer, many producers, bursts.
+pub const SHAPES: [Workload; 3] = [Workload::SlowConsumer, Workload::FanIn, Workload::Bursty];
+
+#[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = "\
+Policies (--policy):
+  block               push: wait while the queue is full
+  drop                try_push: a full queue drops the item (counted)
+  timeout-drop-100us  push_timeout(100 µs), then drop
+  timeout-drop-1ms    push_timeout(1 ms), then drop
+  natural-batch       producers push; the consumer takes pop_many(--batch): one blocking pop,
+                      then what is buffered, up to k items
+  semaphore           a counting semaphore of --permits bounds the items between a producer's
+                      acquire (before push) and the consumer's release (after processing)
+
+Then the pipeline: parse -> queue -> transform -> queue -> write, both queues of one
+implementation, balanced, with the write stage slowed, and with the middle queue unbounded.
+Every run checks that accepted + dropped = produced and that each accepted item is delivered
+exactly once; a failure is listed at the top of summary.md and the exit status is 1.")]
+pub struct Args {
+    /// Implementations, comma-separated [default: every built-in]
+    #[arg(long = "impl", value_enum, value_delimiter = ',')]
+    pub impls: Vec<Builtin>,
+    /// Workload shapes, comma-separated [default: slow-consumer,fan-in,bursty]
+    #[arg(long = "workload", value_enum, value_delimiter = ',')]
+    pub workloads: Vec<Workload>,
+    /// Policies, comma-separated [default: all]
+    #[arg(long = "policy", value_enum, value_delimiter = ',')]
+    pub policies: Vec<Policy>,
+    /// Queue capacities, comma-separated (also the pipeline's two queues)
+    #[arg(long = "capacity", value_delimiter = ',', default_values_t = [16])]
+    pub capacities: Vec<usize>,
+    /// natural-batch: the most items one pop_many takes (k)
+    #[arg(long, value_name = "K", default_value_t = 32)]
+    pub batch: usize,
+    /// semaphore: the permits [default: the capacity]
+    #[arg(long)]
+    pub permits: Option<usize>,
+    /// Bytes of each item's payload (allocated by the producer, freed by the consumer, counted
+    /// as live bytes in between), 8 to 1048576
+    #[arg(long, value_name = "BYTES", default_value_t = 1024)]
+    pub payload: usize,
+    /// Target duration of one measured run, in milliseconds [default: 60; 20 with --quick]
+    #[arg(long, value_name = "MS")]
+    pub run_ms: Option<u64>,
+    /// Measured repetitions of every configuration, after one discarded warm-up [default: 9; 3
+    /// with --quick]
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Time the whole study may take, in seconds; a plan that would not fit is shortened
+    /// (shorter runs, then fewer repetitions) and says so [default: 170; 40 with --quick]
+    #[arg(long, value_name = "SECONDS")]
+    pub budget: Option<u64>,
+    /// Shorter runs and fewer repetitions: a first look (and the tests)
+    #[arg(long)]
+    pub quick: bool,
+    /// Skip the pipeline
+    #[arg(long)]
+    pub no_pipeline: bool,
+    /// Skip the policies (run the pipeline only)
+    #[arg(long)]
+    pub no_policies: bool,
+    /// Results folder: a new or empty folder, or one bqh wrote before
+    #[arg(long, default_value = "results/latest-strategies")]
+    pub out: PathBuf,
+    /// Seconds one run may take before it is reported as a hang
+    #[arg(long, default_value_t = 120)]
+    pub run_limit: u64,
+}
+
+/// One configuration of a policy run.
+#[derive(Debug, Clone, Copy)]
+pub struct StrategySpec {
+    pub run: RunSpec,
+    pub policy: Policy,
+    /// natural-batch's k.
+    pub batch: usize,
+    /// semaphore's permits.
+    pub permits: usize,
+    /// Bytes of each item's payload (`measure::payload_item`).
+    pub payload: usize,
+}
+
+impl StrategySpec {
+    fn batch_column(&self) -> Option<usize> {
+        (self.policy == Policy::NaturalBatch).then_some(self.batch)
+    }
+
+    fn permits_column(&self) -> Option<usize> {
+        (self.policy == Policy::Semaphore).then_some(self.permits)
+    }
+
+    /// Items a consumer holds at once after a take.
+    pub fn take(&self) -> usize {
+        if self.policy == Policy::NaturalBatch { self.batch } else { 1 }
+    }
+}
+
+/// A counting semaphore. std has none (and the `std-semaphore` crate is deprecated); tokio's
+/// waits only in async code. `close` wakes every waiter with a refusal, so producers do not
+/// wait for good on a consumer that died.
+pub struct Semaphore {
+    state: Mutex<(usize, bool)>, // (free permits, closed)
+    freed: Condvar,
+}
+
+impl Semaphore {
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore { state: Mutex::new((permits, false)), freed: Condvar::new() }
+    }
+
+    /// Takes a permit if one is free, never waits.
+    pub fn try_acquire(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if s.0 > 0 && !s.1 {
+            s.0 -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Waits for a permit; false once closed.
+    pub fn acquire(&self) -> bool {
+        let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut s = self.freed.wait_while(s, |s| s.0 == 0 && !s.1).unwrap_or_else(PoisonError::into_inner);
+        if s.1 {
+            return false;
+        }
+        s.0 -= 1;
+        true
+    }
+
+    pub fn release(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).0 += 1;
+        self.freed.notify_one();
+    }
+
+    pub fn close(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.freed.notify_all();
+    }
+}
+
+/// What every thread of a run shares: the spec, the gate, the clock, the sampled push times
+/// (as in `driven.rs`), and for the semaphore policy the semaphore and the in-flight count
+/// that checks it.
+struct Run {
+    spec: StrategySpec,
+    start: Barrier,
+    clock: Instant,
+    pushed_at: PushTimes,
+    semaphore: Option<Semaphore>,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+impl Run {
+    fn now(&self) -> u64 {
+        self.clock.elapsed().as_nanos() as u64
+    }
+}
+
+struct ProducerOut {
+    offers: SideStats,
+    accepted: u64,
+    dropped: u64,
+    /// Bit s: this producer dropped its item s.
+    dropped_bits: Vec<u64>,
+    failed: Option<String>,
+}
+
+struct ConsumerOut {
+    pop_calls: u64,
+    delivery: Delivery,
+    latencies_ns: Vec<u64>,
+    max_len: Option<usize>,
+}
+
+/// Closes the semaphore when the consumer ends, however it ends (a panic included).
+struct CloseOnDrop<'a>(Option<&'a Semaphore>);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.0 {
+            s.close();
+        }
+    }
+}
+
+/// Times `f` as a wait on `st`.
+#[inline]
+fn waited<T>(st: &mut SideStats, f: impl FnOnce() -> T) -> T {
+    st.waits += 1;
+    let t = Instant::now();
+    let r = f();
+    st.blocked += t.elapsed();
+    r
+}
+
+/// One offer under the policy: `Ok(true)` accepted, `Ok(false)` dropped. Like the comparison's
+/// runners, it tries first, so that only an offer that found the queue full is counted as a
+/// wait and timed.
+#[inline]
+fn offer<P: Producer>(tx: &P, it: u64, policy: Policy, st: &mut SideStats) -> Result<bool, QueueError> {
+    st.ops += 1;
+    match (tx.try_push(it), policy.timeout()) {
+        (Ok(()), _) => Ok(true),
+        (Err(QueueError::Full), None) if policy == Policy::Drop => Ok(false),
+        (Err(QueueError::Full), None) => waited(st, || tx.push(it)).map(|()| true),
+        (Err(QueueError::Full), Some(d)) => match waited(st, || tx.push_timeout(it, d)) {
+            Ok(()) => Ok(true),
+            Err(QueueError::Timeout) => Ok(false),
+            Err(e) => Err(e),
+        },
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
+    let s = &run.spec.run;
+    let per = s.per_producer();
+    let mut out =
+        ProducerOut { offers: SideStats::default(), accepted: 0, dropped: 0, dropped_bits: vec![0; per.div_ceil(64) as usize], failed: None };
+    let burst = s.workload.burst();
+    run.start.wait();
+    for seq in 0..per {
+        run.pushed_at.pushing(id, seq, || run.now());
+        if let Some(sem) = &run.semaphore {
+            if !sem.try_acquire() && !waited(&mut out.offers, || sem.acquire()) {
+                out.failed = Some(format!("producer {id}: the semaphore closed before item {seq}: the consumer ended early"));
+                break;
+            }
+            let n = run.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+            run.max_in_flight.fetch_max(n, Ordering::Relaxed);
+        }
+        let it = payload_item(item(id, seq), run.spec.payload);
+        let offered = offer(tx, it, run.spec.policy, &mut out.offers);
+        if !matches!(offered, Ok(true)) {
+            // SAFETY: made above and not enqueued: this producer still owns it.
+            unsafe { take_payload(it, run.spec.payload) };
+        }
+        match offered {
+            Ok(true) => out.accepted += 1,
+            Ok(false) => {
+                out.dropped += 1;
+                out.dropped_bits[(seq / 64) as usize] |= 1 << (seq % 64);
+            }
+            Err(e) => {
+                out.failed = Some(format!("producer {id}: push of item {seq} returned {e} while the queue was open"));
+                break;
+            }
+        }
+        if let Some((n, pause)) = burst {
+            if (seq + 1) % n == 0 {
+                thread::sleep(pause);
+            }
+        }
+    }
+    out
+}
+
+fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
+    let _close = CloseOnDrop(run.semaphore.as_ref());
+    let spec = &run.spec;
+    let s = &spec.run;
+    let mut out = ConsumerOut {
+        pop_calls: 0,
+        delivery: Delivery::new(s.producers, s.per_producer()),
+        latencies_ns: Vec::with_capacity((s.total_items() >> s.sampling.latency_shift) as usize / s.consumers as usize + 1),
+        max_len: None,
+    };
+    let work = s.workload.consumer_work_ns();
+    let occupancy_mask = s.sampling.occupancy_mask();
+    let batch = if spec.policy == Policy::NaturalBatch { spec.batch } else { 1 };
+    let mut taken = Vec::with_capacity(batch);
+    run.start.wait();
+    loop {
+        // The length the consumer finds before it takes (after a batch took all, it would be 0).
+        if has_len && out.pop_calls & occupancy_mask == 0 {
+            out.max_len = out.max_len.max(rx.len());
+        }
+        let got = if batch > 1 {
+            rx.pop_many(batch, &mut taken).map(|_| ())
+        } else {
+            rx.pop().map(|it| taken.push(it))
+        };
+        if got.is_err() {
+            break; // closed and drained: the only error a blocking pop returns
+        }
+        out.pop_calls += 1;
+        for &taken_item in &taken {
+            // SAFETY: every item is a payload made by a producer and taken once, here.
+            let it = unsafe { take_payload(taken_item, spec.payload) };
+            out.delivery.record(it);
+            // Latency ends where processing starts: a batch's later items waited for the earlier ones.
+            let (p, seq) = split(it);
+            if let Some(ns) = run.pushed_at.since_push(p, seq, || run.now()) {
+                out.latencies_ns.push(ns);
+            }
+            if work > 0 {
+                spin_work(work);
+            }
+            if let Some(sem) = &run.semaphore {
+                run.in_flight.fetch_sub(1, Ordering::Relaxed);
+                sem.release();
+            }
+        }
+        taken.clear();
+    }
+    out
+}
+
+fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyTally> {
+    let s = spec.run;
+    let (tx, rx) = imp.bounded(s.capacity)?;
+    let run = Arc::new(Run {
+        spec,
+        start: Barrier::new((s.producers + s.consumers + 1) as usize),
+        clock: Instant::now(),
+        pushed_at: PushTimes::new(s.sampling, s.producers, s.per_producer()),
+        semaphore: (spec.policy == Policy::Semaphore).then(|| Semaphore::new(spec.permits)),
+        in_flight: AtomicU64::new(0),
+        max_in_flight: AtomicU64::new(0),
+    });
+    let spawn = |name: String| thread::Builder::new().name(name);
+    let producers: Vec<_> = (0..s.producers)
+        .map(|p| {
+            let (run, tx) = (run.clone(), tx.clone());
+            spawn(format!("producer {p}")).spawn(move || producer(&run, &tx, p)).expect("cannot spawn a producer thread")
+        })
+        .collect();
+    drop(tx);
+    let has_len = imp.traits().has_len;
+    let consumers: Vec<_> = (0..s.consumers)
+        .map(|c| {
+            let (run, rx) = (run.clone(), rx.clone());
+            spawn(format!("consumer {c}")).spawn(move || consumer(&run, &rx, has_len)).expect("cannot spawn a consumer thread")
+        })
+        .collect();
+    drop(rx);
+
+    let rss = reset_peak_rss();
+    let live_before = payload::live_bytes();
+    payload::reset_peak();
+    let cpu0 = cpu_time();
+    // The clock starts before the gate opens: a main thread descheduled after it would
+    // otherwise start the clock after the producers and shorten the run.
+    let t0 = Instant::now();
+    run.start.wait();
+    let produced = join_all("producers", producers)?;
+    let consumed = join_all("consumers", consumers)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu = cpu_since(cpu0);
+    let peak_rss = if rss { peak_rss_bytes() } else { None };
+    let peak_live = payload::peak_live_bytes().saturating_sub(live_before);
+
+    let (mut push, mut accepted, mut dropped, mut failed, mut dropped_bits) = (SideStats::default(), 0, 0, None, Vec::new());
+    for p in produced {
+        push.add(&p.offers);
+        accepted += p.accepted;
+        dropped += p.dropped;
+        failed = failed.or(p.failed);
+        dropped_bits.push(p.dropped_bits);
+    }
+    let (mut pop_calls, mut parts, mut latencies_ns, mut max_occupancy) = (0, Vec::new(), Vec::new(), None);
+    for c in consumed {
+        pop_calls += c.pop_calls;
+        max_occupancy = max_occupancy.max(c.max_len);
+        latencies_ns.extend(c.latencies_ns);
+        parts.push(c.delivery);
+    }
+    let (delivered, delivery) = match failed {
+        Some(e) => (0, Err(e)),
+        None => match Delivery::verdict_with_drops(parts, &dropped_bits) {
+            Ok(n) => (n, Ok(())),
+            Err(e) => (0, Err(e)),
+        },
+    };
+    Ok(StrategyTally {
+        seconds,
+        cpu,
+        produced: s.total_items(),
+        accepted,
+        dropped,
+        delivered,
+        push,
+        pop_calls,
+        max_occupancy,
+        max_in_flight: run.semaphore.as_ref().map(|_| run.max_in_flight.load(Ordering::Relaxed)),
+        latencies_ns,
+        peak_rss_bytes: peak_rss,
+        peak_live_bytes: Some(peak_live),
+        delivery,
+    })
+}
+
+/// Why this configuration cannot run, if it cannot.
+pub fn check(spec: &StrategySpec) -> Result<(), String> {
+    spec.run.check()?;
+    if spec.run.workload == Workload::Seq {
+        return Err("seq runs on one thread: a policy needs producers and consumers".into());
+    }
+    if spec.policy == Policy::NaturalBatch && spec.batch == 0 {
+        return Err("--batch 0: pop_many needs k of at least 1".into());
+    }
+    if spec.policy == Policy::Semaphore && spec.permits == 0 {
+        return Err("--permits 0: a semaphore without permits lets nothing through".into());
+    }
+    if !(8..=MAX_PAYLOAD).contains(&spec.payload) {
+        return Err(format!("--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes", spec.payload));
+    }
+    Ok(())
+}
+
+/// Runs `spec` once on `imp` from Rust threads, under a watchdog of `limit`.
+pub fn run_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, limit: Duration) -> anyhow::Result<StrategyTally> {
+    check(&spec).map_err(anyhow::Error::msg)?;
+    let what = format!("{} {} {} (capacity {})", imp.name(), spec.run.workload, spec.policy, spec.run.capacity);
+    within(&what, limit, move || run_threads(imp, spec))?
+}
+
+/// One repetition as a row: the generic entry tests use.
+pub fn measure_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, repetition: u32, limit: Duration) -> StrategyRow {
+    let tally = run_strategy(imp, spec, limit);
+    let mut row = StrategyRow::new(imp.name(), &spec.run, spec.policy, spec.batch_column(), spec.permits_column(), repetition, tally);
+    row.check_live_bytes(spec.payload, spec.take());
+    row
+}
+
+/// What the study runs: a policy configuration or a pipeline, on a built-in.
+#[derive(Debug, Clone, Copy)]
+pub enum Config {
+    Policy(Builtin, StrategySpec),
+    Pipeline(Builtin, PipelineSpec),
+}
+
+/// One measured repetition of either kind.
+#[derive(Debug, Clone)]
+pub enum Measured {
+    Policy(StrategyRow),
+    Pipeline(PipelineRow),
+}
+
+impl Measured {
+    fn ok(&self) -> bool {
+        match self {
+            Measured::Policy(r) => r.ok(),
+            Measured::Pipeline(r) => r.ok(),
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        match self {
+            Measured::Policy(r) => r.seconds,
+            Measured::Pipeline(r) => r.seconds,
+        }
+    }
+
+    /// Items offered per second: what sizes the next run.
+    fn rate(&self) -> f64 {
+        match self {
+            Measured::Policy(r) => r.produced_per_second,
+            Measured::Pipeline(r) => r.items_per_second,
+        }
+    }
+
+    fn error(&self) -> &str {
+        match self {
+            Measured::Policy(r) => &r.error,
+            Measured::Pipeline(r) => &r.error,
+        }
+    }
+}
+
+impl Config {
+    fn name(&self) -> String {
+        match self {
+            Config::Policy(b, s) => format!("{b} {} {} cap {}", s.run.workload, s.policy, s.run.capacity),
+            Config::Pipeline(b, s) => format!("{b} pipeline {} cap {}", s.variant, s.capacity),
+        }
+    }
+
+    fn producers(&self) -> u64 {
+        match self {
+            Config::Policy(_, s) => s.run.producers,
+            Config::Pipeline(..) => 1,
+        }
+    }
+
+    fn threads(&self) -> u64 {
+        match self {
+            Config::Policy(_, s) => s.run.producers + s.run.consumers,
+            Config::Pipeline(..) => 3,
+        }
+    }
+
+    fn with_items(self, items: u64) -> Config {
+        match self {
+            Config::Policy(b, s) => Config::Policy(b, StrategySpec { run: RunSpec { items, ..s.run }, ..s }),
+            Config::Pipeline(b, s) => Config::Pipeline(b, pipeline::sized(s, items)),
+        }
+    }
+
+    fn measure(self, repetition: u32, limit: Duration) -> Measured {
+        match self {
+            Config::Policy(b, spec) => Measured::Policy(bq_engine::with_builtin!(b, |imp| measure_strategy(imp, spec, repetition, limit))),
+            Config::Pipeline(b, spec) => Measured::Pipeline(bq_engine::with_builtin!(b, |imp| {
+                PipelineRow::new(imp.name(), &spec, repetition, run_pipeline(imp, spec, limit))
+            })),
+        }
+    }
+}
+
+/// The study's configurations and sizing, from the command line; refuses bad input.
+pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
+    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 9 });
+    let run_ms = args.run_ms.unwrap_or(if args.quick { 20 } else { 60 });
+    let budget = args.budget.unwrap_or(if args.quick { 40 } else { 170 });
+    if reps == 0 || reps > 1000 {
+        bail!("--reps {reps}: choose between 1 and 1000");
+    }
+    if run_ms == 0 || run_ms > 60_000 {
+        bail!("--run-ms {run_ms}: choose between 1 and 60000 (one minute)");
+    }
+    if budget == 0 || budget > 7 * 24 * 3600 {
+        bail!("--budget {budget}: choose between 1 and 604800 seconds (a week)");
+    }
+    if args.batch == 0 || args.batch > bq_engine::MAX_CAPACITY {
+        bail!("--batch {}: pop_many takes k between 1 and {}", args.batch, bq_engine::MAX_CAPACITY);
+    }
+    if args.permits == Some(0) || args.permits.is_some_and(|p| p > bq_engine::MAX_CAPACITY) {
+        bail!("--permits {}: choose between 1 and {}", args.permits.unwrap_or(0), bq_engine::MAX_CAPACITY);
+    }
+    if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
+        bail!("--capacity: give capacities between 1 and {} (a policy needs a queue that can hold an item)", bq_engine::MAX_CAPACITY);
+    }
+    if let Some(w) = args.workloads.iter().find(|w| **w == Workload::Seq) {
+        bail!("--workload {w}: seq runs on one thread; choose among slow-consumer, fan-in, bursty, spsc, mpsc, mpmc");
+    }
+    if !(8..=MAX_PAYLOAD).contains(&args.payload) {
+        bail!("--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes", args.payload);
+    }
+    if args.no_pipeline && args.no_policies {
+        bail!("--no-pipeline and --no-policies together leave nothing to run");
+    }
+    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let workloads = if args.workloads.is_empty() { SHAPES.to_vec() } else { args.workloads.clone() };
+    let policies = if args.policies.is_empty() { Policy::ALL.to_vec() } else { args.policies.clone() };
+    let mut configs = Vec::new();
+    if !args.no_policies {
+        for &w in &workloads {
+            for &policy in &policies {
+                for &capacity in &args.capacities {
+                    let run = RunSpec { items: 0, ..RunSpec::new(w, capacity, 0) };
+                    let spec = StrategySpec { run, policy, batch: args.batch, permits: args.permits.unwrap_or(capacity), payload: args.payload };
+                    check(&StrategySpec { run: RunSpec { items: plan::min_items(run.producers), ..run }, ..spec })
+                        .map_err(anyhow::Error::msg)?;
+                    configs.extend(impls.iter().map(|&b| Config::Policy(b, spec)));
+                }
+            }
+        }
+    }
+    if !args.no_pipeline {
+        for v in Variant::ALL {
+            for &capacity in &args.capacities {
+                configs.extend(impls.iter().map(|&b| Config::Pipeline(b, pipeline::spec(v, capacity, args.payload))));
+            }
+        }
+    }
+    Ok((configs, Sizing { run: Duration::from_millis(run_ms), reps }, Duration::from_secs(budget)))
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.0} s", d.as_secs_f64())
+}
+
+/// Grows a run until it lasts [`plan::PILOT_RUN`]; its rate. `Err` with the failed row.
+fn pilot(config: Config, limit: Duration) -> Result<f64, Box<Measured>> {
+    let mut items = plan::min_items(config.producers());
+    loop {
+        let m = config.with_items(items).measure(0, limit);
+        if !m.ok() {
+            return Err(Box::new(m));
+        }
+        let t = m.seconds().max(1e-6);
+        if t >= plan::PILOT_RUN.as_secs_f64() || items >= plan::MAX_ITEMS {
+            return Ok(m.rate());
+        }
+        let grow = (plan::PILOT_RUN.as_secs_f64() * 1.5 / t).clamp(2.0, 100.0);
+        items = ((items as f64 * grow) as u64).min(plan::MAX_ITEMS);
+    }
+}
+
+/// Runs the study: the plan said against the budget, pilots, warm-up and repetitions
+/// (outermost), as `compare::execute` does. Returns the rows of both kinds, in plan order.
+pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: Duration) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
+    let mut shapes: Vec<Shape> =
+        configs.iter().map(|c| Shape { threads: c.threads(), producers: c.producers(), rate: None }).collect();
+    let (sizing, estimate, said) = plan::fit(&shapes, sizing, 0, false, budget);
+    let policies = configs.iter().filter(|c| matches!(c, Config::Policy(..))).count();
+    eprintln!(
+        "[strategies] {} configurations ({policies} policy runs, {} pipelines), each: a pilot, 1 warm-up and {} measured runs of about {} ms; estimated {} (budget {})",
+        configs.len(),
+        configs.len() - policies,
+        sizing.reps,
+        sizing.run.as_millis(),
+        secs(estimate),
+        secs(budget)
+    );
+    for s in &said {
+        eprintln!("[strategies] to fit the budget: {s}");
+    }
+    bq_engine::impls::ocaml::ensure_runtime();
+    let mut progress = Progress::new("strategies", estimate);
+    let mut skip = vec![false; configs.len()];
+    let mut measured: Vec<Measured> = Vec::new();
+    let mut pilot_failures = Vec::new();
+    for (i, c) in configs.iter_mut().enumerate() {
+        let rate = match pilot(*c, limit) {
+            Ok(rate) => Some(rate),
+            Err(m) => {
+                progress.println(format!("FAILED: pilot {}: {}; its repetitions are skipped", c.name(), m.error()));
+                pilot_failures.push(*m);
+                skip[i] = true;
+                None
+            }
+        };
+        shapes[i].rate = rate;
+        *c = c.with_items(plan::items_for(rate.unwrap_or(f64::NAN), sizing.run, c.producers()));
+        progress.step(plan::PILOT_COST, &format!("pilot {}", c.name()));
+    }
+    progress.set_total(plan::estimate(&shapes, sizing, 0, false));
+    for rep in 0..=sizing.reps {
+        for i in 0..configs.len() {
+            if skip[i] {
+                continue;
+            }
+            let m = configs[i].measure(rep, limit);
+            if rep == 0 && m.ok() {
+                // The faster of the pilot's and the warm-up's rates sizes the measured runs.
+                let rate = m.rate().max(shapes[i].rate.unwrap_or(0.0));
+                configs[i] = configs[i].with_items(plan::items_for(rate, sizing.run, configs[i].producers()));
+            }
+            if !m.ok() {
+                progress.println(format!("FAILED: {} rep {rep}: {}", configs[i].name(), m.error()));
+            }
+            let took = Duration::from_secs_f64(if m.seconds().is_finite() { m.seconds() } else { 0.0 });
+            if rep > 0 || !m.ok() {
+                measured.push(m);
+            }
+            let next = configs.get(i + 1).map_or(String::new(), |c| format!("{} (rep {rep} of {})", c.name(), sizing.reps));
+            progress.step(took.max(Duration::from_micros(1)) + plan::THREAD_COST * configs[i].threads() as u32, &next);
+        }
+    }
+    progress.finish();
+    measured.extend(pilot_failures);
+    let (mut policy_rows, mut pipeline_rows) = (Vec::new(), Vec::new());
+    for m in measured {
+        match m {
+            Measured::Policy(r) => policy_rows.push(r),
+            Measured::Pipeline(r) => pipeline_rows.push(r),
+        }
+    }
+    (policy_rows, pipeline_rows)
+}
+
+/// `bqh strategies`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (mut configs, sizing, budget) = plan(args)?;
+    let out = Claim::dir(&args.out)?;
+    let (rows, pipeline) = execute(&mut configs, sizing, budget, Duration::from_secs(args.run_limit.max(1)));
+    let results = report::Results { env: study::env(Study::Strategies, serde_json::to_value(args)?), rows, pipeline };
+    out.write_dir(|dir| report::write(dir, &results))?;
+    let failed = results.rows.iter().filter(|r| !r.ok()).count() + results.pipeline.iter().filter(|r| !r.ok()).count();
+    Ok(study::finish(out.path(), "summary.md, strategies.csv, pipeline.csv, env.json, plots", failed, 0))
+}
