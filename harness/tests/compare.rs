@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bq_engine::plan::measure_driven;
+use bq_engine::driven::measure_driven;
 use bq_engine::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
 use bq_engine::impls::Crossbeam;
 use bq_results::outdir::CANONICAL_MARKER;

@@ -12,9 +12,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::row::{Mode, Row};
 use crate::measure::{cpu_since, cpu_time, item, spin_work, Delivery, SideStats, Tally};
 use crate::queue::{Consumer, Impl, Producer, QueueError};
-use crate::runner::{parties, pop_counted, push_counted, tally, ConsumerOut, ProducerOut, Run};
+use crate::runner::{parties, pop_counted, push_counted, spawn_each, tally, ConsumerOut, ProducerOut, Run};
 use crate::watchdog::{join_all, within};
 use crate::workloads::{RunSpec, Workload};
 
@@ -130,21 +131,16 @@ fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
 fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
     let (tx, rx) = imp.bounded(spec.capacity)?;
     let run = Arc::new(Run::new(spec, Barrier::new(parties(&spec)), ()));
-    let spawn = |name: String| thread::Builder::new().name(name);
-    let producers: Vec<_> = (0..spec.producers)
-        .map(|p| {
-            let (run, tx) = (run.clone(), tx.clone());
-            spawn(format!("producer {p}")).spawn(move || producer(&run, &tx, p)).expect("cannot spawn a producer thread")
-        })
-        .collect();
+    let producers = spawn_each("producer", spec.producers, |p| {
+        let (run, tx) = (run.clone(), tx.clone());
+        move || producer(&run, &tx, p)
+    });
     drop(tx); // the producers' clones are the only ones: the last to finish closes the queue
     let has_len = imp.traits().has_len;
-    let consumers: Vec<_> = (0..spec.consumers)
-        .map(|c| {
-            let (run, rx) = (run.clone(), rx.clone());
-            spawn(format!("consumer {c}")).spawn(move || consumer(&run, &rx, has_len)).expect("cannot spawn a consumer thread")
-        })
-        .collect();
+    let consumers = spawn_each("consumer", spec.consumers, |_| {
+        let (run, rx) = (run.clone(), rx.clone());
+        move || consumer(&run, &rx, has_len)
+    });
     drop(rx);
 
     let cpu0 = cpu_time();
@@ -163,4 +159,10 @@ pub fn run_driven<I: Impl>(imp: &'static I, spec: RunSpec, limit: Duration) -> a
     spec.check().map_err(anyhow::Error::msg)?;
     let what = format!("{} {} (capacity {})", imp.name(), spec.workload, spec.capacity);
     within(&what, limit, move || if spec.workload == Workload::Seq { run_seq(imp, spec) } else { run_threads(imp, spec) })?
+}
+
+/// Runs one repetition of `spec` on any implementation driven from Rust: the generic entry
+/// that tests use with deliberately broken implementations.
+pub fn measure_driven<I: Impl>(imp: &'static I, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
+    Row::new(imp.name(), Mode::Driven, &spec, repetition, run_driven(imp, spec, limit))
 }

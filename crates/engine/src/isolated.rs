@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 
-use crate::plan::measure_driven;
+use crate::driven::measure_driven;
 use crate::impls::plugin::Plugin;
 use crate::row::{Mode, Row};
 use crate::shutdown::{self, Observation, Question, Verdict};

@@ -313,6 +313,15 @@ pub fn latency_of(samples: impl IntoIterator<Item = u64>) -> Option<Latency> {
     })
 }
 
+/// The five latency columns every row type has (`latency_samples`, `latency_p50_ns`,
+/// `latency_p99_ns`, `latency_p999_ns`, `latency_max_ns`), empty without samples.
+pub fn latency_columns(samples: impl IntoIterator<Item = u64>) -> [Option<u64>; 5] {
+    match latency_of(samples) {
+        Some(l) => [Some(l.samples), Some(l.p50_ns), Some(l.p99_ns), Some(l.p999_ns), Some(l.max_ns)],
+        None => [None; 5],
+    }
+}
+
 /// User and system CPU time of the whole process so far.
 pub fn cpu_time() -> (Duration, Duration) {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };

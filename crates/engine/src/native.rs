@@ -10,54 +10,12 @@
 
 use std::time::Duration;
 
-use crate::impls::{c_abi, ocaml, tokio, Builtin};
+pub use crate::impls::NativeKind;
+use crate::impls::{c_abi, ocaml, tokio};
 use crate::measure::{cpu_since, cpu_time};
 use crate::measure::Tally;
-use crate::row::Mode;
 use crate::watchdog::within;
 use crate::workloads::{RunSpec, MAX_THREADS};
-
-/// How a native run runs its threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NativeKind {
-    /// pthreads inside C
-    CPthreads,
-    /// one OCaml domain per producer and consumer: parallel
-    OcamlDomains,
-    /// OCaml systhreads in one domain: they take turns on the runtime lock
-    OcamlSysthreads,
-    /// tokio tasks on a multi-thread runtime, one worker thread per core
-    TokioTasks,
-}
-
-impl NativeKind {
-    /// The most producers and consumers together a run can start: OCaml 5 runs at most 128
-    /// domains at once, and the harness's own OCaml thread holds one. tokio's are tasks, not threads.
-    pub fn max_threads(self) -> u64 {
-        match self {
-            NativeKind::OcamlDomains => 126,
-            NativeKind::TokioTasks => tokio::native::MAX_TASKS,
-            NativeKind::CPthreads | NativeKind::OcamlSysthreads => u64::MAX,
-        }
-    }
-
-    pub fn implementation(self) -> Builtin {
-        match self {
-            NativeKind::CPthreads => Builtin::CPthread,
-            NativeKind::OcamlDomains | NativeKind::OcamlSysthreads => Builtin::Ocaml,
-            NativeKind::TokioTasks => Builtin::Tokio,
-        }
-    }
-
-    pub fn mode(self) -> Mode {
-        match self {
-            NativeKind::CPthreads => Mode::Native,
-            NativeKind::OcamlDomains => Mode::NativeDomains,
-            NativeKind::OcamlSysthreads => Mode::NativeSysthreads,
-            NativeKind::TokioTasks => Mode::NativeTasks,
-        }
-    }
-}
 
 /// Runs `spec` natively, under a watchdog of `limit`.
 pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {

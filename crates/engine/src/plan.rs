@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::driven::run_driven;
+use crate::driven::measure_driven;
 use crate::impls::Choice;
 use crate::isolated;
 use crate::native::{run_native, NativeKind};
@@ -44,12 +44,6 @@ impl Target {
             Target::Driven(Choice::Plugin(_)) | Target::Native(_) => false, // c/bq.h has no capacity 0
         }
     }
-}
-
-/// Runs one repetition of `spec` on any implementation driven from Rust: the generic entry
-/// that tests use with deliberately broken implementations.
-pub fn measure_driven<I: Impl>(imp: &'static I, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
-    Row::new(imp.name(), Mode::Driven, &spec, repetition, run_driven(imp, spec, limit))
 }
 
 fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) -> Row {

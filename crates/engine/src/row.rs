@@ -156,13 +156,8 @@ impl Row {
         row.producer_blocked_s = t.push.blocked.as_secs_f64();
         row.consumer_blocked_s = t.pop.blocked.as_secs_f64();
         row.max_occupancy = t.max_occupancy;
-        if let Some(l) = measure::latency_of(t.latencies_ns) {
-            row.latency_samples = Some(l.samples);
-            row.latency_p50_ns = Some(l.p50_ns);
-            row.latency_p99_ns = Some(l.p99_ns);
-            row.latency_p999_ns = Some(l.p999_ns);
-            row.latency_max_ns = Some(l.max_ns);
-        }
+        [row.latency_samples, row.latency_p50_ns, row.latency_p99_ns, row.latency_p999_ns, row.latency_max_ns] =
+            measure::latency_columns(t.latencies_ns);
         row
     }
 }

@@ -4,6 +4,7 @@
 //! their counts become one [`Tally`]. The driven runner (`driven.rs`), tokio's task runner
 //! (`impls/tokio.rs`), the strategies study and its pipeline build on it.
 
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::measure::{split, Delivery, PushTimes, SideStats, Tally};
@@ -74,6 +75,22 @@ impl<G, X> Run<G, X> {
         let (p, seq) = split(it);
         self.pushed_at.since_push(p, seq, || self.now())
     }
+}
+
+/// Starts `n` threads named `{role} 0`, `{role} 1`, ..., each running what `make(i)` returns.
+pub fn spawn_each<T, F>(role: &str, n: u64, mut make: impl FnMut(u64) -> F) -> Vec<JoinHandle<T>>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    (0..n)
+        .map(|i| {
+            thread::Builder::new()
+                .name(format!("{role} {i}"))
+                .spawn(make(i))
+                .unwrap_or_else(|e| panic!("cannot spawn a {role} thread: {e}"))
+        })
+        .collect()
 }
 
 /// Who waits at a run's gate: its producers, its consumers and the caller.

@@ -8,7 +8,6 @@
 //! Runs are sized and repeated as in `bqh compare` (the engine's `plan::execute`); the report
 //! is `report.rs`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -26,6 +25,7 @@ use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Sampling, Workload, MAX_THREADS};
 use bq_results::Claim;
 
+use crate::run_args::{Defaults, RunArgs};
 use crate::study::{self, Study};
 use rows::SpawnCost;
 
@@ -36,38 +36,34 @@ pub mod rows;
 /// 32,768 threads for the whole machine).
 pub const MAX_SPAWN: u64 = 20_000;
 
+/// The shared flags' defaults: `--impl` is the implementations driven by threads.
+pub const DEFAULTS: Defaults = Defaults {
+    impls: &[Builtin::Tokio, Builtin::Crossbeam, Builtin::RustSyncChannel],
+    plugins: false,
+    run_ms: [40, 20],
+    reps: Some([5, 3]),
+    budget: Some([90, 30]),
+    out: "results/latest-async",
+};
+
 #[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = DEFAULTS.help())]
 pub struct Args {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
     /// Producer tasks of tokio's native runs (1 consumer task), comma-separated
     #[arg(long, value_delimiter = ',', default_values_t = [64, 1024, 10_000])]
     pub tasks: Vec<u64>,
     /// Producer threads of the driven runs (1 consumer thread), comma-separated, at most 1024
     #[arg(long, value_delimiter = ',', default_values_t = [64, 1024])]
     pub threads: Vec<u64>,
-    /// Implementations driven by threads, comma-separated
-    #[arg(long = "impl", value_enum, value_delimiter = ',', default_values_t = [Builtin::Tokio, Builtin::Crossbeam, Builtin::RustSyncChannel])]
-    pub impls: Vec<Builtin>,
     /// Queue capacities, comma-separated
     #[arg(long = "capacity", value_delimiter = ',', default_values_t = [16, 1024])]
     pub capacities: Vec<usize>,
     /// Idle tasks and idle threads to start, weigh and join, comma-separated (0: none)
     #[arg(long, value_delimiter = ',', default_values_t = [64, 1024, 10_000])]
     pub spawn: Vec<u64>,
-    /// Target duration of one measured run, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 40)]
-    pub run_ms: u64,
-    /// Measured repetitions of every configuration, after one discarded warm-up
-    #[arg(long, default_value_t = 5)]
-    pub reps: u32,
-    /// Time the fan-in runs may take, in seconds (shortened to fit, and said so, as in compare)
-    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
-    pub budget: u64,
-    /// Results folder: a new or empty folder, or one bqh wrote before
-    #[arg(long, default_value = "results/latest-async")]
-    pub out: PathBuf,
-    /// Seconds one run may take before it is reported as a hang
-    #[arg(long, default_value_t = 120)]
-    pub run_limit: u64,
 }
 
 fn check_counts(flag: &str, counts: &[u64], most: u64, empty_ok: bool) -> anyhow::Result<()> {
@@ -85,17 +81,13 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     check_counts("tasks", &args.tasks, MAX_TASKS, true)?;
     check_counts("threads", &args.threads, MAX_THREADS, true)?;
     check_counts("spawn", &args.spawn, MAX_SPAWN, true)?;
-    if args.tasks.is_empty() && (args.threads.is_empty() || args.impls.is_empty()) {
-        bail!("nothing to run: give --tasks, or --threads with --impl");
+    args.run.check(&DEFAULTS)?;
+    let impls = args.run.builtins(&DEFAULTS)?;
+    if args.tasks.is_empty() && args.threads.is_empty() {
+        bail!("nothing to run: give --tasks or --threads");
     }
     if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
         bail!("--capacity: give capacities between 1 and {} (tokio's channel has no capacity 0)", bq_engine::MAX_CAPACITY);
-    }
-    if args.reps == 0 || args.reps > 1000 || args.run_ms == 0 || args.run_ms > 60_000 {
-        bail!("--reps takes 1 to 1000 and --run-ms 1 to 60000");
-    }
-    if args.budget == 0 || args.budget > 7 * 24 * 3600 {
-        bail!("--budget {}: choose between 1 and 604800 seconds (a week)", args.budget);
     }
     let fan_in = |producers, capacity| RunSpec {
         workload: Workload::FanIn,
@@ -111,14 +103,14 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             configs.push((Target::Native(NativeKind::TokioTasks), fan_in(n, capacity)));
         }
         for &n in &args.threads {
-            configs.extend(args.impls.iter().map(|&b| (Target::Driven(Choice::Builtin(b)), fan_in(n, capacity))));
+            configs.extend(impls.iter().map(|&b| (Target::Driven(Choice::Builtin(b)), fan_in(n, capacity))));
         }
     }
     Ok(Plan {
         configs,
-        sizing: Sizing { run: Duration::from_millis(args.run_ms), reps: args.reps },
+        sizing: Sizing { run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?), reps: args.run.reps(&DEFAULTS)? },
         fixed_items: false,
-        budget: Duration::from_secs(args.budget),
+        budget: args.run.budget(&DEFAULTS)?,
     })
 }
 
@@ -259,8 +251,8 @@ pub fn spawn_costs(counts: &[u64], limit: Duration) -> Vec<SpawnCost> {
 /// `bqh async`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
-    let out = Claim::dir(&args.out)?;
-    let limit = Duration::from_secs(args.run_limit.max(1));
+    let out = Claim::dir(&args.run.out(&DEFAULTS))?;
+    let limit = args.run.limit()?;
     let (rows, _) = execute("async", &mut plan, &[], false, limit);
     eprintln!("[async] starting idle tasks and threads: {:?}", args.spawn);
     let spawned = spawn_costs(&args.spawn, limit);

@@ -57,7 +57,7 @@ fn capacities(gs: &[Group]) -> Vec<usize> {
 }
 
 /// Median ns per item of one label at one producer count.
-fn median(ws: &[&Group], label: &str, n: u64) -> Option<f64> {
+fn median_at(ws: &[&Group], label: &str, n: u64) -> Option<f64> {
     ws.iter().find(|g| g.label() == label && g.producers == n).and_then(|g| stat(&g.ok, ns)).map(|s| s.0)
 }
 
@@ -124,8 +124,8 @@ fn reading(gs: &[Group], spawned: &[SpawnCost]) -> String {
         let thread_counts: BTreeSet<u64> = ws.iter().filter(|g| g.mode != Mode::NativeTasks).map(|g| g.producers).collect();
         writeln!(out, "- **Capacity {cap}.**").unwrap();
         for &n in &thread_counts {
-            let best = thread_labels.iter().filter_map(|l| median(&ws, l, n).map(|m| (l, m))).min_by(|a, b| a.1.total_cmp(&b.1));
-            let task = tasks.as_deref().and_then(|t| median(&ws, t, n));
+            let best = thread_labels.iter().filter_map(|l| median_at(&ws, l, n).map(|m| (l, m))).min_by(|a, b| a.1.total_cmp(&b.1));
+            let task = tasks.as_deref().and_then(|t| median_at(&ws, t, n));
             match (task, best) {
                 (Some(t), Some((l, b))) => writeln!(
                     out,
@@ -138,7 +138,7 @@ fn reading(gs: &[Group], spawned: &[SpawnCost]) -> String {
             }
         }
         if let (Some(t), Some(&lo), Some(&hi)) = (tasks.as_deref(), task_counts.first(), task_counts.last()) {
-            if let (Some(a), Some(b), true) = (median(&ws, t, lo), median(&ws, t, hi), hi > lo) {
+            if let (Some(a), Some(b), true) = (median_at(&ws, t, lo), median_at(&ws, t, hi), hi > lo) {
                 writeln!(out, "  - Tasks from {lo} to {hi} producers: {a:.0} → {b:.0} ns per item (×{:.1}).", b / a).unwrap();
             }
         }

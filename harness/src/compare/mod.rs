@@ -8,14 +8,13 @@ mod plots;
 pub mod report;
 pub mod rows;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::bail;
 use serde::Serialize;
 
-use bq_engine::impls::{Builtin, Choice};
+use bq_engine::impls::Choice;
 use bq_engine::plan::{execute, Plan, Target};
 use bq_engine::shutdown::{native, Verdict};
 use bq_engine::sizing::{self, Sizing};
@@ -23,16 +22,25 @@ use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
 use crate::memory;
-use crate::run_args::ModeChoice;
+use crate::run_args::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
+/// The shared flags' defaults: `--quick` is a first look in under a minute.
+pub const DEFAULTS: Defaults = Defaults {
+    impls: &[],
+    plugins: true,
+    run_ms: [80, 25],
+    reps: Some([9, 5]),
+    budget: Some([270, 50]),
+    out: "results/latest",
+};
+
 #[derive(Debug, Clone, clap::Args, Serialize)]
-#[command(after_help = crate::run_args::builtins_help())]
+#[command(after_help = DEFAULTS.help())]
 pub struct Args {
-    /// Implementations to compare, comma-separated: built-in names, or paths to shared libraries
-    /// exporting c/bq.h (run in child processes, driven mode) [default: every built-in]
-    #[arg(long = "impl", value_delimiter = ',', value_parser = Choice::parse, value_name = "NAME|PATH")]
-    pub impls: Vec<Choice>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
     /// Shared libraries exporting c/bq.h to compare beside the implementations of --impl
     /// (`make compare PLUGIN=path`)
     #[arg(long = "plugin", value_delimiter = ',', value_parser = Choice::parse, value_name = "PATH")]
@@ -53,25 +61,9 @@ pub struct Args {
     /// per configuration so that each run lasts about --run-ms]
     #[arg(long)]
     pub items: Option<u64>,
-    /// Target duration of one measured run, in milliseconds; a pilot run measures each
-    /// configuration's rate and sizes its runs to it [default: 80; 25 with --quick]
-    #[arg(long, value_name = "MS")]
-    pub run_ms: Option<u64>,
-    /// Measured repetitions of every configuration, after one discarded warm-up; figures are
-    /// medians with a 95% interval [default: 9; 5 with --quick]
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Time the whole comparison may take, in seconds; a plan that would not fit is shortened
-    /// (shorter runs, then fewer repetitions) and says so before it starts [default: 270; 50
-    /// with --quick]
-    #[arg(long, value_name = "SECONDS")]
-    pub budget: Option<u64>,
     /// Modes to run: driven (Rust threads drive every queue), native (each language's own threads)
     #[arg(long = "mode", value_enum, value_delimiter = ',', default_values_t = [ModeChoice::Driven, ModeChoice::Native])]
     pub modes: Vec<ModeChoice>,
-    /// The same matrix with shorter runs and fewer repetitions: a first look in under a minute
-    #[arg(long)]
-    pub quick: bool,
     /// Skip the shutdown probes
     #[arg(long)]
     pub no_shutdown: bool,
@@ -79,44 +71,26 @@ pub struct Args {
     /// full study is `bqh memory`)
     #[arg(long)]
     pub no_memory: bool,
-    /// Results folder: a new or empty folder, or one bqh wrote before (replaced only when the
-    /// run is complete). Any other folder is refused: bqh deletes only what it created
-    #[arg(long, default_value = "results/latest")]
-    pub out: PathBuf,
-    /// Seconds one run may take before it is reported as a hang
-    #[arg(long, default_value_t = 120)]
-    pub run_limit: u64,
 }
 
 /// The implementations `--impl` and `--plugin` select, built-ins first by default.
-pub fn implementations(args: &Args) -> Vec<Choice> {
-    let mut v: Vec<Choice> =
-        if args.impls.is_empty() { Builtin::ALL.iter().map(|&b| Choice::Builtin(b)).collect() } else { args.impls.clone() };
+pub fn implementations(args: &Args) -> anyhow::Result<Vec<Choice>> {
+    let mut v = args.run.choices(&DEFAULTS)?;
     v.extend(args.plugins.iter().filter(|p| !v.contains(p)).copied().collect::<Vec<_>>());
-    v
+    Ok(v)
 }
 
 /// The whole plan, from the command line; refuses bad input.
 pub fn plan(args: &Args) -> anyhow::Result<Plan> {
-    let impls = implementations(args);
+    args.run.check(&DEFAULTS)?;
+    let impls = implementations(args)?;
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
     let capacities = if args.capacities.is_empty() { vec![0, 1, 16, 1024] } else { args.capacities.clone() };
-    let reps = args.reps.unwrap_or(if args.quick { 5 } else { 9 });
-    let run_ms = args.run_ms.unwrap_or(if args.quick { 25 } else { 80 });
-    let budget = args.budget.unwrap_or(if args.quick { 50 } else { 270 });
-    if reps == 0 || reps > 1000 {
-        bail!("--reps {reps}: choose between 1 and 1000");
-    }
+    let (reps, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
     if let Some(items) = args.items {
         if items == 0 || items > sizing::MAX_ITEMS * 5 {
             bail!("--items {items}: choose between 1 and {}", sizing::MAX_ITEMS * 5);
         }
-    }
-    if run_ms == 0 || run_ms > 60_000 {
-        bail!("--run-ms {run_ms}: choose between 1 and 60000 (one minute)");
-    }
-    if budget == 0 || budget > 7 * 24 * 3600 {
-        bail!("--budget {budget}: choose between 1 and 604800 seconds (a week)");
     }
     for &c in &capacities {
         if c > bq_engine::MAX_CAPACITY {
@@ -167,7 +141,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         configs,
         sizing: Sizing { run: Duration::from_millis(run_ms), reps },
         fixed_items: args.items.is_some(),
-        budget: Duration::from_secs(budget),
+        budget,
     })
 }
 
@@ -175,9 +149,9 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     // Refused now, not after the run: the folder is checked again before it is replaced.
-    let out = Claim::dir(&args.out)?;
-    let limit = Duration::from_secs(args.run_limit.max(1));
-    let impls = implementations(args);
+    let out = Claim::dir(&args.run.out(&DEFAULTS))?;
+    let limit = args.run.limit()?;
+    let impls = implementations(args)?;
     let (rows, shutdown) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).

@@ -19,7 +19,6 @@
 //! The bound check runs on every run, like the delivery check: with a bound, the exact peak of
 //! live payload bytes must be at most (capacity + producers + consumers) × S + [`ALLOWANCE`].
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -37,6 +36,7 @@ use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 use bq_engine::row::Status;
 use bq_results::Claim;
 
+use crate::run_args::{Defaults, RunArgs};
 use crate::study::{self, Study};
 pub use rows::{
     bound_bytes, check_bound, size_label, Allocator, Capacity, PayloadSpec, RunRecord, SampleRow, CONSUMERS, MAX_PAYLOAD, MEMORY_CSV,
@@ -51,8 +51,15 @@ fn spin_factor_default() -> u64 {
     SPIN_FACTOR
 }
 
-#[derive(Debug, Clone, clap::Args, Serialize)]
-#[command(after_help = "\
+/// The shared flags' defaults. `--run-ms` is the time the consumer takes for all N items (its
+/// spin per item is that over N); `--quick` is capacities 16 and unbounded, glibc and
+/// glibc-trim, 1 MiB x 256 and shorter holds. Each configuration runs once, in its own process.
+pub const DEFAULTS: Defaults =
+    Defaults { impls: &[], plugins: false, run_ms: [300, 100], reps: None, budget: None, out: "results/latest-memory" };
+
+/// What `bqh memory --help` says after the flags.
+fn memory_help() -> String {
+    format!("{}\n\n{}", "\
 Each configuration (implementation x capacity x allocator x payload) runs in its own child
 process. Unbounded means std::sync::mpsc::channel for rust-sync-channel, crossbeam_channel::unbounded
 for crossbeam, and a capacity of N (the items of the run) for the others.
@@ -61,11 +68,15 @@ Gc.compact ()) runs under glibc when ocaml is among the implementations.
 
   bqh memory                                  # the full study: results/latest-memory/
   bqh memory --quick                          # a short look
-  bqh memory --impl crossbeam --capacity 16,unbounded --allocator glibc,jemalloc --payload 1048576:1024")]
+  bqh memory --impl crossbeam --capacity 16,unbounded --allocator glibc,jemalloc --payload 1048576:1024", DEFAULTS.help())
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = memory_help())]
 pub struct Args {
-    /// Implementations, comma-separated [default: all]
-    #[arg(long = "impl", value_enum, value_delimiter = ',')]
-    pub impls: Vec<Builtin>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
     /// Capacities, comma-separated: numbers or 'unbounded'
     #[arg(long = "capacity", value_delimiter = ',', default_values = ["1", "16", "1024", "unbounded"])]
     #[serde(serialize_with = "as_strings")]
@@ -82,10 +93,6 @@ pub struct Args {
     #[arg(long = "payload", value_delimiter = ',', default_values = ["1048576:1024", "64:1000000"])]
     #[serde(serialize_with = "as_strings")]
     pub payloads: Vec<PayloadSpec>,
-    /// Target time for the consumer to take all N items, in milliseconds (its per-item spin is
-    /// this / N, and at least three times one item's cost on one thread)
-    #[arg(long, value_name = "MS", default_value_t = 300)]
-    pub run_ms: u64,
     /// The consumer's spin per item is at least this many times one item's cost on one thread
     /// (allocate, push, pop, free): how much faster the producer is. On a busy machine the
     /// producer's page faults in fresh memory cost more than the calibration sees; raise it
@@ -105,15 +112,6 @@ pub struct Args {
     /// Leave out the OCaml-native runs (Bytes payloads on OCaml domains, under glibc)
     #[arg(long)]
     pub no_ocaml_native: bool,
-    /// A short look: capacities 16 and unbounded, glibc and glibc-trim, 1 MiB x 256, shorter holds
-    #[arg(long)]
-    pub quick: bool,
-    /// Results folder: a new or empty folder, or one bqh wrote before
-    #[arg(long, default_value = "results/latest-memory")]
-    pub out: PathBuf,
-    /// Seconds one run may take before its child process is killed and the run fails
-    #[arg(long, default_value_t = 120)]
-    pub run_limit: u64,
     /// Internal: run one configuration (JSON) in this process and print its outcome
     #[arg(long, hide = true)]
     #[serde(skip)]
@@ -381,19 +379,20 @@ fn child(json: &str) -> anyhow::Result<ExitCode> {
 pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
     let (mut caps, mut allocs, mut payloads) = (args.capacities.clone(), args.allocators.clone(), args.payloads.clone());
     let mut other_caps = args.allocator_capacities.clone();
-    let (mut run_ms, mut hold_ms) = (args.run_ms, args.hold_ms);
-    if args.quick {
+    args.run.check(&DEFAULTS)?;
+    let (run_ms, mut hold_ms) = (args.run.run_ms(&DEFAULTS)?, args.hold_ms);
+    if args.run.quick {
         caps = vec![Capacity::Bounded(16), Capacity::Unbounded];
         other_caps = caps.clone();
         allocs = vec![Allocator::Glibc, Allocator::GlibcTrim];
         payloads = vec![PayloadSpec { bytes: 1 << 20, items: 256 }];
-        (run_ms, hold_ms) = (run_ms.min(100), hold_ms.min(60));
+        hold_ms = hold_ms.min(60);
     }
     if caps.is_empty() || allocs.is_empty() || payloads.is_empty() {
         bail!("nothing to run: give at least one --capacity, --allocator and --payload");
     }
-    if run_ms == 0 || run_ms > 600_000 || hold_ms > 60_000 {
-        bail!("--run-ms takes 1 to 600000 and --hold-ms 0 to 60000");
+    if hold_ms > 60_000 {
+        bail!("--hold-ms {hold_ms}: choose 0 to 60000");
     }
     if !(1..=10).contains(&args.interval_ms) {
         bail!("--interval-ms {}: choose 1 to 10 (the study samples at least every 10 ms)", args.interval_ms);
@@ -404,13 +403,10 @@ pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
     if args.max_send_s == 0 || args.max_send_s > 3600 {
         bail!("--max-send-s {}: choose 1 to 3600 seconds", args.max_send_s);
     }
-    if args.run_limit == 0 || args.run_limit > 24 * 3600 {
-        bail!("--run-limit {}: choose 1 to 86400 seconds", args.run_limit);
-    }
     for a in &allocs {
         a.preload()?;
     }
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let impls = args.run.builtins(&DEFAULTS)?;
     let mut out = Vec::new();
     for &payload in &payloads {
         for (k, &allocator) in allocs.iter().enumerate() {
@@ -606,8 +602,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return child(json);
     }
     let plan = plan(args)?;
-    let out = Claim::dir(&args.out)?;
-    let (records, samples) = execute("memory", &plan, Duration::from_secs(args.run_limit));
+    let out = Claim::dir(&args.run.out(&DEFAULTS))?;
+    let (records, samples) = execute("memory", &plan, args.run.limit()?);
     let results = report::Results { env: study::env(Study::Memory, serde_json::to_value(args)?), runs: records, samples };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.runs.iter().filter(|r| !r.ok()).count();

@@ -5,20 +5,19 @@
 //! `report.rs`. More threads than cores is the point: how each design behaves when the
 //! threads outnumber the cores is what this shows.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::bail;
 use serde::Serialize;
 
-use bq_engine::impls::{Builtin, Choice};
+use bq_engine::impls::Choice;
 use bq_engine::plan::{execute, Plan, Target};
 use bq_engine::sizing::Sizing;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
-use crate::run_args::ModeChoice;
+use crate::run_args::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
 pub mod report;
@@ -27,11 +26,22 @@ pub mod rows;
 /// The shapes the study scales.
 pub const SHAPES: [Workload; 2] = [Workload::FanIn, Workload::Mpmc];
 
+/// The shared flags' defaults.
+pub const DEFAULTS: Defaults = Defaults {
+    impls: &[],
+    plugins: false,
+    run_ms: [40, 20],
+    reps: Some([3, 3]),
+    budget: Some([240, 60]),
+    out: "results/latest-scale",
+};
+
 #[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = DEFAULTS.help())]
 pub struct Args {
-    /// Implementations, comma-separated [default: all]
-    #[arg(long = "impl", value_enum, value_delimiter = ',')]
-    pub impls: Vec<Builtin>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
     /// Queue capacities, comma-separated
     #[arg(long = "capacity", value_delimiter = ',', default_values_t = [16, 1024])]
     pub capacities: Vec<usize>,
@@ -42,21 +52,6 @@ pub struct Args {
     /// Modes to run: driven (Rust threads drive every queue), native (each language's own threads)
     #[arg(long = "mode", value_enum, value_delimiter = ',', default_values_t = [ModeChoice::Driven, ModeChoice::Native])]
     pub modes: Vec<ModeChoice>,
-    /// Target duration of one measured run, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 40)]
-    pub run_ms: u64,
-    /// Measured repetitions of every configuration, after one discarded warm-up
-    #[arg(long, default_value_t = 3)]
-    pub reps: u32,
-    /// Time the whole study may take, in seconds (shortened to fit, and said so, as in compare)
-    #[arg(long, value_name = "SECONDS", default_value_t = 240)]
-    pub budget: u64,
-    /// Results folder: a new or empty folder, or one bqh wrote before
-    #[arg(long, default_value = "results/latest-scale")]
-    pub out: PathBuf,
-    /// Seconds one run may take before it is reported as a hang
-    #[arg(long, default_value_t = 120)]
-    pub run_limit: u64,
 }
 
 /// 1, 2, 4, ... up to `max`.
@@ -72,13 +67,8 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
         bail!("--capacity: give capacities between 1 and {}", bq_engine::MAX_CAPACITY);
     }
-    if args.reps == 0 || args.reps > 1000 || args.run_ms == 0 || args.run_ms > 60_000 {
-        bail!("--reps takes 1 to 1000 and --run-ms 1 to 60000");
-    }
-    if args.budget == 0 || args.budget > 7 * 24 * 3600 {
-        bail!("--budget {}: choose between 1 and 604800 seconds (a week)", args.budget);
-    }
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    args.run.check(&DEFAULTS)?;
+    let impls = args.run.builtins(&DEFAULTS)?;
     let mut targets = Vec::new();
     for &b in &impls {
         if args.modes.contains(&ModeChoice::Driven) {
@@ -107,17 +97,17 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     }
     Ok(Plan {
         configs,
-        sizing: Sizing { run: Duration::from_millis(args.run_ms), reps: args.reps },
+        sizing: Sizing { run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?), reps: args.run.reps(&DEFAULTS)? },
         fixed_items: false,
-        budget: Duration::from_secs(args.budget),
+        budget: args.run.budget(&DEFAULTS)?,
     })
 }
 
 /// `bqh scale`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
-    let out = Claim::dir(&args.out)?;
-    let (rows, _) = execute("scale", &mut plan, &[], false, Duration::from_secs(args.run_limit.max(1)));
+    let out = Claim::dir(&args.run.out(&DEFAULTS))?;
+    let (rows, _) = execute("scale", &mut plan, &[], false, args.run.limit()?);
     let results = report::Results { env: study::env(Study::Scale, serde_json::to_value(args)?), rows };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();

@@ -5,7 +5,6 @@
 //! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time as in `bqh compare` (a pilot, a
 //! warm-up, the repetitions; the engine's `sizing`); the report is `report.rs`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError};
@@ -16,15 +15,17 @@ use anyhow::bail;
 use serde::Serialize;
 
 use bq_engine::impls::Builtin;
-use bq_engine::measure::{cpu_since, cpu_time, item, payload_item, spin_work, split, take_payload, Delivery, PushTimes, SideStats};
+use bq_engine::measure::{cpu_since, cpu_time, item, payload_item, spin_work, take_payload, Delivery, SideStats};
 use bq_engine::memory::{payload, peak_rss_bytes, reset_peak_rss};
 use bq_engine::progress::Progress;
 use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
+use bq_engine::runner::{self, waited, ConsumerOut};
 use bq_engine::sizing::{self as plan, Shape, Sizing};
 use bq_engine::watchdog::{join_all, within};
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_results::Claim;
 
+use crate::run_args::{Defaults, RunArgs};
 use crate::study::{self, Study};
 use pipeline::run_pipeline;
 use policy::{Policy, Variant};
@@ -41,8 +42,21 @@ pub const MAX_PAYLOAD: usize = 1 << 20;
 /// The shapes the study runs: a slow consumer, many producers, bursts.
 pub const SHAPES: [Workload; 3] = [Workload::SlowConsumer, Workload::FanIn, Workload::Bursty];
 
-#[derive(Debug, Clone, clap::Args, Serialize)]
-#[command(after_help = "\
+/// The shared flags' defaults.
+pub const DEFAULTS: Defaults = Defaults {
+    impls: &[],
+    plugins: false,
+    run_ms: [60, 20],
+    reps: Some([9, 3]),
+    budget: Some([170, 40]),
+    out: "results/latest-strategies",
+};
+
+/// What `bqh strategies --help` says after the flags: the policies, the pipeline, the defaults.
+fn strategies_help() -> String {
+    format!(
+        "{}\n\n{}",
+        "\
 Policies (--policy):
   block               push: wait while the queue is full
   drop                try_push: a full queue drops the item (counted)
@@ -56,11 +70,17 @@ Policies (--policy):
 Then the pipeline: parse -> queue -> transform -> queue -> write, both queues of one
 implementation, balanced, with the write stage slowed, and with the middle queue unbounded.
 Every run checks that accepted + dropped = produced and that each accepted item is delivered
-exactly once; a failure is listed at the top of summary.md and the exit status is 1.")]
+exactly once; a failure is listed at the top of summary.md and the exit status is 1.",
+        DEFAULTS.help()
+    )
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize)]
+#[command(after_help = strategies_help())]
 pub struct Args {
-    /// Implementations, comma-separated [default: every built-in]
-    #[arg(long = "impl", value_enum, value_delimiter = ',')]
-    pub impls: Vec<Builtin>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
     /// Workload shapes, comma-separated [default: slow-consumer,fan-in,bursty]
     #[arg(long = "workload", value_enum, value_delimiter = ',')]
     pub workloads: Vec<Workload>,
@@ -80,32 +100,12 @@ pub struct Args {
     /// as live bytes in between), 8 to 1048576
     #[arg(long, value_name = "BYTES", default_value_t = 1024)]
     pub payload: usize,
-    /// Target duration of one measured run, in milliseconds [default: 60; 20 with --quick]
-    #[arg(long, value_name = "MS")]
-    pub run_ms: Option<u64>,
-    /// Measured repetitions of every configuration, after one discarded warm-up [default: 9; 3
-    /// with --quick]
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Time the whole study may take, in seconds; a plan that would not fit is shortened
-    /// (shorter runs, then fewer repetitions) and says so [default: 170; 40 with --quick]
-    #[arg(long, value_name = "SECONDS")]
-    pub budget: Option<u64>,
-    /// Shorter runs and fewer repetitions: a first look (and the tests)
-    #[arg(long)]
-    pub quick: bool,
     /// Skip the pipeline
     #[arg(long)]
     pub no_pipeline: bool,
     /// Skip the policies (run the pipeline only)
     #[arg(long)]
     pub no_policies: bool,
-    /// Results folder: a new or empty folder, or one bqh wrote before
-    #[arg(long, default_value = "results/latest-strategies")]
-    pub out: PathBuf,
-    /// Seconds one run may take before it is reported as a hang
-    #[arg(long, default_value_t = 120)]
-    pub run_limit: u64,
 }
 
 /// One configuration of a policy run.
@@ -181,24 +181,17 @@ impl Semaphore {
     }
 }
 
-/// What every thread of a run shares: the spec, the gate, the clock, the sampled push times
-/// (as in `driven.rs`), and for the semaphore policy the semaphore and the in-flight count
-/// that checks it.
-struct Run {
+/// What the threads of a policy run share beyond the runner's (`bq_engine::runner::Run`: the
+/// spec, the gate, the clock, the sampled push times): the policy, and for the semaphore policy
+/// the semaphore and the in-flight count that checks it.
+struct Policing {
     spec: StrategySpec,
-    start: Barrier,
-    clock: Instant,
-    pushed_at: PushTimes,
     semaphore: Option<Semaphore>,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
 }
 
-impl Run {
-    fn now(&self) -> u64 {
-        self.clock.elapsed().as_nanos() as u64
-    }
-}
+type Run = runner::Run<Barrier, Policing>;
 
 struct ProducerOut {
     offers: SideStats,
@@ -207,13 +200,6 @@ struct ProducerOut {
     /// Bit s: this producer dropped its item s.
     dropped_bits: Vec<u64>,
     failed: Option<String>,
-}
-
-struct ConsumerOut {
-    pop_calls: u64,
-    delivery: Delivery,
-    latencies_ns: Vec<u64>,
-    max_len: Option<usize>,
 }
 
 /// Closes the semaphore when the consumer ends, however it ends (a panic included).
@@ -225,16 +211,6 @@ impl Drop for CloseOnDrop<'_> {
             s.close();
         }
     }
-}
-
-/// Times `f` as a wait on `st`.
-#[inline]
-fn waited<T>(st: &mut SideStats, f: impl FnOnce() -> T) -> T {
-    st.waits += 1;
-    let t = Instant::now();
-    let r = f();
-    st.blocked += t.elapsed();
-    r
 }
 
 /// One offer under the policy: `Ok(true)` accepted, `Ok(false)` dropped. Like the comparison's
@@ -257,27 +233,27 @@ fn offer<P: Producer>(tx: &P, it: u64, policy: Policy, st: &mut SideStats) -> Re
 }
 
 fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
-    let s = &run.spec.run;
+    let (s, p) = (&run.spec, &run.extra);
     let per = s.per_producer();
     let mut out =
         ProducerOut { offers: SideStats::default(), accepted: 0, dropped: 0, dropped_bits: vec![0; per.div_ceil(64) as usize], failed: None };
     let burst = s.workload.burst();
     run.start.wait();
     for seq in 0..per {
-        run.pushed_at.pushing(id, seq, || run.now());
-        if let Some(sem) = &run.semaphore {
+        run.pushing(id, seq);
+        if let Some(sem) = &p.semaphore {
             if !sem.try_acquire() && !waited(&mut out.offers, || sem.acquire()) {
                 out.failed = Some(format!("producer {id}: the semaphore closed before item {seq}: the consumer ended early"));
                 break;
             }
-            let n = run.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-            run.max_in_flight.fetch_max(n, Ordering::Relaxed);
+            let n = p.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+            p.max_in_flight.fetch_max(n, Ordering::Relaxed);
         }
-        let it = payload_item(item(id, seq), run.spec.payload);
-        let offered = offer(tx, it, run.spec.policy, &mut out.offers);
+        let it = payload_item(item(id, seq), p.spec.payload);
+        let offered = offer(tx, it, p.spec.policy, &mut out.offers);
         if !matches!(offered, Ok(true)) {
             // SAFETY: made above and not enqueued: this producer still owns it.
-            unsafe { take_payload(it, run.spec.payload) };
+            unsafe { take_payload(it, p.spec.payload) };
         }
         match offered {
             Ok(true) => out.accepted += 1,
@@ -300,15 +276,11 @@ fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
 }
 
 fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
-    let _close = CloseOnDrop(run.semaphore.as_ref());
-    let spec = &run.spec;
-    let s = &spec.run;
-    let mut out = ConsumerOut {
-        pop_calls: 0,
-        delivery: Delivery::new(s.producers, s.per_producer()),
-        latencies_ns: Vec::with_capacity((s.total_items() >> s.sampling.latency_shift) as usize / s.consumers as usize + 1),
-        max_len: None,
-    };
+    let p = &run.extra;
+    let _close = CloseOnDrop(p.semaphore.as_ref());
+    let (spec, s) = (&p.spec, &run.spec);
+    // Its `stats.ops` counts the calls to `pop` or `pop_many` that delivered.
+    let mut out = ConsumerOut::new(s, Delivery::new(s.producers, s.per_producer()));
     let work = s.workload.consumer_work_ns();
     let occupancy_mask = s.sampling.occupancy_mask();
     let batch = if spec.policy == Policy::NaturalBatch { spec.batch } else { 1 };
@@ -316,7 +288,7 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
     run.start.wait();
     loop {
         // The length the consumer finds before it takes (after a batch took all, it would be 0).
-        if has_len && out.pop_calls & occupancy_mask == 0 {
+        if has_len && out.stats.ops & occupancy_mask == 0 {
             out.max_len = out.max_len.max(rx.len());
         }
         let got = if batch > 1 {
@@ -327,21 +299,17 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
         if got.is_err() {
             break; // closed and drained: the only error a blocking pop returns
         }
-        out.pop_calls += 1;
+        out.stats.ops += 1;
         for &taken_item in &taken {
             // SAFETY: every item is a payload made by a producer and taken once, here.
             let it = unsafe { take_payload(taken_item, spec.payload) };
-            out.delivery.record(it);
             // Latency ends where processing starts: a batch's later items waited for the earlier ones.
-            let (p, seq) = split(it);
-            if let Some(ns) = run.pushed_at.since_push(p, seq, || run.now()) {
-                out.latencies_ns.push(ns);
-            }
+            out.received(run, it);
             if work > 0 {
                 spin_work(work);
             }
-            if let Some(sem) = &run.semaphore {
-                run.in_flight.fetch_sub(1, Ordering::Relaxed);
+            if let Some(sem) = &p.semaphore {
+                p.in_flight.fetch_sub(1, Ordering::Relaxed);
                 sem.release();
             }
         }
@@ -353,30 +321,23 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
 fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyTally> {
     let s = spec.run;
     let (tx, rx) = imp.bounded(s.capacity)?;
-    let run = Arc::new(Run {
+    let policing = Policing {
         spec,
-        start: Barrier::new((s.producers + s.consumers + 1) as usize),
-        clock: Instant::now(),
-        pushed_at: PushTimes::new(s.sampling, s.producers, s.per_producer()),
         semaphore: (spec.policy == Policy::Semaphore).then(|| Semaphore::new(spec.permits)),
         in_flight: AtomicU64::new(0),
         max_in_flight: AtomicU64::new(0),
+    };
+    let run = Arc::new(Run::new(s, Barrier::new(runner::parties(&s)), policing));
+    let producers = runner::spawn_each("producer", s.producers, |p| {
+        let (run, tx) = (run.clone(), tx.clone());
+        move || producer(&run, &tx, p)
     });
-    let spawn = |name: String| thread::Builder::new().name(name);
-    let producers: Vec<_> = (0..s.producers)
-        .map(|p| {
-            let (run, tx) = (run.clone(), tx.clone());
-            spawn(format!("producer {p}")).spawn(move || producer(&run, &tx, p)).expect("cannot spawn a producer thread")
-        })
-        .collect();
     drop(tx);
     let has_len = imp.traits().has_len;
-    let consumers: Vec<_> = (0..s.consumers)
-        .map(|c| {
-            let (run, rx) = (run.clone(), rx.clone());
-            spawn(format!("consumer {c}")).spawn(move || consumer(&run, &rx, has_len)).expect("cannot spawn a consumer thread")
-        })
-        .collect();
+    let consumers = runner::spawn_each("consumer", s.consumers, |_| {
+        let (run, rx) = (run.clone(), rx.clone());
+        move || consumer(&run, &rx, has_len)
+    });
     drop(rx);
 
     let rss = reset_peak_rss();
@@ -404,7 +365,7 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
     }
     let (mut pop_calls, mut parts, mut latencies_ns, mut max_occupancy) = (0, Vec::new(), Vec::new(), None);
     for c in consumed {
-        pop_calls += c.pop_calls;
+        pop_calls += c.stats.ops;
         max_occupancy = max_occupancy.max(c.max_len);
         latencies_ns.extend(c.latencies_ns);
         parts.push(c.delivery);
@@ -426,7 +387,7 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
         push,
         pop_calls,
         max_occupancy,
-        max_in_flight: run.semaphore.as_ref().map(|_| run.max_in_flight.load(Ordering::Relaxed)),
+        max_in_flight: run.extra.semaphore.as_ref().map(|_| run.extra.max_in_flight.load(Ordering::Relaxed)),
         latencies_ns,
         peak_rss_bytes: peak_rss,
         peak_live_bytes: Some(peak_live),
@@ -553,18 +514,8 @@ impl Config {
 
 /// The study's configurations and sizing, from the command line; refuses bad input.
 pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
-    let reps = args.reps.unwrap_or(if args.quick { 3 } else { 9 });
-    let run_ms = args.run_ms.unwrap_or(if args.quick { 20 } else { 60 });
-    let budget = args.budget.unwrap_or(if args.quick { 40 } else { 170 });
-    if reps == 0 || reps > 1000 {
-        bail!("--reps {reps}: choose between 1 and 1000");
-    }
-    if run_ms == 0 || run_ms > 60_000 {
-        bail!("--run-ms {run_ms}: choose between 1 and 60000 (one minute)");
-    }
-    if budget == 0 || budget > 7 * 24 * 3600 {
-        bail!("--budget {budget}: choose between 1 and 604800 seconds (a week)");
-    }
+    args.run.check(&DEFAULTS)?;
+    let (reps, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
     if args.batch == 0 || args.batch > bq_engine::MAX_CAPACITY {
         bail!("--batch {}: pop_many takes k between 1 and {}", args.batch, bq_engine::MAX_CAPACITY);
     }
@@ -583,7 +534,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
     if args.no_pipeline && args.no_policies {
         bail!("--no-pipeline and --no-policies together leave nothing to run");
     }
-    let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
+    let impls = args.run.builtins(&DEFAULTS)?;
     let workloads = if args.workloads.is_empty() { SHAPES.to_vec() } else { args.workloads.clone() };
     let policies = if args.policies.is_empty() { Policy::ALL.to_vec() } else { args.policies.clone() };
     let mut configs = Vec::new();
@@ -607,7 +558,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
             }
         }
     }
-    Ok((configs, Sizing { run: Duration::from_millis(run_ms), reps }, Duration::from_secs(budget)))
+    Ok((configs, Sizing { run: Duration::from_millis(run_ms), reps }, budget))
 }
 
 fn secs(d: Duration) -> String {
@@ -707,8 +658,8 @@ pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: 
 /// `bqh strategies`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (mut configs, sizing, budget) = plan(args)?;
-    let out = Claim::dir(&args.out)?;
-    let (rows, pipeline) = execute(&mut configs, sizing, budget, Duration::from_secs(args.run_limit.max(1)));
+    let out = Claim::dir(&args.run.out(&DEFAULTS))?;
+    let (rows, pipeline) = execute(&mut configs, sizing, budget, args.run.limit()?);
     let results = report::Results { env: study::env(Study::Strategies, serde_json::to_value(args)?), rows, pipeline };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count() + results.pipeline.iter().filter(|r| !r.ok()).count();

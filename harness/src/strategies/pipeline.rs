@@ -55,7 +55,7 @@ pub fn sized(spec: PipelineSpec, items: u64) -> PipelineSpec {
 
 /// What the three stages share: the spec, the gate, the clock, the sampled start times (by
 /// `seq >> latency_shift`), and how many items the write stage has taken.
-struct Run {
+struct Stages {
     spec: PipelineSpec,
     start: Barrier,
     clock: Instant,
@@ -63,7 +63,7 @@ struct Run {
     taken: AtomicU64,
 }
 
-impl Run {
+impl Stages {
     fn now(&self) -> u64 {
         self.clock.elapsed().as_nanos() as u64
     }
@@ -72,7 +72,7 @@ impl Run {
 /// The source: parses (spins) and pushes. It also keeps the peak of items in flight: those it
 /// started minus those the write stage took (the queues' own synchronisation orders the
 /// write stage's count before the push that a freed slot let through).
-fn parse<P: Producer>(run: &Run, tx: P) -> (SideStats, u64, Option<String>) {
+fn parse<P: Producer>(run: &Stages, tx: P) -> (SideStats, u64, Option<String>) {
     let s = &run.spec;
     let (mut st, mut peak) = (SideStats::default(), 0);
     let mask = s.sampling.latency_mask();
@@ -93,7 +93,7 @@ fn parse<P: Producer>(run: &Run, tx: P) -> (SideStats, u64, Option<String>) {
     (st, peak, None)
 }
 
-fn transform<C: Consumer, P: Producer>(run: &Run, rx: C, tx: P) -> (SideStats, Option<String>) {
+fn transform<C: Consumer, P: Producer>(run: &Stages, rx: C, tx: P) -> (SideStats, Option<String>) {
     let mut st = SideStats::default();
     run.start.wait();
     while let Ok(it) = rx.pop() {
@@ -109,7 +109,7 @@ fn transform<C: Consumer, P: Producer>(run: &Run, rx: C, tx: P) -> (SideStats, O
     (st, None)
 }
 
-fn write<C: Consumer>(run: &Run, rx: C) -> (Delivery, Vec<u64>) {
+fn write<C: Consumer>(run: &Stages, rx: C) -> (Delivery, Vec<u64>) {
     let s = &run.spec;
     let mut delivery = Delivery::sole(1, s.items);
     let mut latencies = Vec::with_capacity((s.items >> s.sampling.latency_shift) as usize + 1);
@@ -134,7 +134,7 @@ fn write<C: Consumer>(run: &Run, rx: C) -> (Delivery, Vec<u64>) {
 fn run_stages<I: Impl>(imp: &I, spec: PipelineSpec) -> anyhow::Result<PipelineTally> {
     let (tx1, rx1) = imp.bounded(spec.capacity)?;
     let (tx2, rx2) = imp.bounded(spec.middle_capacity)?;
-    let run = Arc::new(Run {
+    let run = Arc::new(Stages {
         spec,
         start: Barrier::new(4),
         clock: Instant::now(),

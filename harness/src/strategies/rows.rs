@@ -195,13 +195,8 @@ impl StrategyRow {
         row.max_in_flight = t.max_in_flight;
         row.peak_rss_bytes = t.peak_rss_bytes;
         row.peak_live_bytes = t.peak_live_bytes;
-        if let Some(l) = measure::latency_of(t.latencies_ns) {
-            row.latency_samples = Some(l.samples);
-            row.latency_p50_ns = Some(l.p50_ns);
-            row.latency_p99_ns = Some(l.p99_ns);
-            row.latency_p999_ns = Some(l.p999_ns);
-            row.latency_max_ns = Some(l.max_ns);
-        }
+        [row.latency_samples, row.latency_p50_ns, row.latency_p99_ns, row.latency_p999_ns, row.latency_max_ns] =
+            measure::latency_columns(t.latencies_ns);
         row
     }
 }
@@ -352,13 +347,8 @@ impl PipelineRow {
         row.peak_in_flight = t.peak_in_flight;
         row.peak_live_bytes = t.peak_live_bytes;
         row.peak_rss_bytes = t.peak_rss_bytes;
-        if let Some(l) = measure::latency_of(t.latencies_ns) {
-            row.latency_samples = Some(l.samples);
-            row.latency_p50_ns = Some(l.p50_ns);
-            row.latency_p99_ns = Some(l.p99_ns);
-            row.latency_p999_ns = Some(l.p999_ns);
-            row.latency_max_ns = Some(l.max_ns);
-        }
+        [row.latency_samples, row.latency_p50_ns, row.latency_p99_ns, row.latency_p999_ns, row.latency_max_ns] =
+            measure::latency_columns(t.latencies_ns);
         row
     }
 }

@@ -3,7 +3,37 @@
 
 use std::fmt::Write as _;
 
-use super::driver::Check;
+/// The checks, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Random command sequences on candidate, reference and the model queue, compared.
+    Sequential,
+    /// Random parallel command lists, histories checked for linearizability against the model.
+    Linearizability,
+    /// Parked waiters must wake: on items, on space, on close; stolen wake-ups, timed-out waiters.
+    Wakeup,
+    /// Many producers and consumers at capacity 1: loss, duplication, order, deadlock.
+    Stress,
+    /// The shutdown probes of `bqh shutdown` on candidate and reference, verdicts compared.
+    Shutdown,
+}
+
+impl Check {
+    pub const ALL: [Check; 5] =
+        [Check::Sequential, Check::Linearizability, Check::Wakeup, Check::Stress, Check::Shutdown];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Sequential => "sequential",
+            Check::Linearizability => "linearizability",
+            Check::Wakeup => "wakeup",
+            Check::Stress => "stress",
+            Check::Shutdown => "shutdown",
+        }
+    }
+}
+
 
 /// What kind of misbehaviour a finding is; tests and scripts match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -17,6 +17,22 @@ use std::time::Duration;
 use super::closing::{self, ExplicitQueue};
 use crate::queue::{pop_many_one_by_one, timeout_ns, Impl, NewError, QueueError, Traits};
 
+/// The symbols a plugin must export, in the order of `c/bq.h` (`crates/engine/build.rs` lists
+/// them too, to rename them in `c/bq_vyukov.c`: a build script cannot use the crate's constants).
+pub const SYMBOLS: [&str; 11] = [
+    "bq_new",
+    "bq_push",
+    "bq_try_push",
+    "bq_push_timeout",
+    "bq_pop",
+    "bq_try_pop",
+    "bq_pop_timeout",
+    "bq_close",
+    "bq_len",
+    "bq_capacity",
+    "bq_free",
+];
+
 /// Opaque `bq` from `c/bq.h`.
 #[repr(C)]
 pub struct RawBq {

@@ -30,7 +30,7 @@ macro_rules! builtins {
             colour: $colour:expr,
             swap_sibling: $sibling:expr,
             native: [$($native:expr),*],
-            native_api: $api:path $(,)?
+            native_api: $api:ident $(,)?
         }
     )*) => {
         /// The built-in implementations, in the order reports list them.
@@ -70,7 +70,7 @@ macro_rules! builtins {
 
             /// The native runners of an implementation: each language's own threads (none for
             /// the Rust threaded queues, which are native in driven mode already).
-            pub fn native_runners(self) -> &'static [crate::native::NativeKind] {
+            pub fn native_runners(self) -> &'static [NativeKind] {
                 match self {
                     $(Builtin::$variant => &[$($native),*],)*
                 }
@@ -91,8 +91,9 @@ macro_rules! builtins {
             };
         }
 
-        /// Runs `$body` with `$api` bound to the built-in's own API as the native shutdown
-        /// probes see it (`shutdown::native`).
+        /// Runs `$body` with `$n` bound to the built-in's own API as the native shutdown probes
+        /// see it. The table names each by the value `shutdown/native.rs` defines, and the macro
+        /// is expanded there, so the name resolves where it is defined.
         macro_rules! with_native_api {
             ($d which:expr, |$d n:ident| $d body:expr) => {
                 match $d which {
@@ -117,7 +118,7 @@ builtins! { $
         colour: (230, 120, 0),
         swap_sibling: None,
         native: [],
-        native_api: crate::shutdown::native::StdChannel,
+        native_api: StdChannel,
     }
     Crossbeam {
         name: "crossbeam",
@@ -125,15 +126,15 @@ builtins! { $
         colour: (31, 100, 200),
         swap_sibling: None,
         native: [],
-        native_api: crate::shutdown::native::CrossbeamChannel,
+        native_api: CrossbeamChannel,
     }
     CPthread {
         name: "c-pthread",
         adapter: CPthread,
         colour: (40, 150, 60),
         swap_sibling: None,
-        native: [crate::native::NativeKind::CPthreads],
-        native_api: crate::shutdown::native::C_PTHREAD,
+        native: [NativeKind::CPthreads],
+        native_api: C_PTHREAD,
     }
     /// Driven only: `c/bq_native.c` runs `c/bq.c`.
     CVyukov {
@@ -142,15 +143,15 @@ builtins! { $
         colour: (0, 170, 170),
         swap_sibling: None,
         native: [],
-        native_api: crate::shutdown::native::C_VYUKOV,
+        native_api: C_VYUKOV,
     }
     Ocaml {
         name: "ocaml",
         adapter: Ocaml,
         colour: (200, 40, 120),
         swap_sibling: None,
-        native: [crate::native::NativeKind::OcamlDomains, crate::native::NativeKind::OcamlSysthreads],
-        native_api: crate::shutdown::native::OCAML,
+        native: [NativeKind::OcamlDomains, NativeKind::OcamlSysthreads],
+        native_api: OCAML,
     }
     RustPort {
         name: "rust-port",
@@ -158,15 +159,15 @@ builtins! { $
         colour: (120, 80, 40),
         swap_sibling: None,
         native: [],
-        native_api: crate::shutdown::native::Port,
+        native_api: Port,
     }
     Tokio {
         name: "tokio",
         adapter: Tokio,
         colour: (130, 60, 200),
         swap_sibling: None,
-        native: [crate::native::NativeKind::TokioTasks],
-        native_api: crate::shutdown::native::TokioChannel,
+        native: [NativeKind::TokioTasks],
+        native_api: TokioChannel,
     }
     // The swap buffers: lighter shades of their language's mutex-and-condition queue.
     CSwap {
@@ -175,7 +176,7 @@ builtins! { $
         colour: (120, 200, 110),
         swap_sibling: Some(Builtin::CPthread),
         native: [],
-        native_api: crate::shutdown::native::C_SWAP,
+        native_api: C_SWAP,
     }
     OcamlSwap {
         name: "ocaml-swap",
@@ -183,7 +184,7 @@ builtins! { $
         colour: (235, 130, 180),
         swap_sibling: Some(Builtin::Ocaml),
         native: [],
-        native_api: crate::shutdown::native::OCAML_SWAP,
+        native_api: OCAML_SWAP,
     }
     RustSwap {
         name: "rust-swap",
@@ -191,7 +192,7 @@ builtins! { $
         colour: (190, 150, 100),
         swap_sibling: Some(Builtin::RustPort),
         native: [],
-        native_api: crate::shutdown::native::SwapPort,
+        native_api: SwapPort,
     }
 }
 // ANCHOR_END: builtins
@@ -210,6 +211,49 @@ impl Builtin {
 impl std::fmt::Display for Builtin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// How a native run runs its threads: each language's own (`native.rs` picks and times the
+/// runner). The built-ins' table names each implementation's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NativeKind {
+    /// pthreads inside C
+    CPthreads,
+    /// one OCaml domain per producer and consumer: parallel
+    OcamlDomains,
+    /// OCaml systhreads in one domain: they take turns on the runtime lock
+    OcamlSysthreads,
+    /// tokio tasks on a multi-thread runtime, one worker thread per core
+    TokioTasks,
+}
+
+impl NativeKind {
+    /// The most producers and consumers together a run can start: OCaml 5 runs at most 128
+    /// domains at once, and the harness's own OCaml thread holds one. tokio's are tasks, not threads.
+    pub fn max_threads(self) -> u64 {
+        match self {
+            NativeKind::OcamlDomains => 126,
+            NativeKind::TokioTasks => self::tokio::native::MAX_TASKS,
+            NativeKind::CPthreads | NativeKind::OcamlSysthreads => u64::MAX,
+        }
+    }
+
+    pub fn implementation(self) -> Builtin {
+        match self {
+            NativeKind::CPthreads => Builtin::CPthread,
+            NativeKind::OcamlDomains | NativeKind::OcamlSysthreads => Builtin::Ocaml,
+            NativeKind::TokioTasks => Builtin::Tokio,
+        }
+    }
+
+    pub fn mode(self) -> crate::row::Mode {
+        match self {
+            NativeKind::CPthreads => crate::row::Mode::Native,
+            NativeKind::OcamlDomains => crate::row::Mode::NativeDomains,
+            NativeKind::OcamlSysthreads => crate::row::Mode::NativeSysthreads,
+            NativeKind::TokioTasks => crate::row::Mode::NativeTasks,
+        }
     }
 }
 

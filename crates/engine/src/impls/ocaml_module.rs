@@ -5,7 +5,7 @@
 //! top of them) and a private OCaml runtime into one shared library whose only exported symbols
 //! are c/bq.h's. bqh links its own OCaml runtime statically; the plugin's copy is bound inside
 //! the library (a version script hides every other symbol), so the two never meet. The library
-//! is then loaded like any plugin ([`super::plugin::Plugin`]), in validate's worker processes.
+//! is then loaded like any plugin (`plugin.rs`), in validate's worker processes.
 //!
 //! The built library is cached in the system's temporary folder under a name made from a hash of
 //! the module, bqh's OCaml sources and the compiler: the parent builds it once and its workers
@@ -63,7 +63,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
         ("clock_stubs.c", CLOCK_STUBS_C),
         ("bq_plugin.c", BQ_PLUGIN_C),
         ("bq.h", BQ_H),
-        ("exports.map", &format!("{{ global: {}; local: *; }};\n", super::plugin::SYMBOLS.join("; "))),
+        ("exports.map", &format!("{{ global: {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "))),
     ] {
         std::fs::write(work.join(name), body).map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
     }

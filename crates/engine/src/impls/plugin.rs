@@ -9,25 +9,10 @@ use std::path::{Path, PathBuf};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
-use super::c_abi::{BqAbi, CQueue, PopManyFn};
+use super::c_abi::{BqAbi, CQueue, PopManyFn, SYMBOLS};
 use super::closing;
 use crate::queue::{Impl, NewError, Traits};
 
-/// The symbols a plugin must export, in the order of `c/bq.h` (`harness/build.rs` lists them
-/// too, to rename them in `c/bq_vyukov.c`: a build script cannot use the crate's constants).
-pub const SYMBOLS: [&str; 11] = [
-    "bq_new",
-    "bq_push",
-    "bq_try_push",
-    "bq_push_timeout",
-    "bq_pop",
-    "bq_try_pop",
-    "bq_pop_timeout",
-    "bq_close",
-    "bq_len",
-    "bq_capacity",
-    "bq_free",
-];
 
 /// The optional function of `c/bq.h`: used when the plugin exports it, else built from
 /// `bq_pop` and `bq_try_pop`.
