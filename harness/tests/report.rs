@@ -135,12 +135,34 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
         (vec!["scale", "--max-threads", "0"], "--max-threads 0: choose between 1 and 512"),
         (vec!["scale", "--max-threads", "513"], "choose between 1 and 512"),
         (vec!["scale", "--capacity", "0"], "capacities between 1 and"),
-        (vec!["scale", "--reps", "0"], "--reps takes 1 to 1000"),
+        (vec!["scale", "--reps", "0"], "--reps 0: choose between 1 and 1000"),
+        (vec!["scale", "--impl", "./libx.so"], "built-ins only"),
+        (vec!["scale", "--run-limit", "0"], "--run-limit 0: choose between 1 and 86400"),
         (vec!["scale", "--budget", "18446744073709551615"], "choose between 1 and 604800"),
     ] {
         let o = bqh(&args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Every committed folder of each study redraws to the very bytes committed: `bqh report` goes
+/// through the study that `env.json` names, and its report is a pure function of the files.
+/// (The two oldest comparison folders predate columns and report changes: they redraw to what
+/// `compare` writes today, checked above.)
+#[test]
+fn every_committed_study_folder_redraws_byte_for_byte() {
+    for name in ["async", "memory", "scale", "shutdown", "strategies"] {
+        let committed = root().join(format!("results/2026-11-23-epyc-2core-{name}"));
+        let redrawn = scratch(&format!("committed-{name}"));
+        let o = common::bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let (a, b) = (files(&committed), files(&redrawn));
+        let shown = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>();
+        assert_eq!(shown(&a), shown(&b), "{name}: the files differ");
+        for f in shown(&a) {
+            assert!(a[&f] == b[&f], "{name}: {f} redraws differently from what is committed");
+        }
     }
 }

@@ -27,3 +27,12 @@ pub fn plots_section(plots: &[(String, String)]) -> String {
     }
     out
 }
+
+/// A table's head: `| first | a | b |`, each column as `name` shows it, then its rule.
+pub fn table_head<T>(out: &mut String, first: &str, columns: &[T], name: impl Fn(&T) -> String) {
+    write!(out, "| {first} |").unwrap();
+    columns.iter().for_each(|c| write!(out, " {} |", name(c)).unwrap());
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(columns.len()));
+    out.push('\n');
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use bq_engine::row::{Mode, Row};
 use bq_results::files::{read_csv, read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section};
+use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot};
 use bq_results::Env;
 
@@ -179,11 +179,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], spawned: &[SpawnCost], plots: &
         let ws: Vec<&Group> = gs.iter().filter(|g| g.capacity == cap).collect();
         let counts: Vec<u64> = ws.iter().map(|g| producers(g)).collect::<BTreeSet<_>>().into_iter().collect();
         writeln!(out, "### fan-in, capacity {cap} (producers, 1 consumer)\n").unwrap();
-        out.push_str("| implementation |");
-        counts.iter().for_each(|n| write!(out, " {n} |").unwrap());
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(counts.len()));
-        out.push('\n');
+        table_head(&mut out, "implementation", &counts, |n| n.to_string());
         for l in labels(&ws) {
             write!(out, "| {l} |").unwrap();
             for &n in &counts {

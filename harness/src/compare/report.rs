@@ -16,7 +16,7 @@ use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section};
+use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::geomean;
 use bq_results::Env;
 
@@ -74,11 +74,7 @@ fn capacities(gs: &[&Group]) -> Vec<usize> {
 
 fn table_by_capacity(out: &mut String, gs: &[&Group], cell: impl Fn(&Group) -> String) {
     let caps = capacities(gs);
-    out.push_str("| implementation |");
-    caps.iter().for_each(|c| write!(out, " cap {c} |").unwrap());
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(caps.len()));
-    out.push('\n');
+    table_head(out, "implementation", &caps, |c| format!("cap {c}"));
     for l in labels(gs) {
         write!(out, "| {l} |").unwrap();
         for c in &caps {

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use bq_engine::memory::Phase;
 use bq_engine::Builtin;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section};
+use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot, Series};
 use bq_results::stats::median;
 use bq_results::Env;
@@ -454,11 +454,7 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         writeln!(out, "## {} payloads\n", size_label(bytes)).unwrap();
         for &alloc in &allocs {
             writeln!(out, "### {alloc}: peak live payload / peak RSS, MiB\n").unwrap();
-            out.push_str("| implementation |");
-            caps.iter().for_each(|c| write!(out, " {c} |").unwrap());
-            out.push_str("\n|---|");
-            out.push_str(&"---|".repeat(caps.len()));
-            out.push('\n');
+            table_head(&mut out, "implementation", &caps, |c| c.to_string());
             for imp in &impls {
                 write!(out, "| {imp} |").unwrap();
                 for &c in &caps {
@@ -477,11 +473,7 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             out.push_str("\n\n");
         }
         writeln!(out, "### What each allocator keeps: RSS above its start after the queue is dropped, unbounded runs, MiB\n").unwrap();
-        out.push_str("| implementation |");
-        allocs.iter().for_each(|a| write!(out, " {a} |").unwrap());
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(allocs.len()));
-        out.push('\n');
+        table_head(&mut out, "implementation", &allocs, |a| a.to_string());
         for imp in &impls {
             write!(out, "| {imp} |").unwrap();
             for &a in &allocs {

@@ -10,7 +10,7 @@ use anyhow::Context;
 use bq_engine::row::Row;
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section};
+use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot};
 use bq_results::Env;
 
@@ -129,11 +129,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
         let counts: Vec<u64> = ws.iter().map(|g| threads(g)).collect::<BTreeSet<_>>().into_iter().collect();
         writeln!(out, "### {w}, capacity {cap} ({})\n", axis(w)).unwrap();
-        out.push_str("| implementation |");
-        counts.iter().for_each(|n| write!(out, " {n} |").unwrap());
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(counts.len()));
-        out.push('\n');
+        table_head(&mut out, "implementation", &counts, |n| n.to_string());
         for l in labels(&ws) {
             write!(out, "| {l} |").unwrap();
             for n in &counts {

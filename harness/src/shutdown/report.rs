@@ -6,7 +6,8 @@ use std::path::Path;
 
 use bq_engine::shutdown::{NativeObservation, NativeQuestion, Observation, Question, Verdict};
 use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
-use bq_results::{markdown, Env};
+use bq_results::markdown::{self, table_head};
+use bq_results::Env;
 
 use super::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
 
@@ -96,11 +97,9 @@ pub fn native_matrix_markdown(native: &[NativeObservation]) -> String {
     let find = |name: &str, q: Option<NativeQuestion>| {
         native.iter().find(|o| o.implementation == name && q.is_none_or(|q| o.question == q))
     };
-    let mut out = String::from("| question |");
-    names.iter().for_each(|n| write!(out, " {n} |").unwrap());
-    out += "\n|---|";
-    out += &"---|".repeat(names.len());
-    out += "\n| API |";
+    let mut out = String::new();
+    table_head(&mut out, "question", &names, |n| n.to_string());
+    out += "| API |";
     names.iter().for_each(|n| write!(out, " `{}` |", find(n, None).map_or("?", |o| o.api.as_str())).unwrap());
     out += "\n";
     for q in NativeQuestion::ALL {
@@ -126,13 +125,8 @@ pub fn native_matrix_markdown(native: &[NativeObservation]) -> String {
 
 /// The shutdown matrix as Markdown: one row per question, one column per implementation.
 pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
-    let mut out = String::from("| question |");
-    for col in observations {
-        write!(out, " {} |", col.first().map_or("?", |o| o.implementation.as_str())).unwrap();
-    }
-    out += "\n|---|";
-    out += &"---|".repeat(observations.len());
-    out += "\n";
+    let mut out = String::new();
+    table_head(&mut out, "question", observations, |col| col.first().map_or("?", |o| o.implementation.as_str()).to_string());
     for q in Question::ALL {
         write!(out, "| {} |", q.text()).unwrap();
         for col in observations {
