@@ -583,7 +583,7 @@ fn pilot(config: Config, limit: Duration) -> Result<f64, Box<Measured>> {
 }
 
 /// Runs the study: the plan said against the budget, pilots, warm-up and repetitions
-/// (outermost), as `compare::execute` does. Returns the rows of both kinds, in plan order.
+/// (outermost), as the engine's `plan::execute` does. Returns the rows of both kinds, in plan order.
 pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: Duration) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
     let mut shapes: Vec<Shape> =
         configs.iter().map(|c| Shape { threads: c.threads(), producers: c.producers(), rate: None }).collect();

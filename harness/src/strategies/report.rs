@@ -14,7 +14,7 @@ use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section};
 use bq_results::plot::{bar_chart, log_range, Plot};
-use bq_results::stats::{median_min_max, median_with_interval};
+use bq_results::stats::{median, median_min_max, median_with_interval};
 use bq_results::Env;
 
 use super::policy::{Policy, Variant};
@@ -62,9 +62,6 @@ fn interval(v: Vec<f64>) -> Option<(f64, f64, f64)> {
     median_with_interval(v).map(|(m, lo, hi, _)| (m, lo, hi))
 }
 
-fn median(v: Vec<f64>) -> Option<f64> {
-    bq_results::stats::median(v)
-}
 
 /// One configuration of the policy runs.
 struct Cell<'a> {
@@ -77,7 +74,7 @@ struct Cell<'a> {
 
 impl Cell<'_> {
     fn col(&self, f: impl Fn(&StrategyRow) -> Option<f64>) -> Option<f64> {
-        median(self.ok.iter().filter_map(|r| f(r)).collect())
+        median(self.ok.iter().filter_map(|r| f(r)))
     }
 
     fn delivered(&self) -> Option<(f64, f64, f64)> {
@@ -184,12 +181,11 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
         )
         .unwrap();
         for policy in first_seen(cs.iter().filter(|c| c.workload == w && c.capacity == cap).map(|c| c.policy)) {
-            let drops = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.drop_share))).collect());
+            let drops = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.drop_share))));
             let blocked = median(
                 cs.iter()
                     .filter(|c| c.workload == w && c.capacity == cap && c.policy == policy)
                     .filter_map(|c| c.col(|r| Some(r.producer_blocked_s / r.seconds / r.producers as f64)))
-                    .collect(),
             );
             if policy == Policy::Block {
                 writeln!(
@@ -208,7 +204,7 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
             }
             write!(line, "; producers blocked {:.0}% of the run", blocked.unwrap_or(f64::NAN) * 100.0).unwrap();
             if policy == Policy::NaturalBatch {
-                let mean = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.mean_batch))).collect());
+                let mean = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.mean_batch))));
                 write!(line, ", {:.1} items per pop_many (median)", mean.unwrap_or(f64::NAN)).unwrap();
             }
             out.push_str(&line);
@@ -217,18 +213,17 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
     }
     if !pipeline.is_empty() {
         let med = |v: Variant, f: &dyn Fn(&PipelineRow) -> f64| {
-            median(pipeline_impls(pipeline).iter().filter_map(|i| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f).collect())).collect())
+            median(pipeline_impls(pipeline).iter().filter_map(|i| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f))))
         };
         let ratio = |a: Variant, b: Variant, f: &dyn Fn(&PipelineRow) -> f64| {
             median(
                 pipeline_impls(pipeline)
                     .iter()
                     .filter_map(|i| {
-                        let m = |v: Variant| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f).collect());
+                        let m = |v: Variant| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f));
                         let (x, y) = (m(a)?, m(b)?);
                         (y > 0.0).then_some(x / y)
                     })
-                    .collect(),
             )
         };
         let tput = |r: &PipelineRow| r.items_per_second;
@@ -396,7 +391,7 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
         let configs = first_seen(pipeline.iter().map(|r| (r.implementation.as_str(), r.variant, r.capacity)));
         for (imp, v, cap) in configs {
             let ok: Vec<&PipelineRow> = pipeline.iter().filter(|r| r.ok() && (r.implementation.as_str(), r.variant, r.capacity) == (imp, v, cap)).collect();
-            let col = |f: &dyn Fn(&PipelineRow) -> Option<f64>| median(ok.iter().filter_map(|r| f(r)).collect());
+            let col = |f: &dyn Fn(&PipelineRow) -> Option<f64>| median(ok.iter().filter_map(|r| f(r)));
             let q = |f: fn(&PipelineRow) -> Option<u64>| or_dash(col(&|r| f(r).map(|x| x as f64)).map(us));
             writeln!(
                 out,
@@ -454,10 +449,6 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     Ok(true)
 }
 
-/// (median, min, max) of a column.
-fn spread(v: Vec<f64>) -> Option<(f64, f64, f64)> {
-    median_min_max(v)
-}
 
 pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -> anyhow::Result<Vec<Plot>> {
     let cs = cells(rows);
@@ -482,7 +473,7 @@ pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -
                 .map(|&i| {
                     let vals = policies
                         .iter()
-                        .map(|&p| here.iter().find(|c| c.implementation == i && c.policy == p).and_then(|c| spread(c.ok.iter().filter_map(|r| f(r)).collect())))
+                        .map(|&p| here.iter().find(|c| c.implementation == i && c.policy == p).and_then(|c| median_min_max(c.ok.iter().filter_map(|r| f(r)))))
                         .collect();
                     (i.to_string(), color(i, Mode::Driven), vals)
                 })
@@ -513,7 +504,7 @@ pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -
                 .map(|&i| {
                     let vals = variants
                         .iter()
-                        .map(|&v| spread(pipeline.iter().filter(|r| r.ok() && r.implementation == i && r.variant == v).filter_map(f).collect()))
+                        .map(|&v| median_min_max(pipeline.iter().filter(|r| r.ok() && r.implementation == i && r.variant == v).filter_map(f)))
                         .collect();
                     (i.to_string(), color(i, Mode::Driven), vals)
                 })

@@ -419,7 +419,7 @@ pub mod native {
 }
 
 /// The memory study's OCaml-native run of `ocaml/bq_memory.ml` (`ocaml-native` in
-/// `memory/study.rs`): OCaml domains make `Bytes` payloads, pass them through `Bqueue` and
+/// `harness/src/memory/`): OCaml domains make `Bytes` payloads, pass them through `Bqueue` and
 /// sample the process and the GC; the samples come back as columns. The Rust thread that calls
 /// holds the domain lock; `Domain.join` and `Unix.sleepf` release it while the domains run.
 pub mod memory {

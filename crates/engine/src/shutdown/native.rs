@@ -1,4 +1,4 @@
-//! Shutdown in each language's own terms. The matrix of `shutdown.rs` goes through the harness
+//! Shutdown in each language's own terms. The matrix of `mod.rs` goes through the harness
 //! interface, whose adapter (`impls/closing.rs`) closes an explicit-close queue when either
 //! side's last handle drops, so nearly every cell there is "yes". These probes use each
 //! implementation's own API instead: std's and crossbeam's channels, the port's
