@@ -94,8 +94,11 @@ report: setup-ocaml
 # c/bq.h instead; REFERENCE=path/to/their_queue.ml (a module implementing ocaml/bqueue.mli) or a
 # library replaces the OCaml original; VALIDATE_ARGS adds flags (e.g. "--seed 1234 --checks
 # sequential"). Exit 0 only when every check passed. See docs/validate.md.
+# make exits 2 for any failed recipe, so the recipe says which of bqh's codes it was.
 validate: setup-ocaml
-	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(REFERENCE),--reference $(REFERENCE)) $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS)
+	@$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- validate $(if $(REFERENCE),--reference $(REFERENCE)) $(if $(PLUGIN),--candidate $(PLUGIN)) $(VALIDATE_ARGS); \
+	  rc=$$?; case $$rc in 0) ;; 1) echo "make validate: bqh validate exited 1: a check found a difference (above)";; \
+	  *) echo "make validate: bqh validate exited $$rc: bad input (above)";; esac; exit $$rc
 
 # The deliberately broken queues of tests/fixtures (and the port itself) as plugins, for
 # example: make fixtures && make validate PLUGIN=target/fixtures/libif_not_while.so

@@ -2,10 +2,13 @@
 //! recorded in `env.json` and hands the folder to that study's `report::read` and
 //! `report::write`, the same functions the study's run ends with.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{bail, Context};
 use bq_results::files::read_env;
+use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::Claim;
 
 use crate::study::Study;
@@ -28,31 +31,115 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// Reads `args.dir` with `read`, then writes it whole with `write` where `--out` says.
-fn redraw<T>(
-    args: &Args,
+/// How a study's report is redrawn: read, write, and what was read, in words and in rows.
+struct Redraw<T> {
     read: fn(&Path) -> anyhow::Result<T>,
     write: fn(&Path, &T) -> anyhow::Result<()>,
     describe: fn(&T) -> String,
-) -> anyhow::Result<ExitCode> {
-    let results = read(&args.dir)?;
+    rows: fn(&T) -> usize,
+}
+
+/// The names of the files of `dir`, but bqh's markers (dot files) and the canonical marker.
+fn names(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let name = e?.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && name != CANONICAL_MARKER {
+            out.insert(name);
+        }
+    }
+    Ok(out)
+}
+
+/// The columns of a CSV file's header.
+fn header(path: &Path) -> Vec<String> {
+    let first = std::fs::read_to_string(path).ok().and_then(|t| t.lines().next().map(str::to_string)).unwrap_or_default();
+    first.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect()
+}
+
+/// Refuses to redraw `dir` in place when the new folder would lose what it holds: a file its
+/// report does not write, or a column of a data file that its rows do not have. `drawn` is the
+/// same report written elsewhere.
+fn nothing_lost(dir: &Path, drawn: &Path) -> anyhow::Result<()> {
+    let (old, new) = (names(dir)?, names(drawn)?);
+    let extra: Vec<&String> = old.difference(&new).collect();
+    if !extra.is_empty() {
+        let list: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+        bail!(
+            "{} holds files that its report does not write ({}): redrawing it in place would delete them. \
+             Move them away, or redraw elsewhere with --out",
+            dir.display(),
+            list.join(", ")
+        );
+    }
+    for name in old.iter().filter(|n| n.ends_with(".csv")) {
+        let kept = header(&drawn.join(name));
+        let lost: Vec<String> = header(&dir.join(name)).into_iter().filter(|c| !kept.contains(c)).collect();
+        if !lost.is_empty() {
+            bail!(
+                "{}: its columns {} are not in the results schema, and redrawing in place would drop them. \
+                 Redraw elsewhere with --out",
+                dir.join(name).display(),
+                lost.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A new folder in the system's temporary folder, made here (so that removing it removes only
+/// what bqh made).
+fn fresh_temp_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    for i in 0..100u32 {
+        let p = base.join(format!("bqh-redraw-{}-{i}", std::process::id()));
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot make a folder in {}", base.display())),
+        }
+    }
+    bail!("cannot make a new folder in {}: 100 names taken", base.display())
+}
+
+/// Reads `args.dir`, then writes it whole where `--out` says. A folder without rows is refused
+/// (its summary and plots are kept); so is, in place, a folder that would lose a file or a
+/// column: `bqh report` never deletes what it did not write.
+fn redraw<T>(args: &Args, r: Redraw<T>) -> anyhow::Result<ExitCode> {
+    let results = (r.read)(&args.dir)?;
+    if (r.rows)(&results) == 0 {
+        bail!("{} has no rows in its data files: there is nothing to redraw, and its summary and plots are kept", args.dir.display());
+    }
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
-    out.write_dir(|dir| write(dir, &results))?;
-    eprintln!("wrote {}/ ({})", out.path().display(), describe(&results));
+    if args.out.is_none() {
+        let drawn = fresh_temp_dir()?;
+        let checked = (r.write)(&drawn, &results).and_then(|()| nothing_lost(&args.dir, &drawn));
+        let _ = std::fs::remove_dir_all(&drawn);
+        checked?;
+    }
+    out.write_dir(|dir| (r.write)(dir, &results))?;
+    eprintln!("wrote {}/ ({})", out.path().display(), (r.describe)(&results));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = read_env(&args.dir)?;
+    macro_rules! study {
+        ($m:path) => {{
+            use $m as report;
+            redraw(
+                args,
+                Redraw { read: report::read, write: report::write, describe: report::Results::describe, rows: report::Results::rows },
+            )
+        }};
+    }
     match Study::of(&env)? {
-        Study::Compare => redraw(args, compare::report::read, compare::report::write, compare::report::Results::describe),
-        Study::Scale => redraw(args, scale::report::read, scale::report::write, scale::report::Results::describe),
-        Study::Shutdown => redraw(args, shutdown::report::read, shutdown::report::write, shutdown::report::Results::describe),
-        Study::Strategies => {
-            redraw(args, strategies::report::read, strategies::report::write, strategies::report::Results::describe)
-        }
-        Study::Memory => redraw(args, memory::report::read, memory::report::write, memory::report::Results::describe),
-        Study::Async => redraw(args, crate::r#async::report::read, crate::r#async::report::write, crate::r#async::report::Results::describe),
+        Study::Compare => study!(compare::report),
+        Study::Scale => study!(scale::report),
+        Study::Shutdown => study!(shutdown::report),
+        Study::Strategies => study!(strategies::report),
+        Study::Memory => study!(memory::report),
+        Study::Async => study!(crate::r#async::report),
     }
 }

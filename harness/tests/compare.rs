@@ -1,7 +1,7 @@
 //! The comparison run: a run that loses items fails loudly and is kept out of the figures;
 //! `runs.csv` and `summary.md` agree; bad input is refused with a message, not a panic.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -150,6 +150,7 @@ fn runs_csv_and_summary_agree() {
 
 #[test]
 fn bad_input_is_refused_with_a_message() {
+    let not_a_library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md").display().to_string();
     for (args, expect) in [
         (vec!["compare", "--impl", "c-pthread", "--capacity", "0", "--no-shutdown"], "nothing to run"),
         (vec!["compare", "--items", "0"], "--items 0: choose between 1 and"),
@@ -165,13 +166,19 @@ fn bad_input_is_refused_with_a_message() {
         (vec!["compare", "--capacity", "99999999999"], "larger than the harness allows"),
         (vec!["compare", "--capacity", "18446744073709551615"], "larger than the harness allows"),
         (vec!["compare", "--impl", "nope"], "invalid value 'nope'"),
+        // Issue 20: a run limit the clock cannot add used to panic after the runs.
+        (vec!["compare", "--run-limit", "10000000000000000000"], "--run-limit 10000000000000000000: choose between 1 and 86400"),
+        (vec!["compare", "--run-limit", "0"], "--run-limit 0: choose between 1 and 86400"),
+        // Issue 20: a plugin that does not exist or does not load used to run everything, then exit 1.
+        (vec!["compare", "--impl", "./nosuch.so", "--no-shutdown", "--no-memory"], "./nosuch.so: no such file"),
+        (vec!["compare", "--impl", "crossbeam", "--plugin", &not_a_library, "--no-shutdown", "--no-memory"], "README.md does not load"),
         (vec!["compare", "--producers", "0"], "at least 1"),
         (vec!["compare", "--producers", "1025"], "at most 1024"),
         (vec!["compare", "--consumers", "18446744073709551615"], "at most 1024"),
     ] {
         let out = bqh(&args);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: an input error exits 2: {err}");
         assert!(err.contains(expect), "{args:?}: stderr lacks {expect:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }

@@ -260,3 +260,19 @@ fn compare_has_a_short_memory_section() {
     assert!(bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).status.success());
     assert_eq!(std::fs::read(redrawn.join("summary.md")).unwrap(), std::fs::read(dir.join("summary.md")).unwrap());
 }
+
+/// Issue 20: `--quick` used to replace `--capacity`, `--payload` and `--allocator` silently.
+/// It shortens only what the command line left to it.
+#[test]
+fn quick_keeps_the_flags_given() {
+    let dir = scratch("quick-keeps");
+    let o = common::bqh(&[
+        "memory", "--quick", "--impl", "crossbeam", "--no-ocaml-native", "--capacity", "1", "--allocator", "glibc", "--payload",
+        "4096:64", "--hold-ms", "10", "--out", dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let runs = harness::memory::report::read(&dir).map(|r| r.runs).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let r = &runs[0];
+    assert_eq!((r.capacity, r.allocator, r.payload_bytes, r.items), (Capacity::Bounded(1), Allocator::Glibc, 4096, 64));
+}

@@ -166,3 +166,54 @@ fn every_committed_study_folder_redraws_byte_for_byte() {
         }
     }
 }
+
+/// A copy of a committed study folder that bqh may redraw in place (its marker, not the
+/// canonical one).
+fn own_copy(from: &str, name: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (f, bytes) in files(&root().join(from)) {
+        if f != "CANONICAL" {
+            std::fs::write(dir.join(f), bytes).unwrap();
+        }
+    }
+    std::fs::write(dir.join(bq_results::outdir::MARKER), "").unwrap();
+    dir
+}
+
+/// Issue 20: `bqh report DIR` in place used to delete a user's file, drop an unknown column and
+/// redraw an empty `runs.csv` into a folder without figures, all with exit 0. It refuses now,
+/// naming what would be lost, and leaves the folder as it was.
+#[test]
+fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
+    let refused = |dir: &Path, says: &str| {
+        let before = files(dir);
+        let o = common::bqh(&["report", dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(says) && !err.contains("panicked"), "{err}");
+        assert!(files(dir) == before, "{} changed although the redraw was refused", dir.display());
+    };
+    let scale = "results/2026-11-23-epyc-2core-scale";
+
+    let notes = own_copy(scale, "own-notes");
+    std::fs::write(notes.join("NOTES.txt"), "mine").unwrap();
+    refused(&notes, "(NOTES.txt)");
+
+    let column = own_copy(scale, "own-column");
+    let runs = std::fs::read_to_string(column.join("runs.csv")).unwrap();
+    let with_note: String = runs.lines().enumerate().map(|(i, l)| format!("{l},{}\n", if i == 0 { "my_note" } else { "x" })).collect();
+    std::fs::write(column.join("runs.csv"), with_note).unwrap();
+    refused(&column, "my_note");
+
+    let empty = own_copy(scale, "own-empty");
+    let head = runs.lines().next().unwrap().to_string() + "\n";
+    std::fs::write(empty.join("runs.csv"), head).unwrap();
+    refused(&empty, "has no rows");
+
+    // What bqh wrote alone is redrawn in place, as before.
+    let plain = own_copy(scale, "own-plain");
+    let o = common::bqh(&["report", plain.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(files(&plain)["summary.md"], files(&root().join(scale))["summary.md"]);
+}

@@ -432,6 +432,10 @@ fn a_file_that_is_not_a_library_is_an_error() {
     let not_a_lib = root().join("tests/fixtures/mutants/if_not_while.c.patch");
     bad_input(&["--candidate", not_a_lib.to_str().unwrap()], "cannot be loaded as a shared library");
     bad_input(&["--candidate", "./no-such-lib.so"], "no such file");
+    // Issue 20: with no case or no run, nothing is checked; that used to print "pass".
+    bad_input(&["--cases", "0"], "--cases 0: choose between 1 and 1000000");
+    bad_input(&["--reps", "0"], "--reps 0: choose between 1 and 10000");
+    bad_input(&["--cases", "18446744073709551615"], "choose between 1 and 1000000");
 }
 
 #[test]

@@ -4,10 +4,11 @@
 //! the shutdown probes, and prints the row as CSV (which, unlike JSON, keeps the NaN of a failed
 //! run's figures) or the observations as one line of JSON.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -37,12 +38,23 @@ pub struct Args {
     /// The shutdown probes instead of a run
     #[arg(long)]
     pub probes: bool,
+    /// Only load the library and make a queue, then say so
+    #[arg(long)]
+    pub load: bool,
 }
+
+/// How long loading a plugin may take before it is said not to load: a constructor that never
+/// returns must not stall a comparison.
+pub const LOAD_LIMIT: Duration = Duration::from_secs(15);
 
 /// `bqh isolated`: the child's side.
 pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
     let plugin = Plugin::load_static(&args.plugin)?;
-    let line = if args.probes {
+    let line = if args.load {
+        use crate::queue::Impl;
+        plugin.bounded(1).map_err(|e| anyhow!("{}: loads, but cannot make a queue of capacity 1: {e}", args.plugin.display()))?;
+        "loaded".to_string()
+    } else if args.probes {
         serde_json::to_string(&shutdown::probe_all(plugin))?
     } else {
         let spec: RunSpec = serde_json::from_str(args.spec.as_deref().context("--spec or --probes")?)?;
@@ -81,14 +93,82 @@ pub struct Finished {
     pub status: ExitStatus,
     /// It was killed at its deadline.
     pub killed: bool,
-    /// Its last lines of standard error, oldest first.
+    /// Its last lines of standard error, oldest first; the first says how many earlier bytes
+    /// were not kept, when some were cut ([`STDERR_KEPT`]).
     pub stderr_tail: Vec<String>,
+}
+
+/// The most of a child's standard error the parent keeps: its tail. A plugin that logs in a
+/// loop must not fill the parent's memory (it would lose the whole comparison).
+pub const STDERR_KEPT: usize = 64 * 1024;
+/// The longest line of a child's standard output passed on; the rest of a longer one is cut
+/// (a row of `runs.csv` or the probes' JSON is a few KiB).
+pub const LINE_MAX: usize = 1 << 20;
+/// How long the parent waits, once the child has ended, for its pipes to close: a process the
+/// child started may hold them open for ever, and must not hold the parent.
+const DRAIN: Duration = Duration::from_millis(500);
+
+/// The tail of a stream: at most `cap` bytes, and how many came before them.
+struct Tail {
+    kept: VecDeque<u8>,
+    cut: u64,
+    cap: usize,
+    /// The stream has ended.
+    done: bool,
+}
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        self.kept.extend(bytes);
+        let over = self.kept.len().saturating_sub(self.cap);
+        self.kept.drain(..over);
+        self.cut += over as u64;
+    }
+
+    /// The last `n` lines, oldest first, after a line that says what was cut.
+    fn lines(&self, n: usize) -> Vec<String> {
+        let text = String::from_utf8_lossy(self.kept.as_slices().0).into_owned() + &String::from_utf8_lossy(self.kept.as_slices().1);
+        let mut lines: Vec<String> = text.lines().rev().take(n).map(str::to_string).collect();
+        if self.cut > 0 {
+            lines.push(format!("[{} earlier bytes of standard error not kept]", self.cut));
+        }
+        lines.reverse();
+        lines
+    }
+}
+
+/// Reads `r` line by line into `to`, each line cut at [`LINE_MAX`] bytes, until the end or
+/// until nobody listens.
+fn read_lines(r: impl Read, to: mpsc::SyncSender<String>) {
+    let mut r = BufReader::new(r);
+    loop {
+        let mut line = Vec::new();
+        match r.by_ref().take(LINE_MAX as u64).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if line.last() != Some(&b'\n') && line.len() == LINE_MAX {
+            // Skip the rest of an overlong line, without keeping it.
+            let mut rest = Vec::new();
+            while let Ok(n) = r.by_ref().take(64 * 1024).read_until(b'\n', &mut rest) {
+                if n == 0 || rest.last() == Some(&b'\n') {
+                    break;
+                }
+                rest.clear();
+            }
+        }
+        let text = String::from_utf8_lossy(&line).trim_end_matches(['\n', '\r']).to_string();
+        if to.send(text).is_err() {
+            return;
+        }
+    }
 }
 
 /// Runs this binary with `args`, handing each line of its standard output to `on_line` as it
 /// comes, and kills it once `limit` has passed. Standard error is read on its own thread, so a
-/// child that writes much there cannot block on a full pipe. An error from `on_line` kills the
-/// child and is returned. Shared by compare's plugin runs and validate's workers.
+/// child that writes much there cannot block on a full pipe, and only its tail is kept. An error
+/// from `on_line` kills the child and is returned. Shared by compare's plugin runs, the memory
+/// study and validate's workers.
 pub fn run_self(
     args: &[String],
     limit: Duration,
@@ -114,23 +194,22 @@ pub fn run_self_with_env(
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start {}", exe.display()))?;
-    let (lines_tx, lines_rx) = mpsc::channel();
+    let (lines_tx, lines_rx) = mpsc::sync_channel(256);
     let stdout = child.stdout.take().expect("piped");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    std::thread::spawn(move || read_lines(stdout, lines_tx));
+    let tail = Arc::new(Mutex::new(Tail { kept: VecDeque::new(), cut: 0, cap: STDERR_KEPT, done: false }));
     let mut stderr = child.stderr.take().expect("piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
+    let writer = tail.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            writer.lock().unwrap_or_else(PoisonError::into_inner).push(&buf[..n]);
+        }
+        writer.lock().unwrap_or_else(PoisonError::into_inner).done = true;
     });
-    let deadline = Instant::now() + limit;
-    let mut killed = false;
+    // A limit too large for the clock (checked arithmetic) is no limit.
+    let deadline = Instant::now().checked_add(limit);
+    let (mut killed, mut ended_at) = (false, None::<Instant>);
     loop {
         match lines_rx.recv_timeout(Duration::from_millis(20)) {
             Ok(line) => {
@@ -139,20 +218,32 @@ pub fn run_self_with_env(
                     let _ = child.wait();
                     return Err(e);
                 }
+                continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if Instant::now() > deadline {
+        // The child ended, but its output may still be held open by a process it started.
+        if ended_at.is_none() && child.try_wait()?.is_some() {
+            ended_at = Some(Instant::now());
+        }
+        if ended_at.is_some_and(|t| t.elapsed() > DRAIN) {
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) && ended_at.is_none() {
             let _ = child.kill();
             killed = true;
             break;
         }
     }
     let status = child.wait()?;
-    let err = stderr_reader.join().unwrap_or_default();
-    let mut stderr_tail: Vec<String> = err.lines().rev().take(12).map(str::to_string).collect();
-    stderr_tail.reverse();
+    // Standard error to its end, or for [`DRAIN`] at most: a process the child started may
+    // hold it open, and what the reader has by then is what there is.
+    let waited = Instant::now();
+    while !tail.lock().unwrap_or_else(PoisonError::into_inner).done && waited.elapsed() < DRAIN {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stderr_tail = tail.lock().unwrap_or_else(PoisonError::into_inner).lines(12);
     Ok(Finished { status, killed, stderr_tail })
 }
 
@@ -171,6 +262,29 @@ fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
         _ => {
             let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
             Err(anyhow!("the child process {}: {}", describe_exit(Some(out.status)), tail.join(" / ")))
+        }
+    }
+}
+
+/// Checks, in a child process and within [`LOAD_LIMIT`], that the library at `path` loads and
+/// makes a queue: a bad `--impl` is an input error, said before any run.
+pub fn check_loads(path: &Path) -> anyhow::Result<()> {
+    if !path.is_file() {
+        return Err(anyhow!("{}: no such file (a plugin is a shared library exporting c/bq.h)", path.display()));
+    }
+    let args = vec!["--plugin".into(), path.display().to_string(), "--load".into()];
+    let argv: Vec<String> = std::iter::once("isolated".to_string()).chain(args).collect();
+    let mut last = None;
+    let out = run_self(&argv, LOAD_LIMIT, |line| {
+        last = Some(line.to_string());
+        Ok(())
+    })?;
+    match last.as_deref() {
+        _ if out.killed => Err(anyhow!("{}: did not finish loading within {LOAD_LIMIT:?}", path.display())),
+        Some("loaded") if out.status.success() => Ok(()),
+        _ => {
+            let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
+            Err(anyhow!("{} does not load: the child process {}: {}", path.display(), describe_exit(Some(out.status)), tail.join(" / ")))
         }
     }
 }

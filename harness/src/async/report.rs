@@ -24,6 +24,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.rows.len() + self.spawned.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} runs, {} spawn measurements", self.rows.len(), self.spawned.len())
     }

@@ -15,6 +15,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use bq_engine::impls::Choice;
+use bq_engine::isolated;
 use bq_engine::plan::{execute, Plan, Target};
 use bq_engine::shutdown::{native, Verdict};
 use bq_engine::sizing::{self, Sizing};
@@ -152,6 +153,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let limit = args.run.limit()?;
     let impls = implementations(args)?;
+    // A plugin that does not load is an input error, said before any run (in a child process,
+    // under a deadline: a library that crashes or hangs while loading cannot take bqh with it).
+    for c in &impls {
+        if let Choice::Plugin(path) = c {
+            eprintln!("[compare] loading {}", path.display());
+            isolated::check_loads(path)?;
+        }
+    }
     let (rows, shutdown) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).

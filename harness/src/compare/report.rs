@@ -37,6 +37,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} runs, {} shutdown probes", self.rows.len(), self.shutdown.iter().flatten().count())
     }

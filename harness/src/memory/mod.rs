@@ -77,20 +77,22 @@ pub struct Args {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
-    /// Capacities, comma-separated: numbers or 'unbounded'
-    #[arg(long = "capacity", value_delimiter = ',', default_values = ["1", "16", "1024", "unbounded"])]
+    /// Capacities, comma-separated: numbers or 'unbounded' [default: 1,16,1024,unbounded;
+    /// 16,unbounded with --quick]
+    #[arg(long = "capacity", value_delimiter = ',')]
     #[serde(serialize_with = "as_strings")]
     pub capacities: Vec<Capacity>,
-    /// Allocators, comma-separated
-    #[arg(long = "allocator", value_enum, value_delimiter = ',', default_values_t = Allocator::ALL)]
+    /// Allocators, comma-separated [default: all; glibc,glibc-trim with --quick]
+    #[arg(long = "allocator", value_enum, value_delimiter = ',')]
     pub allocators: Vec<Allocator>,
     /// Capacities for every allocator but the first (the allocators' picture is bounded against
     /// unbounded; the first, glibc, runs every --capacity), those of --capacity only
     #[arg(long = "allocator-capacity", value_delimiter = ',', default_values = ["16", "unbounded"])]
     #[serde(serialize_with = "as_strings")]
     pub allocator_capacities: Vec<Capacity>,
-    /// Payloads as BYTES:ITEMS, comma-separated
-    #[arg(long = "payload", value_delimiter = ',', default_values = ["1048576:1024", "64:1000000"])]
+    /// Payloads as BYTES:ITEMS, comma-separated [default: 1048576:1024,64:1000000;
+    /// 1048576:256 with --quick]
+    #[arg(long = "payload", value_delimiter = ',')]
     #[serde(serialize_with = "as_strings")]
     pub payloads: Vec<PayloadSpec>,
     /// The consumer's spin per item is at least this many times one item's cost on one thread
@@ -103,9 +105,10 @@ pub struct Args {
     /// went (a capacity of 1 makes every item a thread hand-off, far slower than the spin)
     #[arg(long, value_name = "SECONDS", default_value_t = 2)]
     pub max_send_s: u64,
-    /// How long each phase after the drain is watched, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 150)]
-    pub hold_ms: u64,
+    /// How long each phase after the drain is watched, in milliseconds (0 to 60000) [default:
+    /// 150; 60 with --quick]
+    #[arg(long, value_name = "MS")]
+    pub hold_ms: Option<u64>,
     /// Sampling interval, in milliseconds (1 to 10)
     #[arg(long, value_name = "MS", default_value_t = 5)]
     pub interval_ms: u64,
@@ -377,17 +380,33 @@ fn child(json: &str) -> anyhow::Result<ExitCode> {
 /// Every configuration, in the order the report reads them: payload, allocator, capacity,
 /// implementation.
 pub fn plan(args: &Args) -> anyhow::Result<Vec<Config>> {
-    let (mut caps, mut allocs, mut payloads) = (args.capacities.clone(), args.allocators.clone(), args.payloads.clone());
-    let mut other_caps = args.allocator_capacities.clone();
     args.run.check(&DEFAULTS)?;
-    let (run_ms, mut hold_ms) = (args.run.run_ms(&DEFAULTS)?, args.hold_ms);
-    if args.run.quick {
-        caps = vec![Capacity::Bounded(16), Capacity::Unbounded];
-        other_caps = caps.clone();
-        allocs = vec![Allocator::Glibc, Allocator::GlibcTrim];
-        payloads = vec![PayloadSpec { bytes: 1 << 20, items: 256 }];
-        hold_ms = hold_ms.min(60);
-    }
+    // What --quick shortens is only what the command line left to it: a flag given wins.
+    let quick = args.run.quick;
+    let or = |given: &[Capacity], full: &[Capacity], short: &[Capacity]| {
+        if !given.is_empty() {
+            given.to_vec()
+        } else if quick {
+            short.to_vec()
+        } else {
+            full.to_vec()
+        }
+    };
+    let (b, u) = (Capacity::Bounded, Capacity::Unbounded);
+    let caps = or(&args.capacities, &[b(1), b(16), b(1024), u], &[b(16), u]);
+    let other_caps = args.allocator_capacities.clone();
+    let allocs = match (&args.allocators[..], quick) {
+        ([], false) => Allocator::ALL.to_vec(),
+        ([], true) => vec![Allocator::Glibc, Allocator::GlibcTrim],
+        (given, _) => given.to_vec(),
+    };
+    let payloads = match (&args.payloads[..], quick) {
+        ([], false) => vec![PayloadSpec { bytes: 1 << 20, items: 1024 }, PayloadSpec { bytes: 64, items: 1_000_000 }],
+        ([], true) => vec![PayloadSpec { bytes: 1 << 20, items: 256 }],
+        (given, _) => given.to_vec(),
+    };
+    let run_ms = args.run.run_ms(&DEFAULTS)?;
+    let hold_ms = args.hold_ms.unwrap_or(if quick { 60 } else { 150 });
     if caps.is_empty() || allocs.is_empty() || payloads.is_empty() {
         bail!("nothing to run: give at least one --capacity, --allocator and --payload");
     }

@@ -37,6 +37,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.runs.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} memory runs, {} samples", self.runs.len(), self.samples.len())
     }

@@ -25,6 +25,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} runs", self.rows.len())
     }

@@ -20,6 +20,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.matrix.iter().flatten().count() + self.native.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} shutdown probes, {} native", self.matrix.iter().flatten().count(), self.native.len())
     }

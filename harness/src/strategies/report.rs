@@ -29,6 +29,11 @@ pub struct Results {
 }
 
 impl Results {
+    /// Rows in its data files: none means nothing to draw.
+    pub fn rows(&self) -> usize {
+        self.rows.len() + self.pipeline.len()
+    }
+
     pub fn describe(&self) -> String {
         format!("{} policy runs, {} pipeline runs", self.rows.len(), self.pipeline.len())
     }

@@ -111,6 +111,13 @@ fn file_name(c: &str) -> String {
 }
 
 fn parent(args: &Args) -> anyhow::Result<ExitCode> {
+    // Zero cases or runs would check nothing and still say "pass".
+    if let Some(n) = args.cases.filter(|n| !(1..=1_000_000).contains(n)) {
+        bail!("--cases {n}: choose between 1 and 1000000 (with none, nothing would be checked)");
+    }
+    if let Some(n) = args.reps.filter(|n| !(1..=10_000).contains(n)) {
+        bail!("--reps {n}: choose between 1 and 10000 (with none, nothing would be checked)");
+    }
     // Refused now, not after the checks: the file is checked again before it is replaced.
     let json = args.json.as_deref().map(Claim::file).transpose()?;
     let timeline_dir = args.timeline.clone().or_else(|| args.json.as_ref().map(|j| j.with_extension("timelines")));

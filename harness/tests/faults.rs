@@ -1,0 +1,108 @@
+//! Faults a plugin brings with it, contained (issue 20). Every test builds its plugin into its
+//! own temporary folder, runs `bqh` under a time limit (and the chatty one under a memory limit:
+//! the test kills it past 1 GiB), and stops every process it caused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bq_engine::row::Row;
+use bq_results::files::read_csv;
+
+mod common;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `tests/fixtures/bad/NAME.c` built as a plugin in `dir`.
+fn plugin(dir: &Path, name: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let lib = dir.join(format!("lib{name}.so"));
+    let st = Command::new("gcc")
+        .args(["-std=c11", "-shared", "-fPIC", "-O2", "-I"])
+        .arg(root().join("c"))
+        .arg("-o")
+        .arg(&lib)
+        .arg(root().join(format!("tests/fixtures/bad/{name}.c")))
+        .arg("-lpthread")
+        .status()
+        .unwrap();
+    assert!(st.success(), "gcc failed for {name}.c");
+    lib
+}
+
+/// The resident set of a running process, in bytes.
+fn rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Waits for `child` within `limit`, sampling its resident set; kills it past `limit` or past
+/// `most` bytes. Returns (exit code, the largest resident set seen, how long it ran).
+fn watch(mut child: Child, limit: Duration, most: u64) -> (Option<i32>, u64, Duration) {
+    let (t0, mut peak) = (Instant::now(), 0);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return (st.code(), peak, t0.elapsed());
+        }
+        peak = peak.max(rss(child.id()).unwrap_or(0));
+        if peak > most || t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bqh killed by the test after {:?} with {} MiB resident", t0.elapsed(), peak >> 20);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn compare(plugin: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bqh"));
+    c.args(["compare", "--impl", plugin.to_str().unwrap(), "--run-ms", "2", "--reps", "1", "--no-shutdown", "--no-memory"])
+        .args(extra)
+        .args(["--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// A plugin stuck in a push that logs in a loop used to fill the parent with its standard error
+/// (3 GB in 20 s), until the whole comparison was lost. Only a tail is kept now.
+#[test]
+fn a_plugin_that_talks_without_end_keeps_the_parent_small() {
+    let dir = common::scratch("faults", "chatty");
+    let lib = plugin(&dir, "chatty");
+    let out = dir.join("out");
+    let child = compare(&lib, &out, &["--workload", "spsc", "--capacity", "1", "--run-limit", "4"]).spawn().unwrap();
+    let (code, peak, took) = watch(child, Duration::from_secs(60), 1 << 30);
+    assert_eq!(code, Some(1), "the hung run must fail the comparison");
+    assert!(peak < 200 << 20, "bqh grew to {} MiB while the plugin talked", peak >> 20);
+    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| !r.ok() && r.error.contains("hang")), "{rows:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// A process the plugin starts inherits the child's pipes and outlives it. The parent used to
+/// wait for it (past the run limit, then blame the plugin); now the run ends with the child.
+#[test]
+fn a_process_the_plugin_leaves_behind_neither_holds_nor_fails_the_run() {
+    let dir = common::scratch("faults", "forker");
+    let lib = plugin(&dir, "forker");
+    let out = dir.join("out");
+    let pids = dir.join("pids");
+    let mut cmd = compare(&lib, &out, &["--workload", "seq", "--capacity", "16", "--run-limit", "60"]);
+    cmd.env("BQ_FORKER_PIDS", &pids);
+    let (code, _, took) = watch(cmd.spawn().unwrap(), Duration::from_secs(120), 1 << 30);
+    // Stop the sleepers the plugin left, whatever the outcome.
+    for pid in std::fs::read_to_string(&pids).unwrap_or_default().lines().filter_map(|l| l.parse::<i32>().ok()) {
+        // SAFETY: kill has no memory effects; these pids are the plugin's own sleepers.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert_eq!(code, Some(0), "the plugin's runs are good; only its sleepers linger");
+    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.ok()), "{rows:?}");
+    // Each run's child ends at once; a sleeper lives 10 s. Waiting for them would take 10 s a run.
+    assert!(took < Duration::from_secs(8), "bqh waited for the plugin's leftover processes: {took:?}");
+}
