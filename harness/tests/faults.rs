@@ -106,3 +106,75 @@ fn a_process_the_plugin_leaves_behind_neither_holds_nor_fails_the_run() {
     // Each run's child ends at once; a sleeper lives 10 s. Waiting for them would take 10 s a run.
     assert!(took < Duration::from_secs(8), "bqh waited for the plugin's leftover processes: {took:?}");
 }
+
+/// Issue 20: a library whose constructor never returns made `validate` wait 600 s in silence,
+/// then report a crash. Loading has compare's short deadline now, and says so.
+#[test]
+fn a_library_that_never_finishes_loading_is_said_within_seconds() {
+    let dir = common::scratch("faults", "stall-validate");
+    let lib = plugin(&dir, "stall");
+    let child = Command::new(env!("CARGO_BIN_EXE_bqh"))
+        .args(["validate", "--candidate", lib.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("did not finish within 15s") && err.contains("never returned"), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+}
+
+/// The children of `pid`, from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
+        // The fields after the command name (which may hold spaces) in its parentheses.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        if rest.split_whitespace().nth(1).and_then(|f| f.parse::<u32>().ok()) == Some(pid) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next()).is_some_and(|state| state != "Z"))
+}
+
+/// Issue 20: killing `bqh` used to orphan its `bqh isolated` child, and a plugin stuck at load
+/// then ran for ever. The child dies with its parent now.
+#[test]
+fn a_child_dies_with_bqh() {
+    let dir = common::scratch("faults", "stall-orphan");
+    let lib = plugin(&dir, "stall");
+    let mut bqh = compare(&lib, &dir.join("out"), &[]).spawn().unwrap();
+    let t0 = Instant::now();
+    let kids = loop {
+        let k = children(bqh.id());
+        if !k.is_empty() || t0.elapsed() > Duration::from_secs(10) {
+            break k;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    bqh.kill().unwrap();
+    bqh.wait().unwrap();
+    assert!(!kids.is_empty(), "bqh started no child to load the plugin");
+    let t1 = Instant::now();
+    while kids.iter().any(|&k| alive(k)) && t1.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<u32> = kids.iter().copied().filter(|&k| alive(k)).collect();
+    for &k in &left {
+        // SAFETY: kill has no memory effects; k is the child this test made bqh start.
+        unsafe { libc::kill(k as i32, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "bqh's children {left:?} outlived it");
+}

@@ -217,3 +217,22 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(files(&plain)["summary.md"], files(&root().join(scale))["summary.md"]);
 }
+
+/// Issue 20: a value that does not fit its column was reported with a 0-based field number and
+/// no column name.
+#[test]
+fn a_bad_value_is_named_by_its_row_and_column() {
+    let dir = own_copy("results/2026-11-23-epyc-2core-scale", "bad-value");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "producers").unwrap();
+    let mut lines: Vec<String> = runs.lines().map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    fields[col] = "many";
+    lines[2] = fields.join(",");
+    std::fs::write(dir.join("runs.csv"), lines.join("\n") + "\n").unwrap();
+    let o = common::bqh(&["report", dir.to_str().unwrap(), "--out", scratch("bad-value-out").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("row 2, column {} (producers)", col + 1)), "{err}");
+}

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -186,14 +187,18 @@ pub fn run_self_with_env(
     mut on_line: impl FnMut(&str) -> anyhow::Result<()>,
 ) -> anyhow::Result<Finished> {
     let exe = std::env::current_exe().context("cannot find the bqh executable to run a child process")?;
-    let mut child = Command::new(&exe)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
+    let mut cmd = Command::new(&exe);
+    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // The child dies with the thread that started it (every caller waits for it on that thread):
+    // killing bqh must not leave a plugin running for ever.
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", exe.display()))?;
     let (lines_tx, lines_rx) = mpsc::sync_channel(256);
     let stdout = child.stdout.take().expect("piped");
     std::thread::spawn(move || read_lines(stdout, lines_tx));
@@ -259,11 +264,19 @@ fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
     match last {
         _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs", limit + GRACE)),
         Some(line) if out.status.success() => Ok(line),
-        _ => {
-            let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
-            Err(anyhow!("the child process {}: {}", describe_exit(Some(out.status)), tail.join(" / ")))
-        }
+        _ => Err(anyhow!("the child process {}", ended(&out))),
     }
+}
+
+/// How a child that gave no answer ended, in words: its exit and its last lines of standard
+/// error, if any.
+fn ended(out: &Finished) -> String {
+    let mut how = describe_exit(Some(out.status));
+    if out.status.success() {
+        how += " without printing its result (did the library call exit?)";
+    }
+    let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
+    if tail.is_empty() { how } else { format!("{how}: {}", tail.join(" / ")) }
 }
 
 /// Checks, in a child process and within [`LOAD_LIMIT`], that the library at `path` loads and
@@ -282,10 +295,7 @@ pub fn check_loads(path: &Path) -> anyhow::Result<()> {
     match last.as_deref() {
         _ if out.killed => Err(anyhow!("{}: did not finish loading within {LOAD_LIMIT:?}", path.display())),
         Some("loaded") if out.status.success() => Ok(()),
-        _ => {
-            let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
-            Err(anyhow!("{} does not load: the child process {}: {}", path.display(), describe_exit(Some(out.status)), tail.join(" / ")))
-        }
+        _ => Err(anyhow!("{} does not load: the child process {}", path.display(), ended(&out))),
     }
 }
 

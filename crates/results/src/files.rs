@@ -16,9 +16,22 @@ pub const SUMMARY_MD: &str = "summary.md";
 /// Every row of a CSV file with a header, each checked against the row type `T`.
 pub fn read_csv<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header = r.headers().with_context(|| format!("cannot read the header of {}", path.display()))?.clone();
     r.deserialize()
         .enumerate()
-        .map(|(i, x)| x.with_context(|| format!("{}: row {} does not fit the results schema", path.display(), i + 1)))
+        .map(|(i, x)| {
+            x.map_err(|e| {
+                // Name the column, counted from 1 as a spreadsheet does, where the error knows it.
+                let column = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => err.field().map(|f| {
+                        let name = header.get(f as usize).unwrap_or("?");
+                        format!(", column {} ({name})", f + 1)
+                    }),
+                    _ => None,
+                };
+                anyhow::anyhow!("{}: row {}{} does not fit the results schema: {e}", path.display(), i + 1, column.unwrap_or_default())
+            })
+        })
         .collect()
 }
 

@@ -149,9 +149,18 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(random_seed);
     // Load every plugin once in a worker first: a bad library is an input error, said at once.
     for c in &candidates {
+        println!("validate: loading {c} and the reference {}", args.reference);
         let out = spawn_worker("load", c, args, seed)?;
         if let Some(e) = out.error {
             bail!("{e}");
+        }
+        if out.killed {
+            bail!(
+                "loading {c} (or the reference {}) did not finish within {:?}: a library constructor or an OCaml \
+                 module's initialisation never returned",
+                args.reference,
+                bq_engine::isolated::LOAD_LIMIT
+            );
         }
         if out.status.is_none_or(|s| !s.success()) {
             let tail = out.stderr_tail.join("\n");

@@ -186,7 +186,10 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
         argv.extend(["--reps".into(), n.to_string()]);
     }
     let (mut report, mut error, mut last_progress) = (None, None, None);
-    let done = run_self(&argv, WORKER_LIMIT, |line| {
+    // Loading alone gets the short deadline compare's loading has: a constructor that never
+    // returns is said within seconds.
+    let limit = if what == "load" { bq_engine::isolated::LOAD_LIMIT } else { WORKER_LIMIT };
+    let done = run_self(&argv, limit, |line| {
         if let Some(p) = line.strip_prefix("progress ") {
             last_progress = Some(p.to_string());
         } else if let Some(r) = line.strip_prefix("report ") {
