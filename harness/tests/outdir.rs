@@ -237,3 +237,38 @@ fn validate_json_refuses_a_file_it_did_not_write_and_replaces_its_own() {
     assert_eq!((v["written_by"].as_str(), v["reports"].as_array().map(Vec::len)), (Some("bqh"), Some(1)));
     assert_eq!(std::fs::read_dir(&base).unwrap().count(), 2, "a temporary file was left behind");
 }
+
+/// Issue 20: two commands writing one folder (a `bqh report DIR` that read it before a `bqh
+/// compare --out DIR` finished; two compares): the last used to win silently, swapping older
+/// data over newer. A folder that changed since a command claimed it is left as it is; the
+/// command fails and says where its own complete results are.
+#[test]
+fn a_folder_changed_since_it_was_claimed_is_not_replaced() {
+    use bq_results::Claim;
+    let root = scratch("lost-update");
+    let target = root.join("results");
+    let first = Claim::dir(&target).unwrap();
+    let second = Claim::dir(&target).unwrap();
+    second.write_dir(|d| Ok(std::fs::write(d.join("runs.csv"), "second")?)).unwrap();
+    let err = first.write_dir(|d| Ok(std::fs::write(d.join("runs.csv"), "first")?)).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("changed while this command ran") && msg.contains("the new results are complete in"), "{msg}");
+    assert_eq!(std::fs::read_to_string(target.join("runs.csv")).unwrap(), "second");
+    // The refused results are kept whole beside it, where the message says.
+    let kept: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p != &target).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read_to_string(kept[0].join("runs.csv")).unwrap(), "first");
+    assert!(msg.contains(&kept[0].display().to_string()), "{msg}");
+
+    // A file added to the folder meanwhile (a user's notes) stops the replacement too.
+    let third = Claim::dir(&target).unwrap();
+    std::fs::write(target.join("NOTES.txt"), "mine").unwrap();
+    assert!(third.write_dir(|d| Ok(std::fs::write(d.join("runs.csv"), "third")?)).is_err());
+    assert_eq!(std::fs::read_to_string(target.join("NOTES.txt")).unwrap(), "mine");
+
+    // Unchanged since its claim, bqh's folder is replaced as before.
+    std::fs::remove_file(target.join("NOTES.txt")).unwrap();
+    let fourth = Claim::dir(&target).unwrap();
+    fourth.write_dir(|d| Ok(std::fs::write(d.join("runs.csv"), "fourth")?)).unwrap();
+    assert_eq!(std::fs::read_to_string(target.join("runs.csv")).unwrap(), "fourth");
+}

@@ -224,19 +224,36 @@ pub fn check(path: &Path, target: Target) -> anyhow::Result<Action> {
 pub struct Claim {
     path: PathBuf,
     target: Target,
+    /// The target folder as it was when claimed: replaced only if it is still that folder.
+    seen: Option<Identity>,
+}
+
+/// Which folder a path names, and when its list of files last changed: another bqh replacing
+/// it, or anyone adding or removing a file in it, changes this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    mtime_ns: i128,
+}
+
+fn identity(path: &Path) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(path).ok()?;
+    Some(Identity { dev: m.dev(), ino: m.ino(), mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()) })
 }
 
 impl Claim {
     /// Claims a results folder: fails now, with a message, if the rule refuses it.
     pub fn dir(path: &Path) -> anyhow::Result<Claim> {
         check(path, Target::Dir)?;
-        Ok(Claim { path: path.to_path_buf(), target: Target::Dir })
+        Ok(Claim { path: path.to_path_buf(), target: Target::Dir, seen: identity(path) })
     }
 
     /// Claims one output file.
     pub fn file(path: &Path) -> anyhow::Result<Claim> {
         check(path, Target::File)?;
-        Ok(Claim { path: path.to_path_buf(), target: Target::File })
+        Ok(Claim { path: path.to_path_buf(), target: Target::File, seen: None })
     }
 
     pub fn path(&self) -> &Path {
@@ -280,6 +297,15 @@ impl Claim {
     }
 
     fn swap_in(&self, staging: &Path) -> anyhow::Result<()> {
+        // No lost update: a folder that another bqh (or anyone) changed since this command
+        // claimed it is not replaced; the caller says where the new results are.
+        if identity(&self.path) != self.seen {
+            bail!(
+                "{} changed while this command ran (another bqh wrote it, or a file in it was added or removed): \
+                 it is left as it is",
+                self.path.display()
+            );
+        }
         match check(&self.path, Target::Dir)? {
             Action::Create => {
                 // Nothing there, or an empty folder: rename replaces an empty folder at once.
