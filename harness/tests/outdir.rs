@@ -272,3 +272,51 @@ fn a_folder_changed_since_it_was_claimed_is_not_replaced() {
     fourth.write_dir(|d| Ok(std::fs::write(d.join("runs.csv"), "fourth")?)).unwrap();
     assert_eq!(std::fs::read_to_string(target.join("runs.csv")).unwrap(), "fourth");
 }
+
+/// Issue 20: an output path that cannot be written (a pseudo file system, a name too long once
+/// the staging suffix is added, a name that is not UTF-8) used to be found out only after the
+/// run, throwing it away. It is refused now before anything runs, naming the path.
+#[test]
+fn an_unwritable_output_is_refused_before_the_run() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = scratch("unwritable");
+    let long = root.join("a".repeat(245));
+    let not_utf8 = root.join(std::ffi::OsStr::from_bytes(b"results-\xff"));
+    for (out, says) in [
+        (PathBuf::from("/proc/bqh-results"), "cannot write the results beside /proc/bqh-results"),
+        (PathBuf::from("/sys/bqh-results"), "cannot write the results beside /sys/bqh-results"),
+        (long.clone(), "File name too long"),
+        (not_utf8.clone(), "valid UTF-8"),
+    ] {
+        let t0 = Instant::now();
+        let o = Command::new(BQH).arg("shutdown").args(["--impl", "crossbeam", "--out"]).arg(&out).stdin(Stdio::null()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", out.display());
+        assert!(err.contains(says), "{}: {err}", out.display());
+        // Refused before the probes ran: they print their matrix to standard output.
+        assert!(o.stdout.is_empty() && t0.elapsed() < Duration::from_secs(5), "{}: ran first", out.display());
+    }
+    assert!(std::fs::read_dir(&root).unwrap().next().is_none(), "a probe folder was left in {}", root.display());
+}
+
+/// Issue 20: a write error at the end (a full disk) used to remove everything written so far.
+/// The staging folder is kept now, and the error says where it is.
+#[test]
+fn a_write_error_at_the_end_keeps_what_was_written() {
+    use bq_results::Claim;
+    let root = scratch("write-error");
+    let target = root.join("results");
+    let claim = Claim::dir(&target).unwrap();
+    let err = claim
+        .write_dir(|d| -> anyhow::Result<()> {
+            std::fs::write(d.join("runs.csv"), "rows")?;
+            anyhow::bail!("No space left on device (os error 28)")
+        })
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    let kept: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(msg.contains("the results written so far are in") && msg.contains(&kept[0].display().to_string()), "{msg}");
+    assert_eq!(std::fs::read_to_string(kept[0].join("runs.csv")).unwrap(), "rows");
+    assert!(!target.exists());
+}

@@ -247,17 +247,64 @@ impl Claim {
     /// Claims a results folder: fails now, with a message, if the rule refuses it.
     pub fn dir(path: &Path) -> anyhow::Result<Claim> {
         check(path, Target::Dir)?;
-        Ok(Claim { path: path.to_path_buf(), target: Target::Dir, seen: identity(path) })
+        let claim = Claim { path: path.to_path_buf(), target: Target::Dir, seen: identity(path) };
+        claim.try_staging()?;
+        Ok(claim)
     }
 
     /// Claims one output file.
     pub fn file(path: &Path) -> anyhow::Result<Claim> {
         check(path, Target::File)?;
-        Ok(Claim { path: path.to_path_buf(), target: Target::File, seen: None })
+        let claim = Claim { path: path.to_path_buf(), target: Target::File, seen: None };
+        claim.try_staging()?;
+        Ok(claim)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes and removes, now, the staging folder the results will be written into at the end,
+    /// with a file in it: a path that cannot be written (a read-only file system, `/proc`, a
+    /// name too long once the staging suffix is added, a path that is not UTF-8) is refused
+    /// before a run, not after it.
+    fn try_staging(&self) -> anyhow::Result<()> {
+        if self.path.to_str().is_none() {
+            bail!(
+                "{}: bqh writes only to paths that are valid UTF-8 (env.json records the path); choose another name",
+                self.path.display()
+            );
+        }
+        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        // As long as the staging folder's name ("probing" and "staging" have the same length),
+        // the longest name the end will need; not the same, which a failed write may have kept.
+        let probe = self.sibling("probing", std::process::id())?;
+        let cannot = |e: std::io::Error| {
+            anyhow::anyhow!(
+                "cannot write the results beside {} ({}: {e}); choose a folder where you can write, with a shorter name if \
+                 the name is long",
+                self.path.display(),
+                probe.display()
+            )
+        };
+        if !parent.exists() {
+            // Made at the end, with the results; checked here as far as it exists.
+            let mut up = parent;
+            while !up.exists() {
+                up = up.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            }
+            let meta = fs::metadata(up).map_err(cannot)?;
+            if meta.permissions().readonly() {
+                return Err(cannot(std::io::Error::from(std::io::ErrorKind::PermissionDenied)));
+            }
+            return Ok(());
+        }
+        fs::create_dir(&probe).map_err(cannot)?;
+        let written = fs::write(probe.join(MARKER), MARKER_TEXT);
+        // Ours: made just above, holding at most the marker.
+        let _ = fs::remove_file(probe.join(MARKER));
+        let _ = fs::remove_dir(&probe);
+        written.map_err(cannot)
     }
 
     /// Siblings of the target: `.NAME.bqh-TAG-PID`.
@@ -285,10 +332,9 @@ impl Claim {
             .and_then(|()| fill(&staging));
         let value = match result {
             Ok(v) => v,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&staging); // ours: made above, holds only what fill wrote
-                return Err(e);
-            }
+            // Kept, not removed: what was written is there to read (the next run of bqh for this
+            // target removes it, since it carries the marker).
+            Err(e) => return Err(e.context(format!("the results written so far are in {}", staging.display()))),
         };
         self.swap_in(&staging).map_err(|e| {
             e.context(format!("the new results are complete in {}; move them where you want them", staging.display()))
