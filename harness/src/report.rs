@@ -51,10 +51,13 @@ fn names(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-/// The columns of a CSV file's header.
+/// The columns of a CSV file's header (its first line only: a data file can be large).
 fn header(path: &Path) -> Vec<String> {
-    let first = std::fs::read_to_string(path).ok().and_then(|t| t.lines().next().map(str::to_string)).unwrap_or_default();
-    first.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect()
+    let mut first = String::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut first);
+    }
+    first.trim_end().split(',').filter(|c| !c.is_empty()).map(str::to_string).collect()
 }
 
 /// Refuses to redraw `dir` in place when the new folder would lose what it holds: a file its

@@ -170,10 +170,7 @@ pub fn throughput_cell(g: &Group) -> String {
 
 /// Median over configurations of max/min across repetitions: the spread the goal is about.
 fn spread_of_reps(gs: &[Group]) -> Option<f64> {
-    let mut v: Vec<f64> =
-        gs.iter().filter_map(|g| stat(&g.ok, mips)).filter(|s| s.1 > 0.0).map(|(_, lo, hi)| hi / lo).collect();
-    v.sort_by(f64::total_cmp);
-    (!v.is_empty()).then(|| v[v.len() / 2])
+    stats::upper_median(gs.iter().filter_map(|g| stat(&g.ok, mips)).filter(|s| s.1 > 0.0).map(|(_, lo, hi)| hi / lo))
 }
 
 /// How long the runs were, how many items they moved, and how stable the figures are.

@@ -128,7 +128,8 @@ impl Tail {
 
     /// The last `n` lines, oldest first, after a line that says what was cut.
     fn lines(&self, n: usize) -> Vec<String> {
-        let text = String::from_utf8_lossy(self.kept.as_slices().0).into_owned() + &String::from_utf8_lossy(self.kept.as_slices().1);
+        let bytes: Vec<u8> = self.kept.iter().copied().collect();
+        let text = String::from_utf8_lossy(&bytes);
         let mut lines: Vec<String> = text.lines().rev().take(n).map(str::to_string).collect();
         if self.cut > 0 {
             lines.push(format!("[{} earlier bytes of standard error not kept]", self.cut));
@@ -252,15 +253,21 @@ pub fn run_self_with_env(
     Ok(Finished { status, killed, stderr_tail })
 }
 
-/// Runs `bqh isolated ARGS` to its end, or kills it after `limit`: its last line of output, or
-/// what went wrong.
-fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
+/// Runs `bqh isolated ARGS` to its end, or kills it after `limit`: its last line of output,
+/// and how it ended.
+fn last_line(args: &[String], limit: Duration) -> anyhow::Result<(Option<String>, Finished)> {
     let mut last = None;
     let args: Vec<String> = std::iter::once("isolated".to_string()).chain(args.iter().cloned()).collect();
-    let out = run_self(&args, limit + GRACE, |line| {
+    let out = run_self(&args, limit, |line| {
         last = Some(line.to_string());
         Ok(())
     })?;
+    Ok((last, out))
+}
+
+/// [`last_line`] with [`GRACE`] beyond `limit`: the answer, or what went wrong.
+fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
+    let (last, out) = last_line(args, limit + GRACE)?;
     match last {
         _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs", limit + GRACE)),
         Some(line) if out.status.success() => Ok(line),
@@ -285,13 +292,7 @@ pub fn check_loads(path: &Path) -> anyhow::Result<()> {
     if !path.is_file() {
         return Err(anyhow!("{}: no such file (a plugin is a shared library exporting c/bq.h)", path.display()));
     }
-    let args = vec!["--plugin".into(), path.display().to_string(), "--load".into()];
-    let argv: Vec<String> = std::iter::once("isolated".to_string()).chain(args).collect();
-    let mut last = None;
-    let out = run_self(&argv, LOAD_LIMIT, |line| {
-        last = Some(line.to_string());
-        Ok(())
-    })?;
+    let (last, out) = last_line(&["--plugin".into(), path.display().to_string(), "--load".into()], LOAD_LIMIT)?;
     match last.as_deref() {
         _ if out.killed => Err(anyhow!("{}: did not finish loading within {LOAD_LIMIT:?}", path.display())),
         Some("loaded") if out.status.success() => Ok(()),

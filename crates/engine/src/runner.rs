@@ -143,6 +143,27 @@ impl ConsumerOut {
     }
 }
 
+/// What the consumers of a run counted, together; their deliveries still one per consumer, for
+/// the runner's own verdict.
+pub struct Consumed {
+    pub pop: SideStats,
+    pub max_occupancy: Option<usize>,
+    pub latencies_ns: Vec<u64>,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Adds up what each consumer counted.
+pub fn merge_consumers(consumed: Vec<ConsumerOut>) -> Consumed {
+    let mut all = Consumed { pop: SideStats::default(), max_occupancy: None, latencies_ns: Vec::new(), deliveries: Vec::new() };
+    for c in consumed {
+        all.pop.add(&c.stats);
+        all.max_occupancy = all.max_occupancy.max(c.max_len);
+        all.latencies_ns.extend(c.latencies_ns);
+        all.deliveries.push(c.delivery);
+    }
+    all
+}
+
 /// The one tally of a threaded run, from what each side counted.
 pub fn tally(seconds: f64, cpu: (Duration, Duration), produced: Vec<ProducerOut>, consumed: Vec<ConsumerOut>) -> Tally {
     let mut push = SideStats::default();
@@ -151,14 +172,7 @@ pub fn tally(seconds: f64, cpu: (Duration, Duration), produced: Vec<ProducerOut>
         push.add(&p.stats);
         failed = failed.or(p.failed);
     }
-    let mut pop = SideStats::default();
-    let (mut parts, mut latencies_ns, mut max_occupancy) = (Vec::new(), Vec::new(), None);
-    for c in consumed {
-        pop.add(&c.stats);
-        max_occupancy = max_occupancy.max(c.max_len);
-        latencies_ns.extend(c.latencies_ns);
-        parts.push(c.delivery);
-    }
-    let delivery = failed.map_or_else(|| Delivery::verdict(parts), Err);
-    Tally { seconds, cpu, push, pop, max_occupancy, latencies_ns, delivery }
+    let c = merge_consumers(consumed);
+    let delivery = failed.map_or_else(|| Delivery::verdict(c.deliveries), Err);
+    Tally { seconds, cpu, push, pop: c.pop, max_occupancy: c.max_occupancy, latencies_ns: c.latencies_ns, delivery }
 }

@@ -237,6 +237,11 @@ struct Identity {
     mtime_ns: i128,
 }
 
+/// The folder holding `path` (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 fn identity(path: &Path) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = fs::symlink_metadata(path).ok()?;
@@ -275,7 +280,7 @@ impl Claim {
                 self.path.display()
             );
         }
-        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = parent_of(&self.path);
         // As long as the staging folder's name ("probing" and "staging" have the same length),
         // the longest name the end will need; not the same, which a failed write may have kept.
         let probe = self.sibling("probing", std::process::id())?;
@@ -291,7 +296,7 @@ impl Claim {
             // Made at the end, with the results; checked here as far as it exists.
             let mut up = parent;
             while !up.exists() {
-                up = up.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                up = parent_of(up);
             }
             let meta = fs::metadata(up).map_err(cannot)?;
             if meta.permissions().readonly() {
@@ -322,7 +327,7 @@ impl Claim {
     /// the target is left as it was.
     pub fn write_dir<T>(&self, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
         assert_eq!(self.target, Target::Dir);
-        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = parent_of(&self.path);
         fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         self.remove_stale_staging(parent);
         let staging = self.sibling("staging", std::process::id())?;

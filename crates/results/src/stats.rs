@@ -20,6 +20,13 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     median_of_sorted(&finite_sorted(values))
 }
 
+/// The higher of the two middle values for an even count (the middle one for an odd count):
+/// always a value that was measured.
+pub fn upper_median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let v = finite_sorted(values);
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
 /// (median, min, max) of the finite values.
 pub fn median_min_max(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64, f64)> {
     let v = finite_sorted(values);
@@ -87,6 +94,9 @@ mod tests {
         assert_eq!(median_min_max([5.0, f64::NAN, 1.0]), Some((3.0, 1.0, 5.0)));
         assert_eq!(median_min_max(std::iter::empty()), None);
         assert_eq!(median_with_interval([2.0, f64::NAN, 1.0, 3.0]).map(|s| (s.0, s.1, s.2)), Some((2.0, 1.0, 3.0)));
+        assert_eq!(upper_median([4.0, 1.0, f64::NAN]), Some(4.0));
+        assert_eq!(upper_median([3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(upper_median(std::iter::empty()), None);
         assert_eq!(geomean(&[2.0, 8.0]), Some(4.0));
         assert_eq!(geomean(&[]), None);
     }

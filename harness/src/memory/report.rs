@@ -12,12 +12,14 @@ use anyhow::Context;
 use plotters::prelude::*;
 
 use bq_engine::memory::Phase;
-use bq_engine::Builtin;
+use bq_engine::row::Mode;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot, Series};
 use bq_results::stats::median;
 use bq_results::Env;
+
+use crate::runs::color;
 
 use super::rows::{
     size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, MEMORY_CSV, MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
@@ -255,13 +257,12 @@ fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, allo
     }
     let mut series: Vec<Series> = Vec::new();
     for imp in distinct(ours.iter().map(|r| r.implementation.as_str())) {
-        let colour = Builtin::from_name(imp).map_or((90, 90, 90), Builtin::colour);
         let pts = caps
             .iter()
             .enumerate()
             .filter_map(|(i, &c)| ours.iter().find(|r| r.implementation == imp && r.capacity == c).and_then(|r| r.peak_rss_bytes).map(|b| (i, (mib(b), mib(b), mib(b)))))
             .collect();
-        series.push((imp.to_string(), RGBColor(colour.0, colour.1, colour.2), pts));
+        series.push((imp.to_string(), color(imp, Mode::Driven), pts));
     }
     let items = ours[0].items;
     let line = caps

@@ -363,16 +363,11 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
         failed = failed.or(p.failed);
         dropped_bits.push(p.dropped_bits);
     }
-    let (mut pop_calls, mut parts, mut latencies_ns, mut max_occupancy) = (0, Vec::new(), Vec::new(), None);
-    for c in consumed {
-        pop_calls += c.stats.ops;
-        max_occupancy = max_occupancy.max(c.max_len);
-        latencies_ns.extend(c.latencies_ns);
-        parts.push(c.delivery);
-    }
+    // The consumers' ops are their calls to `pop` or `pop_many` that delivered.
+    let runner::Consumed { pop, max_occupancy, latencies_ns, deliveries } = runner::merge_consumers(consumed);
     let (delivered, delivery) = match failed {
         Some(e) => (0, Err(e)),
-        None => match Delivery::verdict_with_drops(parts, &dropped_bits) {
+        None => match Delivery::verdict_with_drops(deliveries, &dropped_bits) {
             Ok(n) => (n, Ok(())),
             Err(e) => (0, Err(e)),
         },
@@ -385,7 +380,7 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
         dropped,
         delivered,
         push,
-        pop_calls,
+        pop_calls: pop.ops,
         max_occupancy,
         max_in_flight: run.extra.semaphore.as_ref().map(|_| run.extra.max_in_flight.load(Ordering::Relaxed)),
         latencies_ns,
