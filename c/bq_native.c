@@ -113,6 +113,19 @@ static int pop_counted(bq *q, uint64_t *item, side_stats *st) {
     return rc;
 }
 
+/* A throughput slice's calls (observe == 0): as a user's program makes them. */
+static int push_one(const bq_native_spec *s, bq *q, uint64_t item, side_stats *st) {
+    if (s->observe) return push_counted(q, item, st);
+    st->ops++;
+    return bq_push(q, item);
+}
+
+static int pop_one(const bq_native_spec *s, bq *q, uint64_t *item, side_stats *st) {
+    if (s->observe) return pop_counted(q, item, st);
+    st->ops++;
+    return bq_pop(q, item);
+}
+
 static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
     uint64_t p = item >> 32, seq = item & 0xffffffffu;
     /* A sole consumer: each producer's items must arrive as 0, 1, 2, ..., so the next one
@@ -145,8 +158,8 @@ static void *producer(void *arg) {
     if (gate_wait(w->start)) return NULL;
     for (uint64_t seq = 0; seq < s->per_producer; seq++) {
         /* Written before the push; the queue's mutex publishes it to the consumer. */
-        if ((seq & mask) == 0) w->pushed_at[seq >> s->latency_shift] = now_ns();
-        int rc = push_counted(w->q, ((uint64_t)w->id << 32) | seq, &w->stats);
+        if (s->observe && (seq & mask) == 0) w->pushed_at[seq >> s->latency_shift] = now_ns();
+        int rc = push_one(s, w->q, ((uint64_t)w->id << 32) | seq, &w->stats);
         if (rc != BQ_OK) {
             snprintf(w->failed, sizeof w->failed, "producer %u: push of item %llu returned %s while the queue was open",
                      w->id, (unsigned long long)seq, status_name(rc));
@@ -164,12 +177,12 @@ static void *consumer(void *arg) {
     uint64_t occupancy_mask = ((uint64_t)1 << s->occupancy_shift) - 1;
     uint64_t item;
     if (gate_wait(w->start)) return NULL;
-    while (pop_counted(w->q, &item, &w->stats) == BQ_OK) {
+    while (pop_one(s, w->q, &item, &w->stats) == BQ_OK) {
         record(s, &w->d, item);
         uint64_t p = item >> 32, seq = item & 0xffffffffu;
-        if ((seq & mask) == 0 && p < s->producers && seq < s->per_producer)
+        if (s->observe && (seq & mask) == 0 && p < s->producers && seq < s->per_producer)
             w->lat[w->n_lat++] = now_ns() - w->all[p].pushed_at[seq >> s->latency_shift];
-        if ((w->stats.ops & occupancy_mask) == 0) {
+        if (s->observe && (w->stats.ops & occupancy_mask) == 0) {
             size_t len = bq_len(w->q);
             if (len > w->max_len) w->max_len = len;
         }
@@ -184,17 +197,19 @@ static void run_seq(const bq_native_spec *s, bq *q, worker *w) {
     while (next < n) {
         uint64_t batch = n - next < s->capacity ? n - next : s->capacity;
         for (uint64_t seq = next; seq < next + batch; seq++) {
-            int rc = push_counted(q, seq, &w->stats);
+            int rc = push_one(s, q, seq, &w->stats);
             if (rc != BQ_OK) {
                 snprintf(w->failed, sizeof w->failed, "seq: push of item %llu returned %s while the queue was open",
                          (unsigned long long)seq, status_name(rc));
                 return;
             }
         }
-        size_t len = bq_len(q);
-        if (len > w->max_len) w->max_len = len;
+        if (s->observe) {
+            size_t len = bq_len(q);
+            if (len > w->max_len) w->max_len = len;
+        }
         for (uint64_t i = 0; i < batch; i++) {
-            int rc = pop_counted(q, &item, &w->stats);
+            int rc = pop_one(s, q, &item, &w->stats);
             if (rc != BQ_OK) {
                 snprintf(w->failed, sizeof w->failed, "seq: a pop returned %s with items buffered", status_name(rc));
                 return;
@@ -353,7 +368,7 @@ size_t bq_native_layout(size_t *out, size_t n) {
         FIELD(bq_native_spec, producers), FIELD(bq_native_spec, consumers), FIELD(bq_native_spec, per_producer),
         FIELD(bq_native_spec, capacity), FIELD(bq_native_spec, consumer_work_ns), FIELD(bq_native_spec, burst_items),
         FIELD(bq_native_spec, burst_pause_ns), FIELD(bq_native_spec, seq), FIELD(bq_native_spec, latency_shift),
-        FIELD(bq_native_spec, occupancy_shift), FIELD(bq_native_spec, latency_ns), FIELD(bq_native_spec, latency_cap),
+        FIELD(bq_native_spec, occupancy_shift), FIELD(bq_native_spec, observe), FIELD(bq_native_spec, latency_ns), FIELD(bq_native_spec, latency_cap),
         sizeof(bq_native_result),
         FIELD(bq_native_result, elapsed_ns), FIELD(bq_native_result, pushes), FIELD(bq_native_result, push_waits),
         FIELD(bq_native_result, pops), FIELD(bq_native_result, pop_waits), FIELD(bq_native_result, producer_blocked_ns),

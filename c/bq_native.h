@@ -1,6 +1,7 @@
 /* bq_native.h: the `native` mode of the comparison for the C queue: producers and consumers
  * are pthreads inside C, running the same workload as the harness's Rust threads do in
- * `driven` mode (harness/src/driven.rs), with the same instrumentation: a try first, so a
+ * `driven` mode (harness/src/driven.rs), with the same instrumentation (in an observation run; a throughput slice, observe == 0,
+ * makes plain calls and keeps only the delivery check): a try first, so a
  * push or pop that had to wait is counted and its blocking time measured, a sampled len, an
  * exact delivery check (every item exactly once, per-producer order kept), and the push-to-pop
  * latency of sampled items, from the start of its push to the end of its pop.
@@ -24,6 +25,7 @@ typedef struct {
     int seq;                   /* 1: one thread fills to capacity then drains, repeatedly */
     uint32_t latency_shift;    /* the latency of one item in 2^latency_shift is sampled */
     uint32_t occupancy_shift;  /* consumers sample the length every 2^occupancy_shift pops */
+    uint32_t observe;          /* 0: a throughput slice: plain bq_push/bq_pop, nothing sampled */
     uint64_t *latency_ns;      /* caller's buffer for the sampled push-to-pop latencies; */
     size_t latency_cap;        /* NULL/0: not recorded */
 } bq_native_spec;

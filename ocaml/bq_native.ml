@@ -26,6 +26,7 @@ type spec = {
   seq : bool;            (* one thread fills to capacity then drains, repeatedly *)
   latency_shift : int;   (* the latency of one item in 2^latency_shift is sampled *)
   occupancy_shift : int; (* consumers sample the length every 2^occupancy_shift pops *)
+  observe : bool;        (* false: a throughput slice: plain push and pop, nothing sampled *)
   domains : bool;        (* domains, or systhreads of one domain *)
 }
 
@@ -86,6 +87,13 @@ let pop_counted q st =
       r
   | r -> r
 
+(* A throughput slice's calls (observe = false): as a user's program makes them. *)
+let push_one s q x st =
+  if s.observe then push_counted q x st else (st.ops <- st.ops + 1; Bqueue.push q x)
+
+let pop_one s q st =
+  if s.observe then pop_counted q st else (st.ops <- st.ops + 1; Bqueue.pop q)
+
 (* Per consumer: a bitmap of seen items and the next expected sequence per producer. A sole
    consumer needs no bitmap: each producer's items must arrive as 0, 1, 2, ..., so the next
    one expected is the whole check (as in harness/src/measure.rs). *)
@@ -143,8 +151,8 @@ let producer r id () =
   let rec go seq =
     if seq >= s.per_producer then None
     else begin
-      if seq land mask = 0 then r.pushed_at.(id).(seq lsr s.latency_shift) <- now ();
-      match push_counted r.q ((id lsl 32) lor seq) st with
+      if s.observe && seq land mask = 0 then r.pushed_at.(id).(seq lsr s.latency_shift) <- now ();
+      match push_one s r.q ((id lsl 32) lor seq) st with
       | Error e ->
           Some (Printf.sprintf "producer %d: push of item %d returned %s while the queue was open" id seq
                   (error_name e))
@@ -162,16 +170,16 @@ let consumer r () =
   let mask = (1 lsl s.latency_shift) - 1 and occupancy_mask = (1 lsl s.occupancy_shift) - 1 in
   let aborted = gate_wait r.start in
   let rec loop () =
-    match pop_counted r.q out.c_stats with
+    match pop_one s r.q out.c_stats with
     | Error _ -> ()
     | Ok item ->
         record s out.d item;
         let p = item lsr 32 and seq = item land 0xffff_ffff in
-        if seq land mask = 0 && p < s.producers && seq < s.per_producer then begin
+        if s.observe && seq land mask = 0 && p < s.producers && seq < s.per_producer then begin
           out.lat.(out.n_lat) <- now () - r.pushed_at.(p).(seq lsr s.latency_shift);
           out.n_lat <- out.n_lat + 1
         end;
-        if out.c_stats.ops land occupancy_mask = 0 then out.max_len <- max out.max_len (Bqueue.length r.q);
+        if s.observe && out.c_stats.ops land occupancy_mask = 0 then out.max_len <- max out.max_len (Bqueue.length r.q);
         if s.work_ns > 0 then spin s.work_ns;
         loop ()
   in
@@ -190,21 +198,21 @@ let run_seq s q =
       let batch = min s.capacity (s.per_producer - next) in
       let rec push seq =
         if seq >= next + batch then None
-        else match push_counted q seq st with
+        else match push_one s q seq st with
           | Ok () -> push (seq + 1)
           | Error e ->
               Some (Printf.sprintf "seq: push of item %d returned %s while the queue was open" seq (error_name e))
       in
       let rec pop i =
         if i >= batch then None
-        else match pop_counted q st with
+        else match pop_one s q st with
           | Ok x -> record s out.d x; pop (i + 1)
           | Error e -> Some (Printf.sprintf "seq: a pop returned %s with items buffered" (error_name e))
       in
       match push next with
       | Some _ as failed -> failed
       | None ->
-          out.max_len <- max out.max_len (Bqueue.length q);
+          if s.observe then out.max_len <- max out.max_len (Bqueue.length q);
           (match pop 0 with Some _ as failed -> failed | None -> go (next + batch))
     end
   in

@@ -176,7 +176,7 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         Cap::Fixed(c) => c,
         Cap::NeverFull => items as usize,
     };
-    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
+    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Default::default() };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);

@@ -16,6 +16,7 @@
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`report`]: `bqh report DIR`, which redraws a folder through its study's `report.rs`.
 //! - [`runs`]: `runs.csv` as the compare, scale and async reports read it.
+//! - [`ratios`]: paired rows as ratios to the reference (compare and scale).
 //! - [`run_args`]: the flags every measuring study shares.
 //! - [`study`]: what every study shares: its name, its `env.json`, how its command ends.
 
@@ -23,6 +24,7 @@ pub mod r#async;
 pub mod compare;
 pub mod memory;
 pub mod report;
+pub mod ratios;
 pub mod run_args;
 pub mod runs;
 pub mod scale;

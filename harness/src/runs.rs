@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use plotters::style::RGBColor;
 
+use bq_engine::placement::Placement;
 use bq_engine::row::{Mode, Row};
 use bq_engine::sizing::MIN_RUN;
 use bq_engine::workloads::Workload;
@@ -26,14 +27,17 @@ pub struct Group<'a> {
     pub capacity: usize,
     pub producers: u64,
     pub consumers: u64,
+    pub placement: Placement,
     pub ok: Vec<&'a Row>,
     pub failed: Vec<&'a Row>,
 }
 
 impl Group<'_> {
-    /// "ocaml" for driven runs, "ocaml (native-domains)" for the others.
+    /// "ocaml" for driven runs, "ocaml (native-domains)" for the others; the placement after
+    /// a dot where threads were pinned.
     pub fn label(&self) -> String {
-        if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) }
+        let base = if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) };
+        if self.placement == Placement::Unpinned { base } else { format!("{base} · {}", self.placement) }
     }
 }
 
@@ -49,10 +53,10 @@ pub fn mips(r: &Row) -> Option<f64> {
 
 /// Groups rows by configuration, keeping the order in which configurations first appear.
 pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
-    let mut index: BTreeMap<(&str, Mode, Workload, usize, u64, u64), usize> = BTreeMap::new();
+    let mut index: BTreeMap<(&str, Mode, Workload, usize, u64, u64, Placement), usize> = BTreeMap::new();
     let mut out: Vec<Group> = Vec::new();
     for r in rows {
-        let key = (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers);
+        let key = (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement);
         let i = *index.entry(key).or_insert_with(|| {
             out.push(Group {
                 implementation: &r.implementation,
@@ -61,6 +65,7 @@ pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
                 capacity: r.capacity,
                 producers: r.producers,
                 consumers: r.consumers,
+                placement: r.placement,
                 ok: Vec::new(),
                 failed: Vec::new(),
             });

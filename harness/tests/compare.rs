@@ -13,7 +13,7 @@ use bq_engine::impls::Crossbeam;
 use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::files::read_csv;
 use bq_engine::measure::Tally;
-use bq_engine::row::{Mode, Row, Status};
+use bq_engine::row::{Kind, Mode, Row, Status};
 use bq_results::Env;
 use harness::compare::report::{self, Results};
 use harness::study::{self, Study};
@@ -200,27 +200,43 @@ fn a_canonical_run_is_never_overwritten() {
 fn a_small_compare_writes_every_file() {
     let dir = tmp("small");
     let out = bqh(&[
-        "compare", "--impl", "crossbeam,c-pthread,ocaml", "--workload", "spsc,mpsc", "--capacity", "1,16",
-        "--run-ms", "5", "--reps", "2", "--out", dir.to_str().unwrap(),
+        "compare", "--impl", "crossbeam,c-pthread,ocaml", "--workload", "spsc,mpsc", "--capacity", "16",
+        "--run-ms", "5", "--reps", "2", "--goal", "100", "--budget", "60", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["## Throughput", "## Stability", "## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "## Shutdown in each language's own terms", "native-domains", "native-systhreads"] {
+    for needle in ["## The A/A control", "## Ratios to crossbeam", "ratios.md", "observations.md", "ratio-spsc-same-core.svg"] {
         assert!(summary.contains(needle), "summary lacks {needle}");
     }
+    // The A/A control comes before any other figure.
+    assert!(summary.find("## The A/A control") < summary.find("## Ratios to crossbeam"));
+    let observations = std::fs::read_to_string(dir.join("observations.md")).unwrap();
+    for needle in ["## Blocking", "## Latency", "## The cost of the boundary", "## Shutdown semantics", "native-domains", "native-systhreads"] {
+        assert!(observations.contains(needle), "observations.md lacks {needle}");
+    }
+    assert!(std::fs::read_to_string(dir.join("ratios.md")).unwrap().contains("crossbeam (A/A)"));
     // The native shutdown probes of the three built-ins, five questions each.
     assert_eq!(harness::shutdown::report::read_native(&dir).unwrap().len(), 3 * 5);
     let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
-    // 3 driven + 3 native targets, 2 workloads, 2 capacities, 2 repetitions
-    assert_eq!(rows.len(), 6 * 2 * 2 * 2, "warm-up runs are not in runs.csv");
-    assert!(rows.iter().all(|r| r.repetition >= 1));
+    // 3 driven + 3 native targets; spsc in three placements (the native runners cannot run
+    // cross-core), mpsc unpinned: 15 + 6 cells, one observation each, 2 pairs at least.
+    let observed = rows.iter().filter(|r| r.kind == Kind::Observation).count();
+    assert_eq!(observed, 15 + 6, "one observation per cell");
+    let cells = harness::ratios::cells(&rows);
+    assert_eq!(cells.len(), 21);
+    assert!(cells.iter().all(|c| c.ratio.is_some_and(|r| r.pairs >= 2)), "{cells:?}");
+    assert_eq!(cells.iter().filter(|c| c.aa).count(), 4);
+    // Slices make plain calls: no waits counted, no latency sampled; observations do both.
+    let slices: Vec<&Row> = rows.iter().filter(|r| r.kind == Kind::Slice).collect();
+    assert!(slices.iter().all(|r| r.push_waits == 0 && r.pop_waits == 0 && r.latency_samples.is_none()));
+    assert!(rows.iter().any(|r| r.kind == Kind::Observation && r.latency_samples.is_some_and(|n| n > 0)));
     // Sized by time, per configuration: a hand-off at capacity 1 moves fewer items than a
     // buffered spsc in the same time.
-    let items: std::collections::BTreeSet<u64> = rows.iter().map(|r| r.items).collect();
+    let items: std::collections::BTreeSet<u64> = slices.iter().map(|r| r.items).collect();
     assert!(items.len() > 1, "every configuration moved the same number of items: {items:?}");
     // The plan is said before the runs, in words a log keeps.
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("[compare] 24 configurations") && err.contains("estimated"), "{err}");
+    assert!(err.contains("[compare] 21 cells in 4 configurations against crossbeam"), "{err}");
     assert!(rows.iter().all(|r| r.ok()));
     assert!(rows.iter().all(|r| r.max_occupancy.is_none_or(|m| m <= r.capacity)));
     let env: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("env.json")).unwrap()).unwrap();
@@ -289,7 +305,7 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     let list = format!("{},{},{}", good.display(), crash.display(), hang.display());
     let out = bqh(&[
         "compare", "--impl", "crossbeam", "--plugin", &list, "--workload", "spsc", "--capacity", "1", "--run-ms", "2",
-        "--reps", "1", "--run-limit", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
+        "--reps", "1", "--placement", "unpinned", "--budget", "20", "--run-limit", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "the bad plugins' runs must fail the comparison: {err}");
@@ -297,12 +313,11 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     let of = |p: &PathBuf| rows.iter().filter(|r| r.implementation == p.display().to_string()).collect::<Vec<_>>();
     assert!(rows.iter().any(|r| r.implementation == "crossbeam" && r.ok()), "{rows:?}");
     assert!(!of(&good).is_empty() && of(&good).iter().all(|r| r.ok() && r.mode == Mode::Driven), "{:?}", of(&good));
+    // It crashes in try_push: the observation runs, which count waits with a try first.
     let crashed = of(&crash);
-    assert!(!crashed.is_empty() && crashed.iter().all(|r| !r.ok()), "{crashed:?}");
-    assert!(crashed[0].error.contains("SIGSEGV"), "{}", crashed[0].error);
+    assert!(crashed.iter().any(|r| !r.ok() && r.error.contains("SIGSEGV")), "{crashed:?}");
     let hung = of(&hang);
-    assert!(!hung.is_empty() && hung.iter().all(|r| !r.ok()), "{hung:?}");
-    assert!(hung[0].error.contains("hang"), "{}", hung[0].error);
+    assert!(hung.iter().any(|r| !r.ok() && r.error.contains("hang")), "{hung:?}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("FAILED RUNS") && summary.contains("libcrash.so") && summary.contains("libhang.so"));
 
@@ -310,7 +325,7 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     let dir = tmp("plugin-probes");
     let out = bqh(&[
         "compare", "--impl", good.to_str().unwrap(), "--workload", "seq", "--capacity", "16", "--run-ms", "2", "--reps", "1",
-        "--out", dir.to_str().unwrap(),
+        "--budget", "10", "--no-memory", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let shutdown = std::fs::read_to_string(dir.join("shutdown.csv")).unwrap();
@@ -340,12 +355,126 @@ fn fan_in_batch_runs_driven_with_pop_many() {
     let dir = tmp("fan-in-batch");
     let out = bqh(&[
         "compare", "--impl", "c-pthread,c-swap,rust-swap,crossbeam", "--workload", "fan-in-batch", "--capacity", "1,16",
-        "--producers", "8", "--run-ms", "5", "--reps", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
+        "--producers", "8", "--run-ms", "5", "--reps", "2", "--goal", "100", "--budget", "20", "--no-shutdown", "--no-memory",
+        "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
-    assert_eq!(rows.len(), 4 * 2 * 2, "driven only: 4 implementations, 2 capacities, 2 repetitions");
+    let cells = harness::ratios::cells(&rows);
+    assert_eq!(cells.len(), 4 * 2, "driven only: 4 implementations, 2 capacities");
     assert!(rows.iter().all(|r| r.ok() && r.mode == Mode::Driven), "{rows:?}");
-    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    assert!(summary.contains("c-swap / c-pthread"), "{summary}");
+    let observations = std::fs::read_to_string(dir.join("observations.md")).unwrap();
+    assert!(observations.contains("c-swap / c-pthread"), "{observations}");
+}
+
+/// crossbeam that spins a fixed time before every push: a queue whose speed is known. The spin
+/// runs to a deadline, so a preemption shorter than it costs nothing: `seq` then takes
+/// `spin` per item, and the runner's own cost (tens of ns) is a fraction of a percent of it.
+struct Spin {
+    name: &'static str,
+    spin_ns: u64,
+}
+
+static FAST: Spin = Spin { name: "spin-20us", spin_ns: 20_000 };
+static SLOW: Spin = Spin { name: "spin-40us", spin_ns: 40_000 };
+
+#[derive(Clone)]
+struct SpinTx(CrossbeamTx, u64);
+
+impl Producer for SpinTx {
+    fn push(&self, item: u64) -> Result<(), QueueError> {
+        bq_engine::measure::spin_work(self.1);
+        self.0.push(item)
+    }
+    fn try_push(&self, item: u64) -> Result<(), QueueError> {
+        bq_engine::measure::spin_work(self.1);
+        self.0.try_push(item)
+    }
+    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
+        self.0.push_timeout(item, t)
+    }
+    fn close(&self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn len(&self) -> Option<usize> {
+        self.0.len()
+    }
+}
+
+impl Impl for Spin {
+    type Tx = SpinTx;
+    type Rx = CrossbeamRx;
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn traits(&self) -> Traits {
+        Crossbeam.traits()
+    }
+    fn make(&self, capacity: usize) -> Result<(SpinTx, CrossbeamRx), NewError> {
+        let (tx, rx) = Crossbeam.make(capacity)?;
+        Ok((SpinTx(tx, self.spin_ns), rx))
+    }
+}
+
+/// The paired schedule on two queues of known speed: the reference (20 µs per item) against
+/// itself and against one half as fast (40 µs).
+fn paired_on_known_queues() -> Vec<Row> {
+    use bq_engine::paired::{execute_with, Plan};
+    use bq_engine::plan::Target;
+    use bq_engine::{Builtin, Choice};
+    let reference = Target::Driven(Choice::Builtin(Builtin::Crossbeam));
+    let slow = Target::Driven(Choice::Builtin(Builtin::CPthread));
+    let spec = RunSpec { items: 0, sampling: bq_engine::workloads::Sampling::PLAIN, ..RunSpec::new(Workload::Seq, 16, 0) };
+    let mut plan = Plan {
+        reference,
+        cells: vec![(reference, spec), (slow, spec)],
+        run: Duration::from_millis(5),
+        first_pairs: 6,
+        goal: 0.01,
+        budget: Duration::from_secs(4),
+        fixed_items: None,
+    };
+    let mut run = |t: Target, s: RunSpec, rep: u32| {
+        if t == reference { measure_driven(&FAST, s, rep, LIMIT) } else { measure_driven(&SLOW, s, rep, LIMIT) }
+    };
+    execute_with("test", &mut plan, &mut run).rows
+}
+
+#[test]
+fn pairs_measure_a_known_ratio_and_the_a_a_control_contains_one() {
+    let rows = paired_on_known_queues();
+    assert!(rows.iter().all(Row::ok), "{rows:?}");
+    let cells = harness::ratios::cells(&rows);
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    let aa = cells.iter().find(|c| c.aa).unwrap().ratio.unwrap();
+    assert!(aa.contains(1.0), "A/A: {aa:?}");
+    // Half as fast, within the interval (widened by 1% for the runner's own cost per item).
+    let r = cells.iter().find(|c| !c.aa).unwrap().ratio.unwrap();
+    assert!(r.low * 0.99 <= 0.5 && 0.5 <= r.high * 1.01, "{r:?}");
+    assert!(r.pairs >= 6 && aa.pairs >= 6);
+}
+
+#[test]
+fn the_pair_order_is_recorded_and_alternates() {
+    let rows = paired_on_known_queues();
+    // Every run has its place in the order, each place once.
+    let mut order: Vec<u64> = rows.iter().map(|r| r.order).collect();
+    order.sort_unstable();
+    assert_eq!(order, (1..=rows.len() as u64).collect::<Vec<_>>());
+    // Each pair: two halves, one the reference's; a cell's k-th pair has the candidate first
+    // when k is even: C R, R C, C R, ...
+    let mut by_pair: std::collections::BTreeMap<u64, Vec<&Row>> = Default::default();
+    rows.iter().filter(|r| r.kind == Kind::Slice && r.pair > 0).for_each(|r| by_pair.entry(r.pair).or_default().push(r));
+    let mut seen: std::collections::BTreeMap<(String, bool), usize> = Default::default();
+    for halves in by_pair.values() {
+        assert_eq!(halves.len(), 2);
+        assert_eq!(halves.iter().filter(|r| r.reference).count(), 1);
+        let candidate = halves.iter().find(|r| !r.reference).unwrap();
+        let reference = halves.iter().find(|r| r.reference).unwrap();
+        // The A/A candidate and the other candidate are told apart by their partner's name.
+        let k = seen.entry((candidate.implementation.clone(), candidate.implementation == reference.implementation)).or_default();
+        assert_eq!(candidate.order < reference.order, *k % 2 == 0, "pair {} of {}", k, candidate.implementation);
+        *k += 1;
+    }
+    assert!(seen.values().all(|&n| n >= 6));
 }

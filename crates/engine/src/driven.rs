@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use crate::row::{Mode, Row};
 use crate::measure::{cpu_since, cpu_time, item, spin_work, Delivery, SideStats, Tally};
 use crate::queue::{Consumer, Impl, Producer, QueueError};
-use crate::runner::{parties, pop_counted, push_counted, spawn_each, tally, ConsumerOut, ProducerOut, Run};
+use crate::placement::Side;
+use crate::runner::{parties, pop_one, push_one, spawn_each, tally, ConsumerOut, ProducerOut, Run};
 use crate::watchdog::{join_all, within};
 use crate::workloads::{RunSpec, Workload};
 
@@ -34,10 +35,17 @@ fn producer<P: Producer>(run: &Run<Barrier>, tx: &P, id: u64) -> ProducerOut {
     let s = &run.spec;
     let mut out = ProducerOut::default();
     let burst = s.workload.burst();
+    let observe = s.sampling.observe;
+    if let Err(e) = s.placement.pin(Side::Producer) {
+        out.failed = Some(e);
+    }
     run.start.wait();
     for seq in 0..s.per_producer() {
+        if out.failed.is_some() {
+            break;
+        }
         run.pushing(id, seq);
-        if let Err(e) = push_counted(tx, item(id, seq), &mut out.stats) {
+        if let Err(e) = push_one(tx, item(id, seq), &mut out.stats, observe) {
             out.refused(id, seq, e);
             break;
         }
@@ -54,7 +62,13 @@ fn consumer<C: Consumer>(run: &Run<Barrier>, rx: &C, has_len: bool) -> ConsumerO
     let s = &run.spec;
     let mut out = ConsumerOut::new(s, Delivery::for_consumers(s.consumers, s.producers, s.per_producer()));
     let work = s.workload.consumer_work_ns();
+    let observe = s.sampling.observe;
+    // An observation run samples the length; a throughput slice never does.
+    let has_len = has_len && observe;
     let occupancy_mask = s.sampling.occupancy_mask();
+    if let Err(e) = s.placement.pin(Side::Consumer) {
+        out.delivery.fail(|| e);
+    }
     let received = |out: &mut ConsumerOut, it: u64| {
         out.received(run, it);
         if work > 0 {
@@ -64,7 +78,7 @@ fn consumer<C: Consumer>(run: &Run<Barrier>, rx: &C, has_len: bool) -> ConsumerO
     run.start.wait();
     match s.workload.pop_many_max() {
         None => {
-            while let Ok(it) = pop_counted(rx, &mut out.stats) {
+            while let Ok(it) = pop_one(rx, &mut out.stats, observe) {
                 received(&mut out, it);
                 if has_len && out.stats.ops & occupancy_mask == 0 {
                     out.max_len = out.max_len.max(rx.len());
@@ -95,14 +109,15 @@ fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
     let (mut push, mut pop) = (SideStats::default(), SideStats::default());
     let mut max_len = None;
     let mut failed = None;
-    let has_len = imp.traits().has_len;
+    let has_len = imp.traits().has_len && spec.sampling.observe;
+    let observe = spec.sampling.observe;
     let cpu0 = cpu_time();
     let t0 = Instant::now();
     let mut next = 0;
     'run: while next < n {
         let batch = (spec.capacity as u64).min(n - next);
         for seq in next..next + batch {
-            if let Err(e) = push_counted(&tx, item(0, seq), &mut push) {
+            if let Err(e) = push_one(&tx, item(0, seq), &mut push, observe) {
                 failed = Some(format!("seq: push of item {seq} returned {e} while the queue was open"));
                 break 'run;
             }
@@ -111,7 +126,7 @@ fn run_seq<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
             max_len = max_len.max(tx.len());
         }
         for _ in 0..batch {
-            match pop_counted(&rx, &mut pop) {
+            match pop_one(&rx, &mut pop, observe) {
                 Ok(it) => delivery.record(it),
                 Err(e) => {
                     failed = Some(format!("seq: a pop returned {e} with items buffered"));
@@ -158,7 +173,10 @@ fn run_threads<I: Impl>(imp: &I, spec: RunSpec) -> anyhow::Result<Tally> {
 pub fn run_driven<I: Impl>(imp: &'static I, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
     spec.check().map_err(anyhow::Error::msg)?;
     let what = format!("{} {} (capacity {})", imp.name(), spec.workload, spec.capacity);
-    within(&what, limit, move || if spec.workload == Workload::Seq { run_seq(imp, spec) } else { run_threads(imp, spec) })?
+    within(&what, limit, move || {
+        spec.placement.enter().map_err(anyhow::Error::msg)?;
+        if spec.workload == Workload::Seq { run_seq(imp, spec) } else { run_threads(imp, spec) }
+    })?
 }
 
 /// Runs one repetition of `spec` on any implementation driven from Rust: the generic entry

@@ -29,6 +29,8 @@ pub mod isolated;
 pub mod measure;
 pub mod memory;
 pub mod native;
+pub mod paired;
+pub mod placement;
 pub mod plan;
 pub mod progress;
 pub mod queue;

@@ -30,14 +30,15 @@ pub struct PushTimes {
 
 impl PushTimes {
     pub fn new(sampling: Sampling, producers: u64, per_producer: u64) -> Self {
-        let slots = sampling.latency_slots(per_producer);
+        let slots = if sampling.observe { sampling.latency_slots(per_producer) } else { 0 };
+        let producers = if sampling.observe { producers } else { 0 };
         PushTimes { sampling, at: (0..producers).map(|_| (0..slots).map(|_| AtomicU64::new(0)).collect()).collect() }
     }
 
     /// Before producer `id` pushes its item `seq`: keeps `now()` if the item is sampled (the
     /// clock is read only then).
     pub fn pushing(&self, id: u64, seq: u64, now: impl FnOnce() -> u64) {
-        if seq & self.sampling.latency_mask() == 0 {
+        if self.sampling.observe && seq & self.sampling.latency_mask() == 0 {
             self.at[id as usize][(seq >> self.sampling.latency_shift) as usize].store(now(), Ordering::Relaxed);
         }
     }
@@ -45,7 +46,7 @@ impl PushTimes {
     /// After a pop of producer `p`'s item `seq`: nanoseconds since its push, if it is sampled
     /// (and `p`, `seq` are in range: a corrupted item is the delivery check's to report).
     pub fn since_push(&self, p: u64, seq: u64, now: impl FnOnce() -> u64) -> Option<u64> {
-        if seq & self.sampling.latency_mask() != 0 {
+        if !self.sampling.observe || seq & self.sampling.latency_mask() != 0 {
             return None;
         }
         let slot = self.at.get(p as usize)?.get((seq >> self.sampling.latency_shift) as usize)?;
@@ -124,7 +125,7 @@ impl Delivery {
     }
 
     #[cold]
-    fn fail(&mut self, msg: impl FnOnce() -> String) {
+    pub fn fail(&mut self, msg: impl FnOnce() -> String) {
         self.first_error.get_or_insert_with(msg);
     }
 
@@ -354,7 +355,7 @@ mod tests {
 
     #[test]
     fn push_times_sample_one_item_in_2_to_the_shift_and_read_the_clock_only_then() {
-        let t = PushTimes::new(Sampling { latency_shift: 2, occupancy_shift: 0 }, 2, 9);
+        let t = PushTimes::new(Sampling { latency_shift: 2, occupancy_shift: 0, observe: true }, 2, 9);
         t.pushing(1, 4, || 100);
         t.pushing(1, 5, || panic!("item 5 is not sampled: no clock read"));
         assert_eq!(t.since_push(1, 4, || 130), Some(30));

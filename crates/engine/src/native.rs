@@ -14,6 +14,7 @@ pub use crate::impls::NativeKind;
 use crate::impls::{c_abi, ocaml, tokio};
 use crate::measure::{cpu_since, cpu_time};
 use crate::measure::Tally;
+use crate::placement::Placement;
 use crate::watchdog::within;
 use crate::workloads::{RunSpec, MAX_THREADS};
 
@@ -28,8 +29,13 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     if spec.workload.pop_many_max().is_some() {
         anyhow::bail!("{} is driven only: the native runners pop one item at a time", spec.workload);
     }
+    if spec.placement == Placement::CrossCore {
+        anyhow::bail!("{}: the native runners cannot place producers and consumers apart (cross-core is driven only)", kind.mode());
+    }
     let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
     within(&what, limit, move || {
+        // Every thread, domain or worker the runner creates inherits this thread's CPUs.
+        spec.placement.enter().map_err(anyhow::Error::msg)?;
         let cpu0 = cpu_time();
         // The runners fill in their own times and counts; the process's CPU time is taken here.
         let mut tally = match kind {

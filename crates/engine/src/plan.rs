@@ -1,7 +1,8 @@
 //! A plan and its execution: what runs (a [`Target`] and its [`RunSpec`]s), sized to a time
 //! budget (`sizing.rs`), then run: for each configuration a pilot that measures its rate, a
 //! discarded warm-up and the measured repetitions, repetitions outermost; then, on request, the
-//! shutdown probes. `bqh compare` and `bqh scale` build plans; this runs them.
+//! shutdown probes. `bqh async` runs its plans so; `bqh compare` and `bqh scale` pair their runs
+//! with a reference instead (`paired.rs`, which shares [`measure`] and [`pilot`]).
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use crate::sizing::{self, Shape, Sizing};
 use crate::workloads::{RunSpec, Workload};
 
 /// What runs: an implementation driven from Rust, or a language's native runner.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Driven(Choice),
     Native(NativeKind),
@@ -46,7 +47,7 @@ impl Target {
     }
 }
 
-fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
+pub fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
     match target {
         Target::Driven(Choice::Builtin(b)) => with_builtin!(b, |imp| measure_driven(imp, spec, repetition, limit)),
         Target::Driven(Choice::Plugin(path)) => isolated::run(path, spec, repetition, limit),
@@ -70,16 +71,21 @@ impl Plan {
 }
 
 /// Threads a run starts (seq runs on the calling thread).
-fn threads(s: &RunSpec) -> u64 {
+pub(crate) fn threads(s: &RunSpec) -> u64 {
     if s.workload == Workload::Seq { 1 } else { s.producers + s.consumers }
 }
 
 /// Grows a run until it lasts [`sizing::PILOT_RUN`]; its rate in items per second. `None` when
 /// a run failed (the failure is returned as a row, repetition 0).
-fn pilot(target: Target, spec: RunSpec, limit: Duration) -> (Option<f64>, Option<Row>) {
+pub(crate) fn pilot(target: Target, spec: RunSpec, limit: Duration) -> (Option<f64>, Option<Row>) {
+    pilot_with(&mut |t, s, r| measure(t, s, r, limit), target, spec)
+}
+
+/// [`pilot`] through any run function (the paired schedule's tests hand in fake queues).
+pub(crate) fn pilot_with(run: &mut dyn FnMut(Target, RunSpec, u32) -> Row, target: Target, spec: RunSpec) -> (Option<f64>, Option<Row>) {
     let mut items = sizing::min_items(spec.producers);
     loop {
-        let row = measure(target, RunSpec { items, ..spec }, 0, limit);
+        let row = run(target, RunSpec { items, ..spec }, 0);
         if !row.ok() {
             return (None, Some(row));
         }

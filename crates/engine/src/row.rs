@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{self, Tally};
+use crate::placement::Placement;
 use crate::workloads::{RunSpec, Workload};
 
 /// How a run drove its queue.
@@ -48,6 +49,20 @@ pub enum Status {
     Failed,
 }
 
+/// What a run was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A repetition that counts waits and samples latencies while it is timed (every run of
+    /// the studies, and of comparisons before paired measurement).
+    #[default]
+    Run,
+    /// One half of a pair: plain calls, timed for a ratio to the reference (`pair`).
+    Slice,
+    /// An untimed look at the same configuration: waits counted, latencies sampled.
+    Observation,
+}
+
 /// One repetition, as a row of `runs.csv`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Row {
@@ -82,6 +97,20 @@ pub struct Row {
     pub latency_p999_ns: Option<u64>,
     pub latency_max_ns: Option<u64>,
     pub error: String,
+    /// Where its threads ran.
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub kind: Kind,
+    /// A slice's pair: the two slices of a pair share it (0: not a slice).
+    #[serde(default)]
+    pub pair: u64,
+    /// Whether this slice is the pair's reference half.
+    #[serde(default)]
+    pub reference: bool,
+    /// Its place in the order the runs were made (1, 2, ...; 0: not recorded).
+    #[serde(default)]
+    pub order: u64,
 }
 
 impl Row {
@@ -123,6 +152,11 @@ impl Row {
             latency_p999_ns: None,
             latency_max_ns: None,
             error: String::new(),
+            placement: spec.placement,
+            kind: Kind::Run,
+            pair: 0,
+            reference: false,
+            order: 0,
         };
         let t = match run {
             Ok(t) => t,

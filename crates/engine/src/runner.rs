@@ -42,6 +42,32 @@ pub fn pop_counted<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, Queue
     }
 }
 
+/// A push as a user's program makes it: a throughput slice's (see `Sampling::observe`).
+#[inline]
+pub fn push_plain<P: Producer>(tx: &P, it: u64, st: &mut SideStats) -> Result<(), QueueError> {
+    st.ops += 1;
+    tx.push(it)
+}
+
+/// A pop as a user's program makes it, as [`push_plain`].
+#[inline]
+pub fn pop_plain<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, QueueError> {
+    st.ops += 1;
+    rx.pop()
+}
+
+/// [`push_counted`] in an observation run, [`push_plain`] in a throughput slice.
+#[inline]
+pub fn push_one<P: Producer>(tx: &P, it: u64, st: &mut SideStats, observe: bool) -> Result<(), QueueError> {
+    if observe { push_counted(tx, it, st) } else { push_plain(tx, it, st) }
+}
+
+/// [`pop_counted`] in an observation run, [`pop_plain`] in a throughput slice.
+#[inline]
+pub fn pop_one<C: Consumer>(rx: &C, st: &mut SideStats, observe: bool) -> Result<u64, QueueError> {
+    if observe { pop_counted(rx, st) } else { pop_plain(rx, st) }
+}
+
 /// What every thread of a run shares: the spec, the start gate (`G`: a std or a tokio barrier),
 /// the clock, the push times of the sampled items, and what the runner adds (`extra`).
 pub struct Run<G, X = ()> {
@@ -128,7 +154,11 @@ impl ConsumerOut {
             stats: SideStats::default(),
             delivery,
             // A fair share of the samples, so that the vector rarely grows mid-run.
-            latencies_ns: Vec::with_capacity((spec.total_items() >> spec.sampling.latency_shift) as usize / spec.consumers as usize + 1),
+            latencies_ns: Vec::with_capacity(if spec.sampling.observe {
+                (spec.total_items() >> spec.sampling.latency_shift) as usize / spec.consumers as usize + 1
+            } else {
+                0
+            }),
             max_len: None,
         }
     }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::placement::Placement;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Workload {
@@ -105,14 +107,27 @@ impl std::fmt::Display for Workload {
 /// 2^`latency_shift` (timing every item would add two clock reads per item and distort the
 /// fastest queues; 1 in 16 keeps thousands of samples per run) and the queue's length once
 /// every 2^`occupancy_shift` pops. Powers of two, so the check is a mask in every language.
+///
+/// `observe: false` is a throughput slice: plain `push` and `pop` as a user's program makes
+/// them, no clock read, no length sampled, no wait counted (the try-first calls that count waits
+/// change what they measure: at capacity 1 they spare a thread many sleeps). Only the exact
+/// delivery check stays. Waits and latencies then come from a separate observation run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sampling {
     pub latency_shift: u32,
     pub occupancy_shift: u32,
+    #[serde(default = "observing")]
+    pub observe: bool,
+}
+
+fn observing() -> bool {
+    true
 }
 
 impl Sampling {
-    pub const DEFAULT: Sampling = Sampling { latency_shift: 4, occupancy_shift: 6 };
+    pub const DEFAULT: Sampling = Sampling { latency_shift: 4, occupancy_shift: 6, observe: true };
+    /// A throughput slice: nothing sampled, no wait counted.
+    pub const PLAIN: Sampling = Sampling { observe: false, ..Sampling::DEFAULT };
 
     pub fn latency_mask(self) -> u64 {
         (1 << self.latency_shift) - 1
@@ -141,13 +156,16 @@ pub struct RunSpec {
     /// Total items; rounded down to a multiple of `producers`.
     pub items: u64,
     pub sampling: Sampling,
+    /// Where its threads run.
+    #[serde(default)]
+    pub placement: Placement,
 }
 
 impl RunSpec {
     /// `workload` with its own thread counts and the default sampling.
     pub fn new(workload: Workload, capacity: usize, items: u64) -> RunSpec {
         let (producers, consumers) = workload.threads();
-        RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT }
+        RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Placement::Unpinned }
     }
 
     pub fn per_producer(&self) -> u64 {
@@ -183,6 +201,9 @@ impl RunSpec {
         }
         if self.workload == Workload::Seq && self.capacity == 0 {
             return Err("seq cannot run at capacity 0: one thread cannot meet itself at a rendezvous".into());
+        }
+        if self.workload == Workload::Seq && self.placement == Placement::CrossCore {
+            return Err("seq runs on one thread: it has no cross-core placement".into());
         }
         if self.sampling.latency_shift > 20 || self.sampling.occupancy_shift > 20 {
             return Err("sampling shifts above 20 (one sample in a million) leave nothing to report".into());

@@ -96,6 +96,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         capacity,
         items: 0,
         sampling: Sampling::DEFAULT,
+        placement: Default::default(),
     };
     let mut configs = Vec::new();
     for &capacity in &args.capacities {

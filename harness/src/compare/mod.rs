@@ -1,9 +1,11 @@
 //! The comparison (`make compare`, `bqh compare`): the matrix of implementations, modes,
-//! workloads and capacities, as a plan the engine runs (`bq_engine::plan`: for each
-//! configuration a pilot that sizes its runs to a target duration, a discarded warm-up and the
-//! measured repetitions); the shutdown probes; the short memory section; then the report
-//! (`report.rs`) in a results folder.
+//! workloads, capacities and placements, as a paired plan the engine runs
+//! (`bq_engine::paired`: every implementation in short slices, each next to a slice of the
+//! reference, for a ratio with its interval; the reference against itself as the A/A control);
+//! the shutdown probes; the short memory section; then the report (`report.rs`) in a results
+//! folder.
 
+mod forest;
 mod plots;
 pub mod report;
 pub mod rows;
@@ -16,9 +18,11 @@ use serde::Serialize;
 
 use bq_engine::impls::Choice;
 use bq_engine::isolated;
-use bq_engine::plan::{execute, Plan, Target};
+use bq_engine::paired::{self, Plan};
+use bq_engine::placement::Placement;
+use bq_engine::plan::Target;
 use bq_engine::shutdown::{native, Verdict};
-use bq_engine::sizing::{self, Sizing};
+use bq_engine::sizing;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
@@ -30,9 +34,9 @@ use crate::study::{self, Study};
 pub const DEFAULTS: Defaults = Defaults {
     impls: &[],
     plugins: true,
-    run_ms: [80, 25],
-    reps: Some([9, 5]),
-    budget: Some([270, 50]),
+    run_ms: [20, 10],
+    reps: Some([6, 3]),
+    budget: Some([200, 30]),
     out: "results/latest",
 };
 
@@ -42,6 +46,19 @@ pub struct Args {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+    /// The implementation every other is compared with, in pairs: a built-in name, a plugin
+    /// (.so) or an OCaml module (.ml). crossbeam by default: it runs every configuration,
+    /// capacity 0 included, in-process, and it is the channel most Rust users know
+    #[arg(long, value_parser = Choice::parse, value_name = "NAME|PATH")]
+    pub reference: Option<Choice>,
+    /// Where threads run, comma-separated: unpinned, same-core, cross-core [default: all three
+    /// for spsc, the one two-thread workload; unpinned for the others]
+    #[arg(long = "placement", value_enum, value_delimiter = ',')]
+    pub placements: Vec<Placement>,
+    /// Add pairs to a configuration until its ratio's 95% interval is within ±GOAL percent,
+    /// while the budget lasts (0.1 to 100)
+    #[arg(long, value_name = "PERCENT", default_value_t = 3.0)]
+    pub goal: f64,
     /// Shared libraries exporting c/bq.h to compare beside the implementations of --impl
     /// (`make compare PLUGIN=path`)
     #[arg(long = "plugin", value_delimiter = ',', value_parser = Choice::parse, value_name = "PATH")]
@@ -74,11 +91,33 @@ pub struct Args {
     pub no_memory: bool,
 }
 
-/// The implementations `--impl` and `--plugin` select, built-ins first by default.
+/// The default reference: see `--reference`.
+pub const REFERENCE: Choice = Choice::Builtin(bq_engine::Builtin::Crossbeam);
+
+/// The implementations `--impl` and `--plugin` select, built-ins first by default, and the
+/// reference after them if they do not name it.
 pub fn implementations(args: &Args) -> anyhow::Result<Vec<Choice>> {
     let mut v = args.run.choices(&DEFAULTS)?;
     v.extend(args.plugins.iter().filter(|p| !v.contains(p)).copied().collect::<Vec<_>>());
+    let reference = args.reference.unwrap_or(REFERENCE);
+    if !v.contains(&reference) {
+        v.push(reference);
+    }
     Ok(v)
+}
+
+/// The placements of a workload: `--placement`, or by default all three for spsc and
+/// unpinned elsewhere (pinning a workload with more threads than cores only stacks them).
+fn placements(args: &Args, w: Workload) -> Vec<Placement> {
+    let wanted = if !args.placements.is_empty() {
+        args.placements.clone()
+    } else if w == Workload::Spsc {
+        vec![Placement::SameCore, Placement::CrossCore, Placement::Unpinned]
+    } else {
+        vec![Placement::Unpinned]
+    };
+    // seq is one thread: nothing to place apart.
+    wanted.into_iter().filter(|&p| !(w == Workload::Seq && p == Placement::CrossCore)).collect()
 }
 
 /// The whole plan, from the command line; refuses bad input.
@@ -87,7 +126,10 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     let impls = implementations(args)?;
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
     let capacities = if args.capacities.is_empty() { vec![0, 1, 16, 1024] } else { args.capacities.clone() };
-    let (reps, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
+    let (first_pairs, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
+    if !(args.goal >= 0.1 && args.goal <= 100.0) {
+        bail!("--goal {}: choose a half-width between 0.1 and 100 percent", args.goal);
+    }
     if let Some(items) = args.items {
         if items == 0 || items > sizing::MAX_ITEMS * 5 {
             bail!("--items {items}: choose between 1 and {}", sizing::MAX_ITEMS * 5);
@@ -98,9 +140,13 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             bail!("--capacity {c} is larger than the harness allows ({})", bq_engine::MAX_CAPACITY);
         }
     }
-    let mut targets: Vec<Target> = Vec::new();
+    for p in &args.placements {
+        p.check().map_err(|e| anyhow::anyhow!("--placement {e}"))?;
+    }
+    let reference = Target::Driven(args.reference.unwrap_or(REFERENCE));
+    let mut targets: Vec<Target> = vec![reference];
     for &c in &impls {
-        if args.modes.contains(&ModeChoice::Driven) {
+        if args.modes.contains(&ModeChoice::Driven) && Target::Driven(c) != reference {
             targets.push(Target::Driven(c));
         }
         if let (true, Choice::Builtin(b)) = (args.modes.contains(&ModeChoice::Native), c) {
@@ -108,7 +154,12 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             targets.extend(b.native_runners().iter().map(|&k| Target::Native(k)));
         }
     }
-    let mut configs = Vec::new();
+    if targets.len() == 1 && !args.modes.contains(&ModeChoice::Driven) {
+        bail!("--mode native: none of the implementations chosen has a native runner (plugins run driven only; native runners exist for {})",
+              bq_engine::Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect::<Vec<_>>().join(", "));
+    }
+    let mut cells = Vec::new();
+    let mut skipped = Vec::new();
     for &w in &workloads {
         for &capacity in &capacities {
             let (mut producers, mut consumers) = w.threads();
@@ -119,30 +170,46 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             if w == Workload::Seq && capacity == 0 {
                 continue; // seq at capacity 0 cannot exist: one thread cannot meet itself
             }
-            // Checked with the smallest item count a pilot may use, and with --items if fixed.
-            let items = args.items.unwrap_or(sizing::min_items(producers));
-            let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::DEFAULT };
-            spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
-            let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
-            for &t in &targets {
-                if capacity == 0 && !t.rendezvous() {
-                    continue; // no rendezvous mode: the contract suite checks the refusal
+            if capacity == 0 && !reference.rendezvous() {
+                skipped.push(format!("{w} at capacity 0: the reference {} has no rendezvous", reference.implementation()));
+                continue;
+            }
+            for placement in placements(args, w) {
+                // Checked with the smallest item count a pilot may use, and with --items if fixed.
+                let items = args.items.unwrap_or(sizing::min_items(producers));
+                let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement };
+                spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
+                let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
+                for &t in &targets {
+                    if capacity == 0 && !t.rendezvous() {
+                        continue; // no rendezvous mode: the contract suite checks the refusal
+                    }
+                    if w.pop_many_max().is_some() && matches!(t, Target::Native(_)) {
+                        continue; // the native runners pop one item at a time
+                    }
+                    if placement == Placement::CrossCore && matches!(t, Target::Native(_)) {
+                        continue; // the native runners' threads cannot pin themselves
+                    }
+                    cells.push((t, spec));
                 }
-                if w.pop_many_max().is_some() && matches!(t, Target::Native(_)) {
-                    continue; // the native runners pop one item at a time
-                }
-                configs.push((t, spec));
             }
         }
     }
-    if configs.is_empty() {
+    for s in &skipped {
+        eprintln!("[compare] skipped: {s}");
+    }
+    // Only the reference's own A/A cells: nothing is compared.
+    if cells.iter().all(|(t, _)| *t == reference) && targets.len() > 1 || cells.is_empty() {
         bail!("nothing to run: no implementation supports this selection (capacity 0 exists only for rust-sync-channel and crossbeam)");
     }
     Ok(Plan {
-        configs,
-        sizing: Sizing { run: Duration::from_millis(run_ms), reps },
-        fixed_items: args.items.is_some(),
+        reference,
+        cells,
+        run: Duration::from_millis(run_ms),
+        first_pairs,
+        goal: args.goal / 100.0,
         budget,
+        fixed_items: args.items,
     })
 }
 
@@ -161,7 +228,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             isolated::check_loads(path)?;
         }
     }
-    let (rows, shutdown) = execute("compare", &mut plan, &impls, !args.no_shutdown, limit);
+    let outcome = paired::execute("compare", &mut plan, limit);
+    let shutdown = if args.no_shutdown { Vec::new() } else { probes(&impls) };
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).
     let native: Vec<_> = if args.no_shutdown {
@@ -176,6 +244,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(memory::report::Section { runs, samples })
     };
 
+    let rows = outcome.rows;
     let results = report::Results { env: study::env(Study::Compare, serde_json::to_value(args)?), rows, shutdown, native, memory };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count()
@@ -183,4 +252,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let probe_failures = results.shutdown.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count()
         + results.native.iter().filter(|o| o.verdict == Verdict::Failed).count();
     Ok(study::finish(out.path(), "summary.md, runs.csv, env.json, plots", failed, probe_failures))
+}
+
+/// The shutdown probes through the harness interface, one column per implementation.
+fn probes(impls: &[Choice]) -> Vec<Vec<bq_engine::shutdown::Observation>> {
+    impls
+        .iter()
+        .map(|&c| {
+            eprintln!("[compare] shutdown probes: {}", c.name());
+            match c {
+                Choice::Builtin(b) => bq_engine::with_builtin!(b, |imp| bq_engine::shutdown::probe_all(imp)),
+                Choice::Plugin(path) => {
+                    isolated::probes(path, bq_engine::shutdown::PROBE_LIMIT * bq_engine::shutdown::Question::ALL.len() as u32)
+                }
+            }
+        })
+        .collect()
 }

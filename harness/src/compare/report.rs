@@ -1,7 +1,9 @@
 //! The comparison's report, a pure function of its folder's data: from the rows of `runs.csv`,
 //! the probes of `shutdown.csv` and `shutdown-native.csv`, the memory section's files and the
-//! machine of `env.json` it writes `summary.md` (tables of medians with their intervals, the
-//! shutdown matrices, a plain reading) and the SVG plots. `bqh compare` ends with [`write`];
+//! machine of `env.json` it writes `summary.md` and the SVG plots. A paired run's summary
+//! opens with the A/A control and one table of ratios to the reference, with a forest plot per
+//! workload; the long tables go to `ratios.md` and `observations.md` (waits, latencies, CPU,
+//! the boundary, shutdown). A run from before paired measurement keeps its summary of medians. `bqh compare` ends with [`write`];
 //! `bqh report DIR` calls [`read`] then the same [`write`], so a committed run can be redrawn
 //! after a change to the report. Every figure is computed from the rows; nothing is written by
 //! hand.
@@ -11,16 +13,17 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use bq_engine::row::{Mode, Row};
+use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
-use bq_results::stats::geomean;
+use bq_results::stats::{self, geomean};
 use bq_results::Env;
 
-use super::plots;
+use crate::ratios::{self, fmt_ratio, ratio_cell, Cell};
+use super::{forest, plots};
 use crate::memory::report as memory_report;
 use crate::runs::{groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
@@ -63,8 +66,12 @@ pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
     write_csv(&dir.join(RUNS_CSV), &r.rows)?;
     write_matrix(dir, &r.shutdown)?;
-    let plots = plots::write_plots(dir, &r.rows).context("drawing the plots")?;
-    std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &r.shutdown, &plots))?;
+    if ratios::paired(&r.rows) {
+        write_paired(dir, r)?;
+    } else {
+        let plots = plots::write_plots(dir, &r.rows).context("drawing the plots")?;
+        std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &r.shutdown, &plots))?;
+    }
     write_native(dir, &r.native)?;
     match &r.memory {
         Some(m) => memory_report::append_section(dir, &m.runs, &m.samples),
@@ -357,5 +364,183 @@ fn reading(gs: &[Group], workloads: &[Workload]) -> String {
         writeln!(out, "- **Boundary**: the OCaml queue run on OCaml domains moves {r:.2}× the items per second it moves when Rust threads drive it over FFI (geometric mean over {} configurations); see the boundary table.", ratios.len()).unwrap();
     }
     out.push('\n');
+    out
+}
+
+/// The linked files of a paired comparison.
+pub const RATIOS_MD: &str = "ratios.md";
+pub const OBSERVATIONS_MD: &str = "observations.md";
+
+/// The interval goal the run was made with (`--goal`, in percent), as a fraction.
+fn goal(env: &Env) -> f64 {
+    env.parameters.get("goal").and_then(|g| g.as_f64()).map_or(0.03, |g| g / 100.0)
+}
+
+/// The reference's label, as the tables show it.
+fn reference_label(rows: &[Row]) -> String {
+    ratios::reference(rows).map_or_else(String::new, |(i, m)| if m == Mode::Driven { i.to_string() } else { format!("{i} ({m})") })
+}
+
+/// "spsc" for an unpinned configuration, "spsc · same-core" for a pinned one.
+fn config_label(c: &Cell) -> String {
+    if c.placement == bq_engine::placement::Placement::Unpinned { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) }
+}
+
+fn write_paired(dir: &Path, r: &Results) -> anyhow::Result<()> {
+    let cells = ratios::cells(&r.rows);
+    let reference = reference_label(&r.rows);
+    let plots = forest::write_forests(dir, &cells, &reference).context("drawing the forest plots")?;
+    std::fs::write(dir.join(RATIOS_MD), ratios_markdown(&r.env, &cells, &reference))?;
+    let observed: Vec<Row> = r.rows.iter().filter(|x| x.kind == Kind::Observation).cloned().collect();
+    let mut obs = summary_markdown(&r.env, &observed, &r.shutdown, &[]);
+    obs = obs.replacen("# Bounded queues compared", "# Bounded queues compared: observations", 1);
+    std::fs::write(dir.join(OBSERVATIONS_MD), obs)?;
+    std::fs::write(dir.join(SUMMARY_MD), paired_summary(&r.env, &r.rows, &cells, &reference, &plots))?;
+    Ok(())
+}
+
+/// How many cells reached the goal, among those that are not oversubscribed and those that are.
+fn goal_line(cells: &[&Cell], goal: f64, cores: usize) -> String {
+    let count = |over: bool| {
+        let of: Vec<&&Cell> = cells.iter().filter(|c| c.oversubscribed(cores) == over && c.ratio.is_some()).collect();
+        let within = of.iter().filter(|c| c.ratio.is_some_and(|r| r.half_width() <= goal)).count();
+        (within, of.len())
+    };
+    let ((a, n), (b, m)) = (count(false), count(true));
+    format!(
+        "Within ±{:.0}%: **{a} of {n}** configurations with at most as many threads as cores ({cores}), and {b} of {m} with \
+         more threads than cores (oversubscribed: the scheduler decides who runs, so they vary more).",
+        goal * 100.0
+    )
+}
+
+pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, plots: &[(String, String)]) -> String {
+    let goal = goal(env);
+    let mut out = String::new();
+    header(&mut out, "Bounded queues compared", env);
+    let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3)).unwrap_or(f64::NAN);
+    let pairs = cells.iter().filter_map(|c| c.ratio).map(|r| r.pairs).sum::<usize>();
+    writeln!(
+        out,
+        "Command: `{}`.\n\nEvery figure is a **ratio to {reference}**, measured in pairs: each implementation ran in short \
+         slices ({slice_ms:.0} ms at the median), each next to a slice of {reference} in the same configuration, in \
+         alternating order (C R, R C, ...), so that drift and the machine's moods hit both halves alike. A figure is the \
+         geometric mean of its pairs' throughput ratios with a 95% interval (a paired t interval on the logs): **2.0 is \
+         twice {reference}'s throughput, 0.5 half**. ⚠: the interval is wider than ±{:.0}%. {pairs} pairs in all; the \
+         slices make plain push and pop calls, and the waits and latencies come from one separate observation run per \
+         configuration ([{OBSERVATIONS_MD}]({OBSERVATIONS_MD})). Every row is in `runs.csv`; the pair order is its `order` column.\n",
+        env.command,
+        goal * 100.0
+    )
+    .unwrap();
+    out.push_str(&failures(rows));
+
+    // The A/A control first: the evidence that the method works here today.
+    let aa: Vec<&Cell> = cells.iter().filter(|c| c.aa).collect();
+    out.push_str("## The A/A control\n\n");
+    let with: Vec<_> = aa.iter().filter_map(|c| c.ratio).collect();
+    let contain = with.iter().filter(|r| r.contains(1.0)).count();
+    let widths = stats::finite_sorted(with.iter().map(|r| r.half_width() * 100.0));
+    writeln!(
+        out,
+        "{reference} paired against itself in every configuration: its ratio must be 1.0 within the interval. \
+         **{contain} of {} intervals contain 1.0**; half-width ±{:.1}% at the median, ±{:.1}% at the largest. {}\n",
+        with.len(),
+        stats::median(widths.iter().copied()).unwrap_or(f64::NAN),
+        widths.last().copied().unwrap_or(f64::NAN),
+        goal_line(&aa, goal, env.cores)
+    )
+    .unwrap();
+    let caps: Vec<usize> = aa.iter().map(|c| c.capacity).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut configs: Vec<String> = Vec::new();
+    aa.iter().for_each(|c| if !configs.contains(&config_label(c)) { configs.push(config_label(c)) });
+    table_head(&mut out, "configuration", &caps, |c| format!("cap {c}"));
+    for k in &configs {
+        write!(out, "| {k} |").unwrap();
+        for cap in &caps {
+            let c = aa.iter().find(|c| config_label(c) == *k && c.capacity == *cap);
+            write!(out, " {} |", c.map_or(String::new(), |c| ratio_cell(c.ratio, goal))).unwrap();
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+
+    // One table: implementation x workload, at one capacity and unpinned.
+    let headline = if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
+    let here: Vec<&Cell> =
+        cells.iter().filter(|c| c.capacity == headline && c.placement == bq_engine::placement::Placement::Unpinned).collect();
+    let mut workloads: Vec<Workload> = Vec::new();
+    here.iter().for_each(|c| if !workloads.contains(&c.workload) { workloads.push(c.workload) });
+    let mut labels: Vec<String> = Vec::new();
+    here.iter().filter(|c| !c.aa).for_each(|c| if !labels.contains(&c.label()) { labels.push(c.label()) });
+    writeln!(out, "## Ratios to {reference}\n").unwrap();
+    writeln!(
+        out,
+        "Capacity {headline}, threads unpinned (as a program runs by default): ratio ± half-width of its 95% interval. \
+         Every capacity and placement, with intervals, pairs and absolute throughput: [{RATIOS_MD}]({RATIOS_MD}).\n"
+    )
+    .unwrap();
+    table_head(&mut out, "implementation", &workloads, |w| w.to_string());
+    for l in &labels {
+        write!(out, "| {l} |").unwrap();
+        for w in &workloads {
+            let c = here.iter().find(|c| c.label() == *l && c.workload == *w);
+            let cell = c.and_then(|c| c.ratio).map_or("–".into(), |r| {
+                let mark = if r.half_width() > goal { " ⚠" } else { "" };
+                format!("{} ±{:.0}%{mark}", fmt_ratio(r.ratio), r.half_width() * 100.0)
+            });
+            write!(out, " {cell} |").unwrap();
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    let others: Vec<&Cell> = cells.iter().filter(|c| !c.aa).collect();
+    writeln!(out, "{}\n", goal_line(&others, goal, env.cores)).unwrap();
+
+    if !plots.is_empty() {
+        out.push_str("## Pictures\n\nOne row per implementation, a dot for the ratio and a bar for its 95% interval, one colour per \
+                      capacity; the vertical line is 1.0 (as fast as the reference).\n\n");
+        for (file, caption) in plots {
+            writeln!(out, "![{caption}]({file})\n").unwrap();
+        }
+    }
+    out
+}
+
+/// Every cell: ratio, interval, pairs and the median absolute throughput of its slices.
+fn ratios_markdown(env: &Env, cells: &[Cell], reference: &str) -> String {
+    let goal = goal(env);
+    let mut out = String::new();
+    header(&mut out, &format!("Ratios to {reference}, every configuration"), env);
+    writeln!(
+        out,
+        "Ratio [95% interval] of throughput to {reference}'s in the same configuration, from paired slices; ⚠: wider \
+         than ±{:.0}%. M items/s: the median of the implementation's own slices (absolute figures move with the machine; \
+         the ratios are the comparison). Oversubscribed: more threads than the {} cores.\n",
+        goal * 100.0,
+        env.cores
+    )
+    .unwrap();
+    let mut configs: Vec<(Workload, String)> = Vec::new();
+    cells.iter().for_each(|c| if !configs.contains(&(c.workload, config_label(c))) { configs.push((c.workload, config_label(c))) });
+    for (_, k) in &configs {
+        let here: Vec<&Cell> = cells.iter().filter(|c| config_label(c) == *k).collect();
+        let over = if here[0].oversubscribed(env.cores) { ", oversubscribed" } else { "" };
+        writeln!(out, "## {k} ({} producer(s), {} consumer(s){over})\n", here[0].producers, here[0].consumers).unwrap();
+        out.push_str("| implementation | capacity | ratio [95% interval] | pairs | M items/s |\n|---|---|---|---|---|\n");
+        for c in here {
+            let name = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} |",
+                c.capacity,
+                ratio_cell(c.ratio, goal),
+                c.ratio.map_or(0, |r| r.pairs),
+                c.mips().map_or("–".into(), |m| format!("{m:.3}"))
+            )
+            .unwrap();
+        }
+        out.push('\n');
+    }
     out
 }

@@ -1,8 +1,8 @@
 //! Thread scaling (`bqh scale`, `make scale`): the cost per item against the number of threads,
 //! for the fan-in shape (N producers, 1 consumer) and the mpmc shape (N producers, N consumers),
 //! N = 1, 2, 4, ... up to `--max-threads`, at each capacity, for every implementation. Runs are
-//! sized and repeated as in `bqh compare` (the engine's `plan::execute`); the report is
-//! `report.rs`. More threads than cores is the point: how each design behaves when the
+//! paired with the reference as in `bqh compare` (the engine's `paired::execute`), so each
+//! point also has a ratio with its interval; the report is `report.rs`. More threads than cores is the point: how each design behaves when the
 //! threads outnumber the cores is what this shows.
 
 use std::process::ExitCode;
@@ -12,8 +12,8 @@ use anyhow::bail;
 use serde::Serialize;
 
 use bq_engine::impls::Choice;
-use bq_engine::plan::{execute, Plan, Target};
-use bq_engine::sizing::Sizing;
+use bq_engine::paired::{self, Plan};
+use bq_engine::plan::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
@@ -30,8 +30,8 @@ pub const SHAPES: [Workload; 2] = [Workload::FanIn, Workload::Mpmc];
 pub const DEFAULTS: Defaults = Defaults {
     impls: &[],
     plugins: false,
-    run_ms: [40, 20],
-    reps: Some([3, 3]),
+    run_ms: [20, 10],
+    reps: Some([4, 3]),
     budget: Some([240, 60]),
     out: "results/latest-scale",
 };
@@ -42,6 +42,9 @@ pub struct Args {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+    /// The implementation every other is compared with, in pairs (a built-in)
+    #[arg(long, value_parser = Choice::parse, value_name = "NAME", default_value = "crossbeam")]
+    pub reference: Choice,
     /// Queue capacities, comma-separated
     #[arg(long = "capacity", value_delimiter = ',', default_values_t = [16, 1024])]
     pub capacities: Vec<usize>,
@@ -69,9 +72,13 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     }
     args.run.check(&DEFAULTS)?;
     let impls = args.run.builtins(&DEFAULTS)?;
-    let mut targets = Vec::new();
+    let Choice::Builtin(_) = args.reference else {
+        bail!("--reference {}: this study runs built-ins only", args.reference.name());
+    };
+    let reference = Target::Driven(args.reference);
+    let mut targets = vec![reference];
     for &b in &impls {
-        if args.modes.contains(&ModeChoice::Driven) {
+        if args.modes.contains(&ModeChoice::Driven) && Target::Driven(Choice::Builtin(b)) != reference {
             targets.push(Target::Driven(Choice::Builtin(b)));
         }
         if args.modes.contains(&ModeChoice::Native) {
@@ -83,7 +90,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         for &capacity in &args.capacities {
             for n in thread_counts(args.max_threads) {
                 let consumers = if w == Workload::Mpmc { n } else { 1 };
-                let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::DEFAULT };
+                let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::PLAIN, placement: Default::default() };
                 let fits = |t: &Target| match t {
                     Target::Native(k) => n + consumers <= k.max_threads(),
                     Target::Driven(_) => true,
@@ -92,14 +99,17 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             }
         }
     }
-    if configs.is_empty() {
+    if configs.iter().all(|(t, _)| *t == reference) && targets.len() > 1 || configs.is_empty() {
         bail!("nothing to run: no implementation has the selected --mode");
     }
     Ok(Plan {
-        configs,
-        sizing: Sizing { run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?), reps: args.run.reps(&DEFAULTS)? },
-        fixed_items: false,
+        reference,
+        cells: configs,
+        run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?),
+        first_pairs: args.run.reps(&DEFAULTS)?,
+        goal: 0.05,
         budget: args.run.budget(&DEFAULTS)?,
+        fixed_items: None,
     })
 }
 
@@ -107,7 +117,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let (rows, _) = execute("scale", &mut plan, &[], false, args.run.limit()?);
+    let rows = paired::execute("scale", &mut plan, args.run.limit()?).rows;
     let results = report::Results { env: study::env(Study::Scale, serde_json::to_value(args)?), rows };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();

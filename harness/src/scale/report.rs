@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use bq_engine::row::Row;
+use bq_engine::row::{Kind, Row};
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
@@ -16,6 +16,7 @@ use bq_results::Env;
 
 use super::rows::RUNS_CSV;
 use super::SHAPES;
+use crate::ratios::{self, fmt_ratio, Cell};
 use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
 
 /// A scaling study's folder.
@@ -44,7 +45,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
     write_csv(&dir.join(RUNS_CSV), &r.rows)?;
-    let plots = write_plots(dir, &r.rows).context("drawing the plots")?;
+    let plots = write_plots(dir, &measured(&r.rows)).context("drawing the plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &plots))
         .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))
 }
@@ -52,6 +53,44 @@ pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
 /// A doubling of the threads that raises the cost per item by more than this is no longer
 /// "gentle": the knee the summary names.
 const KNEE: f64 = 1.5;
+
+/// The rows each point's figures come from: every implementation's own slices (the
+/// reference's from its A/A pairs), without the reference halves or the observation runs; all
+/// rows of a study from before paired measurement.
+fn measured(rows: &[Row]) -> Vec<Row> {
+    rows.iter().filter(|r| r.kind != Kind::Observation && !r.reference).cloned().collect()
+}
+
+/// Per panel, every implementation's ratio to the reference at each thread count.
+fn ratio_tables(rows: &[Row]) -> String {
+    let cells = ratios::cells(rows);
+    let Some((reference, _)) = ratios::reference(rows) else { return String::new() };
+    let mut out = format!(
+        "## Ratio to {reference}\n\nThroughput relative to {reference} at the same thread count, from paired slices \
+         (as in `bqh compare`): ratio ± the half-width of its 95% interval; above 1 is faster. {reference}'s own row is \
+         the A/A control: 1.0 within its interval.\n\n"
+    );
+    let mut panels: Vec<(Workload, usize)> = Vec::new();
+    cells.iter().for_each(|c| if !panels.contains(&(c.workload, c.capacity)) { panels.push((c.workload, c.capacity)) });
+    for (w, cap) in panels {
+        let here: Vec<&Cell> = cells.iter().filter(|c| c.workload == w && c.capacity == cap).collect();
+        let counts: Vec<u64> = here.iter().map(|c| c.producers).collect::<BTreeSet<_>>().into_iter().collect();
+        writeln!(out, "### {w}, capacity {cap} ({})\n", axis(w)).unwrap();
+        table_head(&mut out, "implementation", &counts, |n| n.to_string());
+        let mut labels: Vec<String> = Vec::new();
+        here.iter().for_each(|c| if !labels.contains(&c.label()) { labels.push(c.label()) });
+        for l in labels {
+            write!(out, "| {l} |").unwrap();
+            for n in &counts {
+                let r = here.iter().find(|c| c.label() == l && c.producers == *n).and_then(|c| c.ratio);
+                write!(out, " {} |", r.map_or("–".into(), |r| format!("{} ±{:.0}%", fmt_ratio(r.ratio), r.half_width() * 100.0))).unwrap();
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
 
 fn ns(r: &Row) -> Option<f64> {
     Some(r.ns_per_item)
@@ -102,7 +141,9 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
     Ok(plots)
 }
 
-pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
+pub fn summary_markdown(env: &Env, all: &[Row], plots: &[Plot]) -> String {
+    let kept = measured(all);
+    let rows = &kept[..];
     let gs = groups(rows);
     let mut out = String::new();
     header(&mut out, "Thread scaling", env);
@@ -117,7 +158,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
         env.cores
     )
     .unwrap();
-    out.push_str(&failures(rows));
+    out.push_str(&failures(all));
     out.push_str("## Reading\n\n");
     for (w, cap) in panels(&gs) {
         writeln!(out, "- **{w}, capacity {cap}**, the cost per item as the threads double (knee: a doubling that costs more than ×{KNEE}):").unwrap();
@@ -145,6 +186,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], plots: &[Plot]) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&ratio_tables(all));
     out.push_str("## Stability\n\n");
     out.push_str(&stability(&gs, rows, env.cores));
     out.push_str(&plots_section(plots));

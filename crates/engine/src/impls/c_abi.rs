@@ -353,6 +353,7 @@ pub mod native {
         pub seq: c_int,
         pub latency_shift: u32,
         pub occupancy_shift: u32,
+        pub observe: u32,
         pub latency_ns: *mut u64,
         pub latency_cap: usize,
     }
@@ -394,6 +395,7 @@ pub mod native {
             seq: (spec.workload == Workload::Seq) as c_int,
             latency_shift: spec.sampling.latency_shift,
             occupancy_shift: spec.sampling.occupancy_shift,
+            observe: spec.sampling.observe as u32,
             latency_ns: latencies.as_mut_ptr(),
             latency_cap: latencies.len(),
         };
@@ -411,7 +413,7 @@ pub mod native {
             cpu: Default::default(),
             push: SideStats::from_ns(r.pushes, r.push_waits, r.producer_blocked_ns),
             pop: SideStats::from_ns(r.pops, r.pop_waits, r.consumer_blocked_ns),
-            max_occupancy: Some(r.max_len as usize),
+            max_occupancy: spec.sampling.observe.then_some(r.max_len as usize),
             latencies_ns: latencies,
             delivery: if r.delivery_ok != 0 { Ok(()) } else { Err(error) },
         })
@@ -469,6 +471,7 @@ mod tests {
             offset_of!(NativeSpec, seq),
             offset_of!(NativeSpec, latency_shift),
             offset_of!(NativeSpec, occupancy_shift),
+            offset_of!(NativeSpec, observe),
             offset_of!(NativeSpec, latency_ns),
             offset_of!(NativeSpec, latency_cap),
             size_of::<NativeResult>(),

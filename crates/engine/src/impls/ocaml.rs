@@ -318,6 +318,7 @@ pub mod native {
         seq: bool,
         latency_shift: i64,
         occupancy_shift: i64,
+        observe: bool,
         domains: bool,
     }
 
@@ -333,6 +334,7 @@ pub mod native {
             seq: bool,
             latency_shift: OCamlInt,
             occupancy_shift: OCamlInt,
+            observe: bool,
             domains: bool,
         }
     }
@@ -399,6 +401,7 @@ pub mod native {
             seq: spec.workload == Workload::Seq,
             latency_shift: spec.sampling.latency_shift as i64,
             occupancy_shift: spec.sampling.occupancy_shift as i64,
+            observe: spec.sampling.observe,
             domains,
         };
         let r: Output = OCamlRuntime::with_domain_lock(|cr| {
@@ -411,7 +414,7 @@ pub mod native {
             cpu: Default::default(),
             push: SideStats::from_ns(ns(r.pushes), ns(r.push_waits), ns(r.producer_blocked_ns)),
             pop: SideStats::from_ns(ns(r.pops), ns(r.pop_waits), ns(r.consumer_blocked_ns)),
-            max_occupancy: Some(ns(r.max_len) as usize),
+            max_occupancy: spec.sampling.observe.then_some(ns(r.max_len) as usize),
             latencies_ns: r.latencies.into_iter().map(ns).collect(),
             delivery: r.error.map_or(Ok(()), Err),
         })

@@ -383,7 +383,7 @@ pub mod native {
         let occupancy_mask = s.sampling.occupancy_mask();
         run.start.wait().await;
         loop {
-            let sample = (out.stats.ops + 1) & occupancy_mask == 0;
+            let sample = s.sampling.observe && (out.stats.ops + 1) & occupancy_mask == 0;
             let (got, len) = counted(rx.recv(sample), &mut out.stats).await;
             let Some(it) = got else { break };
             out.received(&run, it);
@@ -414,7 +414,9 @@ pub mod native {
                     break 'run;
                 }
             }
-            max_len = max_len.max(Some(rx.len()));
+            if spec.sampling.observe {
+                max_len = max_len.max(Some(rx.len()));
+            }
             for _ in 0..batch {
                 match counted(rx.recv(), &mut pop).await {
                     Some(it) => delivery.record(it),

@@ -1,0 +1,296 @@
+//! Paired, interleaved measurement: every implementation is timed in short slices, each next to
+//! a slice of the reference implementation in the same configuration, the two in alternating
+//! order (candidate first in odd pairs, reference first in even ones: C R, R C, C R, ...). Drift
+//! and the machine's moods then hit both halves of a pair alike, and the pair's ratio keeps
+//! what differs: the queue. The figure is the geometric mean of the ratios with a 95% interval
+//! (`bq_results::stats::paired_ratio`).
+//!
+//! The reference is also paired with itself in every configuration (the A/A control): its
+//! interval must contain 1.0, the evidence that the method works on the machine that day.
+//!
+//! The schedule puts the time where the variance is (Kalibera and Jones): first a few pairs of
+//! every cell, then, while the budget lasts, two more pairs (one of each order) of the cell whose
+//! interval is furthest from the goal, until every cell reaches it or the time is spent. Each
+//! configuration also gets one observation run per implementation, which counts waits and
+//! samples latencies; the slices themselves make plain calls (see `Sampling::observe`).
+
+use std::time::{Duration, Instant};
+
+use bq_results::stats::{paired_ratio, Ratio};
+
+use crate::plan::{measure, pilot_with, threads, Target};
+use crate::progress::Progress;
+use crate::row::{Kind, Row};
+use crate::sizing::{self, Shape, Sizing};
+use crate::workloads::{RunSpec, Sampling};
+
+/// The most pairs one cell gets: past this its interval narrows by under 1% per 10 pairs, and
+/// a cell that is still wide is wide for a reason the report should show, not hide.
+pub const MAX_PAIRS: usize = 64;
+/// The fewest first pairs a plan that does not fit its budget goes down to.
+pub const FLOOR_PAIRS: u32 = 3;
+
+/// What runs: the reference, and every (candidate, configuration). The reference's own cells
+/// (its A/A control) are among the cells. `spec.items` 0: sized by a pilot.
+pub struct Plan {
+    pub reference: Target,
+    pub cells: Vec<(Target, RunSpec)>,
+    /// Target duration of one slice.
+    pub run: Duration,
+    /// Pairs every cell gets before the budget goes to the widest intervals.
+    pub first_pairs: u32,
+    /// Stop adding pairs to a cell once its interval is within ± this fraction.
+    pub goal: f64,
+    /// Time the slices may take (pilots, warm-ups and observations included).
+    pub budget: Duration,
+    /// `--items`: every run that many items, no pilot.
+    pub fixed_items: Option<u64>,
+}
+
+/// One candidate in one configuration.
+struct Cell {
+    target: Target,
+    spec: RunSpec,
+    /// Index of its configuration's reference in `References`.
+    config: usize,
+    log_ratios: Vec<f64>,
+    /// Why it stopped early: its own failure, or its reference's.
+    failed: bool,
+    /// Wall time of one pair, as measured (for the budget).
+    pair_cost: Duration,
+}
+
+impl Cell {
+    fn ratio(&self) -> Option<Ratio> {
+        paired_ratio(&self.log_ratios)
+    }
+
+    /// How far the cell is from its goal (1.0: just there); infinite without an interval.
+    fn distance(&self, goal: f64) -> f64 {
+        self.ratio().map_or(f64::INFINITY, |r| r.half_width() / goal)
+    }
+}
+
+/// Configurations: a spec without its item count (a cell's and its reference's differ).
+fn same_config(a: &RunSpec, b: &RunSpec) -> bool {
+    (a.workload, a.producers, a.consumers, a.capacity, a.placement) == (b.workload, b.producers, b.consumers, b.capacity, b.placement)
+}
+
+/// What a run made: every row (slices, observations, failures) in the order they were run.
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    /// Cells whose interval did not reach the goal in the budget: (label, half-width).
+    pub short: Vec<(String, f64)>,
+}
+
+/// Sizes a plan to its budget before it runs: slices shortened down to [`sizing::MIN_RUN`], then
+/// fewer first pairs down to [`FLOOR_PAIRS`]. Returns the first pairs and what was said.
+fn fit(plan: &mut Plan, references: usize) -> (u32, Duration, Vec<String>) {
+    // Each cell: a warm-up, its first pairs (two slices each) and an observation.
+    let shapes: Vec<Shape> = plan
+        .cells
+        .iter()
+        .map(|(_, s)| Shape { threads: threads(s), producers: s.producers, rate: None })
+        .chain(std::iter::repeat_n(Shape { threads: 2, producers: 1, rate: None }, references))
+        .collect();
+    let wanted = Sizing { run: plan.run, reps: plan.first_pairs * 2 + 1 };
+    let (s, est, mut said) = sizing::fit(&shapes, wanted, 0, false, plan.budget);
+    plan.run = s.run;
+    let first = (s.reps.saturating_sub(1) / 2).max(FLOOR_PAIRS.min(plan.first_pairs));
+    for line in &mut said {
+        if line.starts_with("repetitions") {
+            *line = format!("first pairs per cell reduced from {} to {first}", plan.first_pairs);
+        }
+    }
+    (first, est, said)
+}
+
+/// Runs a plan; `what` names the command in progress lines.
+pub fn execute(what: &'static str, plan: &mut Plan, limit: Duration) -> Outcome {
+    execute_with(what, plan, &mut |t, s, rep| measure(t, s, rep, limit))
+}
+
+/// [`execute`] with any function that makes one run: the tests hand in queues whose speed they
+/// know.
+pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row) -> Outcome {
+    let started = Instant::now();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut order = 0u64;
+    let mut pair_id = 0u64;
+    let mut record = |rows: &mut Vec<Row>, mut row: Row, kind: Kind, pair: u64, reference: bool| {
+        order += 1;
+        (row.kind, row.pair, row.reference, row.order) = (kind, pair, reference, order);
+        rows.push(row);
+    };
+
+    // One reference spec per configuration.
+    let mut references: Vec<RunSpec> = Vec::new();
+    for (_, s) in &plan.cells {
+        if !references.iter().any(|r| same_config(r, s)) {
+            references.push(*s);
+        }
+    }
+    let (first_pairs, estimate, said) = fit(plan, references.len());
+    eprintln!(
+        "[{what}] {} cells in {} configurations against {}; slices of about {} ms, at least {first_pairs} pairs each, \
+         then more where the interval is wider than ±{:.0}%, for {} s",
+        plan.cells.len(),
+        references.len(),
+        plan.reference.implementation(),
+        plan.run.as_millis(),
+        plan.goal * 100.0,
+        plan.budget.as_secs()
+    );
+    for s in &said {
+        eprintln!("[{what}] to fit the budget: {s}");
+    }
+    if estimate > plan.budget {
+        eprintln!(
+            "[{what}] warning: even shortened, the first pairs need about {} s, more than the budget of {} s; choose \
+             fewer --impl/--workload/--capacity/--placement, or give it --budget {}",
+            estimate.as_secs(),
+            plan.budget.as_secs(),
+            estimate.as_secs() + 1
+        );
+    }
+    crate::impls::ocaml::ensure_runtime();
+    let mut progress = Progress::new(what, plan.budget.max(estimate));
+
+    // Pilots and warm-ups: each target's items in each configuration; a failure ends its cell
+    // (or, for the reference, its configuration's cells) with the failed row reported.
+    let sized = |measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
+                 target: Target,
+                 spec: RunSpec,
+                 rows: &mut Vec<Row>,
+                 record: &mut dyn FnMut(&mut Vec<Row>, Row, Kind, u64, bool)|
+     -> Option<RunSpec> {
+        let spec = match plan.fixed_items {
+            Some(items) => RunSpec { items, sampling: Sampling::PLAIN, ..spec },
+            None => {
+                let (rate, failure) = pilot_with(measure, target, RunSpec { sampling: Sampling::PLAIN, ..spec });
+                if let Some(row) = failure {
+                    record(rows, row, Kind::Slice, 0, false);
+                    return None;
+                }
+                RunSpec { items: sizing::items_for(rate.unwrap_or(f64::NAN), plan.run, spec.producers), sampling: Sampling::PLAIN, ..spec }
+            }
+        };
+        // The warm-up, discarded unless it failed; the faster of its rate and the pilot's
+        // sizes the slices (a configuration that flips between a fast and a slow regime then
+        // runs at least the target in either).
+        let row = measure(target, spec, 0);
+        if !row.ok() {
+            record(rows, row, Kind::Slice, 0, false);
+            return None;
+        }
+        if plan.fixed_items.is_some() {
+            return Some(spec);
+        }
+        let rate = row.items_per_second.max(spec.items as f64 / plan.run.as_secs_f64());
+        Some(RunSpec { items: sizing::items_for(rate, plan.run, spec.producers), ..spec })
+    };
+    let mut ref_specs: Vec<Option<RunSpec>> = Vec::new();
+    for r in &references {
+        let label = format!("{} {} cap {} {}", plan.reference.implementation(), r.workload, r.capacity, r.placement);
+        progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
+        let s = sized(measure, plan.reference, *r, &mut rows, &mut record);
+        if s.is_none() {
+            progress.println(format!("FAILED: the reference {label}: {}; its configuration is skipped", rows.last().map_or("", |r| &r.error)));
+        }
+        ref_specs.push(s);
+    }
+    let mut cells: Vec<Cell> = Vec::new();
+    for &(target, spec) in &plan.cells {
+        let config = references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
+        let Some(_) = ref_specs[config] else { continue };
+        let label = label(target, &spec);
+        progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
+        match sized(measure, target, spec, &mut rows, &mut record) {
+            Some(spec) => cells.push(Cell { target, spec, config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 }),
+            None => progress.println(format!("FAILED: {label}: {}; its pairs are skipped", rows.last().map_or("", |r| &r.error))),
+        }
+    }
+
+    // Observations: one counted, sampled run of each target in each configuration.
+    let mut observed: Vec<(String, usize)> = Vec::new();
+    for c in &cells {
+        for (target, spec) in [(c.target, c.spec), (plan.reference, ref_specs[c.config].expect("kept above"))] {
+            let key = (label(target, &spec), c.config);
+            if observed.contains(&key) {
+                continue;
+            }
+            let row = measure(target, RunSpec { sampling: Sampling::DEFAULT, ..spec }, 0);
+            progress.step(Duration::from_secs_f64(finite(row.seconds)), &format!("observing {}", key.0));
+            record(&mut rows, row, Kind::Observation, 0, false);
+            observed.push(key);
+        }
+    }
+
+    // One pair of cell `i`: candidate first when `first` is true.
+    let mut run_pair = |cells: &mut Vec<Cell>, i: usize, rows: &mut Vec<Row>, progress: &mut Progress, measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row| {
+        let c = &cells[i];
+        let reference = ref_specs[c.config].expect("kept above");
+        pair_id += 1;
+        let candidate_first = c.log_ratios.len() % 2 == 0;
+        let halves = if candidate_first { [(c.target, c.spec, false), (plan.reference, reference, true)] } else { [(plan.reference, reference, true), (c.target, c.spec, false)] };
+        let t0 = Instant::now();
+        let mut rates = [f64::NAN; 2];
+        let mut failed = false;
+        for (target, spec, is_ref) in halves {
+            let row = measure(target, spec, c.log_ratios.len() as u32 + 1);
+            if !row.ok() {
+                progress.println(format!("FAILED: {} (pair with {}): {}", label(target, &spec), label(c.target, &c.spec), row.error));
+                failed = true;
+            }
+            rates[is_ref as usize] = row.items_per_second;
+            record(rows, row, Kind::Slice, pair_id, is_ref);
+            if failed {
+                break;
+            }
+        }
+        let c = &mut cells[i];
+        c.pair_cost = t0.elapsed();
+        if failed {
+            c.failed = true;
+        } else {
+            c.log_ratios.push((rates[0] / rates[1]).ln());
+        }
+        progress.step(c.pair_cost, &label(c.target, &c.spec));
+    };
+
+    // First pairs of every cell, then the budget where the intervals are widest.
+    for i in 0..cells.len() {
+        for _ in 0..first_pairs {
+            if !cells[i].failed {
+                run_pair(&mut cells, i, &mut rows, &mut progress, measure);
+            }
+        }
+    }
+    loop {
+        let next = (0..cells.len())
+            .filter(|&i| !cells[i].failed && cells[i].log_ratios.len() < MAX_PAIRS && cells[i].distance(plan.goal) > 1.0)
+            .max_by(|&a, &b| cells[a].distance(plan.goal).total_cmp(&cells[b].distance(plan.goal)));
+        let Some(i) = next else { break };
+        if started.elapsed() + cells[i].pair_cost * 2 > plan.budget {
+            break;
+        }
+        for _ in 0..2 {
+            run_pair(&mut cells, i, &mut rows, &mut progress, measure);
+        }
+    }
+    progress.finish();
+    let short = cells
+        .iter()
+        .filter(|c| !c.failed && c.distance(plan.goal) > 1.0)
+        .map(|c| (label(c.target, &c.spec), c.ratio().map_or(f64::INFINITY, |r| r.half_width())))
+        .collect();
+    Outcome { rows, short }
+}
+
+fn finite(x: f64) -> f64 {
+    if x.is_finite() && x > 0.0 { x } else { 0.0 }
+}
+
+fn label(t: Target, s: &RunSpec) -> String {
+    format!("{} {} {} cap {} {}", t.implementation(), t.mode(), s.workload, s.capacity, s.placement)
+}

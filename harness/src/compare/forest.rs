@@ -1,0 +1,54 @@
+//! The comparison's main picture: per workload and placement, a forest plot of every
+//! implementation's ratio to the reference with its 95% interval, one colour per capacity.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use bq_engine::placement::Placement;
+use bq_engine::workloads::Workload;
+use bq_results::plot::{forest, ForestSeries, Plot, PALETTE};
+
+use crate::ratios::Cell;
+
+/// Draws one forest plot per (workload, placement) of `cells`; returns them for the summary.
+pub fn write_forests(dir: &Path, cells: &[Cell], reference: &str) -> anyhow::Result<Vec<Plot>> {
+    let mut plots = Vec::new();
+    let mut configs: Vec<(Workload, Placement)> = Vec::new();
+    for c in cells {
+        if !configs.contains(&(c.workload, c.placement)) {
+            configs.push((c.workload, c.placement));
+        }
+    }
+    for (w, p) in configs {
+        let here: Vec<&Cell> = cells.iter().filter(|c| c.workload == w && c.placement == p).collect();
+        let mut labels: Vec<String> = Vec::new();
+        for c in &here {
+            let l = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
+            if !labels.contains(&l) {
+                labels.push(l);
+            }
+        }
+        let capacities: BTreeSet<usize> = here.iter().map(|c| c.capacity).collect();
+        let series: Vec<ForestSeries> = capacities
+            .iter()
+            .enumerate()
+            .map(|(j, &cap)| {
+                let pts = here
+                    .iter()
+                    .filter(|c| c.capacity == cap)
+                    .filter_map(|c| {
+                        let l = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
+                        let r = c.ratio?;
+                        Some((labels.iter().position(|x| *x == l)?, (r.ratio, r.low, r.high)))
+                    })
+                    .collect();
+                (format!("capacity {cap}"), PALETTE[j % PALETTE.len()], pts)
+            })
+            .collect();
+        let file = format!("ratio-{w}-{p}.svg");
+        let caption = format!("{w}, {p}: throughput relative to {reference}");
+        forest(dir, &file, &caption, &labels, &format!("ratio to {reference} (log scale; 1 = as fast; right is faster)"), &series)?;
+        plots.push((file, caption));
+    }
+    Ok(plots)
+}

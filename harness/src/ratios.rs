@@ -1,0 +1,184 @@
+//! The paired rows of a comparison or a scaling study (`bq_engine::paired`) as ratios: each candidate slice joined
+//! with the reference slice of its pair, and per cell (implementation, mode, workload, capacity,
+//! placement) the geometric mean ratio with its 95% interval. The A/A cells are the reference's
+//! own. Computed from `runs.csv` alone, so `bqh report` redraws them.
+
+use std::collections::BTreeMap;
+
+use bq_engine::placement::Placement;
+use bq_engine::row::{Kind, Mode, Row};
+use bq_engine::workloads::Workload;
+use bq_results::stats::{self, paired_ratio, Ratio};
+
+/// One candidate in one configuration.
+#[derive(Debug, Clone)]
+pub struct Cell<'a> {
+    pub implementation: &'a str,
+    pub mode: Mode,
+    pub workload: Workload,
+    pub capacity: usize,
+    pub placement: Placement,
+    pub producers: u64,
+    pub consumers: u64,
+    /// The reference against itself.
+    pub aa: bool,
+    pub ratio: Option<Ratio>,
+    /// The candidate's slices that completed a pair (absolute throughput).
+    pub slices: Vec<&'a Row>,
+}
+
+impl Cell<'_> {
+    /// "ocaml" for driven runs, "ocaml (native-domains)" for the others.
+    pub fn label(&self) -> String {
+        if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) }
+    }
+
+    /// Threads the run starts (seq: one).
+    pub fn threads(&self) -> u64 {
+        if self.workload == Workload::Seq { 1 } else { self.producers + self.consumers }
+    }
+
+    /// More threads than the machine's cores: its own class in the report.
+    pub fn oversubscribed(&self, cores: usize) -> bool {
+        self.threads() > cores as u64
+    }
+
+    /// Median million items per second over its slices.
+    pub fn mips(&self) -> Option<f64> {
+        stats::median(self.slices.iter().map(|r| r.items_per_second / 1e6))
+    }
+}
+
+/// The reference's name and mode, from its slices; `None` for a folder without pairs.
+pub fn reference(rows: &[Row]) -> Option<(&str, Mode)> {
+    rows.iter().find(|r| r.kind == Kind::Slice && r.reference).map(|r| (r.implementation.as_str(), r.mode))
+}
+
+/// Whether the rows are a paired comparison's (else they are repetitions of an older run).
+pub fn paired(rows: &[Row]) -> bool {
+    reference(rows).is_some()
+}
+
+/// Every cell, in the order its first slice was run; the A/A cells among them.
+pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
+    let Some(reference) = reference(rows) else { return Vec::new() };
+    let mut halves: BTreeMap<u64, [Option<&Row>; 2]> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind == Kind::Slice && r.pair > 0) {
+        halves.entry(r.pair).or_default()[r.reference as usize] = Some(r);
+    }
+    type Key<'a> = (&'a str, Mode, Workload, usize, Placement, u64, u64);
+    let mut index: BTreeMap<Key, usize> = BTreeMap::new();
+    let mut out: Vec<Cell> = Vec::new();
+    let mut logs: Vec<Vec<f64>> = Vec::new();
+    let mut pairs: Vec<_> = halves.into_values().filter_map(|[c, r]| Some((c?, r?))).collect();
+    pairs.sort_by_key(|(c, r)| c.order.min(r.order));
+    for (c, r) in pairs {
+        let key = (c.implementation.as_str(), c.mode, c.workload, c.capacity, c.placement, c.producers, c.consumers);
+        let i = *index.entry(key).or_insert_with(|| {
+            out.push(Cell {
+                implementation: &c.implementation,
+                mode: c.mode,
+                workload: c.workload,
+                capacity: c.capacity,
+                placement: c.placement,
+                producers: c.producers,
+                consumers: c.consumers,
+                aa: (c.implementation.as_str(), c.mode) == reference,
+                ratio: None,
+                slices: Vec::new(),
+            });
+            logs.push(Vec::new());
+            out.len() - 1
+        });
+        if c.ok() && r.ok() {
+            logs[i].push((c.items_per_second / r.items_per_second).ln());
+            out[i].slices.push(c);
+        }
+    }
+    for (cell, l) in out.iter_mut().zip(&logs) {
+        cell.ratio = paired_ratio(l);
+    }
+    out
+}
+
+/// A ratio as the tables show it: `0.93 [0.90–0.96]`, or why there is none.
+pub fn ratio_cell(r: Option<Ratio>, goal: f64) -> String {
+    match r {
+        None => "–".into(),
+        Some(r) => {
+            let mark = if r.half_width() > goal { " ⚠" } else { "" };
+            format!("{} [{}–{}]{mark}", fmt_ratio(r.ratio), fmt_ratio(r.low), fmt_ratio(r.high))
+        }
+    }
+}
+
+/// Three significant digits at most, so small and large ratios read alike.
+pub fn fmt_ratio(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else if x >= 0.1 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bq_engine::row::Status;
+    use bq_engine::workloads::RunSpec;
+
+    fn slice(imp: &str, pair: u64, reference: bool, order: u64, ips: f64) -> Row {
+        let spec = RunSpec::new(Workload::Spsc, 16, 1000);
+        let mut r = Row::new(imp, Mode::Driven, &spec, 1, Err(anyhow::anyhow!("x")));
+        (r.kind, r.pair, r.reference, r.order, r.status, r.items_per_second) = (Kind::Slice, pair, reference, order, Status::Ok, ips);
+        r
+    }
+
+    #[test]
+    fn pairs_join_into_cells_with_their_ratio() {
+        let rows = vec![
+            slice("a", 1, false, 1, 200.0),
+            slice("ref", 1, true, 2, 100.0),
+            slice("ref", 2, true, 3, 110.0),
+            slice("a", 2, false, 4, 220.0),
+            slice("ref", 3, false, 5, 100.0),
+            slice("ref", 3, true, 6, 100.0),
+            slice("ref", 4, true, 7, 100.0),
+            slice("ref", 4, false, 8, 100.0),
+            // A pair whose reference half failed: left out.
+            slice("a", 5, false, 9, 1.0),
+        ];
+        let mut rows = rows;
+        let mut failed = slice("ref", 5, true, 10, f64::NAN);
+        failed.status = Status::Failed;
+        rows.push(failed);
+        assert_eq!(reference(&rows), Some(("ref", Mode::Driven)));
+        let cells = cells(&rows);
+        assert_eq!(cells.len(), 2);
+        let a = &cells[0];
+        assert!(!a.aa && a.implementation == "a");
+        let r = a.ratio.unwrap();
+        assert_eq!(r.pairs, 2);
+        assert!((r.ratio - 2.0).abs() < 1e-9 && r.half_width() < 1e-9, "{r:?}");
+        assert!(cells[1].aa && cells[1].ratio.unwrap().contains(1.0));
+        assert!(!paired(&[]));
+    }
+
+    #[test]
+    fn ratios_print_with_three_digits_at_most() {
+        assert_eq!(fmt_ratio(0.934), "0.93");
+        assert_eq!(fmt_ratio(0.0123), "0.012");
+        assert_eq!(fmt_ratio(184.8), "185");
+        assert_eq!(fmt_ratio(f64::NAN), "–");
+        let r = Ratio { ratio: 1.0, low: 0.9, high: 1.1, pairs: 6 };
+        assert_eq!(ratio_cell(Some(r), 0.05), "1.00 [0.90–1.10] ⚠");
+        assert_eq!(ratio_cell(Some(r), 0.2), "1.00 [0.90–1.10]");
+        assert_eq!(ratio_cell(None, 0.05), "–");
+    }
+}
