@@ -1,10 +1,15 @@
 //! Fidelity: does the harness distort what it measures?
 //!
-//! Runs `spsc` and `mpsc` on `rust-sync-channel` and `crossbeam` twice, in one process:
+//! Runs `spsc` and `mpsc` on `rust-sync-channel` and `crossbeam` three ways, in one process:
 //! as a minimal stand-alone loop (raw channel, plain threads, `send`/`recv`, no trait, no
-//! bookkeeping) and through `driven::run_driven` with the same items, capacity and
-//! threads. Both time the same span: from the start barrier to the last thread joined.
-//! Runs alternate (raw, harness, raw, ...) so that load from elsewhere hits both alike.
+//! bookkeeping: the program crossbeam-channel's own benchmarks are), with the harness's channel
+//! calls but no bookkeeping, and through `driven::run_driven` exactly as `bqh compare`'s
+//! throughput slices run (plain calls, `Sampling::PLAIN`), with the same items, capacity,
+//! threads and placement (`--placement`, same-core by default: see `placement.rs`). All time
+//! the same span: from the start barrier to the last thread joined. Runs alternate (raw,
+//! harness, same calls, ...) so that load from elsewhere hits them alike; a row's ratio is the
+//! geometric mean of the rounds' time ratios with its 95% interval, and the last table divides
+//! std's ratio by crossbeam's: whether the harness charges the two alike.
 //!
 //! Capacities 1 (every item a hand-off), 1024, and "never full" (the capacity is the items, so a
 //! producer never waits). Every round lasts at least `--round-ms` (100): the items of each row
@@ -21,8 +26,10 @@ use std::time::{Duration, Instant};
 use bq_engine::impls::{Crossbeam, RustSyncChannel};
 use bq_engine::measure::item;
 use bq_engine::driven::run_driven;
+use bq_engine::placement::{Placement, Side};
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_engine::Impl;
+use bq_results::stats::{paired_ratio, Ratio};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -42,9 +49,30 @@ trait Raw {
     fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration;
 }
 
+/// Where the threads of every run go (`--placement`).
+static PLACEMENT: std::sync::OnceLock<Placement> = std::sync::OnceLock::new();
+
+fn placement() -> Placement {
+    *PLACEMENT.get().unwrap_or(&Placement::SameCore)
+}
+
 /// Spawns `producers` threads that push `per` items each and one consumer that receives until
 /// the channel closes; times barrier-to-last-join, as `run_driven` does.
 fn raw_run<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
+where
+    S: Clone + Send + 'static,
+    R: Send + 'static,
+{
+    // On a thread of its own, placed as run_driven places its runs: its threads inherit.
+    thread::spawn(move || {
+        placement().enter().unwrap();
+        raw_placed(producers, per, (tx, rx), send, recv)
+    })
+    .join()
+    .unwrap()
+}
+
+fn raw_placed<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
 where
     S: Clone + Send + 'static,
     R: Send + 'static,
@@ -65,6 +93,7 @@ where
     let c = {
         let start = start.clone();
         thread::spawn(move || {
+            placement().pin(Side::Consumer).unwrap();
             start.wait();
             let mut n = 0u64;
             while let Some(x) = recv(&rx) {
@@ -130,9 +159,10 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn ratio_stats(v: &mut [f64]) -> (f64, f64, f64) {
-    let (lo, hi) = (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(0.0, f64::max));
-    (median(v), lo, hi)
+/// The geometric mean of per-round time ratios, with its 95% interval.
+fn ratio_stats(v: &[f64]) -> Ratio {
+    let logs: Vec<f64> = v.iter().map(|x| x.ln()).collect();
+    paired_ratio(&logs).unwrap_or(Ratio { ratio: v[0], low: v[0], high: v[0], pairs: 1 })
 }
 
 /// A row's capacity: fixed, or as large as the items, so the queue is never full.
@@ -168,15 +198,16 @@ fn items_for_round<I: Raw>(producers: u64, cap: Cap, round: Duration) -> u64 {
     }
 }
 
-/// One row: median items/s of each side, and the median and range of the per-run ratios.
-fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: Duration, reps: usize) {
+/// One row: median items/s of each side, and the per-round ratios' geometric mean and
+/// interval; returns bqh / raw.
+fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: Duration, reps: usize) -> Ratio {
     let (producers, consumers) = workload.threads();
     let items = items_for_round::<I>(producers, cap, round);
     let capacity = match cap {
         Cap::Fixed(c) => c,
         Cap::NeverFull => items as usize,
     };
-    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Default::default() };
+    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement: placement() };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);
@@ -194,10 +225,10 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         ratio.push(m.seconds / r);
         ratio_same.push(m.seconds / s);
     }
-    let (r, rlo, rhi) = ratio_stats(&mut ratio);
-    let (s, slo, shi) = ratio_stats(&mut ratio_same);
+    let r = ratio_stats(&ratio);
+    let s = ratio_stats(&ratio_same);
     println!(
-        "| {:<17} | {:<4} | {:>10} | {:>9} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} ({:.2}-{:.2}) | {:>5.3} ({:.2}-{:.2}) |",
+        "| {:<17} | {:<4} | {:>10} | {:>9} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} [{:.3}-{:.3}] | {:>5.3} [{:.3}-{:.3}] |",
         imp.name(),
         workload.name(),
         cap.to_string(),
@@ -205,8 +236,9 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         median(&mut raw) / 1e6,
         median(&mut same) / 1e6,
         median(&mut driven) / 1e6,
-        r, rlo, rhi, s, slo, shi,
+        r.ratio, r.low, r.high, s.ratio, s.low, s.high,
     );
+    r
 }
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -224,6 +256,11 @@ fn main() {
     let round = Duration::from_millis(arg("--round-ms", 100).max(1));
     let only = std::env::args().skip_while(|a| a != "--only").nth(1).unwrap_or_default();
     let list = std::env::args().any(|a| a == "--list");
+    if let Some(p) = std::env::args().skip_while(|a| a != "--placement").nth(1) {
+        let p = <Placement as clap::ValueEnum>::from_str(&p, true).unwrap_or_else(|e| panic!("--placement: {e}"));
+        PLACEMENT.set(p).unwrap();
+    }
+    placement().check().unwrap_or_else(|e| panic!("--placement {e}"));
     let mut rows = Vec::new();
     for workload in [Workload::Spsc, Workload::Mpsc] {
         for cap in [Cap::Fixed(1), Cap::Fixed(1024), Cap::NeverFull] {
@@ -239,16 +276,33 @@ fn main() {
         rows.iter().for_each(|r| println!("fidelity/{}: benchmark", r.3));
         return;
     }
-    println!("fidelity: {reps} rounds of raw, bqh, same calls per row, each round at least {} ms\n", round.as_millis());
+    println!(
+        "fidelity: {reps} rounds of raw, bqh, same calls per row, each round at least {} ms, threads {}\n",
+        round.as_millis(),
+        placement()
+    );
     println!("M items/s (medians): raw = send/recv loop; same calls = the harness's channel calls without its bookkeeping;");
-    println!("bqh = driven::run_driven. Ratios are bqh time / other time per round: median (min-max).\n");
+    println!("bqh = driven::run_driven as bqh compare's slices. Ratios are bqh time / other time per round: geometric mean [95% interval].\n");
     println!("| implementation    | load | capacity   | items     | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
     println!("|-------------------|------|------------|-----------|---------|---------|---------|--------------------|--------------------|");
+    let mut got: Vec<(&str, Workload, String, Ratio)> = Vec::new();
     for (name, workload, cap, _) in rows {
-        if name == "crossbeam" {
-            compare(&Crossbeam, workload, cap, round, reps);
+        let r = if name == "crossbeam" {
+            compare(&Crossbeam, workload, cap, round, reps)
         } else {
-            compare(&RustSyncChannel, workload, cap, round, reps);
+            compare(&RustSyncChannel, workload, cap, round, reps)
+        };
+        got.push((name, workload, cap.to_string(), r));
+    }
+    // Does the harness charge std and crossbeam alike? std's bqh / raw over crossbeam's.
+    println!("\n| load | capacity   | (bqh / raw, std) / (bqh / raw, crossbeam) |");
+    println!("|------|------------|-------------------------------------------|");
+    for (name, w, cap, std) in &got {
+        if *name != "rust-sync-channel" {
+            continue;
+        }
+        if let Some((_, _, _, cb)) = got.iter().find(|g| g.0 == "crossbeam" && g.1 == *w && g.2 == *cap) {
+            println!("| {:<4} | {:>10} | {:>5.3} |", w.name(), cap, std.ratio / cb.ratio);
         }
     }
 }

@@ -18,6 +18,23 @@ use bq_results::stats;
 /// The file of the engine's rows.
 pub const RUNS_CSV: &str = "runs.csv";
 
+/// Writes `runs.csv`. Rows from before paired measurement keep the columns they were written
+/// with, so a committed folder redraws to its own bytes.
+pub fn write_runs(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
+    bq_results::files::write_csv(path, rows)?;
+    if !rows.iter().all(Row::is_legacy) {
+        return Ok(());
+    }
+    let all = std::fs::read(path)?;
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(all.len()));
+    for record in csv::ReaderBuilder::new().has_headers(false).from_reader(&all[..]).records() {
+        let record = record?;
+        w.write_record(record.iter().take(record.len() - bq_engine::row::PAIRED_COLUMNS))?;
+    }
+    std::fs::write(path, w.into_inner()?)?;
+    Ok(())
+}
+
 /// Medians and spread of one configuration's successful repetitions.
 #[derive(Debug, Clone)]
 pub struct Group<'a> {

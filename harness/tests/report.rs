@@ -115,14 +115,17 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
     let bqh = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "scale", "--impl", "crossbeam,c-pthread", "--mode", "driven", "--capacity", "16", "--max-threads", "4",
-        "--run-ms", "2", "--reps", "1", "--out", dir.to_str().unwrap(),
+        "--run-ms", "2", "--reps", "3", "--budget", "8", "--out", dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv::<bq_engine::row::Row>(&dir.join("runs.csv")).unwrap();
-    // 2 shapes x 3 thread counts (1, 2, 4) x 2 implementations, one repetition each.
-    assert_eq!(rows.len(), 12);
+    // 2 shapes x 3 thread counts (1, 2, 4) x 2 implementations, each paired with crossbeam
+    // (crossbeam with itself: the A/A control), 3 pairs at least.
+    let cells = harness::ratios::cells(&rows);
+    assert_eq!(cells.len(), 12);
+    assert!(cells.iter().all(|c| c.ratio.is_some_and(|r| r.pairs >= 3)), "{cells:?}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["# Thread scaling", "## Reading", "| crossbeam |", "### mpmc, capacity 16", "scaling-fan-in-16.svg"] {
+    for needle in ["# Thread scaling", "## Reading", "| crossbeam |", "### mpmc, capacity 16", "scaling-fan-in-16.svg", "## Ratio to crossbeam"] {
         assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
     }
     assert!(dir.join("scaling-mpmc-16.svg").is_file());

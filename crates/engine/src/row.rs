@@ -113,9 +113,17 @@ pub struct Row {
     pub order: u64,
 }
 
+/// Columns `Row` gained with paired measurement, after every older one.
+pub const PAIRED_COLUMNS: usize = 5;
+
 impl Row {
     pub fn ok(&self) -> bool {
         self.status == Status::Ok
+    }
+
+    /// A repetition as every run was before paired measurement: unpinned, unpaired.
+    pub fn is_legacy(&self) -> bool {
+        self.kind == Kind::Run && self.placement == Placement::Unpinned && self.pair == 0 && !self.reference && self.order == 0
     }
 
     /// The row of one repetition: its figures, or the error that stopped it. A sampled length

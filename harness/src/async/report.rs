@@ -43,7 +43,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
     write_csv(&dir.join(SPAWN_CSV), &r.spawned)?;
-    write_csv(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     let plots = write_plots(dir, &r.rows).context("drawing the plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &r.spawned, &plots))
         .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))

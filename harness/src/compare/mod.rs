@@ -66,7 +66,8 @@ pub struct Args {
     /// Workloads to run, comma-separated [default: all]
     #[arg(long = "workload", value_enum, value_delimiter = ',')]
     pub workloads: Vec<Workload>,
-    /// Queue capacities, comma-separated [default: 0,1,16,1024; 0 only where rendezvous exists]
+    /// Queue capacities, comma-separated [default: 0,1,16,1024, 0 only where rendezvous exists;
+    /// 16 with --quick]
     #[arg(long = "capacity", value_delimiter = ',')]
     pub capacities: Vec<usize>,
     /// Producer threads, overriding each workload's own number (seq always uses 1)
@@ -125,7 +126,12 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     args.run.check(&DEFAULTS)?;
     let impls = implementations(args)?;
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
-    let capacities = if args.capacities.is_empty() { vec![0, 1, 16, 1024] } else { args.capacities.clone() };
+    // --quick: one capacity, so that every workload and placement still gets its pairs.
+    let capacities = match (args.capacities.is_empty(), args.run.quick) {
+        (false, _) => args.capacities.clone(),
+        (true, false) => vec![0, 1, 16, 1024],
+        (true, true) => vec![16],
+    };
     let (first_pairs, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
     if !(args.goal >= 0.1 && args.goal <= 100.0) {
         bail!("--goal {}: choose a half-width between 0.1 and 100 percent", args.goal);

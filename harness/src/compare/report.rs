@@ -17,7 +17,7 @@ use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
-use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv, read_env, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
@@ -64,7 +64,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 /// Writes every file of a comparison's folder into `dir` (which exists).
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
-    write_csv(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     write_matrix(dir, &r.shutdown)?;
     if ratios::paired(&r.rows) {
         write_paired(dir, r)?;

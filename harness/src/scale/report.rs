@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use bq_engine::row::{Kind, Row};
 use bq_engine::workloads::Workload;
-use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv, read_env, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot};
 use bq_results::Env;
@@ -44,7 +44,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 /// Writes every file of a scaling study's folder into `dir` (which exists).
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
-    write_csv(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     let plots = write_plots(dir, &measured(&r.rows)).context("drawing the plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &plots))
         .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))
