@@ -136,7 +136,7 @@ book-open:
 # there; screenshots of two pages go to target/book-check/.
 book-check: book
 	@$(SETUP_BOOK) >/dev/null
-	@scripts/book-check.sh "$(BOOK_OUT)" target/book-check
+	@scripts/book-check.sh $(if $(PLOT_TEXT),--plot-text=$(PLOT_TEXT)) "$(BOOK_OUT)" target/book-check
 
 clean:
 	$(CARGO) clean

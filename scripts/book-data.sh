@@ -60,6 +60,37 @@ machine() {
     "$(field cc)" "$(field git_commit)" "$(field command)" "$1"
 }
 
+# columns NAMES < TABLE: each markdown table keeps its first column and the columns whose
+# header is one of NAMES (space-separated), in their order; text outside tables is kept. A
+# chapter shows the implementations it discusses; the appendix has the full tables.
+columns() {
+  awk -v names="$1" '
+    BEGIN { n = split(names, want, " ") }
+    /^\|/ {
+      m = split($0, cell, /[ ]*\|[ ]*/)        # cell[1] and cell[m] are the empty ends
+      if (!intable) {                          # a header row: which columns to keep
+        intable = 1; keep = "2"
+        for (w = 1; w <= n; w++) for (c = 3; c < m; c++) if (cell[c] == want[w]) keep = keep " " c
+        k = split(keep, idx, " ")
+      }
+      line = "|"
+      for (j = 1; j <= k; j++) line = line " " cell[idx[j]] " |"
+      print line; next
+    }
+    { intable = 0; print }'
+}
+# rows PATTERN < TABLE: each table keeps its header and the rows whose first cell matches the
+# extended regular expression PATTERN.
+rows() {
+  awk -v pat="$1" '
+    /^\|/ {
+      if (!intable) { intable = 1; hdr = 2 }
+      if (hdr > 0) { hdr--; print; next }
+      split($0, cell, /[ ]*\|[ ]*/); if (cell[2] ~ pat) print; next
+    }
+    { intable = 0; print }'
+}
+
 cp "$COMPARE"/*.svg "$out/figures/compare/"
 cp "$SCALE"/*.svg "$out/figures/scale/"
 cp "$MEMORY"/*.svg "$out/figures/memory/"
@@ -93,6 +124,10 @@ section "$STRATEGIES/summary.md" "## Reading" > "$out/strategies-reading.md"
 section "$ASYNC/summary.md" "## Reading" > "$out/async-reading.md"
 
 section "$SHUTDOWN/summary.md" "## Shutdown in each language's own terms" > "$out/shutdown-native.md"
+# Chapter 4 discusses one implementation per way of closing; the appendix has all ten.
+ch4="c-pthread ocaml rust-port rust-sync-channel tokio"
+columns "$ch4" < "$out/compare-shutdown.md" > "$out/compare-shutdown-ch4.md"
+columns "$ch4" < "$out/shutdown-native.md" > "$out/shutdown-native-ch4.md"
 
 section docs/bench.md "## The cost of the boundary (ns per call)" > "$out/bench-boundary.md"
 section docs/bench.md "## OCaml: what was tried, and batching" > "$out/bench-ocaml.md"
