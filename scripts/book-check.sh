@@ -195,6 +195,13 @@ function measure(f) {
     if (!(open && W < 620)) {
       lo = Math.max(lo, open && sb ? sb.getBoundingClientRect().right : 0);
       hi = Math.min(hi, html.clientWidth);
+      // On a wide window mdBook draws the previous/next arrows as full-height columns
+      // beside the page body: nothing may lie under them either.
+      for (const a of d.querySelectorAll('.nav-wide-wrapper .nav-chapters')) {
+        const ar = a.getBoundingClientRect();
+        if (ar.width === 0 || w.getComputedStyle(a).display === 'none') continue;
+        if (ar.left + ar.width / 2 < (lo + hi) / 2) lo = Math.max(lo, ar.right); else hi = Math.min(hi, ar.left);
+      }
       if (html.scrollWidth > html.clientWidth + 1)
         lines.push(`FAIL layout ${page} ${state}: the page scrolls sideways (${html.scrollWidth} px wide in a ${html.clientWidth} px window)`);
     }
