@@ -120,6 +120,8 @@ section "$SCALE/summary.md" "## Nanoseconds per item" > "$out/scale-ns.md"
 
 section "$MEMORY/summary.md" "## Reading" > "$out/memory-reading.md"
 section "$MEMORY/summary.md" "## 1 MiB payloads" "### glibc: peak live payload / peak RSS, MiB" > "$out/memory-1mib-glibc.md"
+# Chapter 1 compares the three versions of the book's design and std's channel with the bound.
+rows '^(c-pthread|ocaml|rust-port|rust-sync-channel|bound .*)$' < "$out/memory-1mib-glibc.md" > "$out/memory-1mib-glibc-ch1.md"
 section "$STRATEGIES/summary.md" "## Reading" > "$out/strategies-reading.md"
 section "$ASYNC/summary.md" "## Reading" > "$out/async-reading.md"
 
