@@ -12,7 +12,7 @@
 #                  REFERENCE=their_queue.ml for your own OCaml original)
 #   make bench     criterion benchmarks and boundary costs
 #   make book      the book (book/) as a static site in target/book; make book-open says where
-#   make book-check  headless Chromium opens every chapter and checks what it shows
+#   make book-check  headless Chromium checks every page: content, layout at 6 widths x sidebar x theme, links (PLOT_TEXT=fail: plot text too)
 #   make clean     remove build products (the OCaml toolchain cache stays)
 
 # The one place the OCaml version is pinned. Handed to the setup script only, never exported:
@@ -136,7 +136,7 @@ book-open:
 # there; screenshots of two pages go to target/book-check/.
 book-check: book
 	@$(SETUP_BOOK) >/dev/null
-	@scripts/book-check.sh "$(BOOK_OUT)" target/book-check
+	@scripts/book-check.sh $(if $(PLOT_TEXT),--plot-text=$(PLOT_TEXT)) "$(BOOK_OUT)" target/book-check
 
 clean:
 	$(CARGO) clean

@@ -31,7 +31,7 @@ static struct timespec deadline_after(uint64_t timeout_ns) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns % 1000000000u;
     uint64_t extra_s = timeout_ns / 1000000000u + ns / 1000000000u;
-    /* Clamp absurd timeouts instead of overflowing time_t: ~292 years is "forever" enough. */
+    /* Clamp absurd timeouts instead of overflowing time_t: 2^33 s is about 272 years, "forever" enough. */
     const uint64_t max_s = (uint64_t)1 << 33;
     ts.tv_sec += (time_t)(extra_s > max_s ? max_s : extra_s);
     ts.tv_nsec = (long)(ns % 1000000000u);

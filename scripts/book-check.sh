@@ -3,12 +3,66 @@
 # (BOOK, default target/book), and the check asserts that each one rendered: its title, its
 # code listings (at least as many highlighted blocks as the chapter's source has code fences),
 # its figures (every <img> loaded, as many as the source has), its tables where it includes
-# generated ones, and no unexpanded {{#include}}. Then screenshots of two pages go to SHOTS
-# (default target/book-check). Exit 1 with a line per failing chapter.
+# generated ones, and no unexpanded {{#include}}.
+# Then the layout, as a reader on any screen sees it: every page at the widths of WIDTHS (a
+# phone of 360 and 390 px, a tablet, laptops, a wide desktop), each with the sidebar open and
+# closed and in the light and the navy (dark) theme, must have no listing, table, figure or
+# side-by-side column reaching outside the page body (or under the sidebar), none clipped
+# (wider content in a box that hides it), and no page that scrolls sideways; a table or a
+# listing wider than its box is allowed only as a box that scrolls. Every cross-reference
+# (#anchor, page.html#anchor, page.html) must lead to a page and an anchor that exist. The
+# text of each plot is measured as displayed (its smallest font size times the scale the
+# page draws the SVG at): below 12 px it is reported, and with --plot-text=fail (make
+# book-check PLOT_TEXT=fail) it fails the check.
+# Screenshots of two pages go to SHOTS (default target/book-check). Exit 1 with a line per
+# problem.
+#   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
+#   scripts/book-check.sh --self-test [BOOK]: plants an overflowing figure, a clipped listing
+#     and a dead link in a copy of BOOK and passes only if the check fails on each of them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+plot_text=report
+self_test=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --plot-text=report|--plot-text=fail) plot_text="${1#--plot-text=}"; shift ;;
+    --self-test) self_test=1; shift ;;
+    -*) echo "book-check: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+WIDTHS="${BOOK_CHECK_WIDTHS:-360 390 768 1100 1366 1920}"
+MIN_PLOT_PX=12
 book="$(cd "${1:-$root/target/book}" && pwd)"
 shots="${2:-$root/target/book-check}"
+
+if [ "$self_test" = 1 ]; then
+  # A copy of the book with three planted faults: the check must fail and name each one.
+  tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+  cp -r "$book" "$tmp/book"
+  page="$tmp/book/ch01-problem.html"
+  planted='<p>planted: <a href="#no-such-anchor">a dead link</a> and <a href="ch02-one-queue.html#no-such-section">another</a></p>
+<figure id="planted-figure"><img src="generated/figures/memory/timeline-1MiB-glibc.svg" style="width:2000px;max-width:none" alt="planted"></figure>
+<pre id="planted-pre"><code style="overflow-x:hidden">planted_listing_with_a_line_far_too_long_for_any_phone_or_laptop_column_and_no_way_to_scroll_it_into_view_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</code></pre>'
+  python3 - "$page" "$planted" <<'PY'
+import sys
+p, planted = sys.argv[1], sys.argv[2]
+s = open(p).read()
+i = s.index('<main>') + len('<main>')
+open(p, 'w').write(s[:i] + planted + s[i:])
+PY
+  out="$("$0" "$tmp/book" "$tmp/shots" 2>&1)" && rc=0 || rc=$?
+  ok=1
+  [ "$rc" = 1 ] || { echo "book-check self-test: the check exited $rc on a broken book, not 1"; ok=0; }
+  for want in "FAIL layout ch01-problem .*img.* overflows" "FAIL layout ch01-problem .*code.* is clipped" \
+              "FAIL link ch01-problem: #no-such-anchor" "FAIL link ch01-problem: ch02-one-queue.html#no-such-section"; do
+    printf '%s\n' "$out" | grep -Eq "$want" && echo "book-check self-test: caught: $want" \
+      || { echo "book-check self-test: NOT caught: $want"; ok=0; }
+  done
+  [ "$ok" = 1 ] || { printf '%s\n' "$out" | tail -30; echo "book-check self-test: FAILED"; exit 1; }
+  echo "book-check self-test: passed (the check fails on a planted overflow, a clipped listing and dead links)"
+  exit 0
+fi
 src="$root/book/src"
 command -v chromium >/dev/null || { echo "book-check: no chromium on PATH; run make setup (it installs Debian's chromium)" >&2; exit 2; }
 mkdir -p "$shots"
@@ -86,6 +140,143 @@ for md in "${chapters[@]}"; do
     printf 'book-check: FAIL %s: %s\n' "$name" "$(IFS=';'; echo "${problems[*]}")"
   fi
 done
+
+# The layout: every page at every width of WIDTHS, in four states each (sidebar open and
+# closed, light and navy theme), measured in one headless Chromium run. The smallest text of
+# each SVG figure (in its own units) and its drawing width come from the files.
+plots="{"
+while IFS= read -r svg; do
+  rel="${svg#"$book"/}"
+  width="$(grep -o '<svg[^>]*' "$svg" | head -1 | sed -n 's/.*viewBox="[-0-9.]* [-0-9.]* \([0-9.]*\) [0-9.]*".*/\1/p')"
+  [ -n "$width" ] || width="$(grep -o '<svg[^>]*' "$svg" | head -1 | sed -n 's/.* width="\([0-9.]*\)".*/\1/p')"
+  font="$(grep -o 'font-size="[0-9.]*"\|font-size: *[0-9.]*' "$svg" | grep -o '[0-9][0-9.]*' | sort -g | head -1)"
+  [ -n "$width" ] && [ -n "$font" ] && plots+="\"$rel\":{\"w\":$width,\"font\":$font},"
+done < <(find "$book" -name '*.svg' -path '*generated/figures/*' | sort)
+plots="${plots%,}}"
+
+layout="$shots/layout.html"
+{
+  echo '<!doctype html><html><body><pre id="out"></pre>'
+  for md in "${chapters[@]}"; do
+    for w in $WIDTHS; do
+      echo "<iframe data-page=\"${md%.md}\" data-width=\"$w\" src=\"file://$book/${md%.md}.html\" width=\"$w\" height=\"800\"></iframe>"
+    done
+  done
+  echo "<script>const PLOTS = $plots; const MIN_PLOT_PX = $MIN_PLOT_PX;</script>"
+  cat <<'JS'
+<script>
+const out = document.getElementById('out');
+out.textContent = '\n';
+const iframes = [...document.querySelectorAll('iframe')];
+const ids = {}, links = [], plotMin = {};
+let done = 0;
+function measure(f) {
+  const d = f.contentDocument, w = d.defaultView, page = f.dataset.page, W = +f.dataset.width;
+  const html = d.documentElement, toggle = d.getElementById('mdbook-sidebar-toggle-anchor');
+  const lines = [];
+  // No transitions: a toggled sidebar must be measured where it ends, not where it starts.
+  const still = d.createElement('style');
+  still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+  d.head.appendChild(still);
+  for (const theme of ['light', 'navy']) for (const open of [true, false]) {
+    html.classList.remove('light', 'navy', 'coal', 'ayu', 'rust');
+    html.classList.add(theme);
+    if (toggle) toggle.checked = open;
+    html.classList.toggle('sidebar-visible', open);
+    html.classList.toggle('sidebar-hidden', !open);
+    const state = `${W}px sidebar-${open ? 'open' : 'closed'} ${theme}`;
+    const main = d.querySelector('main');
+    const mr = main.getBoundingClientRect();
+    const sb = d.getElementById('mdbook-sidebar');
+    // Below 620 px an open sidebar pushes the whole page aside (mdBook's design): the page
+    // body is then the only frame. Otherwise the body must also lie within the window and
+    // right of an open sidebar.
+    let lo = mr.left, hi = mr.right;
+    if (!(open && W < 620)) {
+      lo = Math.max(lo, open && sb ? sb.getBoundingClientRect().right : 0);
+      hi = Math.min(hi, html.clientWidth);
+      // On a wide window mdBook draws the previous/next arrows as full-height columns
+      // beside the page body: nothing may lie under them either.
+      for (const a of d.querySelectorAll('.nav-wide-wrapper .nav-chapters')) {
+        const ar = a.getBoundingClientRect();
+        if (ar.width === 0 || w.getComputedStyle(a).display === 'none') continue;
+        if (ar.left + ar.width / 2 < (lo + hi) / 2) lo = Math.max(lo, ar.right); else hi = Math.min(hi, ar.left);
+      }
+      if (html.scrollWidth > html.clientWidth + 1)
+        lines.push(`FAIL layout ${page} ${state}: the page scrolls sideways (${html.scrollWidth} px wide in a ${html.clientWidth} px window)`);
+    }
+    const sel = 'main pre, main pre > code, main table, main img, main svg, main figure, main .langs, main .langs > div, main details';
+    for (const el of main.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue; // not displayed (a closed <details>)
+      const what = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/)[0] : '');
+      const near = (el.textContent || el.getAttribute('src') || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+      if (r.left < lo - 1 || r.right > hi + 1)
+        lines.push(`FAIL layout ${page} ${state}: ${what} overflows the page body (${Math.round(r.left)}..${Math.round(r.right)} px, the body ${Math.round(lo)}..${Math.round(hi)}) near "${near}"`);
+      const ox = w.getComputedStyle(el).overflowX;
+      if (el.scrollWidth > el.clientWidth + 1 && (ox === 'hidden' || ox === 'clip'))
+        lines.push(`FAIL layout ${page} ${state}: ${what} is clipped (${el.scrollWidth} px of content in ${el.clientWidth} px) near "${near}"`);
+    }
+    for (const img of main.querySelectorAll('img')) {
+      const src = img.getAttribute('src') || '', p = PLOTS[src];
+      const r = img.getBoundingClientRect();
+      if (!p || r.width === 0) continue;
+      const px = p.font * r.width / p.w, key = page + ' ' + src;
+      if (!(key in plotMin) || px < plotMin[key].px) plotMin[key] = {px, state};
+    }
+  }
+  if (W === 1366) {
+    ids[page] = new Set([...d.querySelectorAll('[id]')].map(e => e.id));
+    for (const a of d.querySelectorAll('main a[href]')) links.push([page, a.getAttribute('href')]);
+  }
+  return lines;
+}
+for (const f of iframes) {
+  f.addEventListener('load', () => {
+    let lines;
+    try { lines = measure(f); } catch (e) { lines = [`FAIL layout ${f.dataset.page} ${f.dataset.width}px: could not be measured: ${e}`]; }
+    out.textContent += lines.map(l => l + '\n').join('') + `MEASURED ${f.dataset.page} ${f.dataset.width}\n`;
+    if (++done === iframes.length) finish();
+  });
+}
+function finish() {
+  let text = '';
+  for (const [page, href] of links) {
+    if (/^[a-z]+:/.test(href)) continue; // http:, https:, mailto: lead outside the book
+    const m = href.match(/^([^#]*?)(?:\.html)?(?:#(.*))?$/);
+    const target = m[1] === '' ? page : m[1].replace(/^.*\//, ''), anchor = m[2] ? decodeURIComponent(m[2]) : null;
+    if (/\.(svg|png|md|csv|json)$/.test(m[1])) continue; // files, not pages
+    if (!(target in ids)) text += `FAIL link ${page}: ${href} leads to a page the book does not have\n`;
+    else if (anchor !== null && !ids[target].has(anchor)) text += `FAIL link ${page}: ${href} leads to no anchor "${anchor}" in ${target}\n`;
+  }
+  for (const [key, v] of Object.entries(plotMin))
+    text += `PLOT ${key} ${v.px.toFixed(1)} ${v.state}\n`;
+  out.textContent += text + 'FINISHED\n';
+}
+</script></body></html>
+JS
+} > "$layout"
+
+start=$SECONDS
+lres="$(chrome --virtual-time-budget=60000 --window-size=1920,1080 --dump-dom "file://$layout")"
+printf '%s\n' "$lres" | grep -q FINISHED || { echo "book-check: FAIL the layout page did not finish measuring ($(printf '%s\n' "$lres" | grep -c MEASURED || true) of $(( ${#chapters[@]} * $(wc -w <<< "$WIDTHS") )) pages measured)"; fail=1; }
+nl="$(printf '%s\n' "$lres" | grep -c '^FAIL layout' || true)"
+printf '%s\n' "$lres" | grep '^FAIL layout' | sed 's/^/book-check: /' | head -60  || true
+[ "$nl" -le 60 ] || echo "book-check: ... and $((nl - 60)) more layout problems"
+[ "$nl" -eq 0 ] || fail=1
+nk="$(printf '%s\n' "$lres" | grep -c '^FAIL link' || true)"
+printf '%s\n' "$lres" | grep '^FAIL link' | sed 's/^/book-check: /' || true
+[ "$nk" -eq 0 ] || fail=1
+echo "book-check: layout: $(wc -w <<< "$WIDTHS") widths ($WIDTHS px) x sidebar open/closed x light/navy theme, ${#chapters[@]} pages: $nl problem(s); cross-references: $nk dead ($(( SECONDS - start )) s)"
+small=0
+while read -r _ page src px state; do
+  if awk -v p="$px" -v m="$MIN_PLOT_PX" 'BEGIN { exit !(p < m) }'; then
+    small=$((small + 1))
+    echo "book-check: $( [ "$plot_text" = fail ] && echo FAIL || echo note) plot text $px px (< $MIN_PLOT_PX) at $state: $page $src"
+  fi
+done < <(printf '%s\n' "$lres" | grep '^PLOT ' | sort -k4 -g)
+echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as displayed (--plot-text=$plot_text)"
+[ "$plot_text" = report ] || [ "$small" -eq 0 ] || fail=1
 
 # Two pages as a reader sees them: the listings side by side, and the figures.
 for name in ch02-one-queue ch06-figures; do
