@@ -49,10 +49,10 @@ fn round() -> bool {
     let q = Arc::new(Queue { items: Mutex::new(VecDeque::new()), changed: Condvar::new(), capacity: 1 });
     let delivered = Arc::new(AtomicUsize::new(0));
     for _ in 0..2 {
-        let q = Arc::clone(&q);
+        let producer_q = Arc::clone(&q);
         thread::spawn(move || {
             for i in 0..PER_PRODUCER {
-                q.push(i);
+                producer_q.push(i);
             }
         });
         let (q, delivered) = (Arc::clone(&q), Arc::clone(&delivered));
