@@ -28,10 +28,10 @@ pub fn bar_chart<'a, 'b>(
     root.fill(&WHITE)?;
     let n = categories.len();
     let mut chart = ChartBuilder::on(root)
-        .caption(caption, ("sans-serif", 20))
+        .caption(caption, ("sans-serif", TEXT_PX + 4))
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+        .x_label_area_size(52)
+        .y_label_area_size(96)
         // Headroom above the tallest bar for the legend.
         .build_cartesian_2d(0f64..n as f64, (y.start..y.end * 6.0).log_scale())?;
     chart
@@ -44,6 +44,8 @@ pub fn bar_chart<'a, 'b>(
             if (x - i as f64 - 0.5).abs() < 0.01 && i < n { categories[i].clone() } else { String::new() }
         })
         .y_desc(y_desc)
+        .label_style(("sans-serif", TEXT_PX))
+        .axis_desc_style(("sans-serif", TEXT_PX))
         .draw()?;
     Ok(chart)
 }
@@ -56,13 +58,21 @@ pub type Series = (String, RGBColor, Vec<(usize, (f64, f64, f64))>);
 pub fn lines(dir: &Path, file: &str, caption: String, xs: &[String], x_desc: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<()> {
     let y = log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])));
     let path = dir.join(file);
-    let root = SVGBackend::new(&path, (900, 520)).into_drawing_area();
+    // The legend gets its own column right of the plot, off the data.
+    let legend_w = 40 + series.iter().map(|s| s.0.chars().count() as u32).max().unwrap_or(0) * (TEXT_PX * 55 / 100);
+    let root = SVGBackend::new(&path, (900 + legend_w, 520.max(60 + 24 * series.len() as u32))).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 20))
+    let (plot_area, legend_area) = root.split_horizontally(900);
+    for (i, (label, c, _)) in series.iter().enumerate() {
+        let y = 50 + 24 * i as i32;
+        legend_area.draw(&PathElement::new(vec![(4, y), (24, y)], c.stroke_width(3)))?;
+        legend_area.draw(&Text::new(label.clone(), (30, y - 9), ("sans-serif", TEXT_PX).into_font().color(&BLACK)))?;
+    }
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(caption, ("sans-serif", TEXT_PX + 4))
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+        .x_label_area_size(52)
+        .y_label_area_size(96)
         .build_cartesian_2d(-0.3f64..xs.len() as f64 - 0.7, y.log_scale())?;
     chart
         .configure_mesh()
@@ -73,18 +83,16 @@ pub fn lines(dir: &Path, file: &str, caption: String, xs: &[String], x_desc: &st
         })
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .label_style(("sans-serif", TEXT_PX))
+        .axis_desc_style(("sans-serif", TEXT_PX))
         .draw()?;
-    for (label, c, pts) in series {
+    for (_, c, pts) in series {
         let c = *c;
         let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
         chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
     Ok(())
 }

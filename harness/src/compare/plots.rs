@@ -72,7 +72,7 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::
             PathElement::new(vec![(mid, lo), (mid, hi)], BLACK.stroke_width(1))
         }))?;
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
     Ok(Some((file, format!("throughput per workload and implementation, capacity {cap}"))))
 }
@@ -127,7 +127,7 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
     Ok(Some((file, format!("{workload}: latency percentiles, capacity {cap}"))))
 }

@@ -208,24 +208,30 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
     let root = SVGBackend::new(&path, (1000, 340 * runs.len() as u32 + 40)).into_drawing_area();
     root.fill(&WHITE)?;
     let (title, body) = root.split_vertically(40);
-    title.titled(&format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes)), ("sans-serif", 20))?;
+    title.titled(&format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes)), ("sans-serif", bq_results::plot::TEXT_PX + 4))?;
     let t_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
     let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
     let (rss_c, live_c, gc_c) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
     for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
         let mut chart = ChartBuilder::on(&area)
-            .caption(format!("capacity {cap}"), ("sans-serif", 16))
+            .caption(format!("capacity {cap}"), ("sans-serif", bq_results::plot::TEXT_PX))
             .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(60)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
             .build_cartesian_2d(0f64..t_max * 1.02, 0f64..y_max)?;
-        chart.configure_mesh().x_desc("seconds").y_desc("MiB").draw()?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("MiB")
+            .label_style(("sans-serif", bq_results::plot::TEXT_PX))
+            .axis_desc_style(("sans-serif", bq_results::plot::TEXT_PX))
+            .draw()?;
         for (i, p) in Phase::ALL.into_iter().enumerate() {
             if let Some(s) = v.iter().find(|s| s.phase == p) {
                 chart.draw_series(std::iter::once(PathElement::new(vec![(s.t_s, 0.0), (s.t_s, y_max)], BLACK.mix(0.35).stroke_width(1))))?;
                 // Staggered: phases that begin together (done sending, draining) stay readable.
                 let y = y_max * (0.97 - 0.06 * (i % 3) as f64);
-                chart.draw_series(std::iter::once(Text::new(p.name().to_string(), (s.t_s, y), ("sans-serif", 11).into_font())))?;
+                chart.draw_series(std::iter::once(Text::new(p.name().to_string(), (s.t_s, y), ("sans-serif", bq_results::plot::TEXT_PX - 2).into_font())))?;
             }
         }
         chart
@@ -242,7 +248,7 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
                 .label("OCaml GC major heap")
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], gc_c.stroke_width(2)));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     }
     root.present()?;
     Ok(true)

@@ -449,7 +449,7 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
             PathElement::new(vec![(mid, lo.max(y.start)), (mid, hi)], BLACK.stroke_width(1))
         }))?;
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
     Ok(true)
 }
