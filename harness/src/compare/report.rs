@@ -467,8 +467,12 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
 
     // One table: implementation x workload, at one capacity and unpinned.
     let headline = if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
-    let here: Vec<&Cell> =
-        cells.iter().filter(|c| c.capacity == headline && c.placement == bq_engine::placement::Placement::Unpinned).collect();
+    // Per workload: unpinned where it ran so (as a program runs by default), else its first placement.
+    let placement_of = |w: Workload| {
+        let ps: Vec<_> = cells.iter().filter(|c| c.workload == w && c.capacity == headline).map(|c| c.placement).collect();
+        if ps.contains(&bq_engine::placement::Placement::Unpinned) { ps.first().map(|_| bq_engine::placement::Placement::Unpinned) } else { ps.first().copied() }
+    };
+    let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && Some(c.placement) == placement_of(c.workload)).collect();
     let mut workloads: Vec<Workload> = Vec::new();
     here.iter().for_each(|c| if !workloads.contains(&c.workload) { workloads.push(c.workload) });
     let mut labels: Vec<String> = Vec::new();
@@ -476,11 +480,15 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     writeln!(out, "## Ratios to {reference}\n").unwrap();
     writeln!(
         out,
-        "Capacity {headline}, threads unpinned (as a program runs by default): ratio ± half-width of its 95% interval. \
-         Every capacity and placement, with intervals, pairs and absolute throughput: [{RATIOS_MD}]({RATIOS_MD}).\n"
+        "Capacity {headline}, threads unpinned where the run had them so (as a program runs by default): ratio ± \
+         half-width of its 95% interval. Every capacity and placement, with intervals, pairs and absolute throughput: \
+         [{RATIOS_MD}]({RATIOS_MD}).\n"
     )
     .unwrap();
-    table_head(&mut out, "implementation", &workloads, |w| w.to_string());
+    table_head(&mut out, "implementation", &workloads, |w| match placement_of(*w) {
+        Some(p) if p != bq_engine::placement::Placement::Unpinned => format!("{w} · {p}"),
+        _ => w.to_string(),
+    });
     for l in &labels {
         write!(out, "| {l} |").unwrap();
         for w in &workloads {
