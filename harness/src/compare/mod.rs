@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::bail;
 use serde::Serialize;
 
-use bq_engine::impls::Choice;
+use bq_engine::impls::{Builtin, Choice};
 use bq_engine::isolated;
 use bq_engine::plan::{execute, Plan, Target};
 use bq_engine::shutdown::{native, Verdict};
@@ -136,7 +136,20 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         }
     }
     if configs.is_empty() {
-        bail!("nothing to run: no implementation supports this selection (capacity 0 exists only for rust-sync-channel and crossbeam)");
+        // Say which part of the selection left nothing, rather than guess.
+        if targets.is_empty() {
+            let native: Vec<&str> =
+                Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect();
+            bail!(
+                "nothing to run: only {} have native runners (plugins and the Rust queues run in driven mode \
+                 only); add --mode driven, or choose one of them",
+                native.join(", ")
+            );
+        }
+        if capacities.iter().all(|&c| c == 0) {
+            bail!("nothing to run: capacity 0 exists only for rust-sync-channel and crossbeam");
+        }
+        bail!("nothing to run: no implementation supports this selection of workloads, capacities and modes");
     }
     Ok(Plan {
         configs,

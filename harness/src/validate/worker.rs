@@ -91,6 +91,11 @@ fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
 // the child: one check of one candidate
 
 pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
+    // A panic's message only: its stderr becomes a finding, where backtrace lines (with
+    // RUST_BACKTRACE set) would crowd out the message.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("panicked: {}", bq_engine::watchdog::panic_message(info.payload()))
+    }));
     let [candidate] = args.candidate.as_slice() else { bail!("--worker takes exactly one --candidate") };
     let loaded = load(candidate).and_then(|c| Ok((c, load(&args.reference)?)));
     let (cand, reference) = match loaded {
