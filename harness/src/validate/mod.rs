@@ -234,7 +234,7 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let failed: Vec<&CheckReport> = reports.iter().filter(|r| !r.passed()).collect();
     // A finding of the reference (alone, or where it differs from the model in a comparison) is
     // the reference's, not the candidate's.
-    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| f.kind == Kind::ReferenceMismatch);
+    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| matches!(f.kind, Kind::ReferenceMismatch | Kind::ReferenceCrash));
     let bad: std::collections::BTreeSet<&str> =
         failed.iter().filter(|r| !of_ref(r)).map(|r| r.candidate.as_str()).collect();
     let reference_failed = failed.iter().any(of_ref);

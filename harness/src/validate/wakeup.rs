@@ -394,8 +394,10 @@ impl CaseCheck for Wakeup {
         generate(rng)
     }
 
+    /// A panic of the main thread's calls (a status code c/bq.h lacks) is a finding too.
     fn run<I: Impl>(&self, imp: &'static I, s: &Scenario) -> Result<(), Fail> {
-        run(imp, s)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(imp, s)))
+            .unwrap_or_else(|p| Err((Kind::Panic, bq_engine::watchdog::panic_message(&*p))))
     }
 
     /// One waiter, one timed-out call, one steal or one capacity less.
