@@ -517,6 +517,18 @@ fn a_foreign_status_code_is_a_clear_finding() {
     assert!(!out.stdout.contains("stack backtrace") && !out.stdout.contains("Panicked {"), "{}", out.show());
 }
 
+/// Issue 20, 16: a lost wake-up on close shrinks to its fewest waiters (2: one woken, one not),
+/// where it used to stop at the first hang (3 waiters), and says what was buffered.
+#[test]
+fn a_wakeup_finding_shrinks_to_two_waiters() {
+    let (out, reports) = validate(&["--candidate", &fixture("signal_on_close"), "--checks", "wakeup"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let f = &reports[0].findings[0];
+    assert_eq!(f.kind, Kind::NotWokenByClose, "{}", out.show());
+    assert!(f.case.iter().any(|l| l.starts_with("2 consumers parked") || l.starts_with("2 producers parked")), "{}", out.show());
+    assert!(f.summary.contains("1 of 2 blocked") && f.summary.contains("item(s) buffered)"), "{}", out.show());
+}
+
 /// A plugin that never returns is a hang finding, located at the command that hung.
 #[test]
 fn a_hanging_plugin_is_a_finding() {
