@@ -172,6 +172,8 @@ fn bad_input_is_refused_with_a_message() {
         // Issue 20: a plugin that does not exist or does not load used to run everything, then exit 1.
         (vec!["compare", "--impl", "./nosuch.so", "--no-shutdown", "--no-memory"], "./nosuch.so: no such file"),
         (vec!["compare", "--impl", "crossbeam", "--plugin", &not_a_library, "--no-shutdown", "--no-memory"], "README.md does not load"),
+        // Issue 20, 14: a queue without a native runner, alone in native mode, used to blame capacity 0.
+        (vec!["compare", "--impl", "crossbeam", "--mode", "native", "--no-shutdown", "--no-memory"], "have native runners"),
         (vec!["compare", "--producers", "0"], "at least 1"),
         (vec!["compare", "--producers", "1025"], "at most 1024"),
         (vec!["compare", "--consumers", "18446744073709551615"], "at most 1024"),

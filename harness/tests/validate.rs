@@ -82,10 +82,17 @@ fn run(cmd: &mut Command, limit: Duration) -> Output {
 
 /// `bqh validate ARGS --json FILE`: the output and the parsed reports.
 fn validate(args: &[&str]) -> (Output, Vec<CheckReport>) {
+    validate_env(&[], args)
+}
+
+/// [`validate`] with environment variables set.
+fn validate_env(env: &[(&str, &str)], args: &[&str]) -> (Output, Vec<CheckReport>) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let json = scratch().join(format!("report-{}-{}.json", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_file(&json);
-    let out = run(Command::new(BQH).arg("validate").args(args).arg("--json").arg(&json).current_dir(root()), DEADLINE);
+    let mut cmd = Command::new(BQH);
+    cmd.arg("validate").args(args).arg("--json").arg(&json).current_dir(root()).envs(env.iter().copied());
+    let out = run(&mut cmd, DEADLINE);
     let reports = std::fs::read_to_string(&json)
         .map(|s| {
             let v: serde_json::Value = serde_json::from_str(&s).expect("the JSON report parses");
@@ -270,6 +277,27 @@ fn a_broken_ocaml_reference_is_rejected_as_the_reference() {
     assert!(out.stdout.contains("itself deviates from the model queue"), "{}", out.show());
 }
 
+/// Issue 20, 11: a reference that raises in push is the reference's failure: the correct
+/// candidate is not named as failed, and the summary says the reference failed.
+#[test]
+fn a_crashing_reference_is_not_blamed_on_the_candidate() {
+    let module = ocaml_module("raises", |t| {
+        let broken = t.replace(
+            "let push q x =\n  Mutex.protect q.mutex (fun () ->",
+            "let push q x =\n  if true then failwith \"raises: push is broken\";\n  Mutex.protect q.mutex (fun () ->",
+        );
+        assert_ne!(broken, t, "ocaml/bqueue.ml changed: update this test's edit");
+        broken
+    });
+    let (out, reports) = validate(&["--reference", &module, "--candidate", "rust-port", "--checks", "sequential,shutdown"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(!out.stdout.contains("failed: rust-port"), "the candidate was blamed:\n{}", out.show());
+    assert!(out.stdout.contains("1 of 1 candidate(s) passed every check; reference failed"), "{}", out.show());
+    let kinds = [Kind::ReferenceCrash, Kind::ReferenceMismatch];
+    assert!(reports.iter().flat_map(|r| &r.findings).all(|f| kinds.contains(&f.kind)), "{}", out.show());
+    assert!(has(&reports, Check::Sequential, Kind::ReferenceCrash), "{}", out.show());
+}
+
 /// A module that does not match the signature: the compiler's message and what to change,
 /// exit 2, before any check runs.
 #[test]
@@ -277,11 +305,17 @@ fn an_ocaml_module_that_does_not_match_the_signature_is_an_input_error() {
     let module = ocaml_module("wrong_label", |t| {
         t.replace("let pop_timeout q ~timeout_ns =\n  let deadline = deadline_after timeout_ns in", "let pop_timeout q ~timeout =\n  let deadline = deadline_after timeout in")
     });
-    let (out, _) = validate(&["--reference", &module, "--candidate", "rust-port"]);
+    // Issue 20, 14: a failed build leaves nothing in the temporary folder.
+    let tmp = scratch().join("tmp-wrong-label");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (out, _) = validate_env(&[("TMPDIR", tmp.to_str().unwrap())], &["--reference", &module, "--candidate", "rust-port"]);
     assert_eq!(out.code, Some(2), "{}", out.show());
     for needle in ["does not match the signature of ocaml/bqueue.mli", "timeout_ns", "Change your module", &module] {
         assert!(out.stderr.contains(needle), "no {needle:?} in the message:\n{}", out.show());
     }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "a failed build left {left:?} in {}", tmp.display());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,9 +420,13 @@ fn a_finding_replays_from_its_seed() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     let first = &reports[0];
     let replay = first.replay.clone().expect("a replay command");
-    let args: Vec<&str> = replay.split_whitespace().skip(2).collect(); // drop "bqh validate"
-    let (again, replayed) = validate(&args);
+    // Issue 20, 17: the line runs as shown, by a shell with no bqh on PATH.
+    let json = scratch().join(format!("replay-{}.json", std::process::id()));
+    let line = format!("{replay} --json '{}'", json.display());
+    let again = run(Command::new("sh").args(["-c", &line]).env("PATH", "/usr/bin:/bin").current_dir(root()), DEADLINE);
     assert_eq!(again.code, Some(1), "{replay}:\n{}", again.show());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let replayed: Vec<CheckReport> = serde_json::from_value(v["reports"].clone()).unwrap();
     assert_eq!(replayed[0].cases, 1);
     assert_eq!(replayed[0].findings[0].case, first.findings[0].case, "{replay}");
     // Shrunk to the smallest case: capacity 1, a push, and a second push that should fail.
@@ -452,6 +490,43 @@ fn a_crashing_plugin_is_a_finding() {
     let f = &reports[0].findings[0];
     assert_eq!(f.kind, Kind::Crash, "{}", out.show());
     assert!(f.summary.contains("SIGSEGV") && f.summary.contains("sequential case"), "{}", f.summary);
+}
+
+/// Issue 20, 9: a status code c/bq.h lacks is a clear finding in every check, naming the code:
+/// no lost wake-up made of a waiter's panic, no backtrace lines (even with RUST_BACKTRACE=1), no
+/// Rust Debug output.
+#[test]
+fn a_foreign_status_code_is_a_clear_finding() {
+    let (out, reports) = validate_env(
+        &[("RUST_BACKTRACE", "1")],
+        &["--candidate", &fixture("foreign"), "--checks", "wakeup,shutdown", "--cases", "20"],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let code = "returned 42, which is not a status code of c/bq.h";
+    let wakeup = reports.iter().find(|r| r.check == Check::Wakeup).expect("a wakeup report");
+    let f = &wakeup.findings[0];
+    assert_eq!(f.kind, Kind::Panic, "{}", out.show());
+    assert!(f.summary.contains(code), "{}", out.show());
+    for r in &reports {
+        for f in &r.findings {
+            let text = format!("{}\n{}", f.summary, f.case.join("\n"));
+            assert!(!text.contains("stack backtrace") && !text.contains("rust_begin_unwind"), "{text}");
+            assert!(!text.contains("Panicked {"), "Debug output in a finding: {text}");
+        }
+    }
+    assert!(!out.stdout.contains("stack backtrace") && !out.stdout.contains("Panicked {"), "{}", out.show());
+}
+
+/// Issue 20, 16: a lost wake-up on close shrinks to its fewest waiters (2: one woken, one not),
+/// where it used to stop at the first hang (3 waiters), and says what was buffered.
+#[test]
+fn a_wakeup_finding_shrinks_to_two_waiters() {
+    let (out, reports) = validate(&["--candidate", &fixture("signal_on_close"), "--checks", "wakeup"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let f = &reports[0].findings[0];
+    assert_eq!(f.kind, Kind::NotWokenByClose, "{}", out.show());
+    assert!(f.case.iter().any(|l| l.starts_with("2 consumers parked") || l.starts_with("2 producers parked")), "{}", out.show());
+    assert!(f.summary.contains("1 of 2 blocked") && f.summary.contains("item(s) buffered)"), "{}", out.show());
 }
 
 /// A plugin that never returns is a hang finding, located at the command that hung.

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::bail;
 use serde::Serialize;
 
-use bq_engine::impls::Choice;
+use bq_engine::impls::{Builtin, Choice};
 use bq_engine::isolated;
 use bq_engine::paired::{self, Plan};
 use bq_engine::placement::Placement;
@@ -161,8 +161,12 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         }
     }
     if targets.len() == 1 && !args.modes.contains(&ModeChoice::Driven) {
-        bail!("--mode native: none of the implementations chosen has a native runner (plugins run driven only; native runners exist for {})",
-              bq_engine::Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect::<Vec<_>>().join(", "));
+        let native: Vec<&str> = Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect();
+        bail!(
+            "nothing to run: only {} have native runners (plugins and the Rust queues run in driven mode only); add \
+             --mode driven, or choose one of them",
+            native.join(", ")
+        );
     }
     let mut cells = Vec::new();
     let mut skipped = Vec::new();
@@ -206,7 +210,10 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     }
     // Only the reference's own A/A cells: nothing is compared.
     if cells.iter().all(|(t, _)| *t == reference) && targets.len() > 1 || cells.is_empty() {
-        bail!("nothing to run: no implementation supports this selection (capacity 0 exists only for rust-sync-channel and crossbeam)");
+        if capacities.iter().all(|&c| c == 0) {
+            bail!("nothing to run: capacity 0 exists only for rust-sync-channel and crossbeam");
+        }
+        bail!("nothing to run: no implementation supports this selection of workloads, capacities and modes");
     }
     Ok(Plan {
         reference,

@@ -211,8 +211,10 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
                 // The seed regenerates the failing case; the shutdown probes have none.
                 let case = f.seed.map_or(String::new(), |s| format!(" --seed {s} --cases 1"));
                 report.replay = Some(format!(
-                    "bqh validate --reference {} --candidate {c} --checks {}{case}",
-                    args.reference,
+                    "{} validate --reference {} --candidate {} --checks {}{case}",
+                    this_binary(),
+                    shell_word(&args.reference),
+                    shell_word(c),
                     check.name()
                 ));
             }
@@ -232,7 +234,7 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let failed: Vec<&CheckReport> = reports.iter().filter(|r| !r.passed()).collect();
     // A finding of the reference (alone, or where it differs from the model in a comparison) is
     // the reference's, not the candidate's.
-    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| f.kind == Kind::ReferenceMismatch);
+    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| matches!(f.kind, Kind::ReferenceMismatch | Kind::ReferenceCrash));
     let bad: std::collections::BTreeSet<&str> =
         failed.iter().filter(|r| !of_ref(r)).map(|r| r.candidate.as_str()).collect();
     let reference_failed = failed.iter().any(of_ref);
@@ -245,7 +247,11 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             format!("; failed: {}", bad.into_iter().collect::<Vec<_>>().join(", "))
         },
-        if reference_failed { format!("; the reference {} itself deviates from the model queue", args.reference) } else { String::new() }
+        if reference_failed {
+            format!("; reference failed: {} itself deviates from the model queue or crashed (see its findings)", args.reference)
+        } else {
+            String::new()
+        }
     );
     if let Some(json) = &json {
         // An object that begins with bqh's signature, so that the next run may replace it.
@@ -253,4 +259,18 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
         json.write_file(text.as_bytes())?;
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// This binary's path as a shell word: the replay line runs as shown, with no `bqh` on PATH.
+fn this_binary() -> String {
+    std::env::current_exe().map_or_else(|_| "bqh".into(), |p| shell_word(&p.to_string_lossy()))
+}
+
+/// `s` quoted for a POSIX shell where it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }

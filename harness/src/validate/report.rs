@@ -69,6 +69,8 @@ pub enum Kind {
     Panic,
     /// The worker process died (a crash in the implementation).
     Crash,
+    /// The worker process died while the reference ran: the reference failed, not the candidate.
+    ReferenceCrash,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

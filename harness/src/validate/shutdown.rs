@@ -25,6 +25,27 @@ pub fn compare_probes(cand: &[Observation], reference: &[Observation]) -> (usize
         if c.verdict == r.verdict {
             continue;
         }
+        // The reference is the yardstick here: when it failed (crashed, raised, hung), the
+        // difference is its own, whatever the candidate said.
+        if r.verdict == Verdict::Failed {
+            findings.push(Finding {
+                check: Check::Shutdown,
+                kind: Kind::ReferenceMismatch,
+                property: c.question.text().into(),
+                summary: format!(
+                    "the reference {} failed the probe ({}), so {}'s answer ({}: {}) is not judged",
+                    r.implementation,
+                    r.detail,
+                    c.implementation,
+                    verdict(c),
+                    c.detail
+                ),
+                case: vec![],
+                seed: None,
+                history: None,
+            });
+            continue;
+        }
         let woken = c.question.text().contains("woken");
         let summary = if c.verdict == Verdict::Failed && woken {
             let who = if c.question.text().starts_with("blocked producers") { "producers" } else { "consumers" };

@@ -106,6 +106,14 @@ pub fn generate(rng: &mut Rng) -> Scenario {
 /// A failure: its kind and what was seen.
 pub type Fail = (Kind, String);
 type WaiterResult = Result<Option<u64>, QueueError>;
+/// What a waiter thread reports: its result, or its panic's message (a plugin's status code
+/// that c/bq.h lacks panics in the binding).
+type WaiterReport = (usize, Result<WaiterResult, String>);
+
+/// Runs a waiter's call, its panic caught so that it becomes a finding, not a lost wake-up.
+fn caught(f: impl FnOnce() -> WaiterResult) -> Result<WaiterResult, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| bq_engine::watchdog::panic_message(&*p))
+}
 
 /// What the main thread knows: items accepted, items it popped, what each waiter returned.
 struct Tally {
@@ -130,7 +138,8 @@ impl Tally {
         self.sent.len() as isize - self.received.len() as isize + waiters
     }
 
-    fn record(&mut self, (i, r): (usize, WaiterResult), s: &Scenario) -> Result<(), Fail> {
+    fn record(&mut self, (i, r): WaiterReport, s: &Scenario) -> Result<(), Fail> {
+        let r = r.map_err(|m| (Kind::Panic, format!("{} panicked: {m}", s.waiter_call(i))))?;
         if r == Err(QueueError::Closed) && s.action != Action::Close {
             return Err(closed_while_open_finding(&s.waiter_call(i)));
         }
@@ -141,7 +150,7 @@ impl Tally {
     /// Waits for waiters' reports until `ready`; a finding when none comes within [`LIMIT`].
     fn wait_until(
         &mut self,
-        done: &mpsc::Receiver<(usize, WaiterResult)>,
+        done: &mpsc::Receiver<WaiterReport>,
         ready: &dyn Fn(&Tally) -> bool,
         s: &Scenario,
     ) -> Result<(), Fail> {
@@ -209,7 +218,7 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
     }
 
     // Park the waiters. Each reports (index, result) when it returns.
-    let (done_tx, done_rx) = mpsc::channel::<(usize, WaiterResult)>();
+    let (done_tx, done_rx) = mpsc::channel::<WaiterReport>();
     let mut waiter_items = HashMap::new();
     let long = s.long;
     for (i, &timed) in s.timed.iter().enumerate() {
@@ -218,16 +227,16 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
             Side::Consumers => {
                 let rx = rx.clone();
                 thread::spawn(move || {
-                    let r = if timed { rx.pop_timeout(long) } else { rx.pop() };
-                    let _ = done.send((i, r.map(Some)));
+                    let r = caught(|| (if timed { rx.pop_timeout(long) } else { rx.pop() }).map(Some));
+                    let _ = done.send((i, r));
                 });
             }
             Side::Producers => {
                 let (tx, x) = (tx.clone(), item());
                 waiter_items.insert(i, x);
                 thread::spawn(move || {
-                    let r = if timed { tx.push_timeout(x, long) } else { tx.push(x) };
-                    let _ = done.send((i, r.map(|()| None)));
+                    let r = caught(|| (if timed { tx.push_timeout(x, long) } else { tx.push(x) }).map(|()| None));
+                    let _ = done.send((i, r));
                 });
             }
         }
@@ -302,13 +311,14 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
     // Collect the waiters.
     let everyone = |t: &Tally| t.results.iter().all(Option::is_some);
     if let Err(f) = tally.wait_until(&done_rx, &everyone, s) {
+        // Read the length before the close below: released waiters would change it.
+        let len = rx.as_ref().and_then(|r| r.len()).or_else(|| tx.as_ref().and_then(|t| t.len()));
         if explicit {
             if let Some(r) = rx.as_ref() {
                 let _ = r.close(); // try to release them; the process exits soon anyway
             }
         }
-        let len = rx.as_ref().and_then(|r| r.len()).or_else(|| tx.as_ref().and_then(|t| t.len()));
-        return Err(if f.0 == Kind::ClosedWhileOpen { f } else { tally.blocked_finding(s, len.map(|l| l as isize)) });
+        return Err(if matches!(f.0, Kind::ClosedWhileOpen | Kind::Panic) { f } else { tally.blocked_finding(s, len.map(|l| l as isize)) });
     }
 
     // Judge what they got.
@@ -367,8 +377,9 @@ fn closed_while_open_finding(call: &str) -> Fail {
 }
 
 /// The check: each scenario once. Its failures depend on the interleaving, so each smaller
-/// scenario gets a few tries while shrinking; a waiter that stays blocked (a hang) is kept as it
-/// is, since every further try would cost a whole [`LIMIT`].
+/// scenario gets a few tries while shrinking. A smaller scenario that hangs again costs a whole
+/// [`LIMIT`]; a few of those are allowed, so that a lost wake-up shrinks to its fewest waiters
+/// (one hang per waiter, steal or timed-out call removed; a smaller one that passes is quick).
 pub struct Wakeup;
 
 impl CaseCheck for Wakeup {
@@ -377,14 +388,16 @@ impl CaseCheck for Wakeup {
     const CHECK: Check = Check::Wakeup;
     const DEFAULT_CASES: usize = 60;
     const NOUN: &'static str = "wake-up scenario";
-    const SHRINK: Budget = Budget { runs: 60, hangs: 1, tries: 5 };
+    const SHRINK: Budget = Budget { runs: 60, hangs: 8, tries: 5 };
 
     fn generate(&self, _seed: u64, rng: &mut Rng, _caps: Caps) -> Scenario {
         generate(rng)
     }
 
+    /// A panic of the main thread's calls (a status code c/bq.h lacks) is a finding too.
     fn run<I: Impl>(&self, imp: &'static I, s: &Scenario) -> Result<(), Fail> {
-        run(imp, s)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(imp, s)))
+            .unwrap_or_else(|p| Err((Kind::Panic, bq_engine::watchdog::panic_message(&*p))))
     }
 
     /// One waiter, one timed-out call, one steal or one capacity less.

@@ -91,6 +91,11 @@ fn caps(cand: Loaded, reference: Loaded) -> (Caps, Vec<String>) {
 // the child: one check of one candidate
 
 pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
+    // A panic's message only: its stderr becomes a finding, where backtrace lines (with
+    // RUST_BACKTRACE set) would crowd out the message.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("panicked: {}", bq_engine::watchdog::panic_message(info.payload()))
+    }));
     let [candidate] = args.candidate.as_slice() else { bail!("--worker takes exactly one --candidate") };
     let loaded = load(candidate).and_then(|c| Ok((c, load(&args.reference)?)));
     let (cand, reference) = match loaded {
@@ -122,8 +127,15 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         .collect();
     let (cases, findings) = match check {
         Check::Sequential => {
-            let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> =
-                with_loaded!(reference, |imp| Box::new(move |c: &sequential::Case| sequential::run(imp, c)));
+            // "side" lines tell the parent whose code runs, so that a crash is blamed right.
+            let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> = with_loaded!(reference, |imp| {
+                Box::new(move |c: &sequential::Case| {
+                    println!("side reference");
+                    let out = sequential::run(imp, c);
+                    println!("side candidate");
+                    out
+                })
+            });
             let check = Sequential { reference: &*ref_run, ref_name: name_and_traits(reference).0, caps };
             with_loaded!(cand, |imp| driver::run(&check, imp, &ctx))
         }
@@ -137,6 +149,7 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
             ctx.progress("shutdown probes on the candidate");
             let c = with_loaded!(cand, |imp| bq_engine::shutdown::probe_all(imp));
             ctx.progress("shutdown probes on the reference");
+            println!("side reference");
             let r = with_loaded!(reference, |imp| bq_engine::shutdown::probe_all(imp));
             let (n, findings, more_notes) = shutdown::compare_probes(&c, &r);
             notes.extend(more_notes);
@@ -172,6 +185,8 @@ pub(super) struct WorkerOutput {
     pub(super) last_progress: Option<String>,
     pub(super) stderr_tail: Vec<String>,
     pub(super) killed: bool,
+    /// The reference's code was running when the worker stopped (its last "side" line).
+    pub(super) in_reference: bool,
 }
 
 pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
@@ -185,7 +200,7 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
     if let Some(n) = args.reps {
         argv.extend(["--reps".into(), n.to_string()]);
     }
-    let (mut report, mut error, mut last_progress) = (None, None, None);
+    let (mut report, mut error, mut last_progress, mut in_reference) = (None, None, None, false);
     // Loading alone gets the short deadline compare's loading has: a constructor that never
     // returns is said within seconds.
     let limit = if what == "load" { bq_engine::isolated::LOAD_LIMIT } else { WORKER_LIMIT };
@@ -194,6 +209,8 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
             last_progress = Some(p.to_string());
         } else if let Some(r) = line.strip_prefix("report ") {
             report = Some(serde_json::from_str(r).context("a worker's report is not valid JSON")?);
+        } else if let Some(side) = line.strip_prefix("side ") {
+            in_reference = side == "reference";
         } else if let Some(e) = line.strip_prefix("error ") {
             error = Some(e.to_string());
         }
@@ -206,6 +223,7 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
         last_progress,
         stderr_tail: done.stderr_tail,
         killed: done.killed,
+        in_reference,
     })
 }
 
@@ -218,6 +236,12 @@ pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutpu
         (Kind::Crash, format!("the worker process {}", describe_exit(out.status)))
     };
     let seed = during.split("(seed ").nth(1).and_then(|s| s.split(')').next()).and_then(|s| s.parse().ok());
+    let (kind, property, what) = if out.in_reference {
+        let what = format!("reference failed: {what} while the reference {} ran", args.reference);
+        (Kind::ReferenceCrash, "the reference runs the check without crashing", what)
+    } else {
+        (kind, "the implementation runs the check without crashing", what)
+    };
     CheckReport {
         check,
         candidate: candidate.to_string(),
@@ -228,7 +252,7 @@ pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutpu
         findings: vec![Finding {
             check,
             kind,
-            property: "the implementation runs the check without crashing".into(),
+            property: property.into(),
             summary: format!("{what} during: {during}"),
             case: out.stderr_tail.iter().map(|l| format!("stderr: {l}")).collect(),
             seed,

@@ -55,62 +55,77 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     let work = std::env::temp_dir().join(format!("bqh-ocaml-build-{}-{:016x}", std::process::id(), h.finish()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
-    for (name, body) in [
-        ("bqueue.ml", text.as_str()),
-        ("bqueue.mli", BQUEUE_MLI),
-        ("bq_swap.ml", BQ_SWAP_ML),
-        ("bq_ffi.ml", BQ_FFI_ML),
-        ("clock_stubs.c", CLOCK_STUBS_C),
-        ("bq_plugin.c", BQ_PLUGIN_C),
-        ("bq.h", BQ_H),
-        ("exports.map", &format!("{{ global: {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "))),
-    ] {
-        std::fs::write(work.join(name), body).map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
-    }
-    let run = |cmd: &mut Command| -> Result<(), String> {
-        let what = format!("{cmd:?}");
-        let out = cmd.current_dir(&work).output().map_err(|e| {
-            format!("cannot run {what}: {e}; run `make setup` (it provides OCaml 5.3) or set OCAMLOPT")
+    // A failed build leaves nothing behind: bqh deletes what it created.
+    let built = (|| -> Result<(), String> {
+        for (name, body) in [
+            ("bqueue.ml", text.as_str()),
+            ("bqueue.mli", BQUEUE_MLI),
+            ("bq_swap.ml", BQ_SWAP_ML),
+            ("bq_ffi.ml", BQ_FFI_ML),
+            ("clock_stubs.c", CLOCK_STUBS_C),
+            ("bq_plugin.c", BQ_PLUGIN_C),
+            ("bq.h", BQ_H),
+            ("exports.map", &format!("{{ global: {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "))),
+        ] {
+            std::fs::write(work.join(name), body).map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
+        }
+        let run = |cmd: &mut Command| -> Result<(), String> {
+            let what = format!("{cmd:?}");
+            let out = cmd.current_dir(&work).output().map_err(|e| {
+                format!("cannot run {what}: {e}; run `make setup` (it provides OCaml 5.3) or set OCAMLOPT")
+            })?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                let msg = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+                // The compiler knows the copies by their names here: say which files they are.
+                Err(msg
+                    .replace("\"bqueue.ml\"", &format!("\"{shown}\""))
+                    .replace("\"bqueue.mli\"", "\"ocaml/bqueue.mli\""))
+            }
+        };
+        let threads = ["-I", "+unix", "-I", "+threads", "unix.cmxa", "threads.cmxa"];
+        // The signature first, on its own, so that a mismatch is reported as one.
+        run(Command::new(&ocamlopt).args(["-c", "bqueue.mli"]))
+            .map_err(|m| format!("ocaml/bqueue.mli does not compile with {} (is it OCaml >= 5.1?):\n{m}", ocamlopt.display()))?;
+        run(Command::new(&ocamlopt).args(&threads[..4]).args(["-c", "bqueue.ml"])).map_err(|m| {
+            if m.contains("does not match the interface") {
+                format!(
+                    "{shown} does not match the signature of ocaml/bqueue.mli:\n{m}\n\
+                     Change your module so that it provides every value of ocaml/bqueue.mli with that type \
+                     (the compiler's message above names the first that differs; labels such as ~timeout_ns count)."
+                )
+            } else {
+                format!("{shown} does not compile (with {}):\n{m}", ocamlopt.display())
+            }
         })?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            let msg = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-            // The compiler knows the copies by their names here: say which files they are.
-            Err(msg
-                .replace("\"bqueue.ml\"", &format!("\"{shown}\""))
-                .replace("\"bqueue.mli\"", "\"ocaml/bqueue.mli\""))
+        // -linkall: the threads library must initialise even if the module never names Thread.
+        run(Command::new(&ocamlopt)
+            .args(threads)
+            .args(["-linkall", "-runtime-variant", "_pic", "-ccopt", "-fPIC", "-ccopt", "-O2", "-ccopt", "-I."])
+            .args(["-output-complete-obj", "-o", "bqueue_plugin.o"])
+            .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml"]))
+        .map_err(|m| format!("linking {shown} with the OCaml runtime failed:\n{m}"))?;
+        let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
+        let libs = String::from_utf8_lossy(&libs.stdout).to_string();
+        run(Command::new("gcc")
+            .args(["-shared", "-o", "libbqueue.so", "bqueue_plugin.o", "-Wl,--version-script=exports.map", "-Wl,-Bsymbolic"])
+            .args(libs.split_whitespace()))
+        .map_err(|m| format!("gcc could not make a shared library of {shown}:\n{m}"))?;
+        // Only the library is cached: the objects (about 13 MB) are of no further use.
+        for e in std::fs::read_dir(&work).map_err(|e| e.to_string())?.flatten() {
+            if e.file_name() != "libbqueue.so" {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
-    };
-    let threads = ["-I", "+unix", "-I", "+threads", "unix.cmxa", "threads.cmxa"];
-    // The signature first, on its own, so that a mismatch is reported as one.
-    run(Command::new(&ocamlopt).args(["-c", "bqueue.mli"]))
-        .map_err(|m| format!("ocaml/bqueue.mli does not compile with {} (is it OCaml >= 5.1?):\n{m}", ocamlopt.display()))?;
-    run(Command::new(&ocamlopt).args(&threads[..4]).args(["-c", "bqueue.ml"])).map_err(|m| {
-        if m.contains("does not match the interface") {
-            format!(
-                "{shown} does not match the signature of ocaml/bqueue.mli:\n{m}\n\
-                 Change your module so that it provides every value of ocaml/bqueue.mli with that type \
-                 (the compiler's message above names the first that differs; labels such as ~timeout_ns count)."
-            )
-        } else {
-            format!("{shown} does not compile (with {}):\n{m}", ocamlopt.display())
-        }
-    })?;
-    // -linkall: the threads library must initialise even if the module never names Thread.
-    run(Command::new(&ocamlopt)
-        .args(threads)
-        .args(["-linkall", "-runtime-variant", "_pic", "-ccopt", "-fPIC", "-ccopt", "-O2", "-ccopt", "-I."])
-        .args(["-output-complete-obj", "-o", "bqueue_plugin.o"])
-        .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml"]))
-    .map_err(|m| format!("linking {shown} with the OCaml runtime failed:\n{m}"))?;
-    let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
-    let libs = String::from_utf8_lossy(&libs.stdout).to_string();
-    run(Command::new("gcc")
-        .args(["-shared", "-o", "libbqueue.so", "bqueue_plugin.o", "-Wl,--version-script=exports.map", "-Wl,-Bsymbolic"])
-        .args(libs.split_whitespace()))
-    .map_err(|m| format!("gcc could not make a shared library of {shown}:\n{m}"))?;
+        Ok(())
+    })();
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&work);
+        return Err(e);
+    }
     if std::fs::rename(&work, &dir).is_err() && !lib.exists() {
+        let _ = std::fs::remove_dir_all(&work);
         return Err(format!("cannot move {} to {}", work.display(), dir.display()));
     }
     let _ = std::fs::remove_dir_all(&work);

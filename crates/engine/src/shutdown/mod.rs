@@ -182,7 +182,8 @@ fn woken<H: Clone + Send + 'static>(
     thread::sleep(SETTLE);
     let start = Instant::now();
     close();
-    let ends = join_all("waiters", waiters).expect("a waiter panicked");
+    // Display, not Debug: the message becomes a finding.
+    let ends = join_all("waiters", waiters).unwrap_or_else(|e| panic!("{e}"));
     let slowest = ends.iter().map(|e| e.saturating_duration_since(start)).max().unwrap_or_default();
     (woken.load(Ordering::SeqCst), WAITERS, slowest.as_secs_f64() * 1e6)
 }
@@ -209,7 +210,7 @@ fn nothing_lost<I: Impl>(imp: &I) -> ProbeResult {
     while rx.pop().is_ok() {
         delivered += 1;
     }
-    join_all("producers", producers).expect("a producer panicked");
+    join_all("producers", producers).unwrap_or_else(|e| panic!("{e}"));
     let accepted = accepted.load(Ordering::SeqCst);
     (accepted == delivered, format!("{delivered} of {accepted} accepted items delivered"), None)
 }
