@@ -204,6 +204,11 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         let config = references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
         let Some(_) = ref_specs[config] else { continue };
         let label = label(target, &spec);
+        if target == plan.reference {
+            // The A/A control: both halves the same run, so that only time tells them apart.
+            cells.push(Cell { target, spec: ref_specs[config].expect("kept above"), config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 });
+            continue;
+        }
         progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
         match sized(measure, target, spec, &mut rows, &mut record) {
             Some(spec) => cells.push(Cell { target, spec, config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 }),

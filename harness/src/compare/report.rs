@@ -381,9 +381,9 @@ fn reference_label(rows: &[Row]) -> String {
     ratios::reference(rows).map_or_else(String::new, |(i, m)| if m == Mode::Driven { i.to_string() } else { format!("{i} ({m})") })
 }
 
-/// "spsc" for an unpinned configuration, "spsc · same-core" for a pinned one.
+/// "spsc" for the default placement (same-core), "spsc · unpinned" for another.
 fn config_label(c: &Cell) -> String {
-    if c.placement == bq_engine::placement::Placement::Unpinned { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) }
+    if c.placement == bq_engine::placement::Placement::SameCore { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) }
 }
 
 fn write_paired(dir: &Path, r: &Results) -> anyhow::Result<()> {
@@ -467,10 +467,11 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
 
     // One table: implementation x workload, at one capacity and unpinned.
     let headline = if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
-    // Per workload: unpinned where it ran so (as a program runs by default), else its first placement.
+    // Per workload: same-core where it ran so (the placement whose figures repeat), else its first.
     let placement_of = |w: Workload| {
         let ps: Vec<_> = cells.iter().filter(|c| c.workload == w && c.capacity == headline).map(|c| c.placement).collect();
-        if ps.contains(&bq_engine::placement::Placement::Unpinned) { ps.first().map(|_| bq_engine::placement::Placement::Unpinned) } else { ps.first().copied() }
+        let same = bq_engine::placement::Placement::SameCore;
+        if ps.contains(&same) { Some(same) } else { ps.first().copied() }
     };
     let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && Some(c.placement) == placement_of(c.workload)).collect();
     let mut workloads: Vec<Workload> = Vec::new();
@@ -480,13 +481,13 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     writeln!(out, "## Ratios to {reference}\n").unwrap();
     writeln!(
         out,
-        "Capacity {headline}, threads unpinned where the run had them so (as a program runs by default): ratio ± \
-         half-width of its 95% interval. Every capacity and placement, with intervals, pairs and absolute throughput: \
-         [{RATIOS_MD}]({RATIOS_MD}).\n"
+        "Capacity {headline}, all threads on one core where the run had them so (the placement whose figures repeat \
+         on a shared machine; spsc's other placements are in the pictures): ratio ± half-width of its 95% interval. \
+         Every capacity and placement, with intervals, pairs and absolute throughput: [{RATIOS_MD}]({RATIOS_MD}).\n"
     )
     .unwrap();
     table_head(&mut out, "implementation", &workloads, |w| match placement_of(*w) {
-        Some(p) if p != bq_engine::placement::Placement::Unpinned => format!("{w} · {p}"),
+        Some(p) if p != bq_engine::placement::Placement::SameCore => format!("{w} · {p}"),
         _ => w.to_string(),
     });
     for l in &labels {
