@@ -180,3 +180,31 @@ fn a_child_dies_with_bqh() {
     }
     assert!(left.is_empty(), "bqh's children {left:?} outlived it");
 }
+
+/// Issue 20: one `printf` in a plugin made every compare run fail ("CSV deserialize error"):
+/// results shared standard output with the plugin. They travel on a descriptor of their own
+/// now, and the plugin's lines go to standard error, shown as its output.
+#[test]
+fn a_plugin_that_prints_breaks_neither_compare_nor_validate() {
+    let dir = common::scratch("faults", "talker");
+    let lib = plugin(&dir, "talker");
+    let out = dir.join("out");
+    let (code, _, _) = watch(
+        compare(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]).spawn().unwrap(),
+        Duration::from_secs(120),
+        1 << 30,
+    );
+    assert_eq!(code, Some(0), "a plugin that prints must compare like any other");
+    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
+    let own: Vec<&Row> = rows.iter().filter(|r| r.implementation == lib.display().to_string()).collect();
+    assert!(!own.is_empty() && own.iter().all(|r| r.ok()), "{own:?}");
+
+    let v = Command::new(env!("CARGO_BIN_EXE_bqh"))
+        .args(["validate", "--candidate", lib.to_str().unwrap(), "--cases", "10", "--checks", "sequential,shutdown"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(v.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&v.stderr));
+    assert!(text.contains("1 of 1 candidate(s) passed every check"), "{text}");
+}

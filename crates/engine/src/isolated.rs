@@ -12,7 +12,7 @@ use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 
 use crate::driven::measure_driven;
 use crate::impls::plugin::Plugin;
@@ -48,8 +48,56 @@ pub struct Args {
 /// returns must not stall a comparison.
 pub const LOAD_LIMIT: Duration = Duration::from_secs(15);
 
+/// Where a child process writes its answers: the standard output its parent reads, kept for
+/// them alone. [`Answers::take`] moves it to a descriptor of its own and points descriptor 1 at
+/// standard error, so that a library's `printf` shows as its output (in the parent's tail of
+/// standard error) instead of landing among the results.
+#[derive(Clone, Copy)]
+pub struct Answers(std::os::fd::RawFd);
+
+static TAKEN: std::sync::OnceLock<Answers> = std::sync::OnceLock::new();
+
+impl Answers {
+    /// Before any plugin is loaded (its constructor may print).
+    pub fn take() -> anyhow::Result<Answers> {
+        // SAFETY: plain descriptor calls on the process's own descriptors 1 and 2.
+        unsafe {
+            let saved = libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3);
+            if saved < 0 || libc::dup2(2, 1) < 0 {
+                bail!("cannot set aside standard output for the results: {}", std::io::Error::last_os_error());
+            }
+            let _ = TAKEN.set(Answers(saved));
+            Ok(Answers(saved))
+        }
+    }
+
+    /// Says `line` where answers go: the set-aside descriptor once [`take`](Answers::take)
+    /// ran in this process, standard output otherwise (a check run in-process, in a test).
+    pub fn say_anywhere(line: &str) -> std::io::Result<()> {
+        match TAKEN.get() {
+            Some(a) => a.say(line),
+            None => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{line}")?;
+                out.flush()
+            }
+        }
+    }
+
+    /// One line of answer, written at once.
+    pub fn say(self, line: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        // SAFETY: the descriptor stays open for the process's life; ManuallyDrop never closes it.
+        let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(self.0) });
+        out.write_all(format!("{line}\n").as_bytes())
+    }
+}
+
 /// `bqh isolated`: the child's side.
 pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
+    let answers = Answers::take()?;
     let plugin = Plugin::load_static(&args.plugin)?;
     let line = if args.load {
         use crate::queue::Impl;
@@ -64,7 +112,7 @@ pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
         w.serialize(&row)?;
         String::from_utf8(w.into_inner()?)?.trim_end().to_string()
     };
-    println!("{line}");
+    answers.say(&line)?;
     // Threads a hung run left behind may never end: do not wait for them.
     std::process::exit(0)
 }

@@ -16,7 +16,6 @@
 //!   interleaving; `proptest`'s value trees shrink each field on its own and assume a
 //!   deterministic test.
 
-use std::io::Write;
 
 use super::model::{Caps, Rng};
 pub use super::report::Check;
@@ -34,9 +33,7 @@ pub struct Ctx {
 impl Ctx {
     /// Tells the parent what runs now, so that a crash can name the case.
     pub fn progress(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "progress {text}");
-        let _ = out.flush();
+        let _ = bq_engine::isolated::Answers::say_anywhere(&format!("progress {text}"));
     }
 }
 

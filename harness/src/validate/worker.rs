@@ -4,7 +4,6 @@
 //! one check and prints its report as a line of JSON; the parent spawns it, reads its progress
 //! lines, kills it past [`WORKER_LIMIT`] and turns a death into a finding.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -97,11 +96,13 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         eprintln!("panicked: {}", bq_engine::watchdog::panic_message(info.payload()))
     }));
     let [candidate] = args.candidate.as_slice() else { bail!("--worker takes exactly one --candidate") };
+    // The results' own channel: a library that prints cannot mix its lines into them.
+    let answers = bq_engine::isolated::Answers::take()?;
     let loaded = load(candidate).and_then(|c| Ok((c, load(&args.reference)?)));
     let (cand, reference) = match loaded {
         Ok(v) => v,
         Err(e) => {
-            println!("error {e:#}");
+            answers.say(&format!("error {e:#}"))?;
             return Ok(ExitCode::from(2));
         }
     };
@@ -110,7 +111,7 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         for l in [cand, reference] {
             with_loaded!(l, |imp| drop(imp.bounded(2).map_err(|e| anyhow::anyhow!("{e}"))?));
         }
-        println!("loaded");
+        answers.say("loaded")?;
         return Ok(ExitCode::SUCCESS);
     }
     let check = <Check as clap::ValueEnum>::from_str(what, false).map_err(|e| anyhow::anyhow!("--worker: {e}"))?;
@@ -130,9 +131,9 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
             // "side" lines tell the parent whose code runs, so that a crash is blamed right.
             let ref_run: Box<dyn Fn(&sequential::Case) -> sequential::Outcome> = with_loaded!(reference, |imp| {
                 Box::new(move |c: &sequential::Case| {
-                    println!("side reference");
+                    let _ = answers.say("side reference");
                     let out = sequential::run(imp, c);
-                    println!("side candidate");
+                    let _ = answers.say("side candidate");
                     out
                 })
             });
@@ -149,7 +150,7 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
             ctx.progress("shutdown probes on the candidate");
             let c = with_loaded!(cand, |imp| bq_engine::shutdown::probe_all(imp));
             ctx.progress("shutdown probes on the reference");
-            println!("side reference");
+            answers.say("side reference")?;
             let r = with_loaded!(reference, |imp| bq_engine::shutdown::probe_all(imp));
             let (n, findings, more_notes) = shutdown::compare_probes(&c, &r);
             notes.extend(more_notes);
@@ -168,9 +169,7 @@ pub(super) fn worker(args: &Args, what: &str) -> anyhow::Result<ExitCode> {
         of_reference: false,
         timeline: None,
     };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "report {}", serde_json::to_string(&report)?)?;
-    out.flush()?;
+    answers.say(&format!("report {}", serde_json::to_string(&report)?))?;
     // Threads left behind by a hang may never end: do not wait for them.
     std::process::exit(0)
 }
