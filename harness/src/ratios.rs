@@ -33,6 +33,11 @@ impl Cell<'_> {
         if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) }
     }
 
+    /// [`label`](Cell::label), marked when it is the reference's A/A control.
+    pub fn shown(&self) -> String {
+        if self.aa { format!("{} (A/A)", self.label()) } else { self.label() }
+    }
+
     /// Threads the run starts (seq: one).
     pub fn threads(&self) -> u64 {
         if self.workload == Workload::Seq { 1 } else { self.producers + self.consumers }
@@ -110,6 +115,11 @@ pub fn ratio_cell(r: Option<Ratio>, goal: f64) -> String {
             format!("{} [{}–{}]{mark}", fmt_ratio(r.ratio), fmt_ratio(r.low), fmt_ratio(r.high))
         }
     }
+}
+
+/// A ratio as the one-screen tables show it: `0.93 ±3%`, the half-width of its interval.
+pub fn ratio_pm(r: Ratio) -> String {
+    format!("{} ±{:.0}%", fmt_ratio(r.ratio), r.half_width() * 100.0)
 }
 
 /// Three significant digits at most, so small and large ratios read alike.

@@ -21,18 +21,22 @@ pub const RUNS_CSV: &str = "runs.csv";
 /// Writes `runs.csv`. Rows from before paired measurement keep the columns they were written
 /// with, so a committed folder redraws to its own bytes.
 pub fn write_runs(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
-    bq_results::files::write_csv(path, rows)?;
+    use anyhow::Context;
     if !rows.iter().all(Row::is_legacy) {
-        return Ok(());
+        return bq_results::files::write_csv(path, rows);
     }
-    let all = std::fs::read(path)?;
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(all.len()));
-    for record in csv::ReaderBuilder::new().has_headers(false).from_reader(&all[..]).records() {
+    // Serialised whole in memory, then cut to the older columns: the file is written once.
+    let mut full = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        full.serialize(r)?;
+    }
+    let full = full.into_inner()?;
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(full.len()));
+    for record in csv::ReaderBuilder::new().has_headers(false).from_reader(&full[..]).records() {
         let record = record?;
         w.write_record(record.iter().take(record.len() - bq_engine::row::PAIRED_COLUMNS))?;
     }
-    std::fs::write(path, w.into_inner()?)?;
-    Ok(())
+    std::fs::write(path, w.into_inner()?).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Medians and spread of one configuration's successful repetitions.
@@ -93,23 +97,26 @@ pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
     out
 }
 
+/// Each distinct value once, in the order it first appears: the rows and columns of a
+/// report's tables keep the order the runs were planned in.
+pub fn first_seen<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in items {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
 /// Workloads in first-seen order.
 pub fn workloads(gs: &[Group]) -> Vec<Workload> {
-    let mut w: Vec<Workload> = Vec::new();
-    gs.iter().for_each(|g| if !w.contains(&g.workload) { w.push(g.workload) });
-    w
+    first_seen(gs.iter().map(|g| g.workload))
 }
 
 /// Row labels in first-seen order.
 pub fn labels(gs: &[&Group]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for g in gs {
-        let l = g.label();
-        if !out.contains(&l) {
-            out.push(l);
-        }
-    }
-    out
+    first_seen(gs.iter().map(|g| g.label()))
 }
 
 /// The implementation's own colour (`Builtin::colour`; grey for anything else, such as a

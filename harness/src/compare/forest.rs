@@ -9,25 +9,15 @@ use bq_engine::workloads::Workload;
 use bq_results::plot::{forest, ForestSeries, Plot, PALETTE};
 
 use crate::ratios::Cell;
+use crate::runs::first_seen;
 
 /// Draws one forest plot per (workload, placement) of `cells`; returns them for the summary.
 pub fn write_forests(dir: &Path, cells: &[Cell], reference: &str) -> anyhow::Result<Vec<Plot>> {
     let mut plots = Vec::new();
-    let mut configs: Vec<(Workload, Placement)> = Vec::new();
-    for c in cells {
-        if !configs.contains(&(c.workload, c.placement)) {
-            configs.push((c.workload, c.placement));
-        }
-    }
+    let configs: Vec<(Workload, Placement)> = first_seen(cells.iter().map(|c| (c.workload, c.placement)));
     for (w, p) in configs {
         let here: Vec<&Cell> = cells.iter().filter(|c| c.workload == w && c.placement == p).collect();
-        let mut labels: Vec<String> = Vec::new();
-        for c in &here {
-            let l = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
-            if !labels.contains(&l) {
-                labels.push(l);
-            }
-        }
+        let labels = first_seen(here.iter().map(|c| c.shown()));
         let capacities: BTreeSet<usize> = here.iter().map(|c| c.capacity).collect();
         let series: Vec<ForestSeries> = capacities
             .iter()
@@ -37,9 +27,8 @@ pub fn write_forests(dir: &Path, cells: &[Cell], reference: &str) -> anyhow::Res
                     .iter()
                     .filter(|c| c.capacity == cap)
                     .filter_map(|c| {
-                        let l = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
                         let r = c.ratio?;
-                        Some((labels.iter().position(|x| *x == l)?, (r.ratio, r.low, r.high)))
+                        Some((labels.iter().position(|x| *x == c.shown())?, (r.ratio, r.low, r.high)))
                     })
                     .collect();
                 (format!("capacity {cap}"), PALETTE[j % PALETTE.len()], pts)

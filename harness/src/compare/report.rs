@@ -22,10 +22,10 @@ use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
 
-use crate::ratios::{self, fmt_ratio, ratio_cell, Cell};
+use crate::ratios::{self, ratio_cell, ratio_pm, Cell};
 use super::{forest, plots};
 use crate::memory::report as memory_report;
-use crate::runs::{groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
+use crate::runs::{first_seen, groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
 
 /// A comparison's folder.
@@ -239,11 +239,7 @@ fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: 
 /// Per native mode: native / driven throughput for every configuration both ran.
 fn boundary(gs: &[Group]) -> String {
     let mut out = String::new();
-    let natives: Vec<(&str, Mode)> = {
-        let mut v: Vec<(&str, Mode)> = Vec::new();
-        gs.iter().filter(|g| g.mode != Mode::Driven).for_each(|g| if !v.contains(&(g.implementation, g.mode)) { v.push((g.implementation, g.mode)) });
-        v
-    };
+    let natives: Vec<(&str, Mode)> = first_seen(gs.iter().filter(|g| g.mode != Mode::Driven).map(|g| (g.implementation, g.mode)));
     if natives.is_empty() {
         return "No native runs in this selection.\n\n".into();
     }
@@ -452,8 +448,7 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     )
     .unwrap();
     let caps: Vec<usize> = aa.iter().map(|c| c.capacity).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut configs: Vec<String> = Vec::new();
-    aa.iter().for_each(|c| if !configs.contains(&config_label(c)) { configs.push(config_label(c)) });
+    let configs = first_seen(aa.iter().map(|c| config_label(c)));
     table_head(&mut out, "configuration", &caps, |c| format!("cap {c}"));
     for k in &configs {
         write!(out, "| {k} |").unwrap();
@@ -474,10 +469,8 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
         if ps.contains(&same) { Some(same) } else { ps.first().copied() }
     };
     let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && Some(c.placement) == placement_of(c.workload)).collect();
-    let mut workloads: Vec<Workload> = Vec::new();
-    here.iter().for_each(|c| if !workloads.contains(&c.workload) { workloads.push(c.workload) });
-    let mut labels: Vec<String> = Vec::new();
-    here.iter().filter(|c| !c.aa).for_each(|c| if !labels.contains(&c.label()) { labels.push(c.label()) });
+    let workloads = first_seen(here.iter().map(|c| c.workload));
+    let labels = first_seen(here.iter().filter(|c| !c.aa).map(|c| c.label()));
     writeln!(out, "## Ratios to {reference}\n").unwrap();
     writeln!(
         out,
@@ -496,7 +489,7 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
             let c = here.iter().find(|c| c.label() == *l && c.workload == *w);
             let cell = c.and_then(|c| c.ratio).map_or("–".into(), |r| {
                 let mark = if r.half_width() > goal { " ⚠" } else { "" };
-                format!("{} ±{:.0}%{mark}", fmt_ratio(r.ratio), r.half_width() * 100.0)
+                format!("{}{mark}", ratio_pm(r))
             });
             write!(out, " {cell} |").unwrap();
         }
@@ -530,18 +523,16 @@ fn ratios_markdown(env: &Env, cells: &[Cell], reference: &str) -> String {
         env.cores
     )
     .unwrap();
-    let mut configs: Vec<(Workload, String)> = Vec::new();
-    cells.iter().for_each(|c| if !configs.contains(&(c.workload, config_label(c))) { configs.push((c.workload, config_label(c))) });
-    for (_, k) in &configs {
+    for k in &first_seen(cells.iter().map(|c| config_label(c))) {
         let here: Vec<&Cell> = cells.iter().filter(|c| config_label(c) == *k).collect();
         let over = if here[0].oversubscribed(env.cores) { ", oversubscribed" } else { "" };
         writeln!(out, "## {k} ({} producer(s), {} consumer(s){over})\n", here[0].producers, here[0].consumers).unwrap();
         out.push_str("| implementation | capacity | ratio [95% interval] | pairs | M items/s |\n|---|---|---|---|---|\n");
         for c in here {
-            let name = if c.aa { format!("{} (A/A)", c.label()) } else { c.label() };
             writeln!(
                 out,
-                "| {name} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
+                c.shown(),
                 c.capacity,
                 ratio_cell(c.ratio, goal),
                 c.ratio.map_or(0, |r| r.pairs),

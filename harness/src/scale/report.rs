@@ -16,8 +16,8 @@ use bq_results::Env;
 
 use super::rows::RUNS_CSV;
 use super::SHAPES;
-use crate::ratios::{self, fmt_ratio, Cell};
-use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
+use crate::ratios::{self, ratio_pm, Cell};
+use crate::runs::{first_seen, failures, groups, labels, series_by_label, stability, stat, Group};
 
 /// A scaling study's folder.
 pub struct Results {
@@ -70,20 +70,16 @@ fn ratio_tables(rows: &[Row]) -> String {
          (as in `bqh compare`): ratio ± the half-width of its 95% interval; above 1 is faster. {reference}'s own row is \
          the A/A control: 1.0 within its interval.\n\n"
     );
-    let mut panels: Vec<(Workload, usize)> = Vec::new();
-    cells.iter().for_each(|c| if !panels.contains(&(c.workload, c.capacity)) { panels.push((c.workload, c.capacity)) });
-    for (w, cap) in panels {
+    for (w, cap) in first_seen(cells.iter().map(|c| (c.workload, c.capacity))) {
         let here: Vec<&Cell> = cells.iter().filter(|c| c.workload == w && c.capacity == cap).collect();
         let counts: Vec<u64> = here.iter().map(|c| c.producers).collect::<BTreeSet<_>>().into_iter().collect();
         writeln!(out, "### {w}, capacity {cap} ({})\n", axis(w)).unwrap();
         table_head(&mut out, "implementation", &counts, |n| n.to_string());
-        let mut labels: Vec<String> = Vec::new();
-        here.iter().for_each(|c| if !labels.contains(&c.label()) { labels.push(c.label()) });
-        for l in labels {
+        for l in first_seen(here.iter().map(|c| c.label())) {
             write!(out, "| {l} |").unwrap();
             for n in &counts {
                 let r = here.iter().find(|c| c.label() == l && c.producers == *n).and_then(|c| c.ratio);
-                write!(out, " {} |", r.map_or("–".into(), |r| format!("{} ±{:.0}%", fmt_ratio(r.ratio), r.half_width() * 100.0))).unwrap();
+                write!(out, " {} |", r.map_or("–".into(), ratio_pm)).unwrap();
             }
             out.push('\n');
         }
