@@ -19,13 +19,15 @@ use bq_results::stats;
 pub const RUNS_CSV: &str = "runs.csv";
 
 /// Writes `runs.csv`. Rows from before paired measurement keep the columns they were written
-/// with, so a committed folder redraws to its own bytes.
+/// with, and columns no row uses stay out ([`Row::unused_columns`]), so a committed folder
+/// redraws to its own bytes.
 pub fn write_runs(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
     use anyhow::Context;
-    if !rows.iter().all(Row::is_legacy) {
+    let unused = Row::unused_columns(rows);
+    if unused == 0 {
         return bq_results::files::write_csv(path, rows);
     }
-    // Serialised whole in memory, then cut to the older columns: the file is written once.
+    // Serialised whole in memory, then cut to the columns used: the file is written once.
     let mut full = csv::Writer::from_writer(Vec::new());
     for r in rows {
         full.serialize(r)?;
@@ -34,9 +36,21 @@ pub fn write_runs(path: &std::path::Path, rows: &[Row]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(full.len()));
     for record in csv::ReaderBuilder::new().has_headers(false).from_reader(&full[..]).records() {
         let record = record?;
-        w.write_record(record.iter().take(record.len() - bq_engine::row::PAIRED_COLUMNS))?;
+        w.write_record(record.iter().take(record.len() - unused))?;
     }
     std::fs::write(path, w.into_inner()?).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The rows of a `runs.csv`, each successful one checked for figures a run can have
+/// ([`Row::implausible`]): a report must not draw what no run measured.
+pub fn read_runs(path: &std::path::Path) -> anyhow::Result<Vec<Row>> {
+    let rows: Vec<Row> = bq_results::files::read_csv(path)?;
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(why) = r.implausible() {
+            anyhow::bail!("{}: row {}: {why}. Fix or remove that row, or run the study again", path.display(), i + 1);
+        }
+    }
+    Ok(rows)
 }
 
 /// Medians and spread of one configuration's successful repetitions.
@@ -265,5 +279,38 @@ pub fn failures(rows: &[Row]) -> String {
         }
         out.push('\n');
     }
+    out
+}
+
+/// Per implementation that ran in child processes (a plugin), how much memory its children
+/// reached: a library that leaks is contained in its process, and this says it leaked.
+pub fn children(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let names = first_seen(rows.iter().filter(|r| r.child_peak_rss_kib.is_some()).map(|r| r.implementation.as_str()));
+    if names.is_empty() {
+        return out;
+    }
+    out.push_str("## Child processes\n\nEach run of a plugin is made in a child process of its own, so that a crash, a hang or a \
+                  leak stays there. Its peak resident memory (RSS), KiB:\n\n");
+    out.push_str("| implementation | runs | median | highest | in |\n|---|---|---|---|---|\n");
+    for name in names {
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.implementation == name && r.child_peak_rss_kib.is_some()).collect();
+        let kib = |r: &Row| r.child_peak_rss_kib.unwrap_or(0);
+        let top = *mine.iter().max_by_key(|r| kib(r)).expect("at least one row");
+        let median = stats::median(mine.iter().map(|r| kib(r) as f64)).unwrap_or(f64::NAN);
+        writeln!(
+            out,
+            "| {name} | {} | {median:.0} | {} | {} {}+{} capacity {} repetition {} |",
+            mine.len(),
+            kib(top),
+            top.workload,
+            top.producers,
+            top.consumers,
+            top.capacity,
+            top.repetition
+        )
+        .unwrap();
+    }
+    out.push('\n');
     out
 }

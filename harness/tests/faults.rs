@@ -208,3 +208,27 @@ fn a_plugin_that_prints_breaks_neither_compare_nor_validate() {
     assert_eq!(v.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&v.stderr));
     assert!(text.contains("1 of 1 candidate(s) passed every check"), "{text}");
 }
+
+/// A leaking plugin was contained in its child processes, but nothing said it leaked. Each
+/// plugin row now carries its child's peak resident memory, and the summary shows it.
+#[test]
+fn a_leaking_plugin_is_reported_with_its_childrens_peak_memory() {
+    let dir = common::scratch("faults", "leaky");
+    let lib = plugin(&dir, "leaky");
+    let out = dir.join("out");
+    let (code, peak, _) = watch(
+        compare(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]).spawn().unwrap(),
+        Duration::from_secs(120),
+        1 << 30,
+    );
+    assert_eq!(code, Some(0));
+    assert!(peak < 96 << 20, "the leak is in the children, not in bqh ({} MiB)", peak >> 20);
+    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
+    let name = lib.display().to_string();
+    let (own, others): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.implementation == name);
+    assert!(!own.is_empty() && own.iter().all(|r| r.child_peak_rss_kib.is_some_and(|k| k >= 96 << 10)), "{own:?}");
+    assert!(others.iter().all(|r| r.child_peak_rss_kib.is_none()), "runs in bqh's own process have no child");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let section = summary.split("## Child processes").nth(1).expect("a section on the children");
+    assert!(section.lines().any(|l| l.starts_with(&format!("| {name} | {} |", own.len()))), "{section}");
+}

@@ -221,21 +221,50 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     assert_eq!(files(&plain)["summary.md"], files(&root().join(scale))["summary.md"]);
 }
 
+/// A copy of the scale study whose `runs.csv` has `value` in `column` of its second row (a
+/// successful run), redrawn elsewhere: bqh's exit code and standard error.
+fn redraw_with(column: &str, value: &str) -> (Option<i32>, String) {
+    let name = format!("bad-{column}-{}", value.replace(['-', '.'], "_"));
+    let dir = own_copy("results/2026-11-23-epyc-2core-scale", &name);
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == column).unwrap();
+    let mut lines: Vec<String> = runs.lines().map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(fields[header.iter().position(|c| *c == "status").unwrap()], "ok");
+    fields[col] = value;
+    lines[2] = fields.join(",");
+    std::fs::write(dir.join("runs.csv"), lines.join("\n") + "\n").unwrap();
+    let o = common::bqh(&["report", dir.to_str().unwrap(), "--out", scratch(&format!("{name}-out")).to_str().unwrap()]);
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
 /// Issue 20: a value that does not fit its column was reported with a 0-based field number and
 /// no column name.
 #[test]
 fn a_bad_value_is_named_by_its_row_and_column() {
-    let dir = own_copy("results/2026-11-23-epyc-2core-scale", "bad-value");
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
-    let col = header.iter().position(|c| *c == "producers").unwrap();
-    let mut lines: Vec<String> = runs.lines().map(str::to_string).collect();
-    let mut fields: Vec<&str> = lines[2].split(',').collect();
-    fields[col] = "many";
-    lines[2] = fields.join(",");
-    std::fs::write(dir.join("runs.csv"), lines.join("\n") + "\n").unwrap();
-    let o = common::bqh(&["report", dir.to_str().unwrap(), "--out", scratch("bad-value-out").to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(&format!("row 2, column {} (producers)", col + 1)), "{err}");
+    let (code, err) = redraw_with("producers", "many");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("row 2, column 4 (producers)"), "{err}");
+}
+
+/// Issue 20: 1e308, inf or a negative figure reached summary.md unchecked. Each is refused now,
+/// naming the row and the column, and what a good value would be where that is known.
+#[test]
+fn a_figure_no_run_can_measure_is_refused() {
+    for (column, value, says) in [
+        ("ns_per_item", "inf", "row 2, column 11 (ns_per_item): inf is not a value a run measures"),
+        ("ns_per_item", "-12.5", "row 2, column 11 (ns_per_item): -12.5 is not a value a run measures"),
+        ("cpu_user_s", "-inf", "row 2, column 13 (cpu_user_s)"),
+        ("ns_per_item", "1e308", "row 2: ns_per_item is 1e308 but"),
+        ("items_per_second", "1e308", "row 2: items_per_second is 1e308 but"),
+        ("seconds", "0", "row 2: seconds is 0: a run takes a finite, positive time"),
+    ] {
+        let (code, err) = redraw_with(column, value);
+        assert_eq!(code, Some(2), "{column}={value}: {err}");
+        assert!(err.contains(says) && !err.contains("panicked"), "{column}={value}: {err}");
+    }
+    // Not measured (a failed run's figures) is not wrong.
+    let (code, err) = redraw_with("latency_p50_ns", "");
+    assert_eq!(code, Some(0), "{err}");
 }

@@ -145,6 +145,34 @@ pub struct Finished {
     /// Its last lines of standard error, oldest first; the first says how many earlier bytes
     /// were not kept, when some were cut ([`STDERR_KEPT`]).
     pub stderr_tail: Vec<String>,
+    /// Its peak resident memory, KiB: a library that leaks is contained in its process, and
+    /// this says how far it went.
+    pub peak_rss_kib: u64,
+}
+
+impl Finished {
+    /// ", peak RSS 12.3 MiB": for the message that says how a child ended.
+    pub fn peak_rss(&self) -> String {
+        format!("peak RSS {:.1} MiB", self.peak_rss_kib as f64 / 1024.0)
+    }
+}
+
+/// Waits for the child `pid` (or only looks, unless `block`): how it ended and its peak
+/// resident memory in KiB, once it has. `wait4`, not `Child::wait`: only it gives the child's
+/// own resource use.
+fn reap(pid: u32, block: bool) -> std::io::Result<Option<(ExitStatus, u64)>> {
+    use std::os::unix::process::ExitStatusExt;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    loop {
+        // SAFETY: both pointers are to locals of the right types; pid is our own child.
+        let got = unsafe { libc::wait4(pid as libc::pid_t, &mut status, if block { 0 } else { libc::WNOHANG }, &mut usage) };
+        match got {
+            0 => return Ok(None),
+            p if p > 0 => return Ok(Some((ExitStatus::from_raw(status), usage.ru_maxrss.max(0) as u64))),
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => continue,
+            _ => return Err(std::io::Error::last_os_error()),
+        }
+    }
 }
 
 /// The most of a child's standard error the parent keeps: its tail. A plugin that logs in a
@@ -264,12 +292,16 @@ pub fn run_self_with_env(
     // A limit too large for the clock (checked arithmetic) is no limit.
     let deadline = Instant::now().checked_add(limit);
     let (mut killed, mut ended_at) = (false, None::<Instant>);
+    // How the child ended, once it has; reaped by [`reap`] alone, never by `Child::wait`.
+    let mut ended = None;
     loop {
         match lines_rx.recv_timeout(Duration::from_millis(20)) {
             Ok(line) => {
                 if let Err(e) = on_line(&line) {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    if ended.is_none() {
+                        let _ = child.kill();
+                        let _ = reap(child.id(), true);
+                    }
                     return Err(e);
                 }
                 continue;
@@ -278,8 +310,11 @@ pub fn run_self_with_env(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         // The child ended, but its output may still be held open by a process it started.
-        if ended_at.is_none() && child.try_wait()?.is_some() {
-            ended_at = Some(Instant::now());
+        if ended.is_none() {
+            ended = reap(child.id(), false)?;
+            if ended.is_some() {
+                ended_at = Some(Instant::now());
+            }
         }
         if ended_at.is_some_and(|t| t.elapsed() > DRAIN) {
             break;
@@ -290,7 +325,10 @@ pub fn run_self_with_env(
             break;
         }
     }
-    let status = child.wait()?;
+    let (status, peak_rss_kib) = match ended {
+        Some(e) => e,
+        None => reap(child.id(), true)?.expect("a blocking wait returns the child"),
+    };
     // Standard error to its end, or for [`DRAIN`] at most: a process the child started may
     // hold it open, and what the reader has by then is what there is.
     let waited = Instant::now();
@@ -298,7 +336,7 @@ pub fn run_self_with_env(
         std::thread::sleep(Duration::from_millis(5));
     }
     let stderr_tail = tail.lock().unwrap_or_else(PoisonError::into_inner).lines(12);
-    Ok(Finished { status, killed, stderr_tail })
+    Ok(Finished { status, killed, stderr_tail, peak_rss_kib })
 }
 
 /// Runs `bqh isolated ARGS` to its end, or kills it after `limit`: its last line of output,
@@ -313,20 +351,25 @@ fn last_line(args: &[String], limit: Duration) -> anyhow::Result<(Option<String>
     Ok((last, out))
 }
 
-/// [`last_line`] with [`GRACE`] beyond `limit`: the answer, or what went wrong.
-fn supervise(args: &[String], limit: Duration) -> anyhow::Result<String> {
-    let (last, out) = last_line(args, limit + GRACE)?;
-    match last {
-        _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs", limit + GRACE)),
+/// [`last_line`] with [`GRACE`] beyond `limit`: the answer, or what went wrong; and the
+/// child's peak resident memory in KiB, when it ran.
+fn supervise(args: &[String], limit: Duration) -> (anyhow::Result<String>, Option<u64>) {
+    let (last, out) = match last_line(args, limit.saturating_add(GRACE)) {
+        Ok(x) => x,
+        Err(e) => return (Err(e), None),
+    };
+    let answer = match last {
+        _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs ({})", limit.saturating_add(GRACE), out.peak_rss())),
         Some(line) if out.status.success() => Ok(line),
         _ => Err(anyhow!("the child process {}", ended(&out))),
-    }
+    };
+    (answer, Some(out.peak_rss_kib))
 }
 
 /// How a child that gave no answer ended, in words: its exit and its last lines of standard
 /// error, if any.
 fn ended(out: &Finished) -> String {
-    let mut how = describe_exit(Some(out.status));
+    let mut how = format!("{} ({})", describe_exit(Some(out.status)), out.peak_rss());
     if out.status.success() {
         how += " without printing its result (did the library call exit?)";
     }
@@ -365,17 +408,20 @@ pub fn run(path: &Path, spec: RunSpec, repetition: u32, limit: Duration) -> Row 
         let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
         r.deserialize().next().context("the child printed no row")?.map_err(Into::into)
     };
-    match supervise(&args, limit).and_then(parse) {
+    let (answer, peak_rss_kib) = supervise(&args, limit);
+    let mut row = match answer.and_then(parse) {
         Ok(row) => row,
         Err(e) => Row::new(&name, Mode::Driven, &spec, repetition, Err(e.context(format!("{name} {} (capacity {})", spec.workload, spec.capacity)))),
-    }
+    };
+    row.child_peak_rss_kib = peak_rss_kib;
+    row
 }
 
 /// The shutdown probes of the plugin at `path`, in a child process; every question failed
 /// when the child crashed or hung.
 pub fn probes(path: &Path, limit: Duration) -> Vec<Observation> {
     let args = vec!["--plugin".into(), path.display().to_string(), "--probes".into()];
-    match supervise(&args, limit).and_then(|line| serde_json::from_str(&line).map_err(Into::into)) {
+    match supervise(&args, limit).0.and_then(|line| serde_json::from_str(&line).map_err(Into::into)) {
         Ok(obs) => obs,
         Err(e) => Question::ALL
             .iter()

@@ -111,10 +111,16 @@ pub struct Row {
     /// Its place in the order the runs were made (1, 2, ...; 0: not recorded).
     #[serde(default)]
     pub order: u64,
+    /// The peak resident memory of the child process that made the run, in KiB (runs of a
+    /// plugin, which run in children; empty for runs in bqh's own process).
+    #[serde(default)]
+    pub child_peak_rss_kib: Option<u64>,
 }
 
 /// Columns `Row` gained with paired measurement, after every older one.
 pub const PAIRED_COLUMNS: usize = 5;
+/// Columns `Row` gained after those, for runs in child processes.
+pub const CHILD_COLUMNS: usize = 1;
 
 impl Row {
     pub fn ok(&self) -> bool {
@@ -124,6 +130,54 @@ impl Row {
     /// A repetition as every run was before paired measurement: unpinned, unpaired.
     pub fn is_legacy(&self) -> bool {
         self.kind == Kind::Run && self.placement == Placement::Unpinned && self.pair == 0 && !self.reference && self.order == 0
+    }
+
+    /// How many of its last columns a file of `rows` can leave out: the columns added since
+    /// the first studies (the paired ones, then the child's) are written only from the first
+    /// row that uses them, so that a folder redraws to its own bytes.
+    pub fn unused_columns(rows: &[Row]) -> usize {
+        if rows.iter().any(|r| r.child_peak_rss_kib.is_some()) {
+            0
+        } else if !rows.iter().all(Row::is_legacy) {
+            CHILD_COLUMNS
+        } else {
+            CHILD_COLUMNS + PAIRED_COLUMNS
+        }
+    }
+
+    /// Why a successful row's figures cannot be a measurement, if they cannot: times that are
+    /// not finite or not positive, or a throughput that does not follow from its items and time
+    /// (a file edited by hand or by another tool). Failed rows carry no figures (NaN).
+    pub fn implausible(&self) -> Option<String> {
+        if !self.ok() {
+            return None;
+        }
+        // 1e308 as written, not as 309 digits.
+        let short = |x: f64| if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") };
+        if !(self.seconds.is_finite() && self.seconds > 0.0) {
+            return Some(format!("seconds is {}: a run takes a finite, positive time", short(self.seconds)));
+        }
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(f64::MIN_POSITIVE);
+        let items = self.items as f64;
+        if self.items > 0 && !close(self.ns_per_item, self.seconds * 1e9 / items) {
+            return Some(format!(
+                "ns_per_item is {} but {} items in {} s make {}",
+                short(self.ns_per_item),
+                self.items,
+                self.seconds,
+                short(self.seconds * 1e9 / items)
+            ));
+        }
+        if self.items > 0 && !close(self.items_per_second, items / self.seconds) {
+            return Some(format!(
+                "items_per_second is {} but {} items in {} s make {}",
+                short(self.items_per_second),
+                self.items,
+                self.seconds,
+                short(items / self.seconds)
+            ));
+        }
+        None
     }
 
     /// The row of one repetition: its figures, or the error that stopped it. A sampled length
@@ -165,6 +219,7 @@ impl Row {
             pair: 0,
             reference: false,
             order: 0,
+            child_peak_rss_kib: None,
         };
         let t = match run {
             Ok(t) => t,

@@ -13,26 +13,46 @@ use crate::env::Env;
 pub const ENV_JSON: &str = "env.json";
 pub const SUMMARY_MD: &str = "summary.md";
 
-/// Every row of a CSV file with a header, each checked against the row type `T`.
+/// Columns of free text (names, messages), where a number is only a word.
+const TEXT_COLUMNS: [&str; 3] = ["implementation", "error", "detail"];
+
+/// Every row of a CSV file with a header, each checked against the row type `T`. Every number
+/// in a results file is a measure, a count or a setting: one that is infinite or negative is
+/// refused, naming its row and column (an empty cell or NaN is a figure that was not measured).
 pub fn read_csv<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let header = r.headers().with_context(|| format!("cannot read the header of {}", path.display()))?.clone();
-    r.deserialize()
-        .enumerate()
-        .map(|(i, x)| {
-            x.map_err(|e| {
-                // Name the column, counted from 1 as a spreadsheet does, where the error knows it.
-                let column = match e.kind() {
-                    csv::ErrorKind::Deserialize { err, .. } => err.field().map(|f| {
-                        let name = header.get(f as usize).unwrap_or("?");
-                        format!(", column {} ({name})", f + 1)
-                    }),
-                    _ => None,
-                };
-                anyhow::anyhow!("{}: row {}{} does not fit the results schema: {e}", path.display(), i + 1, column.unwrap_or_default())
-            })
-        })
-        .collect()
+    // Columns are counted from 1, as a spreadsheet does.
+    let column = |f: usize| format!("column {} ({})", f + 1, header.get(f).unwrap_or("?"));
+    let mut rows = Vec::new();
+    for (i, record) in r.records().enumerate() {
+        let record = record.map_err(|e| anyhow::anyhow!("{}: row {} cannot be read: {e}", path.display(), i + 1))?;
+        for (f, value) in record.iter().enumerate() {
+            if TEXT_COLUMNS.contains(&header.get(f).unwrap_or("")) {
+                continue;
+            }
+            if let Ok(x) = value.trim().parse::<f64>() {
+                if x.is_infinite() || x < 0.0 {
+                    anyhow::bail!(
+                        "{}: row {}, {}: {value} is not a value a run measures (infinite or negative). \
+                         Fix or remove that row, or run the study again",
+                        path.display(),
+                        i + 1,
+                        column(f)
+                    );
+                }
+            }
+        }
+        rows.push(record.deserialize(Some(&header)).map_err(|e: csv::Error| {
+            // Name the column where the error knows it.
+            let at = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.field().map(|f| format!(", {}", column(f as usize))),
+                _ => None,
+            };
+            anyhow::anyhow!("{}: row {}{} does not fit the results schema: {e}", path.display(), i + 1, at.unwrap_or_default())
+        })?);
+    }
+    Ok(rows)
 }
 
 /// [`read_csv`] where the file may be absent: no rows then.

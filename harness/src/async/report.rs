@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use bq_engine::row::{Mode, Row};
-use bq_results::files::{read_csv, read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot};
 use bq_results::Env;
@@ -36,7 +36,7 @@ impl Results {
 
 /// Reads an async study's folder (`spawn.csv` where present).
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, rows: read_csv(&dir.join(RUNS_CSV))?, spawned: read_csv_if_present(&dir.join(SPAWN_CSV))? })
+    Ok(Results { env: read_env(dir)?, rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?, spawned: read_csv_if_present(&dir.join(SPAWN_CSV))? })
 }
 
 /// Writes every file of an async study's folder into `dir` (which exists).

@@ -17,7 +17,7 @@ use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
-use bq_results::files::{read_csv, read_env, write_env, SUMMARY_MD};
+use bq_results::files::{read_env, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
@@ -54,7 +54,7 @@ impl Results {
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
     Ok(Results {
         env: read_env(dir)?,
-        rows: read_csv(&dir.join(RUNS_CSV))?,
+        rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?,
         shutdown: read_matrix(dir)?,
         native: read_native(dir)?,
         memory: memory_report::read_section(dir)?,
@@ -430,6 +430,7 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     )
     .unwrap();
     out.push_str(&failures(rows));
+    out.push_str(&crate::runs::children(rows));
 
     // The A/A control first: the evidence that the method works here today.
     let aa: Vec<&Cell> = cells.iter().filter(|c| c.aa).collect();

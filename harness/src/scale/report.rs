@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use bq_engine::row::{Kind, Row};
 use bq_engine::workloads::Workload;
-use bq_results::files::{read_csv, read_env, write_env, SUMMARY_MD};
+use bq_results::files::{read_env, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, Plot};
 use bq_results::Env;
@@ -38,7 +38,7 @@ impl Results {
 
 /// Reads a scaling study's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, rows: read_csv(&dir.join(RUNS_CSV))? })
+    Ok(Results { env: read_env(dir)?, rows: crate::runs::read_runs(&dir.join(RUNS_CSV))? })
 }
 
 /// Writes every file of a scaling study's folder into `dir` (which exists).

@@ -186,6 +186,8 @@ pub(super) struct WorkerOutput {
     pub(super) killed: bool,
     /// The reference's code was running when the worker stopped (its last "side" line).
     pub(super) in_reference: bool,
+    /// "peak RSS 12.3 MiB": how much memory the worker reached, for the report of one that died.
+    pub(super) peak_rss: String,
 }
 
 pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
@@ -215,6 +217,7 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
         }
         Ok(())
     })?;
+    let peak_rss = done.peak_rss();
     Ok(WorkerOutput {
         report,
         error,
@@ -223,6 +226,7 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
         stderr_tail: done.stderr_tail,
         killed: done.killed,
         in_reference,
+        peak_rss,
     })
 }
 
@@ -230,9 +234,9 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
 pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutput) -> CheckReport {
     let during = out.last_progress.as_deref().unwrap_or("start-up");
     let (kind, what) = if out.killed {
-        (Kind::Hang, format!("the worker did not finish within {WORKER_LIMIT:?} and was killed"))
+        (Kind::Hang, format!("the worker did not finish within {WORKER_LIMIT:?} and was killed ({})", out.peak_rss))
     } else {
-        (Kind::Crash, format!("the worker process {}", describe_exit(out.status)))
+        (Kind::Crash, format!("the worker process {} ({})", describe_exit(out.status), out.peak_rss))
     };
     let seed = during.split("(seed ").nth(1).and_then(|s| s.split(')').next()).and_then(|s| s.parse().ok());
     let (kind, property, what) = if out.in_reference {
