@@ -180,35 +180,20 @@ fn plugins_built_from_the_header_alone_pass() {
     assert_eq!(reports.len(), 4 * Check::ALL.len());
 }
 
-/// The README's procedure for a Rust port outside the project, with cargo alone: a crate in a
-/// temporary folder (path dependencies on bq-export and on "your port", here bq-port; its
-/// lib.rs is the built-in plugin's), `crate-type = ["cdylib"]`, `cargo build --release
-/// --offline` (no network: the workspace's lock file and cargo's cache), then `bqh validate
-/// --candidate` on the `.so`.
-#[test]
-fn a_rust_crate_outside_the_project_builds_with_cargo_and_passes() {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("external-crate");
-    let krate = base.join("myport-plugin");
+/// Builds a crate outside the workspace as the README's procedure does, with cargo alone: a
+/// temporary folder holding `NAME/Cargo.toml` (`crate-type = ["cdylib"]`, `dependencies`) and
+/// `NAME/src/lib.rs` (a copy of `lib_rs`), `cargo build --release --offline` (no network: the
+/// workspace's lock file and cargo's cache). Returns the `.so`.
+fn external_crate(name: &str, dependencies: &str, lib_rs: &str) -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("external-{name}"));
+    let krate = base.join(name);
     std::fs::create_dir_all(krate.join("src")).unwrap();
     let manifest = format!(
-        r#"[package]
-name = "myport-plugin"
-version = "0.1.0"
-edition = "2021"
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-bq-export = {{ path = "{root}/export" }}
-bq-port = {{ path = "{root}/rust" }}
-
-[workspace]
-"#,
-        root = root().display()
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+         [dependencies]\n{dependencies}\n[workspace]\n"
     );
     std::fs::write(krate.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(root().join("rust/plugin/src/lib.rs"), krate.join("src/lib.rs")).unwrap();
+    std::fs::copy(root().join(lib_rs), krate.join("src/lib.rs")).unwrap();
     std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
     let target = base.join("target");
     let o = run(
@@ -218,8 +203,29 @@ bq-port = {{ path = "{root}/rust" }}
             .current_dir(&krate),
         Duration::from_secs(600),
     );
-    assert_eq!(o.code, Some(0), "cargo build of the external crate:\n{}", o.show());
-    let lib = target.join("release/libmyport_plugin.so");
+    assert_eq!(o.code, Some(0), "cargo build of the external crate {name}:\n{}", o.show());
+    target.join(format!("release/lib{}.so", name.replace('-', "_")))
+}
+
+/// The README's procedure for a Rust port outside the project: a plugin crate with path
+/// dependencies on bq-export and on "your port" (here bq-port; its lib.rs is the built-in
+/// plugin's), then `bqh validate --candidate` on the `.so`.
+#[test]
+fn a_rust_crate_outside_the_project_builds_with_cargo_and_passes() {
+    let deps = format!("bq-export = {{ path = \"{root}/export\" }}\nbq-port = {{ path = \"{root}/rust\" }}\n", root = root().display());
+    let lib = external_crate("myport-plugin", &deps, "rust/plugin/src/lib.rs");
+    let (out, reports) = validate(&["--candidate", lib.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(reports.len(), Check::ALL.len());
+}
+
+/// Issue 20: the README shows that one cdylib crate with the port written inline (no port crate
+/// beside it: `export/examples/inline_port.rs` as its lib.rs, bq-export its only dependency)
+/// works as well as a separate port crate.
+#[test]
+fn a_single_crate_with_the_port_inline_builds_and_passes() {
+    let deps = format!("bq-export = {{ path = \"{}/export\" }}\n", root().display());
+    let lib = external_crate("inline-port", &deps, "export/examples/inline_port.rs");
     let (out, reports) = validate(&["--candidate", lib.to_str().unwrap()]);
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(reports.len(), Check::ALL.len());
