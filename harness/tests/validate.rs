@@ -622,3 +622,29 @@ fn shuttle_model_checks_the_port() {
     assert_eq!(o.code, Some(0), "{}", o.show());
     assert!(o.stdout.contains("test result: ok. 5 passed"), "{}", o.show());
 }
+
+/// Issue 20, 15: make exits 2 whenever a recipe fails, so `make validate` gave 2 for a
+/// difference and for bad input alike. Its last line now says which of bqh's codes it was.
+/// The Makefile's `CARGO` is a stand-in here that exits as bqh would, so no build runs.
+#[test]
+fn make_validate_says_which_exit_code_bqh_gave() {
+    let dir = scratch().join("make-exit");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (code, says) in [(0, None), (1, Some("exited 1: a check found a difference")), (2, Some("exited 2: bad input"))] {
+        let fake = dir.join(format!("cargo-exits-{code}"));
+        std::fs::write(&fake, format!("#!/bin/sh\nexit {code}\n")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let o = run(
+            Command::new("make").args(["-s", "--no-print-directory", "validate"]).arg(format!("CARGO={}", fake.display())).current_dir(root()),
+            Duration::from_secs(120),
+        );
+        match says {
+            None => assert_eq!(o.code, Some(0), "{}", o.show()),
+            Some(says) => {
+                assert_eq!(o.code, Some(2), "make's own code for a failed recipe: {}", o.show());
+                let last = o.stdout.lines().last().unwrap_or("");
+                assert!(last.starts_with("make validate: bqh validate ") && last.contains(says), "{}", o.show());
+            }
+        }
+    }
+}
