@@ -94,14 +94,17 @@ fn fit(plan: &mut Plan, references: usize) -> (u32, Duration, Vec<String>) {
         .chain(std::iter::repeat_n(Shape { threads: 2, producers: 1, rate: None }, references))
         .collect();
     let wanted = Sizing { run: plan.run, reps: plan.first_pairs * 2 + 1 };
-    let (s, est, mut said) = sizing::fit(&shapes, wanted, 0, false, plan.budget);
+    let (s, est, shortened) = sizing::fit(&shapes, wanted, 0, false, plan.budget);
     plan.run = s.run;
     let first = (s.reps.saturating_sub(1) / 2).max(FLOOR_PAIRS.min(plan.first_pairs));
-    for line in &mut said {
-        if line.starts_with("repetitions") {
-            *line = format!("first pairs per cell reduced from {} to {first}", plan.first_pairs);
-        }
-    }
+    // Repetitions here are a warm-up and two slices per first pair: said as pairs.
+    let said = shortened
+        .iter()
+        .map(|x| match x {
+            sizing::Shortened::Reps { .. } => format!("first pairs per cell reduced from {} to {first}", plan.first_pairs),
+            run => run.to_string(),
+        })
+        .collect();
     (first, est, said)
 }
 
@@ -298,4 +301,31 @@ fn finite(x: f64) -> f64 {
 
 fn label(t: Target, s: &RunSpec) -> String {
     format!("{} {} {} cap {} {}", t.implementation(), t.mode(), s.workload, s.capacity, s.placement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::Workload;
+    use crate::Builtin;
+
+    /// A plan that cannot fit says so in pairs, the unit `--reps` sets here, not in repetitions.
+    #[test]
+    fn a_plan_too_big_for_its_budget_says_its_first_pairs_were_reduced() {
+        let crossbeam = Target::Driven(crate::impls::Choice::Builtin(Builtin::Crossbeam));
+        let mut plan = Plan {
+            reference: crossbeam,
+            cells: (0..400).map(|_| (crossbeam, RunSpec::new(Workload::Spsc, 16, 0))).collect(),
+            run: Duration::from_millis(40),
+            first_pairs: 6,
+            goal: 0.03,
+            budget: Duration::from_secs(1),
+            fixed_items: None,
+        };
+        let (first, _, said) = fit(&mut plan, 1);
+        assert_eq!(first, FLOOR_PAIRS);
+        assert!(said.iter().any(|s| s == &format!("first pairs per cell reduced from 6 to {FLOOR_PAIRS}")), "{said:?}");
+        assert!(said.iter().any(|s| s.starts_with("runs shortened from 40 ms")), "{said:?}");
+        assert!(!said.iter().any(|s| s.contains("repetitions")), "{said:?}");
+    }
 }

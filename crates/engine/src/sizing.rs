@@ -76,16 +76,32 @@ pub fn estimate(shapes: &[Shape], sizing: Sizing, implementations: usize, probes
     per_config + if probes { PROBES_COST * implementations as u32 } else { Duration::ZERO }
 }
 
+/// What [`fit`] shortened to meet a budget; a plan says it in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortened {
+    Run { from: Duration, to: Duration },
+    Reps { from: u32, to: u32 },
+}
+
+impl std::fmt::Display for Shortened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shortened::Run { from, to } => write!(f, "runs shortened from {} ms to {} ms", from.as_millis(), to.as_millis()),
+            Shortened::Reps { from, to } => write!(f, "repetitions reduced from {from} to {to}"),
+        }
+    }
+}
+
 /// The sizing that fits `budget`: `wanted` if it fits; else shorter runs (down to [`MIN_RUN`]),
 /// then fewer repetitions (down to [`MIN_REPS`]). Returns the sizing, its estimate, and what
-/// was shortened, in words (empty when nothing was).
+/// was shortened (nothing when it fitted).
 pub fn fit(
     shapes: &[Shape],
     wanted: Sizing,
     implementations: usize,
     probes: bool,
     budget: Duration,
-) -> (Sizing, Duration, Vec<String>) {
+) -> (Sizing, Duration, Vec<Shortened>) {
     let est = |s: Sizing| estimate(shapes, s, implementations, probes);
     let mut s = wanted;
     let mut said = Vec::new();
@@ -96,7 +112,7 @@ pub fn fit(
             run = run.saturating_sub(Duration::from_millis(1)).max(MIN_RUN);
         }
         if run < s.run {
-            said.push(format!("runs shortened from {} ms to {} ms", s.run.as_millis(), run.as_millis()));
+            said.push(Shortened::Run { from: s.run, to: run });
             s.run = run;
         }
     }
@@ -106,7 +122,7 @@ pub fn fit(
             reps -= 1;
         }
         if reps < s.reps {
-            said.push(format!("repetitions reduced from {} to {reps}", s.reps));
+            said.push(Shortened::Reps { from: s.reps, to: reps });
             s.reps = reps;
         }
     }
@@ -158,6 +174,7 @@ mod tests {
         assert_eq!(s, Sizing { run: MIN_RUN, reps: MIN_REPS });
         assert!(est > Duration::from_secs(60));
         assert_eq!(said.len(), 2, "{said:?}");
-        assert!(said[0].contains("from 100 ms to 20 ms") && said[1].contains("from 9 to 3"), "{said:?}");
+        assert_eq!(said[0].to_string(), "runs shortened from 100 ms to 20 ms");
+        assert_eq!(said[1].to_string(), "repetitions reduced from 9 to 3");
     }
 }
