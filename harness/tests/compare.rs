@@ -3,12 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bq_engine::driven::measure_driven;
-use bq_engine::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
 use bq_engine::impls::Crossbeam;
 use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::files::read_csv;
@@ -18,61 +15,19 @@ use bq_results::Env;
 use harness::compare::report::{self, Results};
 use harness::study::{self, Study};
 use bq_engine::workloads::{RunSpec, Workload};
-use bq_engine::{Impl, NewError, Producer, QueueError, Traits, Unsupported};
+use bq_engine::QueueError;
 
 mod common;
 use common::bqh;
+use common::rigged::Rigged;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// crossbeam with a fault: `fault(n)` decides what the n-th `try_push` (from 0) answers
-/// instead of crossbeam. The runners try every item first, so call n is item n of the one
-/// producer (spsc, seq) or the n-th item any producer offered.
-struct Faulty {
-    name: &'static str,
-    fault: fn(u64) -> Option<Result<(), QueueError>>,
-}
-
-/// Every 1000th push is acknowledged and thrown away.
-static LOSSY: Faulty = Faulty { name: "lossy", fault: |n| (n % 1000 == 999).then_some(Ok(())) };
+/// Every 1000th try_push is acknowledged and thrown away.
+static LOSSY: Rigged = Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 1000 == 999).then_some(Ok(()))), ..Rigged::CROSSBEAM };
 /// Item 100 is refused as if the queue were closed.
-static REFUSES_PUSHES: Faulty = Faulty { name: "refuses-pushes", fault: |n| (n == 100).then_some(Err(QueueError::Closed)) };
-
-#[derive(Clone)]
-struct FaultyTx(CrossbeamTx, Arc<AtomicU64>, fn(u64) -> Option<Result<(), QueueError>>);
-
-impl Producer for FaultyTx {
-    fn push(&self, item: u64) -> Result<(), QueueError> {
-        self.0.push(item)
-    }
-    fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        (self.2)(self.1.fetch_add(1, Ordering::Relaxed)).unwrap_or_else(|| self.0.try_push(item))
-    }
-    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
-        self.0.push_timeout(item, t)
-    }
-    fn close(&self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn len(&self) -> Option<usize> {
-        self.0.len()
-    }
-}
-
-impl Impl for Faulty {
-    type Tx = FaultyTx;
-    type Rx = CrossbeamRx;
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn traits(&self) -> Traits {
-        Crossbeam.traits()
-    }
-    fn make(&self, capacity: usize) -> Result<(FaultyTx, CrossbeamRx), NewError> {
-        let (tx, rx) = Crossbeam.make(capacity)?;
-        Ok((FaultyTx(tx, Arc::new(AtomicU64::new(0)), self.fault), rx))
-    }
-}
+static REFUSES_PUSHES: Rigged =
+    Rigged { name: "refuses-pushes", try_push: Some(|n, _, _| (n == 100).then_some(Err(QueueError::Closed))), ..Rigged::CROSSBEAM };
 
 fn spec(workload: Workload, capacity: usize) -> RunSpec {
     RunSpec::new(workload, capacity, 20_000)
@@ -369,54 +324,11 @@ fn fan_in_batch_runs_driven_with_pop_many() {
     assert!(observations.contains("c-swap / c-pthread"), "{observations}");
 }
 
-/// crossbeam that spins a fixed time before every push: a queue whose speed is known. The spin
-/// runs to a deadline, so a preemption shorter than it costs nothing: `seq` then takes
-/// `spin` per item, and the runner's own cost (tens of ns) is a fraction of a percent of it.
-struct Spin {
-    name: &'static str,
-    spin_ns: u64,
-}
-
-static FAST: Spin = Spin { name: "spin-20us", spin_ns: 20_000 };
-static SLOW: Spin = Spin { name: "spin-40us", spin_ns: 40_000 };
-
-#[derive(Clone)]
-struct SpinTx(CrossbeamTx, u64);
-
-impl Producer for SpinTx {
-    fn push(&self, item: u64) -> Result<(), QueueError> {
-        bq_engine::measure::spin_work(self.1);
-        self.0.push(item)
-    }
-    fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        bq_engine::measure::spin_work(self.1);
-        self.0.try_push(item)
-    }
-    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
-        self.0.push_timeout(item, t)
-    }
-    fn close(&self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn len(&self) -> Option<usize> {
-        self.0.len()
-    }
-}
-
-impl Impl for Spin {
-    type Tx = SpinTx;
-    type Rx = CrossbeamRx;
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn traits(&self) -> Traits {
-        Crossbeam.traits()
-    }
-    fn make(&self, capacity: usize) -> Result<(SpinTx, CrossbeamRx), NewError> {
-        let (tx, rx) = Crossbeam.make(capacity)?;
-        Ok((SpinTx(tx, self.spin_ns), rx))
-    }
-}
+/// crossbeam that spins a fixed time before every push: a queue whose speed is known. `seq`
+/// then takes the spin per item, and the runner's own cost (tens of ns) is a fraction of a
+/// percent of it.
+static FAST: Rigged = Rigged { name: "spin-20us", spin_ns: 20_000, ..Rigged::CROSSBEAM };
+static SLOW: Rigged = Rigged { name: "spin-40us", spin_ns: 40_000, ..Rigged::CROSSBEAM };
 
 /// The paired schedule on two queues of known speed: the reference (20 µs per item) against
 /// itself and against one half as fast (40 µs).

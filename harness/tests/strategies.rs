@@ -4,11 +4,10 @@
 //! input is refused with exit 2. No test looks at a speed.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bq_engine::impls::rust_channels::{CrossbeamRx, CrossbeamTx};
+use bq_engine::impls::rust_channels::CrossbeamTx;
 use bq_engine::impls::{CPthread, Crossbeam, Ocaml, RustPort};
 use harness::strategies::pipeline::{self, run_pipeline};
 use harness::strategies::policy::{Policy, Variant};
@@ -17,9 +16,10 @@ use harness::strategies::rows::{PipelineRow, StrategyRow, StrategyTally};
 use harness::strategies::{measure_strategy, Semaphore, StrategySpec};
 use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Workload};
-use bq_engine::{Consumer, Impl, NewError, Producer, QueueError, Traits, Unsupported, MAX_CAPACITY};
+use bq_engine::{Impl, Producer, QueueError, MAX_CAPACITY};
 
 mod common;
+use common::rigged::Rigged;
 use common::{files, bqh};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -147,90 +147,28 @@ fn the_semaphore_wakes_its_waiters_when_closed() {
     assert!(s.acquire());
 }
 
-/// crossbeam with a fault on the producer's `try_push` (call n, from 0) or the consumer's `pop`.
-struct Faulty {
-    name: &'static str,
-    try_push: fn(u64) -> Option<Result<(), QueueError>>,
-    pop_panics_at: Option<u64>,
-}
-
-#[derive(Clone)]
-struct FaultyTx(CrossbeamTx, Arc<AtomicU64>, fn(u64) -> Option<Result<(), QueueError>>);
-#[derive(Clone)]
-struct FaultyRx(CrossbeamRx, Arc<AtomicU64>, Option<u64>);
-
-impl Producer for FaultyTx {
-    fn push(&self, item: u64) -> Result<(), QueueError> {
-        self.0.push(item)
-    }
-    fn try_push(&self, item: u64) -> Result<(), QueueError> {
-        let n = self.1.fetch_add(1, Ordering::Relaxed);
-        match (self.2)(n) {
-            Some(Err(QueueError::Full)) if n % 2 == 1 => {
-                // Says full, but enqueues it: the drop is a lie the verdict must catch. (A copy
-                // of the payload, with the same number: the producer frees the one it offered.)
-                // SAFETY: items are payloads of at least 8 bytes holding their number.
-                let number = unsafe { (item as *const u64).read() };
-                self.0.push(bq_engine::measure::payload_item(number, 64))?;
-                Err(QueueError::Full)
-            }
-            Some(r) => r,
-            None => self.0.try_push(item),
-        }
-    }
-    fn push_timeout(&self, item: u64, t: Duration) -> Result<(), QueueError> {
-        self.0.push_timeout(item, t)
-    }
-    fn close(&self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn len(&self) -> Option<usize> {
-        self.0.len()
-    }
-}
-
-impl Consumer for FaultyRx {
-    fn pop(&self) -> Result<u64, QueueError> {
-        if Some(self.1.fetch_add(1, Ordering::Relaxed)) == self.2 {
-            panic!("the consumer died");
-        }
-        self.0.pop()
-    }
-    fn try_pop(&self) -> Result<u64, QueueError> {
-        self.0.try_pop()
-    }
-    fn pop_timeout(&self, t: Duration) -> Result<u64, QueueError> {
-        self.0.pop_timeout(t)
-    }
-    fn close(&self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn len(&self) -> Option<usize> {
-        self.0.len()
-    }
-}
-
-impl Impl for Faulty {
-    type Tx = FaultyTx;
-    type Rx = FaultyRx;
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn traits(&self) -> Traits {
-        Crossbeam.traits()
-    }
-    fn make(&self, capacity: usize) -> Result<(FaultyTx, FaultyRx), NewError> {
-        let (tx, rx) = Crossbeam.make(capacity)?;
-        Ok((FaultyTx(tx, Arc::new(AtomicU64::new(0)), self.try_push), FaultyRx(rx, Arc::new(AtomicU64::new(0)), self.pop_panics_at)))
-    }
-}
-
 /// Every 100th offer is acknowledged and thrown away.
-static LOSSY: Faulty = Faulty { name: "lossy", try_push: |n| (n % 100 == 99).then_some(Ok(())), pop_panics_at: None };
-/// Every 3rd offer says full: the drop path, deterministically (odd offers are enqueued anyway).
-static SAYS_FULL: Faulty = Faulty { name: "says-full", try_push: |n| (n % 3 == 2).then_some(Err(QueueError::Full)), pop_panics_at: None };
+static LOSSY: Rigged = Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 100 == 99).then_some(Ok(()))), ..Rigged::CROSSBEAM };
+/// Every 3rd offer says full: the drop path, deterministically. Odd ones are enqueued anyway: the
+/// drop is a lie the verdict must catch.
+static SAYS_FULL: Rigged = Rigged { name: "says-full", try_push: Some(says_full), ..Rigged::CROSSBEAM };
 /// The consumer panics at its 100th pop.
-static DIES: Faulty = Faulty { name: "dies", try_push: |_| None, pop_panics_at: Some(100) };
+static DIES: Rigged = Rigged { name: "dies", pop_panics_at: Some(100), ..Rigged::CROSSBEAM };
+
+fn says_full(n: u64, item: u64, inner: &CrossbeamTx) -> Option<Result<(), QueueError>> {
+    if n % 3 != 2 {
+        return None;
+    }
+    if n % 2 == 1 {
+        // A copy of the payload, with the same number: the producer frees the one it offered.
+        // SAFETY: items are payloads of at least 8 bytes holding their number.
+        let number = unsafe { (item as *const u64).read() };
+        if let Err(e) = inner.push(bq_engine::measure::payload_item(number, 64)) {
+            return Some(Err(e));
+        }
+    }
+    Some(Err(QueueError::Full))
+}
 
 #[test]
 fn the_checks_bite_on_queues_that_lose_miscount_or_die() {

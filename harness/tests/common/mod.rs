@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: each test file that needs them says `mod common;`.
 #![allow(dead_code)] // every file uses a part
 
+pub mod rigged;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
