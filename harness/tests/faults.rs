@@ -232,3 +232,24 @@ fn a_leaking_plugin_is_reported_with_its_childrens_peak_memory() {
     let section = summary.split("## Child processes").nth(1).expect("a section on the children");
     assert!(section.lines().any(|l| l.starts_with(&format!("| {name} | {} |", own.len()))), "{section}");
 }
+
+/// Issue 20, 14: a plugin that calls `exit` was reported as "exited with status 0: ", which says
+/// nothing. Its runs now fail saying it ended without its result, and asking whether it exited.
+#[test]
+fn a_plugin_that_calls_exit_is_said_to_have_ended_without_its_result() {
+    let dir = common::scratch("faults", "quits");
+    let lib = plugin(&dir, "quits");
+    let out = dir.join("out");
+    let (code, _, _) = watch(
+        compare(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "20"]).spawn().unwrap(),
+        Duration::from_secs(120),
+        1 << 30,
+    );
+    assert_eq!(code, Some(1), "the plugin's runs fail");
+    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
+    let own: Vec<&Row> = rows.iter().filter(|r| r.implementation == lib.display().to_string()).collect();
+    assert!(!own.is_empty(), "{rows:?}");
+    for r in own {
+        assert!(!r.ok() && r.error.contains("exited with status 0") && r.error.contains("without printing its result (did the library call exit?)"), "{}", r.error);
+    }
+}
