@@ -51,6 +51,20 @@ pub fn headline_series<X: PartialEq>(
     series
 }
 
+/// Recolours `series` (one per label of `gs`) for a figure that keeps them all: each in its
+/// headline colour, the others in Okabe-Ito colours none of those use (a native mode's lighter
+/// shade of its driven colour is too close to tell apart on a phone).
+pub fn recolour(series: &mut [Series], gs: &[&Group]) {
+    let own = |label: &str| gs.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
+    let taken: Vec<RGBColor> = series.iter().filter_map(|s| own(&s.0)).collect();
+    let mut free = PALETTE[..7].iter().filter(|c| !taken.contains(c)).copied();
+    for s in series.iter_mut() {
+        if let Some(c) = own(&s.0).or_else(|| free.next()) {
+            s.1 = c;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
