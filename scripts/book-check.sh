@@ -3,8 +3,8 @@
 # (BOOK, default target/book), and the check asserts that each one rendered: its title, its
 # code listings (at least as many highlighted blocks as the chapter's source has code fences),
 # its figures (every <img> loaded, as many as the source has, Markdown images and <img> tags
-# alike; a <picture>'s narrow variant is checked where the layout check shows it), its tables where it includes
-# generated ones, and no unexpanded {{#include}}.
+# alike; a <picture>'s narrow variant loads at the widths where the layout check shows it),
+# its tables where it includes generated ones, and no unexpanded {{#include}}.
 # Then the layout, as a reader on any screen sees it: every page at the widths of WIDTHS (a
 # phone of 360 and 390 px, a tablet, laptops, a wide desktop), each with the sidebar open and
 # closed and in the light and the navy (dark) theme, must have no listing, table, figure or
@@ -13,8 +13,9 @@
 # listing wider than its box is allowed only as a box that scrolls. Every cross-reference
 # (#anchor, page.html#anchor, page.html) must lead to a page and an anchor that exist. The
 # text of each plot is measured as displayed (its smallest font size times the scale the
-# page draws the SVG at, for the variant a <picture> chose at that width): below 12 px it
-# fails the check (--plot-text=report, make book-check PLOT_TEXT=report: only reported).
+# page draws the SVG at, for the variant a <picture> chose at that width), and each plot's
+# smallest is listed: below 12 px it fails the check (--plot-text=report, or make book-check
+# PLOT_TEXT=report, only reports it).
 # Screenshots of two pages go to SHOTS (default target/book-check). Exit 1 with a line per
 # problem.
 #   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
