@@ -2,8 +2,9 @@
 # The book as a reader sees it: headless Chromium opens every chapter of the built book
 # (BOOK, default target/book), and the check asserts that each one rendered: its title, its
 # code listings (at least as many highlighted blocks as the chapter's source has code fences),
-# its figures (every <img> loaded, as many as the source has), its tables where it includes
-# generated ones, and no unexpanded {{#include}}.
+# its figures (every <img> loaded, as many as the source has, Markdown images and <img> tags
+# alike; a <picture>'s narrow variant loads at the widths where the layout check shows it),
+# its tables where it includes generated ones, and no unexpanded {{#include}}.
 # Then the layout, as a reader on any screen sees it: every page at the widths of WIDTHS (a
 # phone of 360 and 390 px, a tablet, laptops, a wide desktop), each with the sidebar open and
 # closed and in the light and the navy (dark) theme, must have no listing, table, figure or
@@ -12,8 +13,9 @@
 # listing wider than its box is allowed only as a box that scrolls. Every cross-reference
 # (#anchor, page.html#anchor, page.html) must lead to a page and an anchor that exist. The
 # text of each plot is measured as displayed (its smallest font size times the scale the
-# page draws the SVG at): below 12 px it is reported, and with --plot-text=fail (make
-# book-check PLOT_TEXT=fail) it fails the check.
+# page draws the SVG at, for the variant a <picture> chose at that width), and each plot's
+# smallest is listed: below 12 px it fails the check (--plot-text=report, or make book-check
+# PLOT_TEXT=report, only reports it).
 # Screenshots of two pages go to SHOTS (default target/book-check). Exit 1 with a line per
 # problem.
 #   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
@@ -21,7 +23,7 @@
 #     and a dead link in a copy of BOOK and passes only if the check fails on each of them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-plot_text=report
+plot_text=fail
 self_test=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -118,7 +120,7 @@ for md in "${chapters[@]}"; do
   line="$(printf '%s\n' "$result" | grep -o "PAGE $name .*" | head -1 || true)"
   get() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
   fences=$(( $(grep -c '^ *```' "$src/$md" || true) / 2 ))
-  images=$( (grep -o '!\[[^]]*\]([^)]*)' "$src/$md" || true) | wc -l)
+  images=$(( $( (grep -o '!\[[^]]*\]([^)]*)' "$src/$md" || true) | wc -l) + $( (grep -o '<img ' "$src/$md" || true) | wc -l) ))
   tables=$(grep '{{#include generated/' "$src/$md" | grep -vc 'generated/machine-' || true)
   problems=()
   if [ -z "$line" ]; then problems+=("did not load")
@@ -162,7 +164,7 @@ layout="$shots/layout.html"
       echo "<iframe data-page=\"${md%.md}\" data-width=\"$w\" src=\"file://$book/${md%.md}.html\" width=\"$w\" height=\"800\"></iframe>"
     done
   done
-  echo "<script>const PLOTS = $plots; const MIN_PLOT_PX = $MIN_PLOT_PX;</script>"
+  echo "<script>const PLOTS = $plots; const MIN_PLOT_PX = $MIN_PLOT_PX; const BOOK = 'file://$book/';</script>"
   cat <<'JS'
 <script>
 const out = document.getElementById('out');
@@ -218,8 +220,11 @@ function measure(f) {
         lines.push(`FAIL layout ${page} ${state}: ${what} is clipped (${el.scrollWidth} px of content in ${el.clientWidth} px) near "${near}"`);
     }
     for (const img of main.querySelectorAll('img')) {
-      const src = img.getAttribute('src') || '', p = PLOTS[src];
+      // The file shown: a <picture> may have chosen its narrow variant at this width.
+      const src = decodeURI(img.currentSrc || '').replace(BOOK, ''), p = PLOTS[src];
       const r = img.getBoundingClientRect();
+      if (img.complete && img.naturalWidth === 0)
+        lines.push(`FAIL layout ${page} ${state}: the figure ${src || img.getAttribute('src')} did not load`);
       if (!p || r.width === 0) continue;
       const px = p.font * r.width / p.w, key = page + ' ' + src;
       if (!(key in plotMin) || px < plotMin[key].px) plotMin[key] = {px, state};
@@ -273,6 +278,8 @@ while read -r _ page src px state; do
   if awk -v p="$px" -v m="$MIN_PLOT_PX" 'BEGIN { exit !(p < m) }'; then
     small=$((small + 1))
     echo "book-check: $( [ "$plot_text" = fail ] && echo FAIL || echo note) plot text $px px (< $MIN_PLOT_PX) at $state: $page $src"
+  else
+    echo "book-check: ok   plot text $px px at its smallest, at $state: $page $src"
   fi
 done < <(printf '%s\n' "$lres" | grep '^PLOT ' | sort -k4 -g)
 echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as displayed (--plot-text=$plot_text)"

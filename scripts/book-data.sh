@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the book's figures and tables into OUT (book/src/generated, not committed) from the
 # committed results and docs, so the book never holds a figure typed in by hand:
-#   - the plots (*.svg) of the canonical runs, copied;
+#   - the plots (*.svg) of the canonical runs, copied, with their narrow (phone) and column
+#     variants, which the reports draw beside them;
 #   - sections of their summary.md (which `bqh report` draws from runs.csv, env.json and
 #     shutdown.csv), cut at their headings;
 #   - sections of docs/bench.md (the `make bench` figures) and docs/validate.md (the mutants);
@@ -12,6 +13,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: scripts/book-data.sh OUT}"
 
+# The paired run (ratios to crossbeam) that `make compare` makes now, and the earlier run whose
+# absolute throughput per capacity, latencies, CPU and blocking tables it does not repeat.
+COMPARE_PAIRED=results/2026-12-03-epyc-2core
 COMPARE=results/2026-11-23-epyc-2core
 SCALE=results/2026-11-23-epyc-2core-scale
 SHUTDOWN=results/2026-11-23-epyc-2core-shutdown
@@ -27,7 +31,7 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 touch "$out/.book-data"
-mkdir -p "$out/figures/compare" "$out/figures/scale" "$out/figures/memory" "$out/figures/strategies" "$out/figures/async"
+mkdir -p "$out/figures/compare-paired" "$out/figures/compare" "$out/figures/scale" "$out/figures/memory" "$out/figures/strategies" "$out/figures/async"
 cd "$root"
 
 # section FILE HEADING...: the body under the first heading, then within it under the next
@@ -91,12 +95,14 @@ rows() {
     { intable = 0; print }'
 }
 
+cp "$COMPARE_PAIRED"/*.svg "$out/figures/compare-paired/"
 cp "$COMPARE"/*.svg "$out/figures/compare/"
 cp "$SCALE"/*.svg "$out/figures/scale/"
 cp "$MEMORY"/*.svg "$out/figures/memory/"
 cp "$STRATEGIES"/*.svg "$out/figures/strategies/"
 cp "$ASYNC"/*.svg "$out/figures/async/"
 
+machine "$COMPARE_PAIRED" > "$out/machine-compare-paired.md"
 machine "$COMPARE" > "$out/machine-compare.md"
 machine "$SCALE" > "$out/machine-scale.md"
 machine "$SHUTDOWN" > "$out/machine-shutdown.md"

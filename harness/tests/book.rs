@@ -170,18 +170,24 @@ fn no_listing_is_a_copy_of_the_sources() {
     assert!(listings >= 40, "only {listings} included listings in the book");
 }
 
-/// Local targets of `href="..."` and `src="..."` in an HTML text.
+/// Local targets of `href="..."`, `src="..."` and `srcset="..."` (a `<picture>`'s narrow
+/// variant) in an HTML text.
 fn local_links(html: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
+    for attr in ["href=\"", "src=\"", "srcset=\""] {
         for (i, _) in html.match_indices(attr) {
             let rest = &html[i + attr.len()..];
-            let target = &rest[..rest.find('"').unwrap_or(0)];
-            let external = target.contains("://")
-                || ["#", "mailto:", "data:", "javascript:"].iter().any(|p| target.starts_with(p))
-                || target.is_empty();
-            if !external {
-                out.push(target.split(['#', '?']).next().unwrap().to_string());
+            let value = &rest[..rest.find('"').unwrap_or(0)];
+            // A srcset lists "URL [size]" candidates; href and src hold one URL.
+            let targets: Vec<&str> =
+                if attr == "srcset=\"" { value.split(',').filter_map(|c| c.split_whitespace().next()).collect() } else { vec![value] };
+            for target in targets {
+                let external = target.contains("://")
+                    || ["#", "mailto:", "data:", "javascript:"].iter().any(|p| target.starts_with(p))
+                    || target.is_empty();
+                if !external {
+                    out.push(target.split(['#', '?']).next().unwrap().to_string());
+                }
             }
         }
     }

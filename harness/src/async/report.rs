@@ -10,10 +10,11 @@ use anyhow::Context;
 use bq_engine::row::{Mode, Row};
 use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
-use bq_results::plot::{lines, Plot};
+use bq_results::plot::{lines, lines_in, Plot};
 use bq_results::Env;
 
 use super::rows::{SpawnCost, RUNS_CSV, SPAWN_CSV};
+use crate::figures::{recolour, FRAMES};
 use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
 
 /// An async study's folder.
@@ -77,6 +78,13 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
         let caption = format!("fan-in, capacity {cap}: cost per item against producers (median; whiskers: min-max)");
         let series = series_by_label(&ws, &counts, producers, ns);
         lines(dir, &file, caption, &xs, "producers (1 consumer)", "ns per item (log)", &series)?;
+        // Few series already (tasks and threads of tokio, the threaded channels): all kept.
+        let mut few = series.clone();
+        recolour(&mut few, &ws);
+        for f in FRAMES {
+            let caption = format!("fan-in, capacity {cap}: ns per item against producers (median; whiskers: min-max)");
+            lines_in(f, dir, &f.file(&file), &caption, &xs, "producers (1 consumer)", "ns per item (log)", &few)?;
+        }
         plots.push((file, format!("fan-in, capacity {cap}: ns per item against producers, tasks and threads")));
     }
     Ok(plots)

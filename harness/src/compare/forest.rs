@@ -6,7 +6,7 @@ use std::path::Path;
 
 use bq_engine::placement::Placement;
 use bq_engine::workloads::Workload;
-use bq_results::plot::{forest, ForestSeries, Plot, PALETTE};
+use bq_results::plot::{dots_in, forest, ForestSeries, Plot, NARROW, PALETTE};
 
 use crate::ratios::Cell;
 use crate::runs::first_seen;
@@ -36,7 +36,12 @@ pub fn write_forests(dir: &Path, cells: &[Cell], reference: &str) -> anyhow::Res
             .collect();
         let file = format!("ratio-{w}-{p}.svg");
         let caption = format!("{w}, {p}: throughput relative to {reference}");
-        forest(dir, &file, &caption, &labels, &format!("ratio to {reference} (log scale; 1 = as fast; right is faster)"), &series)?;
+        let x_desc = format!("ratio to {reference} (log scale; 1 = as fast; right is faster)");
+        forest(dir, &file, &caption, &labels, &x_desc, &series)?;
+        // For a phone: the same rows and series, each name above its row. (The forest plot
+        // itself is the column-wide one.)
+        let short = format!("ratio to {reference} (log; right: faster)");
+        dots_in(NARROW, dir, &NARROW.file(&file), &caption, &labels, &short, &series, Some(1.0))?;
         plots.push((file, caption));
     }
     Ok(plots)

@@ -8,8 +8,9 @@ use plotters::prelude::*;
 
 use bq_engine::row::{Mode, Row};
 use bq_engine::workloads::Workload;
-use bq_results::plot::{bar_chart, lines, log_range, Plot};
+use bq_results::plot::{bar_chart, dots_in, lines, lines_in, log_range, ForestSeries, Plot};
 
+use crate::figures::{headline_colour, headline_series, FRAMES};
 use crate::runs::{color, groups, mips, series_by_label, stat, workloads, Group};
 
 pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
@@ -88,7 +89,11 @@ fn throughput_vs_capacity(dir: &Path, gs: &[Group], workload: Workload) -> anyho
     let caption = format!("{workload}: throughput against capacity (median; whiskers: min-max)");
     let xs: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
     let series = series_by_label(&ws, &caps, |g| g.capacity, mips);
-    lines(dir, &file, caption, &xs, "capacity", "million items per second (log)", &series)?;
+    lines(dir, &file, caption.clone(), &xs, "capacity", "million items per second (log)", &series)?;
+    let few = headline_series(&ws, &caps, |g| g.capacity, mips);
+    for f in FRAMES {
+        lines_in(f, dir, &f.file(&file), &caption, &xs, "capacity", "million items per second (log)", &few)?;
+    }
     Ok(Some((file, format!("{workload}: throughput against capacity"))))
 }
 
@@ -116,7 +121,7 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<
     let root = SVGBackend::new(&path, (1100, 480)).into_drawing_area();
     let names: Vec<String> = ws.iter().map(|g| g.label()).collect();
     let caption = format!("{workload}: push-to-pop latency, capacity {cap} (median over repetitions)");
-    let mut chart = bar_chart(&root, caption, &names, y.clone(), "microseconds (log)")?;
+    let mut chart = bar_chart(&root, caption.clone(), &names, y.clone(), "microseconds (log)")?;
     for (k, (name, f, c)) in pcts.iter().enumerate() {
         let c = *c;
         chart
@@ -129,5 +134,18 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<
     }
     chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
+    // The few-series figures: a row per implementation they keep, a dot per percentile.
+    let kept: Vec<&Group> = ws.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
+    let rows: Vec<String> = kept.iter().map(|g| g.label()).collect();
+    let dots: Vec<ForestSeries> = pcts
+        .iter()
+        .map(|(name, f, c)| {
+            let pts = kept.iter().enumerate().filter_map(|(i, g)| val(g, *f).map(|v| (i, (v, v, v)))).collect();
+            (name.to_string(), *c, pts)
+        })
+        .collect();
+    for f in FRAMES {
+        dots_in(f, dir, &f.file(&file), &caption, &rows, "microseconds (log)", &dots, None)?;
+    }
     Ok(Some((file, format!("{workload}: latency percentiles, capacity {cap}"))))
 }

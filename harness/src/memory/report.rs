@@ -15,10 +15,11 @@ use bq_engine::memory::Phase;
 use bq_engine::row::Mode;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
-use bq_results::plot::{lines, Plot, Series};
+use bq_results::plot::{compact, lines, lines_in, Frame, Header, Key, Plot, Series, Swatch};
 use bq_results::stats::median;
 use bq_results::Env;
 
+use crate::figures::{headline_colour, FRAMES};
 use crate::runs::color;
 
 use super::rows::{
@@ -168,6 +169,9 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
                 let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
                 let file = format!("timeline-{}-{alloc}.svg", size_label(bytes).replace(' ', ""));
                 if timeline(dir, &file, samples, &imp, bytes, alloc, &panels)? {
+                    for f in FRAMES {
+                        timeline_in(f, dir, &f.file(&file), samples, &imp, bytes, alloc, &panels)?;
+                    }
                     plots.push((file, format!("{imp}, {} payloads, {alloc}: RSS and live bytes against time, bounded and unbounded", size_label(bytes))));
                 }
             }
@@ -178,6 +182,9 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
     for &bytes in &sizes {
         let file = format!("timeline-{OCAML_NATIVE}-{}.svg", size_label(bytes).replace(' ', ""));
         if timeline(dir, &file, samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels)? {
+            for f in FRAMES {
+                timeline_in(f, dir, &f.file(&file), samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels)?;
+            }
             plots.push((file, format!("{OCAML_NATIVE} (Bytes on OCaml domains), {} payloads, glibc: RSS, live bytes and the GC's major heap against time", size_label(bytes))));
         }
     }
@@ -195,12 +202,24 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
 /// RSS (solid) and live payload bytes (dashed) against time, and the OCaml GC's major heap
 /// (dotted) where it was sampled, one panel per capacity, the phases marked by vertical lines
 /// at their first sample. False when there was nothing to draw.
-fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> anyhow::Result<bool> {
-    let runs: Vec<(Capacity, Vec<&SampleRow>)> = panels
+type Panels<'a> = Vec<(Capacity, Vec<&'a SampleRow>)>;
+
+/// The samples of one timeline, per panel (capacity), and the axes' ends: (panels, t_max, y_max).
+fn timeline_data<'a>(samples: &'a [SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> (Panels<'a>, f64, f64) {
+    let runs: Panels = panels
         .iter()
         .map(|&c| (c, samples.iter().filter(|s| s.implementation == imp && s.capacity == c && s.allocator == alloc && s.payload_bytes == bytes).collect::<Vec<_>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect();
+    let t_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
+    let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    (runs, t_max, y_max)
+}
+
+const TIMELINE_COLOURS: (RGBColor, RGBColor, RGBColor) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
+
+fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> anyhow::Result<bool> {
+    let (runs, t_max, y_max) = timeline_data(samples, imp, bytes, alloc, panels);
     if runs.is_empty() {
         return Ok(false);
     }
@@ -209,9 +228,7 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
     root.fill(&WHITE)?;
     let (title, body) = root.split_vertically(40);
     title.titled(&format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes)), ("sans-serif", bq_results::plot::TEXT_PX + 4))?;
-    let t_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
-    let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
-    let (rss_c, live_c, gc_c) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
+    let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
     for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
         let mut chart = ChartBuilder::on(&area)
             .caption(format!("capacity {cap}"), ("sans-serif", bq_results::plot::TEXT_PX))
@@ -254,6 +271,85 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
     Ok(true)
 }
 
+/// [`timeline`] at a frame: the caption and the legend above the panels, off the data, the
+/// phases named at the top of each panel in the frame's text.
+#[allow(clippy::too_many_arguments)]
+fn timeline_in(
+    frame: Frame,
+    dir: &Path,
+    file: &str,
+    samples: &[SampleRow],
+    imp: &str,
+    bytes: u64,
+    alloc: Allocator,
+    panels: &[Capacity],
+) -> anyhow::Result<()> {
+    let (runs, t_max, y_max) = timeline_data(samples, imp, bytes, alloc, panels);
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
+    let mut keys: Vec<Key> = vec![("RSS".into(), rss_c, Swatch::Line), ("live payload bytes".into(), live_c, Swatch::Dashed)];
+    if runs.iter().any(|(_, v)| v.iter().any(|s| s.gc_heap_bytes.is_some())) {
+        keys.push(("OCaml GC major heap".into(), gc_c, Swatch::Dotted));
+    }
+    let caption = format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes));
+    let t = frame.text;
+    // Room above the data for the phase names, staggered over four lines: phases that begin
+    // together (done sending, draining, done receiving) each keep a line of their own.
+    let (panel_h, phase_h) = (if frame.width < 500 { 300 } else { 320 }, 4 * (t + 4));
+    let head = Header::new(frame, &caption, &keys);
+    let path = dir.join(file);
+    let root = SVGBackend::new(&path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, body) = root.split_vertically(head.height);
+    head.draw(&top)?;
+    for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
+        let (names, plot) = area.split_vertically(phase_h + t + 8);
+        names.draw(&Text::new(format!("capacity {cap}"), (8, 4), ("sans-serif", t + 2).into_font().color(&BLACK)))?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(8)
+            .margin_right(16)
+            .x_label_area_size(t * 3)
+            .y_label_area_size(t * 4)
+            .build_cartesian_2d(0f64..t_max * 1.02, 0f64..y_max)?;
+        chart
+            .configure_mesh()
+            .x_labels(if frame.width < 500 { 4 } else { 8 })
+            .y_labels(5)
+            .x_label_formatter(&|v| compact(*v))
+            .y_label_formatter(&|v| compact(*v))
+            .light_line_style(TRANSPARENT)
+            .x_desc("seconds")
+            .y_desc("MiB")
+            .label_style(("sans-serif", t))
+            .axis_desc_style(("sans-serif", t))
+            .draw()?;
+        // Each name above the panel from its line on (kept inside the frame), on the first of
+        // four lines where it touches no name placed before it.
+        let mut placed: [i32; 4] = [i32::MIN; 4];
+        for p in Phase::ALL {
+            if let Some(s) = v.iter().find(|s| s.phase == p) {
+                chart.draw_series(std::iter::once(PathElement::new(vec![(s.t_s, 0.0), (s.t_s, y_max)], BLACK.mix(0.35).stroke_width(1))))?;
+                let w = frame.chars_px(p.name().chars().count());
+                let x = chart.backend_coord(&(s.t_s, y_max)).0.min(frame.width as i32 - w - 4);
+                let line = (0..4).find(|&l| placed[l] + 6 <= x).unwrap_or_else(|| (0..4).min_by_key(|&l| placed[l]).unwrap_or(0));
+                placed[line] = x + w;
+                let y = (t + 12 + line as u32 * (t + 4)) as i32;
+                names.draw(&Text::new(p.name().to_string(), (x, y), ("sans-serif", t).into_font().color(&BLACK)))?;
+            }
+        }
+        chart.draw_series(LineSeries::new(v.iter().map(|s| (s.t_s, mib(s.rss_bytes))), rss_c.stroke_width(2)))?;
+        chart.draw_series(DashedLineSeries::new(v.iter().map(|s| (s.t_s, mib(s.live_bytes))), 6, 4, live_c.stroke_width(2)))?;
+        if v.iter().any(|s| s.gc_heap_bytes.is_some()) {
+            let gc = v.iter().filter_map(|s| Some((s.t_s, mib(s.gc_heap_bytes?))));
+            chart.draw_series(DashedLineSeries::new(gc, 2, 3, gc_c.stroke_width(2)))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
 /// Peak RSS against capacity, one line per implementation, and the line capacity × S (N × S
 /// for unbounded). False when there was nothing to draw.
 fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, alloc: Allocator, caps: &[Capacity]) -> anyhow::Result<bool> {
@@ -286,7 +382,17 @@ fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, allo
     series.push(("capacity × S (unbounded: N × S)".into(), BLACK, line));
     let xs: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
     let caption = format!("{} payloads, {alloc}: peak RSS against capacity", size_label(bytes));
-    lines(dir, file, caption, &xs, "capacity", "peak RSS, MiB (log)", &series)?;
+    lines(dir, file, caption.clone(), &xs, "capacity", "peak RSS, MiB (log)", &series)?;
+    let few: Vec<Series> = series
+        .iter()
+        .filter_map(|(name, c, pts)| {
+            let c = if *c == BLACK { BLACK } else { headline_colour(name, Mode::Driven)? };
+            Some((name.clone(), c, pts.clone()))
+        })
+        .collect();
+    for f in FRAMES {
+        lines_in(f, dir, &f.file(file), &caption, &xs, "capacity", "peak RSS, MiB (log)", &few)?;
+    }
     Ok(true)
 }
 

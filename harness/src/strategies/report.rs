@@ -13,12 +13,13 @@ use bq_engine::row::Mode;
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section};
-use bq_results::plot::{bar_chart, log_range, Plot};
+use bq_results::plot::{bar_chart, dots_in, log_range, ForestSeries, Plot};
 use bq_results::stats::{median, median_min_max, median_with_interval};
 use bq_results::Env;
 
 use super::policy::{Policy, Variant};
 use super::rows::{PipelineRow, StrategyRow, PIPELINE_CSV, STRATEGIES_CSV};
+use crate::figures::{headline_colour, FRAMES};
 use crate::runs::color;
 
 /// A strategies study's folder.
@@ -431,7 +432,7 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     let y = log_range(values.into_iter());
     let path = dir.join(file);
     let root = SVGBackend::new(&path, (1100, 520)).into_drawing_area();
-    let mut chart = bar_chart(&root, caption, categories, y.clone(), y_desc)?;
+    let mut chart = bar_chart(&root, caption.clone(), categories, y.clone(), y_desc)?;
     let width = 0.8 / series.len().max(1) as f64;
     for (k, (label, c, vals)) in series.iter().enumerate() {
         let c = *c;
@@ -451,6 +452,19 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     }
     chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
+    // The few-series figures: a row per category, a dot per implementation the figures keep
+    // (bars side by side would be a few pixels wide on a phone).
+    let few: Vec<ForestSeries> = series
+        .iter()
+        .filter_map(|(label, _, vals)| {
+            let c = headline_colour(label, Mode::Driven)?;
+            Some((label.clone(), c, vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect()))
+        })
+        .collect();
+    let caption = caption.replace("no bar", "no dot");
+    for f in FRAMES {
+        dots_in(f, dir, &f.file(file), &caption, categories, y_desc, &few, None)?;
+    }
     Ok(true)
 }
 

@@ -1,0 +1,85 @@
+//! The few-series figures every study draws beside its full plots, for pages that must read at
+//! any width (the book shows the narrow one on a phone, the column one on a wider page): at most
+//! eight series, each in a colour of its own that survives the common colour-vision
+//! deficiencies, the same colour for the same queue in every figure.
+
+use plotters::style::RGBColor;
+
+use bq_engine::row::{Mode, Row};
+use bq_results::plot::{Frame, Series, COLUMN, NARROW, PALETTE};
+
+use crate::runs::{series_by_label, Group};
+
+/// The frames every few-series figure is drawn at.
+pub const FRAMES: [Frame; 2] = [NARROW, COLUMN];
+
+/// The colour of a series a few-series figure keeps, `None` for one it leaves out: each design
+/// once, in driven mode (through the harness, as every study measures them all), and OCaml on
+/// its own domains, the native mode the studies' readings discuss. The swap buffers (variants
+/// of the mutex queue, compared with it in tables of their own) and the other native modes
+/// stay in the full plots. Okabe and Ito's colours, grey for the yellow that is hard to see
+/// on white.
+pub fn headline_colour(implementation: &str, mode: Mode) -> Option<RGBColor> {
+    let [blue, orange, green, vermillion, purple, sky, black, _] = PALETTE;
+    match (implementation, mode) {
+        ("crossbeam", Mode::Driven) => Some(blue),
+        ("rust-sync-channel", Mode::Driven) => Some(sky),
+        ("c-pthread", Mode::Driven) => Some(green),
+        ("c-vyukov", Mode::Driven) => Some(purple),
+        ("ocaml", Mode::Driven) => Some(vermillion),
+        ("ocaml", Mode::NativeDomains) => Some(black),
+        ("rust-port", Mode::Driven) => Some(orange),
+        ("tokio", Mode::Driven) => Some(RGBColor(110, 110, 110)),
+        _ => None,
+    }
+}
+
+/// [`series_by_label`] for the series of `gs` a few-series figure keeps, in their colours.
+pub fn headline_series<X: PartialEq>(
+    gs: &[&Group],
+    xs: &[X],
+    x: impl Fn(&Group) -> X,
+    y: impl Fn(&Row) -> Option<f64> + Copy,
+) -> Vec<Series> {
+    let kept: Vec<&Group> = gs.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
+    let mut series = series_by_label(&kept, xs, x, y);
+    for s in &mut series {
+        if let Some(c) = kept.iter().find(|g| g.label() == s.0).and_then(|g| headline_colour(g.implementation, g.mode)) {
+            s.1 = c;
+        }
+    }
+    series
+}
+
+/// Recolours `series` (one per label of `gs`) for a figure that keeps them all: each in its
+/// headline colour, the others in Okabe-Ito colours none of those use (a native mode's lighter
+/// shade of its driven colour is too close to tell apart on a phone).
+pub fn recolour(series: &mut [Series], gs: &[&Group]) {
+    let own = |label: &str| gs.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
+    let taken: Vec<RGBColor> = series.iter().filter_map(|s| own(&s.0)).collect();
+    let mut free = PALETTE[..7].iter().filter(|c| !taken.contains(c)).copied();
+    for s in series.iter_mut() {
+        if let Some(c) = own(&s.0).or_else(|| free.next()) {
+            s.1 = c;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bq_engine::Builtin;
+
+    #[test]
+    fn at_most_eight_series_each_in_a_colour_of_its_own() {
+        let modes = [Mode::Driven, Mode::Native, Mode::NativeDomains, Mode::NativeSysthreads, Mode::NativeTasks];
+        let kept: Vec<RGBColor> =
+            Builtin::ALL.iter().flat_map(|b| modes.iter().filter_map(move |&m| headline_colour(b.name(), m))).collect();
+        assert!(kept.len() <= 8, "{} series", kept.len());
+        for (i, a) in kept.iter().enumerate() {
+            assert!(kept[i + 1..].iter().all(|b| (a.0, a.1, a.2) != (b.0, b.1, b.2)), "a colour is used twice");
+        }
+        assert_eq!(headline_colour("c-swap", Mode::Driven), None);
+        assert_eq!(headline_colour("a-plugin", Mode::Driven), None);
+    }
+}
