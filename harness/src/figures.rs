@@ -6,7 +6,7 @@
 use plotters::style::RGBColor;
 
 use bq_engine::row::{Mode, Row};
-use bq_results::plot::{Frame, Series, COLUMN, NARROW, PALETTE};
+use bq_results::plot::{Frame, Series, COLUMN, MOST_SERIES, NARROW, PALETTE};
 
 use crate::runs::{series_by_label, Group};
 
@@ -65,6 +65,42 @@ pub fn recolour(series: &mut [Series], gs: &[&Group]) {
     }
 }
 
+/// The panels of a full plot: all its series in one when they are few ([`MOST_SERIES`]), else
+/// the designs the few-series figures keep (`colour` gives their colours: `None` for the
+/// others), then the others (swap buffers, the other native modes, plugins) beside crossbeam,
+/// the reference, in panels of at most [`MOST_SERIES`], each other in an Okabe-Ito colour of its
+/// own. `shared` (a bound drawn for comparison) goes into every panel.
+pub fn facets(caption: &str, series: Vec<Series>, shared: Vec<Series>, colour: impl Fn(&str) -> Option<RGBColor>) -> Vec<(String, Vec<Series>)> {
+    if series.len() + shared.len() <= MOST_SERIES {
+        return vec![(caption.to_string(), series.into_iter().chain(shared).collect())];
+    }
+    let (mut designs, others): (Vec<Series>, Vec<Series>) = series.into_iter().partition(|s| colour(&s.0).is_some());
+    for s in &mut designs {
+        s.1 = colour(&s.0).expect("kept for its colour");
+    }
+    let reference: Vec<Series> = designs.iter().filter(|s| s.0 == "crossbeam").cloned().collect();
+    // Okabe and Ito's, grey for the yellow that is hard to see on white, none the reference or
+    // a shared series has.
+    let free: Vec<RGBColor> = PALETTE[..7]
+        .iter()
+        .copied()
+        .chain([RGBColor(110, 110, 110)])
+        .filter(|c| !reference.iter().chain(&shared).any(|r| r.1 == *c))
+        .collect();
+    let room = MOST_SERIES - reference.len() - shared.len();
+    let mut panels = vec![(format!("{caption}: the designs"), designs.into_iter().chain(shared.iter().cloned()).collect())];
+    for chunk in others.chunks(room.max(1)) {
+        let mut panel: Vec<Series> = reference.clone();
+        panel.extend(chunk.iter().cloned().zip(free.iter().cycle()).map(|(mut s, c)| {
+            s.1 = *c;
+            s
+        }));
+        panel.extend(shared.iter().cloned());
+        panels.push((format!("{caption}: variants, beside crossbeam"), panel));
+    }
+    panels
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +117,36 @@ mod tests {
         }
         assert_eq!(headline_colour("c-swap", Mode::Driven), None);
         assert_eq!(headline_colour("a-plugin", Mode::Driven), None);
+    }
+
+    #[test]
+    fn a_plot_of_many_series_is_split_into_panels_of_at_most_eight() {
+        let line = |name: &str| (name.to_string(), RGBColor(1, 2, 3), vec![(0, (1.0, 1.0, 1.0))]);
+        let names = ["rust-sync-channel", "crossbeam", "c-pthread", "c-pthread (native)", "c-vyukov", "ocaml", "ocaml (native-domains)",
+            "ocaml (native-systhreads)", "rust-port", "tokio", "tokio (native-tasks)", "c-swap", "ocaml-swap", "rust-swap"];
+        let colour = |label: &str| {
+            let (imp, mode) = match label.split_once(" (") {
+                Some((i, "native-domains)")) => (i, Mode::NativeDomains),
+                Some((i, _)) => (i, Mode::Native),
+                None => (label, Mode::Driven),
+            };
+            headline_colour(imp, mode)
+        };
+        let bound = vec![("bound".to_string(), RGBColor(0, 0, 0), vec![])];
+        let panels = facets("c", names.iter().map(|n| line(n)).collect(), bound.clone(), colour);
+        assert_eq!(panels.len(), 2);
+        let all: Vec<&str> = panels.iter().flat_map(|p| p.1.iter().map(|s| s.0.as_str())).collect();
+        for n in names {
+            assert!(all.contains(&n), "{n} is in no panel");
+        }
+        for (_, p) in &panels {
+            assert!(p.len() <= MOST_SERIES, "{} series", p.len());
+            assert!(p.iter().any(|s| s.0 == "crossbeam") && p.iter().any(|s| s.0 == "bound"));
+            for (i, a) in p.iter().enumerate() {
+                assert!(p[i + 1..].iter().all(|b| a.1 != b.1), "two series of one panel share a colour");
+            }
+        }
+        // Few series: one panel, as they were.
+        assert_eq!(facets("c", vec![line("crossbeam")], vec![], colour).len(), 1);
     }
 }

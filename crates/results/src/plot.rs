@@ -56,44 +56,84 @@ pub type Series = (String, RGBColor, Vec<(usize, (f64, f64, f64))>);
 /// A chart of lines over categories on x (capacities, thread counts), with a log y axis and
 /// min-max whiskers: the frame shared by throughput-against-capacity and thread scaling.
 pub fn lines(dir: &Path, file: &str, caption: String, xs: &[String], x_desc: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<()> {
-    let y = log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])));
+    lines_faceted(dir, file, &[(caption, series.to_vec())], xs, x_desc, y_desc)
+}
+
+/// A legend in a column of its own, right of a plot (off the data): an entry per series, top
+/// down. Its width: [`legend_width`].
+pub fn legend_column<'a>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    entries: impl Iterator<Item = (&'a String, RGBColor)>,
+    swatch: Swatch,
+) -> anyhow::Result<()> {
+    for (i, (label, c)) in entries.enumerate() {
+        let y = 50 + 24 * i as i32;
+        match swatch {
+            Swatch::Bar => area.draw(&Rectangle::new([(8, y - 6), (20, y + 6)], c.filled()))?,
+            Swatch::Dot => area.draw(&Circle::new((14, y), 5, c.filled()))?,
+            _ => area.draw(&PathElement::new(vec![(4, y), (24, y)], c.stroke_width(3)))?,
+        }
+        area.draw(&Text::new(label.clone(), (30, y - 9), ("sans-serif", TEXT_PX).into_font().color(&BLACK)))?;
+    }
+    Ok(())
+}
+
+/// The width of a [`legend_column`] whose longest label has `chars` characters.
+pub fn legend_width(chars: usize) -> u32 {
+    40 + chars as u32 * (TEXT_PX * 55 / 100)
+}
+
+/// The most series one panel of [`lines_faceted`] should hold: more are told apart by colour
+/// alone with difficulty.
+pub const MOST_SERIES: usize = 8;
+
+/// [`lines`] in panels stacked one above the other, each with its caption and its legend (in
+/// its own column right of the data), all on one y axis range: a plot of more series than one
+/// panel reads well ([`MOST_SERIES`]) split into groups the caller names.
+pub fn lines_faceted(dir: &Path, file: &str, panels: &[(String, Vec<Series>)], xs: &[String], x_desc: &str, y_desc: &str) -> anyhow::Result<()> {
+    let all = || panels.iter().flat_map(|p| p.1.iter());
+    let y = log_range(all().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])));
     let path = dir.join(file);
     // The legend gets its own column right of the plot, off the data.
-    let legend_w = 40 + series.iter().map(|s| s.0.chars().count() as u32).max().unwrap_or(0) * (TEXT_PX * 55 / 100);
-    let root = SVGBackend::new(&path, (900 + legend_w, 520.max(60 + 24 * series.len() as u32))).into_drawing_area();
+    let legend_w = legend_width(all().map(|s| s.0.chars().count()).max().unwrap_or(0));
+    let panel_h = |n: usize| 520.max(60 + 24 * n as u32);
+    let height: u32 = panels.iter().map(|p| panel_h(p.1.len())).sum();
+    let root = SVGBackend::new(&path, (900 + legend_w, height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (plot_area, legend_area) = root.split_horizontally(900);
-    for (i, (label, c, _)) in series.iter().enumerate() {
-        let y = 50 + 24 * i as i32;
-        legend_area.draw(&PathElement::new(vec![(4, y), (24, y)], c.stroke_width(3)))?;
-        legend_area.draw(&Text::new(label.clone(), (30, y - 9), ("sans-serif", TEXT_PX).into_font().color(&BLACK)))?;
+    let mut rest = root;
+    for (caption, series) in panels {
+        let (panel, below) = rest.split_vertically(panel_h(series.len()));
+        rest = below;
+        let (plot_area, legend_area) = panel.split_horizontally(900);
+        legend_column(&legend_area, series.iter().map(|s| (&s.0, s.1)), Swatch::Line)?;
+        let mut chart = ChartBuilder::on(&plot_area)
+            .caption(caption, ("sans-serif", TEXT_PX + 4))
+            .margin(12)
+            .x_label_area_size(52)
+            .y_label_area_size(96)
+            .build_cartesian_2d(-0.3f64..xs.len() as f64 - 0.7, y.clone().log_scale())?;
+        chart
+            .configure_mesh()
+            .x_labels(xs.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 0.01 && i >= 0.0 { xs.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+            })
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .label_style(("sans-serif", TEXT_PX))
+            .axis_desc_style(("sans-serif", TEXT_PX))
+            .draw()?;
+        for (_, c, pts) in series {
+            let c = *c;
+            let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
+            chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
+            chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
+            chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
+        }
     }
-    let mut chart = ChartBuilder::on(&plot_area)
-        .caption(caption, ("sans-serif", TEXT_PX + 4))
-        .margin(12)
-        .x_label_area_size(52)
-        .y_label_area_size(96)
-        .build_cartesian_2d(-0.3f64..xs.len() as f64 - 0.7, y.log_scale())?;
-    chart
-        .configure_mesh()
-        .x_labels(xs.len())
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 0.01 && i >= 0.0 { xs.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
-        })
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .label_style(("sans-serif", TEXT_PX))
-        .axis_desc_style(("sans-serif", TEXT_PX))
-        .draw()?;
-    for (_, c, pts) in series {
-        let c = *c;
-        let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
-        chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
-        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
-        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
-    }
-    root.present()?;
+    // Every panel's area shares the root's backend: presenting any presents the file.
+    rest.present()?;
     Ok(())
 }
 
@@ -219,6 +259,7 @@ pub enum Swatch {
     Dashed,
     Dotted,
     Dot,
+    Bar,
 }
 
 /// A legend entry: name, colour, swatch.
@@ -284,6 +325,7 @@ impl Header {
                         }
                     }
                     Swatch::Dot => area.draw(&Circle::new((x + 12, y), 5, c.filled()))?,
+                    Swatch::Bar => area.draw(&Rectangle::new([(x + 6, y - 6), (x + 18, y + 6)], c.filled()))?,
                 }
                 area.draw(&Text::new(name.clone(), (x + 30, y - t / 2), self.frame.font(0)))?;
             }

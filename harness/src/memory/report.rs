@@ -15,11 +15,11 @@ use bq_engine::memory::Phase;
 use bq_engine::row::Mode;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
-use bq_results::plot::{compact, lines, lines_in, Frame, Header, Key, Plot, Series, Swatch};
+use bq_results::plot::{compact, lines_faceted, lines_in, Frame, Header, Key, Plot, Series, Swatch};
 use bq_results::stats::median;
 use bq_results::Env;
 
-use crate::figures::{headline_colour, FRAMES};
+use crate::figures::{facets, headline_colour, FRAMES};
 use crate::runs::color;
 
 use super::rows::{
@@ -379,10 +379,12 @@ fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, allo
             (i, (v, v, v))
         })
         .collect();
-    series.push(("capacity × S (unbounded: N × S)".into(), BLACK, line));
+    let bound: Series = ("capacity × S (unbounded: N × S)".into(), BLACK, line);
     let xs: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
     let caption = format!("{} payloads, {alloc}: peak RSS against capacity", size_label(bytes));
-    lines(dir, file, caption.clone(), &xs, "capacity", "peak RSS, MiB (log)", &series)?;
+    let panels = facets(&caption, series.clone(), vec![bound.clone()], |name| headline_colour(name, Mode::Driven));
+    lines_faceted(dir, file, &panels, &xs, "capacity", "peak RSS, MiB (log)")?;
+    series.push(bound);
     let few: Vec<Series> = series
         .iter()
         .filter_map(|(name, c, pts)| {

@@ -11,12 +11,12 @@ use bq_engine::row::{Kind, Row};
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_env, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
-use bq_results::plot::{lines, lines_in, Plot};
+use bq_results::plot::{lines_faceted, lines_in, Plot};
 use bq_results::Env;
 
 use super::rows::RUNS_CSV;
 use super::SHAPES;
-use crate::figures::{headline_series, FRAMES};
+use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
 use crate::runs::{first_seen, failures, groups, labels, series_by_label, stability, stat, Group};
 
@@ -132,7 +132,8 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
         let file = format!("scaling-{w}-{cap}.svg");
         let caption = format!("{w}, capacity {cap}: cost per item against threads (median; whiskers: min-max)");
         let series = series_by_label(&ws, &counts, threads, ns);
-        lines(dir, &file, caption, &xs, axis(w), "ns per item (log)", &series)?;
+        let colour = |label: &str| ws.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
+        lines_faceted(dir, &file, &facets(&caption, series, Vec::new(), colour), &xs, axis(w), "ns per item (log)")?;
         let few = headline_series(&ws, &counts, threads, ns);
         for f in FRAMES {
             let caption = format!("{w}, capacity {cap}: ns per item against threads (median; whiskers: min-max)");

@@ -13,13 +13,13 @@ use bq_engine::row::Mode;
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section};
-use bq_results::plot::{bar_chart, dots_in, log_range, ForestSeries, Plot};
+use bq_results::plot::{bar_chart, dots_in, legend_column, legend_width, log_range, ForestSeries, Plot, Series, Swatch};
 use bq_results::stats::{median, median_min_max, median_with_interval};
 use bq_results::Env;
 
 use super::policy::{Policy, Variant};
 use super::rows::{PipelineRow, StrategyRow, PIPELINE_CSV, STRATEGIES_CSV};
-use crate::figures::{headline_colour, FRAMES};
+use crate::figures::{facets, headline_colour, FRAMES};
 use crate::runs::color;
 
 /// A strategies study's folder.
@@ -423,34 +423,36 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
 /// One bar series: its label, colour, and per category (median, min, max).
 type Bars = (String, RGBColor, Vec<Option<(f64, f64, f64)>>);
 
-/// Bars over categories, one series per implementation, on a log axis; whiskers min-max.
+/// Bars over categories, one series per implementation, on a log axis; whiskers min-max; in
+/// panels of at most eight series ([`facets`]), each with its legend in a column right of it.
 fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], series: &[Bars], y_desc: &str) -> anyhow::Result<bool> {
     let values: Vec<f64> = series.iter().flat_map(|s| s.2.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi])).filter(|v| *v > 0.0).collect();
     if values.is_empty() {
         return Ok(false);
     }
     let y = log_range(values.into_iter());
+    let as_points = |vals: &[Option<(f64, f64, f64)>]| vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect();
+    let all: Vec<Series> = series.iter().map(|(label, c, vals)| (label.clone(), *c, as_points(vals))).collect();
+    let panels = facets(&caption, all, Vec::new(), |label| headline_colour(label, Mode::Driven));
+    let legend_w = legend_width(series.iter().map(|s| s.0.chars().count()).max().unwrap_or(0));
     let path = dir.join(file);
-    let root = SVGBackend::new(&path, (1100, 520)).into_drawing_area();
-    let mut chart = bar_chart(&root, caption.clone(), categories, y.clone(), y_desc)?;
-    let width = 0.8 / series.len().max(1) as f64;
-    for (k, (label, c, vals)) in series.iter().enumerate() {
-        let c = *c;
-        let bars: Vec<(f64, (f64, f64, f64))> = vals
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i as f64 + 0.1 + k as f64 * width, v)))
-            .collect();
-        chart
-            .draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?
-            .label(label.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
-        chart.draw_series(bars.iter().map(|&(x, (_, lo, hi))| {
-            let mid = x + width * 0.45;
-            PathElement::new(vec![(mid, lo.max(y.start)), (mid, hi)], BLACK.stroke_width(1))
-        }))?;
+    let root = SVGBackend::new(&path, (900 + legend_w, 520 * panels.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    for ((panel_caption, ss), area) in panels.iter().zip(root.split_evenly((panels.len(), 1))) {
+        let (plot_area, legend_area) = area.split_horizontally(900);
+        legend_column(&legend_area, ss.iter().map(|s| (&s.0, s.1)), Swatch::Bar)?;
+        let mut chart = bar_chart(&plot_area, panel_caption.clone(), categories, y.clone(), y_desc)?;
+        let width = 0.8 / ss.len().max(1) as f64;
+        for (k, (_, c, pts)) in ss.iter().enumerate() {
+            let c = *c;
+            let bars: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64 + 0.1 + k as f64 * width, v)).collect();
+            chart.draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?;
+            chart.draw_series(bars.iter().map(|&(x, (_, lo, hi))| {
+                let mid = x + width * 0.45;
+                PathElement::new(vec![(mid, lo.max(y.start)), (mid, hi)], BLACK.stroke_width(1))
+            }))?;
+        }
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     root.present()?;
     // The few-series figures: a row per category, a dot per implementation the figures keep
     // (bars side by side would be a few pixels wide on a phone).
