@@ -2,6 +2,8 @@
 //! consumers sleep while the queue is empty. Run it with a fast producer and a slow consumer:
 //!
 //!     cargo run --example step1_unbounded
+// A teaching example: `Default` and `is_empty` would be noise beside what it shows.
+#![allow(clippy::new_without_default, clippy::len_without_is_empty)]
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;

@@ -3,6 +3,8 @@
 //!
 //!     cargo run --example step4_timeouts
 //!     cargo run --example step4_timeouts -- restart-clock
+// A teaching example: `Default` and `is_empty` would be noise beside what it shows.
+#![allow(clippy::new_without_default, clippy::len_without_is_empty)]
 use std::collections::VecDeque;
 use std::panic;
 use std::sync::{mpsc, Arc, Condvar, Mutex};

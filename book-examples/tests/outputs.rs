@@ -125,7 +125,7 @@ fn every_program_prints_what_the_book_shows() {
     let files: Vec<String> = std::fs::read_dir(crate_dir().join("expected")).unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     for f in &files {
-        assert!(CASES.iter().any(|c| &c.file == f) || f == "close_without_lock.txt", "expected/{f} is checked by no case");
+        assert!(CASES.iter().any(|c| c.file == f) || f == "close_without_lock.txt", "expected/{f} is checked by no case");
     }
 }
 

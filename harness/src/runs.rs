@@ -86,9 +86,13 @@ pub fn mips(r: &Row) -> Option<f64> {
     Some(r.items_per_second / 1e6)
 }
 
+/// What makes a configuration: implementation, mode, workload, capacity, producers, consumers,
+/// placement.
+type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement);
+
 /// Groups rows by configuration, keeping the order in which configurations first appear.
 pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
-    let mut index: BTreeMap<(&str, Mode, Workload, usize, u64, u64, Placement), usize> = BTreeMap::new();
+    let mut index: BTreeMap<ConfigKey, usize> = BTreeMap::new();
     let mut out: Vec<Group> = Vec::new();
     for r in rows {
         let key = (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement);

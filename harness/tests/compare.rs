@@ -387,7 +387,7 @@ fn the_pair_order_is_recorded_and_alternates() {
         let reference = halves.iter().find(|r| r.reference).unwrap();
         // The A/A candidate and the other candidate are told apart by their partner's name.
         let k = seen.entry((candidate.implementation.clone(), candidate.implementation == reference.implementation)).or_default();
-        assert_eq!(candidate.order < reference.order, *k % 2 == 0, "pair {} of {}", k, candidate.implementation);
+        assert_eq!(candidate.order < reference.order, k.is_multiple_of(2), "pair {} of {}", k, candidate.implementation);
         *k += 1;
     }
     assert!(seen.values().all(|&n| n >= 6));

@@ -108,6 +108,10 @@ fn fit(plan: &mut Plan, references: usize) -> (u32, Duration, Vec<String>) {
     (first, est, said)
 }
 
+/// Keeps a run's row in `rows`, as a run of `kind`, in `pair` (0: none), the reference's half
+/// or not: its place in the order is the next.
+type Record<'a> = dyn FnMut(&mut Vec<Row>, Row, Kind, u64, bool) + 'a;
+
 /// Runs a plan; `what` names the command in progress lines.
 pub fn execute(what: &'static str, plan: &mut Plan, limit: Duration) -> Outcome {
     execute_with(what, plan, &mut |t, s, rep| measure(t, s, rep, limit))
@@ -165,7 +169,7 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
                  target: Target,
                  spec: RunSpec,
                  rows: &mut Vec<Row>,
-                 record: &mut dyn FnMut(&mut Vec<Row>, Row, Kind, u64, bool)|
+                 record: &mut Record<'_>|
      -> Option<RunSpec> {
         let spec = match plan.fixed_items {
             Some(items) => RunSpec { items, sampling: Sampling::PLAIN, ..spec },
@@ -239,7 +243,7 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         let c = &cells[i];
         let reference = ref_specs[c.config].expect("kept above");
         pair_id += 1;
-        let candidate_first = c.log_ratios.len() % 2 == 0;
+        let candidate_first = c.log_ratios.len().is_multiple_of(2);
         let halves = if candidate_first { [(c.target, c.spec, false), (plan.reference, reference, true)] } else { [(plan.reference, reference, true), (c.target, c.spec, false)] };
         let t0 = Instant::now();
         let mut rates = [f64::NAN; 2];

@@ -53,6 +53,7 @@ impl std::error::Error for QueueError {}
 pub struct Unsupported;
 
 /// A producer handle. Clone it for each producer thread; dropping the last one closes the queue.
+#[allow(clippy::len_without_is_empty)] // `len` is an observation (None: not offered), not a collection's size
 pub trait Producer: Clone + Send + 'static {
     /// Waits while the queue is full; `Err(Closed)` once it is closed or every consumer left.
     fn push(&self, item: u64) -> Result<(), QueueError>;
@@ -67,6 +68,7 @@ pub trait Producer: Clone + Send + 'static {
 }
 
 /// A consumer handle. Clone it for each consumer thread; dropping the last one closes the queue.
+#[allow(clippy::len_without_is_empty)] // as Producer's
 pub trait Consumer: Clone + Send + 'static {
     /// Waits while the queue is empty and open; `Err(Closed)` once closed and drained.
     fn pop(&self) -> Result<u64, QueueError>;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::queue::{pop_many_one_by_one, Consumer, Producer, QueueError, Unsupported};
 
 /// The operations of an explicit-close queue, as its language presents them.
+#[allow(clippy::len_without_is_empty)] // c/bq.h and the OCaml queue have a length only
 pub trait ExplicitQueue: Send + Sync + 'static {
     fn push(&self, item: u64) -> Result<(), QueueError>;
     fn try_push(&self, item: u64) -> Result<(), QueueError>;
