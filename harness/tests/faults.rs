@@ -68,6 +68,18 @@ fn compare(plugin: &Path, out: &Path, extra: &[&str]) -> Command {
     c
 }
 
+/// The rows of `out/runs.csv`: the plugin `lib`'s, then every other.
+fn rows_of(out: &Path, lib: &Path) -> (Vec<Row>, Vec<Row>) {
+    read_csv::<Row>(&out.join("runs.csv")).unwrap().into_iter().partition(|r| r.implementation == lib.display().to_string())
+}
+
+/// `bqh compare` of `lib` beside crossbeam, under 120 s and 1 GiB: its exit code and the largest
+/// resident set it reached.
+fn compare_watched(lib: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, u64) {
+    let (code, peak, _) = watch(compare(lib, out, extra).spawn().unwrap(), Duration::from_secs(120), 1 << 30);
+    (code, peak)
+}
+
 /// A plugin stuck in a push that logs in a loop used to fill the parent with its standard error
 /// (3 GB in 20 s), until the whole comparison was lost. Only a tail is kept now.
 #[test]
@@ -80,8 +92,7 @@ fn a_plugin_that_talks_without_end_keeps_the_parent_small() {
     assert_eq!(code, Some(1), "the hung run must fail the comparison");
     assert!(peak < 200 << 20, "bqh grew to {} MiB while the plugin talked", peak >> 20);
     // It talks in try_push, which the observation runs make (the slices make plain calls).
-    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
-    let own: Vec<&Row> = rows.iter().filter(|r| r.implementation == lib.display().to_string()).collect();
+    let (own, _) = rows_of(&out, &lib);
     assert!(own.iter().any(|r| !r.ok() && r.error.contains("hang")), "{own:?}");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
@@ -189,14 +200,9 @@ fn a_plugin_that_prints_breaks_neither_compare_nor_validate() {
     let dir = common::scratch("faults", "talker");
     let lib = plugin(&dir, "talker");
     let out = dir.join("out");
-    let (code, _, _) = watch(
-        compare(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]).spawn().unwrap(),
-        Duration::from_secs(120),
-        1 << 30,
-    );
+    let (code, _) = compare_watched(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]);
     assert_eq!(code, Some(0), "a plugin that prints must compare like any other");
-    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
-    let own: Vec<&Row> = rows.iter().filter(|r| r.implementation == lib.display().to_string()).collect();
+    let (own, _) = rows_of(&out, &lib);
     assert!(!own.is_empty() && own.iter().all(|r| r.ok()), "{own:?}");
 
     let v = Command::new(env!("CARGO_BIN_EXE_bqh"))
@@ -216,16 +222,11 @@ fn a_leaking_plugin_is_reported_with_its_childrens_peak_memory() {
     let dir = common::scratch("faults", "leaky");
     let lib = plugin(&dir, "leaky");
     let out = dir.join("out");
-    let (code, peak, _) = watch(
-        compare(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]).spawn().unwrap(),
-        Duration::from_secs(120),
-        1 << 30,
-    );
+    let (code, peak) = compare_watched(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]);
     assert_eq!(code, Some(0));
     assert!(peak < 96 << 20, "the leak is in the children, not in bqh ({} MiB)", peak >> 20);
-    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
     let name = lib.display().to_string();
-    let (own, others): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.implementation == name);
+    let (own, others) = rows_of(&out, &lib);
     assert!(!own.is_empty() && own.iter().all(|r| r.child_peak_rss_kib.is_some_and(|k| k >= 96 << 10)), "{own:?}");
     assert!(others.iter().all(|r| r.child_peak_rss_kib.is_none()), "runs in bqh's own process have no child");
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
@@ -240,16 +241,11 @@ fn a_plugin_that_calls_exit_is_said_to_have_ended_without_its_result() {
     let dir = common::scratch("faults", "quits");
     let lib = plugin(&dir, "quits");
     let out = dir.join("out");
-    let (code, _, _) = watch(
-        compare(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "20"]).spawn().unwrap(),
-        Duration::from_secs(120),
-        1 << 30,
-    );
+    let (code, _) = compare_watched(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "20"]);
     assert_eq!(code, Some(1), "the plugin's runs fail");
-    let rows = read_csv::<Row>(&out.join("runs.csv")).unwrap();
-    let own: Vec<&Row> = rows.iter().filter(|r| r.implementation == lib.display().to_string()).collect();
-    assert!(!own.is_empty(), "{rows:?}");
-    for r in own {
+    let (own, others) = rows_of(&out, &lib);
+    assert!(!own.is_empty(), "{others:?}");
+    for r in &own {
         assert!(!r.ok() && r.error.contains("exited with status 0") && r.error.contains("without printing its result (did the library call exit?)"), "{}", r.error);
     }
 }

@@ -124,16 +124,23 @@ pub fn lines_faceted(dir: &Path, file: &str, panels: &[(String, Vec<Series>)], x
             .label_style(("sans-serif", TEXT_PX))
             .axis_desc_style(("sans-serif", TEXT_PX))
             .draw()?;
-        for (_, c, pts) in series {
-            let c = *c;
-            let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
-            chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
-            chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
-            chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
-        }
+        draw_lines(&mut chart, series)?;
     }
     // Every panel's area shares the root's backend: presenting any presents the file.
     rest.present()?;
+    Ok(())
+}
+
+/// The lines of a [`lines`] chart: per series a line through its medians, a dot at each and
+/// a whisker from min to max.
+fn draw_lines(chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>, series: &[Series]) -> anyhow::Result<()> {
+    for (_, c, pts) in series {
+        let c = *c;
+        let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
+        chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
+        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
+        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
+    }
     Ok(())
 }
 
@@ -409,13 +416,7 @@ pub fn lines_in(
         .label_style(("sans-serif", t))
         .axis_desc_style(("sans-serif", t))
         .draw()?;
-    for (_, c, pts) in series {
-        let c = *c;
-        let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
-        chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
-        chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
-        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
-    }
+    draw_lines(&mut chart, series)?;
     root.present()?;
     Ok(())
 }
