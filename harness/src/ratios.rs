@@ -10,6 +10,8 @@ use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::workloads::Workload;
 use bq_results::stats::{self, paired_ratio, Ratio};
 
+use crate::runs::{config_key, group_first_seen};
+
 /// One candidate in one configuration.
 #[derive(Debug, Clone)]
 pub struct Cell<'a> {
@@ -71,16 +73,15 @@ pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
     for r in rows.iter().filter(|r| r.kind == Kind::Slice && r.pair > 0) {
         halves.entry(r.pair).or_default()[r.reference as usize] = Some(r);
     }
-    type Key<'a> = (&'a str, Mode, Workload, usize, Placement, u64, u64);
-    let mut index: BTreeMap<Key, usize> = BTreeMap::new();
-    let mut out: Vec<Cell> = Vec::new();
-    let mut logs: Vec<Vec<f64>> = Vec::new();
     let mut pairs: Vec<_> = halves.into_values().filter_map(|[c, r]| Some((c?, r?))).collect();
     pairs.sort_by_key(|(c, r)| c.order.min(r.order));
-    for (c, r) in pairs {
-        let key = (c.implementation.as_str(), c.mode, c.workload, c.capacity, c.placement, c.producers, c.consumers);
-        let i = *index.entry(key).or_insert_with(|| {
-            out.push(Cell {
+    group_first_seen(pairs, |(c, _)| config_key(c))
+        .into_iter()
+        .map(|ps| {
+            let c = ps[0].0;
+            let done: Vec<(&Row, &Row)> = ps.into_iter().filter(|(c, r)| c.ok() && r.ok()).collect();
+            let logs: Vec<f64> = done.iter().map(|(c, r)| (c.items_per_second / r.items_per_second).ln()).collect();
+            Cell {
                 implementation: &c.implementation,
                 mode: c.mode,
                 workload: c.workload,
@@ -89,21 +90,11 @@ pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
                 producers: c.producers,
                 consumers: c.consumers,
                 aa: (c.implementation.as_str(), c.mode) == reference,
-                ratio: None,
-                slices: Vec::new(),
-            });
-            logs.push(Vec::new());
-            out.len() - 1
-        });
-        if c.ok() && r.ok() {
-            logs[i].push((c.items_per_second / r.items_per_second).ln());
-            out[i].slices.push(c);
-        }
-    }
-    for (cell, l) in out.iter_mut().zip(&logs) {
-        cell.ratio = paired_ratio(l);
-    }
-    out
+                ratio: paired_ratio(&logs),
+                slices: done.into_iter().map(|(c, _)| c).collect(),
+            }
+        })
+        .collect()
 }
 
 /// A ratio as the tables show it: `0.93 [0.90–0.96]`, or why there is none.

@@ -88,16 +88,36 @@ pub fn mips(r: &Row) -> Option<f64> {
 
 /// What makes a configuration: implementation, mode, workload, capacity, producers, consumers,
 /// placement.
-type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement);
+pub type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement);
+
+/// A row's configuration.
+pub fn config_key(r: &Row) -> ConfigKey<'_> {
+    (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement)
+}
+
+/// `items` grouped by `key`, the groups in the order their first item appears and each group's
+/// items in theirs.
+pub fn group_first_seen<K: Ord, T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> K) -> Vec<Vec<T>> {
+    let mut index: BTreeMap<K, usize> = BTreeMap::new();
+    let mut out: Vec<Vec<T>> = Vec::new();
+    for x in items {
+        let i = *index.entry(key(&x)).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[i].push(x);
+    }
+    out
+}
 
 /// Groups rows by configuration, keeping the order in which configurations first appear.
 pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
-    let mut index: BTreeMap<ConfigKey, usize> = BTreeMap::new();
-    let mut out: Vec<Group> = Vec::new();
-    for r in rows {
-        let key = (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement);
-        let i = *index.entry(key).or_insert_with(|| {
-            out.push(Group {
+    group_first_seen(rows, |r| config_key(r))
+        .into_iter()
+        .map(|rs| {
+            let r = rs[0];
+            let (ok, failed) = rs.into_iter().partition(|r| r.ok());
+            Group {
                 implementation: &r.implementation,
                 mode: r.mode,
                 workload: r.workload,
@@ -105,14 +125,11 @@ pub fn groups(rows: &[Row]) -> Vec<Group<'_>> {
                 producers: r.producers,
                 consumers: r.consumers,
                 placement: r.placement,
-                ok: Vec::new(),
-                failed: Vec::new(),
-            });
-            out.len() - 1
-        });
-        if r.ok() { out[i].ok.push(r) } else { out[i].failed.push(r) }
-    }
-    out
+                ok,
+                failed,
+            }
+        })
+        .collect()
 }
 
 /// Each distinct value once, in the order it first appears: the rows and columns of a
