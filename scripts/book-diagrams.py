@@ -83,6 +83,12 @@ def lane_box(s, col, y, lines, color, h=54, **kw):
     s.box(COLS[col] - CW / 2, y, CW, h, lines, color, **kw)
 
 
+def gap(s, y, h):
+    """The shaded span where the bug can strike, labelled."""
+    s.rect(10, y, W - 20, h, VERMILLION, opacity=0.10)
+    s.text(18, y + 20, "the gap", 16, anchor="start", color=VERMILLION, weight="bold")
+
+
 def stolen():
     s = Svg(576, "A stolen wake-up",
             "Consumer A sleeps on an empty queue. The producer pushes one item and signals; A wakes "
@@ -95,8 +101,7 @@ def stolen():
     lane_box(s, 1, 170, ["lock; push;", "signal; unlock"], BLUE)
     s.line(COLS[1] - CW / 2, 197, COLS[0] + 8, 236, color=BLUE)
     # The gap: A is awake but does not hold the mutex.
-    s.rect(10, 232, W - 20, 128, VERMILLION, opacity=0.10)
-    s.text(18, 252, "the gap", 16, anchor="start", color=VERMILLION, weight="bold")
+    gap(s, 232, 128)
     lane_box(s, 0, 262, ["woken: waits", "for the mutex"], ORANGE, dashed=True)
     lane_box(s, 2, 262, ["arrives; locks;", "pops the item"], ORANGE)
     s.text(COLS[2], 338, ["B never slept"], 16, color=GREY, italic=True)
@@ -118,8 +123,7 @@ def lost():
     lanes(s, ["consumer", "producer", "the queue"], [ORANGE, BLUE, GREY], bottom=330)
     lane_box(s, 0, 64, ["check: empty", "(then unlock)"], ORANGE)
     lane_box(s, 2, 64, ["0 items"], GREY, h=40)
-    s.rect(10, 132, W - 20, 100, VERMILLION, opacity=0.10)
-    s.text(18, 152, "the gap", 16, anchor="start", color=VERMILLION, weight="bold")
+    gap(s, 132, 100)
     lane_box(s, 1, 160, ["push; signal:", "nobody asleep"], BLUE)
     lane_box(s, 2, 166, ["1 item"], GREY, h=40)
     s.text(COLS[1], 246, ["the signal is", "not remembered"], 16, color=VERMILLION, italic=True)
