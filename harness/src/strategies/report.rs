@@ -433,7 +433,7 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     let y = log_range(values.into_iter());
     let as_points = |vals: &[Option<(f64, f64, f64)>]| vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect();
     let all: Vec<Series> = series.iter().map(|(label, c, vals)| (label.clone(), *c, as_points(vals))).collect();
-    let panels = facets(&caption, all, Vec::new(), |label| headline_colour(label, Mode::Driven));
+    let panels = facets(&caption, all.clone(), Vec::new(), |label| headline_colour(label, Mode::Driven));
     let legend_w = legend_width(series.iter().map(|s| s.0.chars().count()).max().unwrap_or(0));
     let path = dir.join(file);
     let root = SVGBackend::new(&path, (900 + legend_w, 520 * panels.len() as u32)).into_drawing_area();
@@ -456,13 +456,8 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     root.present()?;
     // The few-series figures: a row per category, a dot per implementation the figures keep
     // (bars side by side would be a few pixels wide on a phone).
-    let few: Vec<ForestSeries> = series
-        .iter()
-        .filter_map(|(label, _, vals)| {
-            let c = headline_colour(label, Mode::Driven)?;
-            Some((label.clone(), c, vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect()))
-        })
-        .collect();
+    let few: Vec<ForestSeries> =
+        all.into_iter().filter_map(|(label, _, pts)| Some((label.clone(), headline_colour(&label, Mode::Driven)?, pts))).collect();
     let caption = caption.replace("no bar", "no dot");
     for f in FRAMES {
         dots_in(f, dir, &f.file(file), &caption, categories, y_desc, &few, None)?;
