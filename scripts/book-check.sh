@@ -17,7 +17,9 @@
 # smallest is listed: below 12 px it fails the check (--plot-text=report, or make book-check
 # PLOT_TEXT=report, only reports it).
 # Screenshots of two pages go to SHOTS (default target/book-check). Exit 1 with a line per
-# problem.
+# problem, repeated together as the last lines of the output (a CI log often shows only its
+# tail). A Chromium run whose page did not report that it finished is run again (up to three
+# times, each said), so a slow machine is not taken for a broken book.
 #   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
 #   scripts/book-check.sh --self-test [BOOK]: plants an overflowing figure, a clipped listing
 #     and a dead link in a copy of BOOK and passes only if the check fails on each of them.
@@ -61,6 +63,10 @@ PY
     printf '%s\n' "$out" | grep -Eq "$want" && echo "book-check self-test: caught: $want" \
       || { echo "book-check self-test: NOT caught: $want"; ok=0; }
   done
+  # The problems are repeated together at the end, where a CI log's tail shows them.
+  printf '%s\n' "$out" | tail -32 | grep -Eq "^book-check: FAILED with [0-9]+ problem" \
+    && echo "book-check self-test: the output ends with the problems" \
+    || { echo "book-check self-test: the output does not end with the problems"; ok=0; }
   [ "$ok" = 1 ] || { printf '%s\n' "$out" | tail -30; echo "book-check self-test: FAILED"; exit 1; }
   echo "book-check self-test: passed (the check fails on a planted overflow, a clipped listing and dead links)"
   exit 0
@@ -70,10 +76,25 @@ command -v chromium >/dev/null || { echo "book-check: no chromium on PATH; run m
 mkdir -p "$shots"
 shots="$(cd "$shots" && pwd)"
 
+# Each Chromium run gets a profile of its own: nothing from another browser on the machine
+# (a profile lock, a stored theme or sidebar state) reaches the check.
+profiles="$(mktemp -d)"; trap 'rm -rf "$profiles"' EXIT
 chrome() { # headless, as root in a container too; the browser's own chatter goes to a log
   timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-    --allow-file-access-from-files "$@" 2>>"$shots/chromium.log"
+    --user-data-dir="$(mktemp -d -p "$profiles")" --allow-file-access-from-files "$@" 2>>"$shots/chromium.log"
 }
+# render MARKER WHAT ARGS...: a Chromium --dump-dom run into $dump, run again (at most three
+# times) while its page has not written MARKER.
+render() {
+  local marker="$1" what="$2"; shift 2
+  for attempt in 1 2 3; do
+    dump="$(chrome "$@" || true)"
+    printf '%s\n' "$dump" | grep -q "$marker" && return 0
+    echo "book-check: note: $what did not finish in Chromium (attempt $attempt of 3; see $shots/chromium.log)"
+  done
+}
+failures=()
+problem() { echo "book-check: FAIL $*"; failures+=("$*"); }
 
 # Chapters in SUMMARY.md order, with what each source promises.
 mapfile -t chapters < <(grep -o '([a-z0-9-]*\.md)' "$src/SUMMARY.md" | tr -d '()')
@@ -87,12 +108,16 @@ page="$shots/check.html"
   done
   cat <<'JS'
 <script>
-// One line per chapter, written once its frame (and every image in it) has loaded.
+// One line per chapter, written once its frame (every image in it, and its fonts) has loaded;
+// ALL LOADED when every chapter has its line.
 const out = document.getElementById('out');
-for (const f of document.querySelectorAll('iframe')) {
-  f.addEventListener('load', () => {
+const frames = [...document.querySelectorAll('iframe')];
+let pages = 0;
+for (const f of frames) {
+  f.addEventListener('load', async () => {
     let line = 'PAGE ' + f.dataset.page + ' ';
     try {
+      await f.contentDocument.fonts.ready;
       const d = f.contentDocument, main = d.querySelector('main');
       // A figure may be drawn twice (mdBook's click-to-zoom copy): count each source once.
       const imgs = [...main.querySelectorAll('img')];
@@ -106,15 +131,15 @@ for (const f of document.querySelectorAll('iframe')) {
                'raw=' + (main.textContent.includes('{{#') ? 1 : 0),
                'chars=' + main.textContent.length].join(' ');
     } catch (e) { line += 'error=' + String(e).replace(/\s+/g, '_'); }
-    out.textContent += line + '\n';
+    out.textContent += line + '\n' + (++pages === frames.length ? 'ALL LOADED\n' : '');
   });
 }
 </script></body></html>
 JS
 } > "$page"
 
-result="$(chrome --virtual-time-budget=15000 --dump-dom "file://$page")"
-fail=0
+render 'ALL LOADED' "the chapters page" --virtual-time-budget=15000 --dump-dom "file://$page"
+result="$dump"
 for md in "${chapters[@]}"; do
   name="${md%.md}"
   line="$(printf '%s\n' "$result" | grep -o "PAGE $name .*" | head -1 || true)"
@@ -138,8 +163,7 @@ for md in "${chapters[@]}"; do
   if [ "${#problems[@]}" -eq 0 ]; then
     echo "book-check: ok   $name: $(get title | tr _ ' '): $(get code) listings, $(get loaded) figures, $(get tables) tables"
   else
-    fail=1
-    printf 'book-check: FAIL %s: %s\n' "$name" "$(IFS=';'; echo "${problems[*]}")"
+    problem "$name: $(IFS=';'; echo "${problems[*]}")"
   fi
 done
 
@@ -237,9 +261,9 @@ function measure(f) {
   return lines;
 }
 for (const f of iframes) {
-  f.addEventListener('load', () => {
+  f.addEventListener('load', async () => {
     let lines;
-    try { lines = measure(f); } catch (e) { lines = [`FAIL layout ${f.dataset.page} ${f.dataset.width}px: could not be measured: ${e}`]; }
+    try { await f.contentDocument.fonts.ready; lines = measure(f); } catch (e) { lines = [`FAIL layout ${f.dataset.page} ${f.dataset.width}px: could not be measured: ${e}`]; }
     out.textContent += lines.map(l => l + '\n').join('') + `MEASURED ${f.dataset.page} ${f.dataset.width}\n`;
     if (++done === iframes.length) finish();
   });
@@ -263,27 +287,26 @@ JS
 } > "$layout"
 
 start=$SECONDS
-lres="$(chrome --virtual-time-budget=60000 --window-size=1920,1080 --dump-dom "file://$layout")"
-printf '%s\n' "$lres" | grep -q FINISHED || { echo "book-check: FAIL the layout page did not finish measuring ($(printf '%s\n' "$lres" | grep -c MEASURED || true) of $(( ${#chapters[@]} * $(wc -w <<< "$WIDTHS") )) pages measured)"; fail=1; }
+render FINISHED "the layout page" --virtual-time-budget=60000 --window-size=1920,1080 --dump-dom "file://$layout"
+lres="$dump"
+printf '%s\n' "$lres" | grep -q FINISHED || problem "the layout page did not finish measuring ($(printf '%s\n' "$lres" | grep -c MEASURED || true) of $(( ${#chapters[@]} * $(wc -w <<< "$WIDTHS") )) pages measured)"
 nl="$(printf '%s\n' "$lres" | grep -c '^FAIL layout' || true)"
-printf '%s\n' "$lres" | grep '^FAIL layout' | sed 's/^/book-check: /' | head -60  || true
-[ "$nl" -le 60 ] || echo "book-check: ... and $((nl - 60)) more layout problems"
-[ "$nl" -eq 0 ] || fail=1
+while IFS= read -r l; do problem "${l#FAIL }"; done < <(printf '%s\n' "$lres" | grep '^FAIL layout' | head -60)
+[ "$nl" -le 60 ] || problem "... and $((nl - 60)) more layout problems"
 nk="$(printf '%s\n' "$lres" | grep -c '^FAIL link' || true)"
-printf '%s\n' "$lres" | grep '^FAIL link' | sed 's/^/book-check: /' || true
-[ "$nk" -eq 0 ] || fail=1
+while IFS= read -r l; do problem "${l#FAIL }"; done < <(printf '%s\n' "$lres" | grep '^FAIL link')
 echo "book-check: layout: $(wc -w <<< "$WIDTHS") widths ($WIDTHS px) x sidebar open/closed x light/navy theme, ${#chapters[@]} pages: $nl problem(s); cross-references: $nk dead ($(( SECONDS - start )) s)"
 small=0
 while read -r _ page src px state; do
   if awk -v p="$px" -v m="$MIN_PLOT_PX" 'BEGIN { exit !(p < m) }'; then
     small=$((small + 1))
-    echo "book-check: $( [ "$plot_text" = fail ] && echo FAIL || echo note) plot text $px px (< $MIN_PLOT_PX) at $state: $page $src"
+    if [ "$plot_text" = fail ]; then problem "plot text $px px (< $MIN_PLOT_PX) at $state: $page $src"
+    else echo "book-check: note plot text $px px (< $MIN_PLOT_PX) at $state: $page $src"; fi
   else
     echo "book-check: ok   plot text $px px at its smallest, at $state: $page $src"
   fi
 done < <(printf '%s\n' "$lres" | grep '^PLOT ' | sort -k4 -g)
 echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as displayed (--plot-text=$plot_text)"
-[ "$plot_text" = report ] || [ "$small" -eq 0 ] || fail=1
 
 # Two pages as a reader sees them: the listings side by side, and the figures.
 for name in ch02-one-queue ch06-figures; do
@@ -291,7 +314,14 @@ for name in ch02-one-queue ch06-figures; do
   chrome --virtual-time-budget=10000 --window-size=1400,1800 --screenshot="$shots/$name.png" "file://$book/$name.html" >/dev/null
   # A blank page compresses to a few kilobytes; text, listings and plots to hundreds.
   size=$(stat -c %s "$shots/$name.png" 2>/dev/null || echo 0)
-  [ "$size" -gt 50000 ] || { echo "book-check: FAIL the screenshot of $name is blank or missing ($size bytes)"; fail=1; }
+  [ "$size" -gt 50000 ] || problem "the screenshot of $name is blank or missing ($size bytes)"
 done
 echo "book-check: screenshots in $shots/ (ch02-one-queue.png, ch06-figures.png)"
-exit "$fail"
+if [ "${#failures[@]}" -eq 0 ]; then
+  echo "book-check: passed: ${#chapters[@]} chapters rendered, laid out and linked as promised"
+  exit 0
+fi
+echo "book-check: FAILED with ${#failures[@]} problem(s):"
+printf 'book-check:   %s\n' "${failures[@]:0:30}"
+[ "${#failures[@]}" -le 30 ] || echo "book-check:   ... and $(( ${#failures[@]} - 30 )) more (above)"
+exit 1
