@@ -218,61 +218,15 @@ fn timeline_data<'a>(samples: &'a [SampleRow], imp: &str, bytes: u64, alloc: All
 
 const TIMELINE_COLOURS: (RGBColor, RGBColor, RGBColor) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
 
+/// The report's own timeline (the file named as given): [`timeline_in`] 1000 px wide.
 fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> anyhow::Result<bool> {
-    let (runs, t_max, y_max) = timeline_data(samples, imp, bytes, alloc, panels);
-    if runs.is_empty() {
-        return Ok(false);
-    }
-    let path = dir.join(file);
-    let root = SVGBackend::new(&path, (1000, 340 * runs.len() as u32 + 40)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (title, body) = root.split_vertically(40);
-    title.titled(&format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes)), ("sans-serif", bq_results::plot::TEXT_PX + 4))?;
-    let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
-    for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
-        let mut chart = ChartBuilder::on(&area)
-            .caption(format!("capacity {cap}"), ("sans-serif", bq_results::plot::TEXT_PX))
-            .margin(10)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..t_max * 1.02, 0f64..y_max)?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("MiB")
-            .label_style(("sans-serif", bq_results::plot::TEXT_PX))
-            .axis_desc_style(("sans-serif", bq_results::plot::TEXT_PX))
-            .draw()?;
-        for (i, p) in Phase::ALL.into_iter().enumerate() {
-            if let Some(s) = v.iter().find(|s| s.phase == p) {
-                chart.draw_series(std::iter::once(PathElement::new(vec![(s.t_s, 0.0), (s.t_s, y_max)], BLACK.mix(0.35).stroke_width(1))))?;
-                // Staggered: phases that begin together (done sending, draining) stay readable.
-                let y = y_max * (0.97 - 0.06 * (i % 3) as f64);
-                chart.draw_series(std::iter::once(Text::new(p.name().to_string(), (s.t_s, y), ("sans-serif", bq_results::plot::TEXT_PX - 2).into_font())))?;
-            }
-        }
-        chart
-            .draw_series(LineSeries::new(v.iter().map(|s| (s.t_s, mib(s.rss_bytes))), rss_c.stroke_width(2)))?
-            .label("RSS")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], rss_c.stroke_width(2)));
-        chart
-            .draw_series(DashedLineSeries::new(v.iter().map(|s| (s.t_s, mib(s.live_bytes))), 6, 4, live_c.stroke_width(2)))?
-            .label("live payload bytes")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], live_c.stroke_width(2)));
-        if v.iter().any(|s| s.gc_heap_bytes.is_some()) {
-            chart
-                .draw_series(DashedLineSeries::new(v.iter().filter_map(|s| Some((s.t_s, mib(s.gc_heap_bytes?)))), 2, 3, gc_c.stroke_width(2)))?
-                .label("OCaml GC major heap")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], gc_c.stroke_width(2)));
-        }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
-    }
-    root.present()?;
-    Ok(true)
+    const REPORT: Frame = Frame { name: "report", width: 1000, text: bq_results::plot::TEXT_PX };
+    timeline_in(REPORT, dir, file, samples, imp, bytes, alloc, panels)
 }
 
-/// [`timeline`] at a frame: the caption and the legend above the panels, off the data, the
-/// phases named at the top of each panel in the frame's text.
+/// A timeline at a frame: the caption and the legend above the panels, off the data, the
+/// phases named at the top of each panel in the frame's text. False when there was nothing
+/// to draw.
 #[allow(clippy::too_many_arguments)]
 fn timeline_in(
     frame: Frame,
@@ -283,10 +237,10 @@ fn timeline_in(
     bytes: u64,
     alloc: Allocator,
     panels: &[Capacity],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (runs, t_max, y_max) = timeline_data(samples, imp, bytes, alloc, panels);
     if runs.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
     let mut keys: Vec<Key> = vec![("RSS".into(), rss_c, Swatch::Line), ("live payload bytes".into(), live_c, Swatch::Dashed)];
@@ -320,6 +274,8 @@ fn timeline_in(
             .x_label_formatter(&|v| compact(*v))
             .y_label_formatter(&|v| compact(*v))
             .light_line_style(TRANSPARENT)
+            // The only vertical lines are the phases': a grid line would pass for one.
+            .disable_x_mesh()
             .x_desc("seconds")
             .y_desc("MiB")
             .label_style(("sans-serif", t))
@@ -330,7 +286,7 @@ fn timeline_in(
         let mut placed: [i32; 4] = [i32::MIN; 4];
         for p in Phase::ALL {
             if let Some(s) = v.iter().find(|s| s.phase == p) {
-                chart.draw_series(std::iter::once(PathElement::new(vec![(s.t_s, 0.0), (s.t_s, y_max)], BLACK.mix(0.35).stroke_width(1))))?;
+                chart.draw_series(DashedLineSeries::new([(s.t_s, 0.0), (s.t_s, y_max)], 5, 4, BLACK.mix(0.6).stroke_width(1)))?;
                 let w = frame.chars_px(p.name().chars().count());
                 let x = chart.backend_coord(&(s.t_s, y_max)).0.min(frame.width as i32 - w - 4);
                 let line = (0..4).find(|&l| placed[l] + 6 <= x).unwrap_or_else(|| (0..4).min_by_key(|&l| placed[l]).unwrap_or(0));
@@ -347,7 +303,7 @@ fn timeline_in(
         }
     }
     root.present()?;
-    Ok(())
+    Ok(true)
 }
 
 /// Peak RSS against capacity, one line per implementation, and the line capacity × S (N × S
