@@ -2,8 +2,8 @@
 //!
 //! Runs `spsc` and `mpsc` on `rust-sync-channel` and `crossbeam` three ways, in one process:
 //! as a minimal stand-alone loop (raw channel, plain threads, `send`/`recv`, no trait, no
-//! bookkeeping: the program crossbeam-channel's own benchmarks are), with the harness's channel
-//! calls but no bookkeeping, and through `driven::run_driven` exactly as `bqh compare`'s
+//! bookkeeping: the program crossbeam-channel's own benchmarks are), with the slices' calls
+//! through the harness's adapter but no bookkeeping (`same calls`), and through `driven::run_driven` exactly as `bqh compare`'s
 //! throughput slices run (plain calls, `Sampling::PLAIN`), with the same items, capacity,
 //! threads and placement (`--placement`, same-core by default: see `placement.rs`). All time
 //! the same span: from the start barrier to the last thread joined. Runs alternate (raw,
@@ -28,25 +28,14 @@ use bq_engine::measure::item;
 use bq_engine::driven::run_driven;
 use bq_engine::placement::{Placement, Side};
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
-use bq_engine::Impl;
+use bq_engine::{Consumer, Impl, Producer};
 use bq_results::stats::{paired_ratio, Ratio};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// How the stand-alone loop calls the channel.
-#[derive(Clone, Copy, PartialEq)]
-enum Calls {
-    /// `send` / `recv` on the raw channel: the program a user would write.
-    Plain,
-    /// The exact channel calls the harness makes per item (its adapter's shape, and a
-    /// non-blocking attempt before each blocking call), without the harness's bookkeeping.
-    /// Splits the gap into "interface" and "harness loop".
-    AsHarness,
-}
-
 /// The two channels, driven by the stand-alone loop.
 trait Raw {
-    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration;
+    fn run(producers: u64, per: u64, capacity: usize) -> Duration;
 }
 
 /// Where the threads of every run go (`--placement`).
@@ -113,45 +102,41 @@ where
 }
 
 impl Raw for RustSyncChannel {
-    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration {
-        use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
-        let (tx, rx) = sync_channel(capacity);
-        if calls == Calls::Plain {
-            return raw_run(producers, per, (tx, rx), |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok());
-        }
-        // rust_channels.rs: a sole consumer handle calls the receiver directly (the mutex is
-        // only taken once consumers are cloned), and a try comes before each blocking call.
-        let send = |tx: &std::sync::mpsc::SyncSender<u64>, x| match tx.try_send(x) {
-            Err(TrySendError::Full(x)) => tx.send(x).unwrap(),
-            r => r.unwrap(),
-        };
-        let recv = |rx: &std::sync::mpsc::Receiver<u64>| match rx.try_recv() {
-            Ok(x) => Some(x),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => rx.recv().ok(),
-        };
-        raw_run(producers, per, (tx, rx), send, recv)
+    fn run(producers: u64, per: u64, capacity: usize) -> Duration {
+        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+        raw_run(producers, per, (tx, rx), |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok())
     }
 }
 
 impl Raw for Crossbeam {
-    fn run(producers: u64, per: u64, capacity: usize, calls: Calls) -> Duration {
-        use crossbeam_channel::{TryRecvError, TrySendError};
-        let ch = crossbeam_channel::bounded(capacity);
-        if calls == Calls::Plain {
-            return raw_run(producers, per, ch, |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok());
-        }
-        let send = |tx: &crossbeam_channel::Sender<u64>, x| match tx.try_send(x) {
-            Err(TrySendError::Full(x)) => tx.send(x).unwrap(),
-            r => r.unwrap(),
-        };
-        let recv = |rx: &crossbeam_channel::Receiver<u64>| match rx.try_recv() {
-            Ok(x) => Some(x),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => rx.recv().ok(),
-        };
-        raw_run(producers, per, ch, send, recv)
+    fn run(producers: u64, per: u64, capacity: usize) -> Duration {
+        raw_run(producers, per, crossbeam_channel::bounded(capacity), |tx, x| tx.send(x).unwrap(), |rx| rx.recv().ok())
     }
+}
+
+/// The stand-alone loop making the slices' calls: `push` and `pop` through the harness's
+/// adapter (for std, `SyncRx`'s sole-consumer check), without the harness's bookkeeping.
+/// Splits bqh's cost into "interface" (same / raw) and "harness loop" (bqh / same).
+fn same_calls<I: Impl>(imp: &I, producers: u64, per: u64, capacity: usize) -> Duration {
+    let queue = imp.bounded(capacity).expect("the bench's capacities are valid");
+    raw_run(producers, per, queue, |tx, x| tx.push(x).unwrap(), |rx| rx.pop().ok())
+}
+
+/// Context switches of the whole process so far (voluntary and involuntary, every thread,
+/// finished ones too). Per item they show the mechanism behind a ratio: a queue that parks and
+/// wakes its threads more often under the harness than in the bare loop.
+fn switches() -> u64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    (ru.ru_nvcsw + ru.ru_nivcsw) as u64
+}
+
+/// `f`'s result and the context switches per 1,000 of `n` items it made.
+fn counting_switches<T>(n: f64, f: impl FnOnce() -> T) -> (T, f64) {
+    let c0 = switches();
+    let t = f();
+    (t, (switches() - c0) as f64 * 1000.0 / n)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -189,7 +174,7 @@ fn items_for_round<I: Raw>(producers: u64, cap: Cap, round: Duration) -> u64 {
             Cap::Fixed(c) => c,
             Cap::NeverFull => items as usize,
         };
-        let t = I::run(producers, items / producers, capacity, Calls::Plain);
+        let t = I::run(producers, items / producers, capacity);
         if t >= round || items >= bq_engine::MAX_CAPACITY as u64 {
             return items;
         }
@@ -211,13 +196,16 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut raw_sw, mut driven_sw) = (vec![], vec![]);
     // One unrecorded round first: page faults, thread-stack reuse, lazy statics.
-    I::run(producers, per, capacity, Calls::Plain);
+    I::run(producers, per, capacity);
     run_driven(imp, spec, LIMIT).unwrap();
     for _ in 0..reps {
-        let r = I::run(producers, per, capacity, Calls::Plain).as_secs_f64();
-        let m = run_driven(imp, spec, LIMIT).unwrap();
-        let s = I::run(producers, per, capacity, Calls::AsHarness).as_secs_f64();
+        let (r, sw) = counting_switches(n, || I::run(producers, per, capacity).as_secs_f64());
+        raw_sw.push(sw);
+        let (m, sw) = counting_switches(n, || run_driven(imp, spec, LIMIT).unwrap());
+        driven_sw.push(sw);
+        let s = same_calls(imp, producers, per, capacity).as_secs_f64();
         assert!(m.delivery.is_ok(), "{}: {:?}", imp.name(), m.delivery);
         raw.push(n / r);
         same.push(n / s);
@@ -228,7 +216,7 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
     let r = ratio_stats(&ratio);
     let s = ratio_stats(&ratio_same);
     println!(
-        "| {:<17} | {:<4} | {:>10} | {:>9} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} [{:.3}-{:.3}] | {:>5.3} [{:.3}-{:.3}] |",
+        "| {:<17} | {:<4} | {:>10} | {:>9} | {:>7.2} | {:>7.2} | {:>7.2} | {:>5.3} [{:.3}-{:.3}] | {:>5.3} [{:.3}-{:.3}] | {:>8.2} | {:>8.2} |",
         imp.name(),
         workload.name(),
         cap.to_string(),
@@ -237,6 +225,8 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         median(&mut same) / 1e6,
         median(&mut driven) / 1e6,
         r.ratio, r.low, r.high, s.ratio, s.low, s.high,
+        median(&mut raw_sw),
+        median(&mut driven_sw),
     );
     r
 }
@@ -281,10 +271,11 @@ fn main() {
         round.as_millis(),
         placement()
     );
-    println!("M items/s (medians): raw = send/recv loop; same calls = the harness's channel calls without its bookkeeping;");
-    println!("bqh = driven::run_driven as bqh compare's slices. Ratios are bqh time / other time per round: geometric mean [95% interval].\n");
-    println!("| implementation    | load | capacity   | items     | raw     | same    | bqh     | bqh / raw          | bqh / same calls   |");
-    println!("|-------------------|------|------------|-----------|---------|---------|---------|--------------------|--------------------|");
+    println!("M items/s (medians): raw = send/recv loop; same calls = push/pop through the harness's adapter, no bookkeeping;");
+    println!("bqh = driven::run_driven as bqh compare's slices. Ratios are bqh time / other time per round: geometric mean [95% interval].");
+    println!("Switches: the process's context switches per 1,000 items (median), in the raw loop and in bqh's.\n");
+    println!("| implementation    | load | capacity   | items     | raw     | same    | bqh     | bqh / raw          | bqh / same calls   | sw raw   | sw bqh   |");
+    println!("|-------------------|------|------------|-----------|---------|---------|---------|--------------------|--------------------|----------|----------|");
     let mut got: Vec<(&str, Workload, String, Ratio)> = Vec::new();
     for (name, workload, cap, _) in rows {
         let r = if name == "crossbeam" {
