@@ -224,6 +224,42 @@ fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64
     timeline_in(REPORT, dir, file, samples, imp, bytes, alloc, panels)
 }
 
+/// The panels' margins, left and right: [`phase_names`] places the names by them.
+const TIMELINE_MARGIN: u32 = 8;
+const TIMELINE_MARGIN_RIGHT: u32 = 16;
+
+/// A phase's name above a timeline panel: where its line is (`t_s`), where its name starts
+/// (`x`, in the frame's pixels) and on which line of names it sits (0 the top one).
+struct PhaseName {
+    phase: Phase,
+    t_s: f64,
+    x: i32,
+    line: usize,
+}
+
+/// The names of the phases a panel's samples went through, each from its line on (kept inside
+/// the frame), on the first line where it touches no name placed before it. The x axis is the
+/// one [`timeline_in`] draws: from the y labels' area to the right margin, 0 to `t_max` * 1.02.
+fn phase_names(frame: Frame, v: &[&SampleRow], t_max: f64) -> Vec<PhaseName> {
+    let left = (TIMELINE_MARGIN + frame.text * 4) as f64;
+    let right = (frame.width - TIMELINE_MARGIN_RIGHT) as f64;
+    let mut ends: Vec<i32> = Vec::new(); // per line, where its last name ends
+    let mut out = Vec::new();
+    for phase in Phase::ALL {
+        let Some(s) = v.iter().find(|s| s.phase == phase) else { continue };
+        let w = frame.chars_px(phase.name().chars().count());
+        let x = ((left + s.t_s / (t_max * 1.02) * (right - left)) as i32).min(frame.width as i32 - w - 4);
+        let line = ends.iter().position(|&end| end + 6 <= x).unwrap_or(ends.len());
+        if line == ends.len() {
+            ends.push(x + w);
+        } else {
+            ends[line] = x + w;
+        }
+        out.push(PhaseName { phase, t_s: s.t_s, x, line });
+    }
+    out
+}
+
 /// A timeline at a frame: the caption and the legend above the panels, off the data, the
 /// phases named at the top of each panel in the frame's text. False when there was nothing
 /// to draw.
@@ -249,21 +285,23 @@ fn timeline_in(
     }
     let caption = format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes));
     let t = frame.text;
-    // Room above the data for the phase names, staggered over four lines: phases that begin
-    // together (done sending, draining, done receiving) each keep a line of their own.
-    let (panel_h, phase_h) = (if frame.width < 500 { 300 } else { 320 }, 4 * (t + 4));
+    // The phase names above each panel, on as many lines as the busiest panel needs: phases
+    // that begin together (done sending, draining, done receiving) each keep a line of their own.
+    let names: Vec<Vec<PhaseName>> = runs.iter().map(|(_, v)| phase_names(frame, v, t_max)).collect();
+    let lines = names.iter().flatten().map(|n| n.line + 1).max().unwrap_or(1) as u32;
+    let (panel_h, phase_h) = (if frame.width < 500 { 300 } else { 320 }, lines * (t + 4));
     let head = Header::new(frame, &caption, &keys);
     let path = dir.join(file);
     let root = SVGBackend::new(&path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, body) = root.split_vertically(head.height);
     head.draw(&top)?;
-    for ((cap, v), area) in runs.iter().zip(body.split_evenly((runs.len(), 1))) {
-        let (names, plot) = area.split_vertically(phase_h + t + 8);
-        names.draw(&Text::new(format!("capacity {cap}"), (8, 4), ("sans-serif", t + 2).into_font().color(&BLACK)))?;
+    for (((cap, v), area), placed) in runs.iter().zip(body.split_evenly((runs.len(), 1))).zip(&names) {
+        let (top, plot) = area.split_vertically(phase_h + t + 8);
+        top.draw(&Text::new(format!("capacity {cap}"), (8, 4), ("sans-serif", t + 2).into_font().color(&BLACK)))?;
         let mut chart = ChartBuilder::on(&plot)
-            .margin(8)
-            .margin_right(16)
+            .margin(TIMELINE_MARGIN)
+            .margin_right(TIMELINE_MARGIN_RIGHT)
             .x_label_area_size(t * 3)
             .y_label_area_size(t * 4)
             .build_cartesian_2d(0f64..t_max * 1.02, 0f64..y_max)?;
@@ -281,19 +319,10 @@ fn timeline_in(
             .label_style(("sans-serif", t))
             .axis_desc_style(("sans-serif", t))
             .draw()?;
-        // Each name above the panel from its line on (kept inside the frame), on the first of
-        // four lines where it touches no name placed before it.
-        let mut placed: [i32; 4] = [i32::MIN; 4];
-        for p in Phase::ALL {
-            if let Some(s) = v.iter().find(|s| s.phase == p) {
-                chart.draw_series(DashedLineSeries::new([(s.t_s, 0.0), (s.t_s, y_max)], 5, 4, BLACK.mix(0.6).stroke_width(1)))?;
-                let w = frame.chars_px(p.name().chars().count());
-                let x = chart.backend_coord(&(s.t_s, y_max)).0.min(frame.width as i32 - w - 4);
-                let line = (0..4).find(|&l| placed[l] + 6 <= x).unwrap_or_else(|| (0..4).min_by_key(|&l| placed[l]).unwrap_or(0));
-                placed[line] = x + w;
-                let y = (t + 12 + line as u32 * (t + 4)) as i32;
-                names.draw(&Text::new(p.name().to_string(), (x, y), ("sans-serif", t).into_font().color(&BLACK)))?;
-            }
+        for n in placed {
+            chart.draw_series(DashedLineSeries::new([(n.t_s, 0.0), (n.t_s, y_max)], 5, 4, BLACK.mix(0.6).stroke_width(1)))?;
+            let y = (t + 12 + n.line as u32 * (t + 4)) as i32;
+            top.draw(&Text::new(n.phase.name().to_string(), (n.x, y), ("sans-serif", t).into_font().color(&BLACK)))?;
         }
         chart.draw_series(LineSeries::new(v.iter().map(|s| (s.t_s, mib(s.rss_bytes))), rss_c.stroke_width(2)))?;
         chart.draw_series(DashedLineSeries::new(v.iter().map(|s| (s.t_s, mib(s.live_bytes))), 6, 4, live_c.stroke_width(2)))?;
@@ -587,4 +616,41 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
     out.push('\n');
     out.push_str(&plots_section(plots));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bq_results::plot::{COLUMN, NARROW};
+
+    fn sample(t_s: f64, phase: Phase) -> SampleRow {
+        let (implementation, capacity, allocator) = ("crossbeam".into(), Capacity::Bounded(16), Allocator::Glibc);
+        SampleRow { implementation, capacity, allocator, payload_bytes: 64, t_s, rss_bytes: 0, live_bytes: 0, buffered: None, phase, gc_heap_bytes: None }
+    }
+
+    #[test]
+    fn phase_names_take_only_the_lines_they_need_and_stay_in_the_frame() {
+        // Sending alone, then three phases at once (one line each), then one far from them.
+        let rows = [
+            sample(0.0, Phase::Sending),
+            sample(0.5, Phase::DoneSending),
+            sample(0.5, Phase::Draining),
+            sample(0.5, Phase::DoneReceiving),
+            sample(1.0, Phase::AfterDrop),
+        ];
+        let v: Vec<&SampleRow> = rows.iter().collect();
+        for frame in [NARROW, COLUMN] {
+            let names = phase_names(frame, &v, 1.0);
+            let lines: Vec<usize> = names.iter().map(|n| n.line).collect();
+            assert_eq!(lines[..4], [0, 0, 1, 2], "{}: names begun together share no line", frame.name);
+            assert!(lines.iter().all(|&l| l <= 3), "{}: {lines:?}", frame.name);
+            for n in &names {
+                let end = n.x + frame.chars_px(n.phase.name().chars().count());
+                assert!(n.x >= 0 && end <= frame.width as i32, "{}: {} at {}..{end}", frame.name, n.phase.name(), n.x);
+            }
+        }
+        // A phase far from the others goes back to the top line.
+        let names = phase_names(COLUMN, &v, 1.0);
+        assert_eq!(names[4].line, 0, "after-drop has the top line to itself at 760 px");
+    }
 }
