@@ -323,13 +323,26 @@ pub fn latency_columns(samples: impl IntoIterator<Item = u64>) -> [Option<u64>; 
     }
 }
 
-/// User and system CPU time of the whole process so far.
-pub fn cpu_time() -> (Duration, Duration) {
+/// What the whole process used so far: every thread, finished ones too.
+fn usage() -> libc::rusage {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru
+}
+
+/// User and system CPU time of the whole process so far.
+pub fn cpu_time() -> (Duration, Duration) {
+    let ru = usage();
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     (tv(ru.ru_utime), tv(ru.ru_stime))
+}
+
+/// Context switches of the whole process so far, voluntary (a thread parked) and involuntary
+/// (a thread preempted).
+pub fn context_switches() -> u64 {
+    let ru = usage();
+    (ru.ru_nvcsw + ru.ru_nivcsw) as u64
 }
 
 /// (user, system) CPU time used since `start` (a [`cpu_time`] reading).
