@@ -18,8 +18,9 @@
 # PLOT_TEXT=report, only reports it).
 # Screenshots of two pages go to SHOTS (default target/book-check). Exit 1 with a line per
 # problem, repeated together as the last lines of the output (a CI log often shows only its
-# tail). A Chromium run whose page did not report that it finished is run again (up to three
-# times, each said), so a slow machine is not taken for a broken book.
+# tail). A Chromium run whose page did not report that it finished, or in which a figure did
+# not load, is run again (up to three times, each said), and so is a screenshot that came out
+# blank: a slow machine or a browser's hiccup is not taken for a broken book.
 #   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
 #   scripts/book-check.sh --self-test [BOOK]: plants an overflowing figure, a clipped listing,
 #     dead links and a missing figure in a copy of BOOK and passes only if the check fails on
@@ -322,9 +323,13 @@ echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as d
 # Two pages as a reader sees them: the listings side by side, and the figures.
 for name in ch02-one-queue ch06-figures; do
   rm -f "$shots/$name.png"
-  chrome --virtual-time-budget=10000 --window-size=1400,1800 --screenshot="$shots/$name.png" "file://$book/$name.html" >/dev/null
   # A blank page compresses to a few kilobytes; text, listings and plots to hundreds.
-  size=$(stat -c %s "$shots/$name.png" 2>/dev/null || echo 0)
+  for attempt in 1 2 3; do
+    chrome --virtual-time-budget=10000 --window-size=1400,1800 --screenshot="$shots/$name.png" "file://$book/$name.html" >/dev/null || true
+    size=$(stat -c %s "$shots/$name.png" 2>/dev/null || echo 0)
+    [ "$size" -gt 50000 ] && break
+    echo "book-check: note: the screenshot of $name came out blank or missing (attempt $attempt of 3)"
+  done
   [ "$size" -gt 50000 ] || problem "the screenshot of $name is blank or missing ($size bytes)"
 done
 echo "book-check: screenshots in $shots/ (ch02-one-queue.png, ch06-figures.png)"
