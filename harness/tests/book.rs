@@ -1,6 +1,7 @@
 //! The book (`book/`), tested like a web page: every include resolves to a file and an anchor
-//! that exist, no listing is a pasted copy of the sources, and in the built book (`make test`
-//! builds it first and sets `BQ_BOOK_DIR`) every local link and image resolves.
+//! that exist, no listing is a pasted copy of the sources, every "chapter N" is a link to the
+//! chapter the sidebar numbers N, and in the built book (`make test` builds it first and sets
+//! `BQ_BOOK_DIR`) every local link and image resolves.
 
 use std::collections::HashSet;
 use std::fs;
@@ -248,4 +249,82 @@ fn percent_decoded(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The numbered chapters in SUMMARY.md order, as mdBook numbers them in the sidebar: (number,
+/// file name without `.md`).
+fn chapter_numbers() -> Vec<(usize, String)> {
+    let summary = fs::read_to_string(book_src().join("SUMMARY.md")).unwrap();
+    summary
+        .lines()
+        .filter_map(|l| l.strip_prefix("- ["))
+        .filter_map(|l| l.split_once("](").and_then(|(_, rest)| rest.strip_suffix(".md)")))
+        .enumerate()
+        .map(|(i, f)| (i + 1, f.to_string()))
+        .collect()
+}
+
+/// Every "chapter N" in the text: (N, the file its link leads to, or None when unlinked),
+/// as in `[chapter 4](ch03-waiting.md#anchor)` and the second link of
+/// `[chapters 3](ch02-one-queue.md) and [4](ch03-waiting.md)`.
+fn chapter_mentions(text: &str) -> Vec<(usize, Option<String>, String)> {
+    let mut out = Vec::new();
+    let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>();
+    let target = |rest: &str| rest.strip_prefix("](").map(|r| r.split(['#', ')']).next().unwrap_or("").trim_end_matches(".md").to_string());
+    for word in ["chapter ", "Chapter ", "chapters ", "Chapters "] {
+        for (i, _) in text.match_indices(word) {
+            let n = digits(&text[i + word.len()..]);
+            if n.is_empty() {
+                continue;
+            }
+            let after = &text[i + word.len() + n.len()..];
+            let linked = text[..i].ends_with('[');
+            out.push((n.parse().unwrap(), if linked { target(after) } else { None }, text[i..i + word.len() + n.len()].to_string()));
+        }
+    }
+    // A bare number linking to a chapter: "[4](ch03-waiting.md)".
+    for (i, _) in text.match_indices("](ch") {
+        let before = &text[..i];
+        let n: String = before.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+        if !n.is_empty() && before[..before.len() - n.len()].ends_with('[') {
+            out.push((n.parse().unwrap(), target(&text[i..]), format!("[{n}]")));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_chapter_number_in_the_text_is_a_link_to_that_chapter() {
+    let numbers = chapter_numbers();
+    assert!(numbers.len() >= 8, "SUMMARY.md numbers {} chapters: {numbers:?}", numbers.len());
+    let mut wrong = Vec::new();
+    // With the tables scripts/book-data.sh generated, when it has run (make test runs it).
+    let mut generated = Vec::new();
+    files(&book_src().join("generated"), &[".md"], &mut generated);
+    let generated = generated.into_iter().map(|p| (p.clone(), fs::read_to_string(&p).unwrap()));
+    for (path, text) in chapters().into_iter().chain(generated) {
+        if path.ends_with("SUMMARY.md") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for (n, file, said) in chapter_mentions(&text) {
+            match file.and_then(|f| numbers.iter().find(|(_, g)| *g == f).map(|(k, g)| (*k, g.clone()))) {
+                None => wrong.push(format!("{name}: \"{said}\" is not a link to a chapter: the sidebar's numbers move when chapters are added, so link it")),
+                Some((k, f)) if k != n => wrong.push(format!("{name}: \"{said}\" links {f}.md, which the sidebar numbers {k}")),
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "chapter numbers that do not match the sidebar:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_chapter_number_is_read_from_its_link() {
+    let text = "see [chapter 4](ch03-waiting.md#rule-1) and [chapters 3](ch02-one-queue.md) and [4](ch03-waiting.md); chapter 6 too";
+    let got = chapter_mentions(text);
+    assert!(got.contains(&(4, Some("ch03-waiting".into()), "chapter 4".into())), "{got:?}");
+    assert!(got.contains(&(3, Some("ch02-one-queue".into()), "chapters 3".into())), "{got:?}");
+    assert!(got.contains(&(4, Some("ch03-waiting".into()), "[4]".into())), "{got:?}");
+    assert!(got.contains(&(6, None, "chapter 6".into())), "{got:?}");
+    assert_eq!(got.len(), 4, "{got:?}");
 }
