@@ -126,7 +126,7 @@ pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> 
     let caps_here: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
     if let Some(imp) = timeline_impl(runs) {
         let file = "memory-timeline.svg";
-        if timeline(dir, file, samples, &imp, r0.payload_bytes, r0.allocator, &caps_here)? {
+        if timeline(dir, file, samples, &imp, r0.payload_bytes, r0.allocator, &caps_here, &[])? {
             writeln!(out, "\n[{imp}: RSS and live bytes against time, bounded and unbounded]({file})").unwrap();
         }
     }
@@ -168,10 +168,7 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
             for &alloc in &allocs {
                 let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
                 let file = format!("timeline-{}-{alloc}.svg", size_label(bytes).replace(' ', ""));
-                if timeline(dir, &file, samples, &imp, bytes, alloc, &panels)? {
-                    for f in FRAMES {
-                        timeline_in(f, dir, &f.file(&file), samples, &imp, bytes, alloc, &panels)?;
-                    }
+                if timeline(dir, &file, samples, &imp, bytes, alloc, &panels, &FRAMES)? {
                     plots.push((file, format!("{imp}, {} payloads, {alloc}: RSS and live bytes against time, bounded and unbounded", size_label(bytes))));
                 }
             }
@@ -181,10 +178,7 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
     let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
     for &bytes in &sizes {
         let file = format!("timeline-{OCAML_NATIVE}-{}.svg", size_label(bytes).replace(' ', ""));
-        if timeline(dir, &file, samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels)? {
-            for f in FRAMES {
-                timeline_in(f, dir, &f.file(&file), samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels)?;
-            }
+        if timeline(dir, &file, samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels, &FRAMES)? {
             plots.push((file, format!("{OCAML_NATIVE} (Bytes on OCaml domains), {} payloads, glibc: RSS, live bytes and the GC's major heap against time", size_label(bytes))));
         }
     }
@@ -199,29 +193,46 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
     Ok(plots)
 }
 
-/// RSS (solid) and live payload bytes (dashed) against time, and the OCaml GC's major heap
-/// (dotted) where it was sampled, one panel per capacity, the phases marked by vertical lines
-/// at their first sample. False when there was nothing to draw.
-type Panels<'a> = Vec<(Capacity, Vec<&'a SampleRow>)>;
+/// One timeline's samples, per panel (capacity), and the axes' ends.
+struct Timeline<'a> {
+    imp: &'a str,
+    bytes: u64,
+    alloc: Allocator,
+    panels: Vec<(Capacity, Vec<&'a SampleRow>)>,
+    t_max: f64,
+    y_max: f64,
+}
 
-/// The samples of one timeline, per panel (capacity), and the axes' ends: (panels, t_max, y_max).
-fn timeline_data<'a>(samples: &'a [SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> (Panels<'a>, f64, f64) {
-    let runs: Panels = panels
+/// The samples of `imp`'s timeline in each of `panels` that has some; None when none has.
+fn timeline_data<'a>(samples: &'a [SampleRow], imp: &'a str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> Option<Timeline<'a>> {
+    let panels: Vec<(Capacity, Vec<&SampleRow>)> = panels
         .iter()
         .map(|&c| (c, samples.iter().filter(|s| s.implementation == imp && s.capacity == c && s.allocator == alloc && s.payload_bytes == bytes).collect::<Vec<_>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect();
-    let t_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
-    let y_max = runs.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
-    (runs, t_max, y_max)
+    if panels.is_empty() {
+        return None;
+    }
+    let t_max = panels.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
+    let y_max = panels.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    Some(Timeline { imp, bytes, alloc, panels, t_max, y_max })
 }
 
 const TIMELINE_COLOURS: (RGBColor, RGBColor, RGBColor) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
 
-/// The report's own timeline (the file named as given): [`timeline_in`] 1000 px wide.
-fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> anyhow::Result<bool> {
+/// RSS (solid) and live payload bytes (dashed) against time, and the OCaml GC's major heap
+/// (dotted) where it was sampled, one panel per capacity, the phases marked by dashed lines
+/// at their first sample: the report's own figure at `file`, 1000 px wide, and one at each of
+/// `frames` beside it (`name-narrow.svg`, ...). False when there was nothing to draw.
+#[allow(clippy::too_many_arguments)]
+fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity], frames: &[Frame]) -> anyhow::Result<bool> {
     const REPORT: Frame = Frame { name: "report", width: 1000, text: bq_results::plot::TEXT_PX };
-    timeline_in(REPORT, dir, file, samples, imp, bytes, alloc, panels)
+    let Some(tl) = timeline_data(samples, imp, bytes, alloc, panels) else { return Ok(false) };
+    draw_timeline(REPORT, &dir.join(file), &tl)?;
+    for &f in frames {
+        draw_timeline(f, &dir.join(f.file(file)), &tl)?;
+    }
+    Ok(true)
 }
 
 /// The panels' margins, left and right: [`phase_names`] places the names by them.
@@ -239,7 +250,7 @@ struct PhaseName {
 
 /// The names of the phases a panel's samples went through, each from its line on (kept inside
 /// the frame), on the first line where it touches no name placed before it. The x axis is the
-/// one [`timeline_in`] draws: from the y labels' area to the right margin, 0 to `t_max` * 1.02.
+/// one [`draw_timeline`] draws: from the y labels' area to the right margin, 0 to `t_max` * 1.02.
 fn phase_names(frame: Frame, v: &[&SampleRow], t_max: f64) -> Vec<PhaseName> {
     let left = (TIMELINE_MARGIN + frame.text * 4) as f64;
     let right = (frame.width - TIMELINE_MARGIN_RIGHT) as f64;
@@ -260,30 +271,17 @@ fn phase_names(frame: Frame, v: &[&SampleRow], t_max: f64) -> Vec<PhaseName> {
     out
 }
 
-/// A timeline at a frame: the caption and the legend above the panels, off the data, the
-/// phases named at the top of each panel in the frame's text. False when there was nothing
-/// to draw.
-#[allow(clippy::too_many_arguments)]
-fn timeline_in(
-    frame: Frame,
-    dir: &Path,
-    file: &str,
-    samples: &[SampleRow],
-    imp: &str,
-    bytes: u64,
-    alloc: Allocator,
-    panels: &[Capacity],
-) -> anyhow::Result<bool> {
-    let (runs, t_max, y_max) = timeline_data(samples, imp, bytes, alloc, panels);
-    if runs.is_empty() {
-        return Ok(false);
-    }
+/// A [`timeline`] at a frame: the caption and the legend above the panels, off the data, the
+/// phases named at the top of each panel in the frame's text.
+fn draw_timeline(frame: Frame, path: &Path, tl: &Timeline) -> anyhow::Result<()> {
+    let Timeline { imp, bytes, alloc, panels: runs, t_max, y_max } = tl;
+    let (t_max, y_max) = (*t_max, *y_max);
     let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
     let mut keys: Vec<Key> = vec![("RSS".into(), rss_c, Swatch::Line), ("live payload bytes".into(), live_c, Swatch::Dashed)];
     if runs.iter().any(|(_, v)| v.iter().any(|s| s.gc_heap_bytes.is_some())) {
         keys.push(("OCaml GC major heap".into(), gc_c, Swatch::Dotted));
     }
-    let caption = format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(bytes));
+    let caption = format!("{imp}, {} payloads, allocator {alloc}: memory against time", size_label(*bytes));
     let t = frame.text;
     // The phase names above each panel, on as many lines as the busiest panel needs: phases
     // that begin together (done sending, draining, done receiving) each keep a line of their own.
@@ -291,8 +289,7 @@ fn timeline_in(
     let lines = names.iter().flatten().map(|n| n.line + 1).max().unwrap_or(1) as u32;
     let (panel_h, phase_h) = (if frame.width < 500 { 300 } else { 320 }, lines * (t + 4));
     let head = Header::new(frame, &caption, &keys);
-    let path = dir.join(file);
-    let root = SVGBackend::new(&path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
+    let root = SVGBackend::new(path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, body) = root.split_vertically(head.height);
     head.draw(&top)?;
@@ -332,7 +329,7 @@ fn timeline_in(
         }
     }
     root.present()?;
-    Ok(true)
+    Ok(())
 }
 
 /// Peak RSS against capacity, one line per implementation, and the line capacity × S (N × S
