@@ -1,12 +1,13 @@
 /* bq_native.c: the C queue's `native` runner; see bq_native.h. The same program as the Rust
- * driven runner (harness/src/driven.rs) and the OCaml one (ocaml/bq_native.ml), in the same
+ * driven runner (crates/engine/src/driven.rs) and the OCaml one (ocaml/bq_native.ml), in the same
  * order: counted push and pop, the delivery record, producer, consumer, run_seq, then the run
  * that starts them behind one gate and merges what they counted. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_setaffinity */
 #include "bq_native.h"
 #include "bq.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time the calling thread has used: its own clock, not the process's. */
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -62,6 +70,40 @@ typedef struct {
     char error[200];
 } delivery;
 
+/* A throughput slice's proof of delivery, as crates/engine/src/measure.rs's Checksum: a count,
+ * a sum and a sum of mixes of the items a consumer took, compared after the run with those of
+ * the items pushed. */
+typedef struct { uint64_t count, sum, mix; } checksum;
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0x3f51afd7ed558ccdu;
+    x ^= x >> 29;
+    x *= 0x04ceb9fe1a85ec53u;
+    return x ^ (x >> 32);
+}
+
+static inline void checksum_add(checksum *c, uint64_t item) {
+    c->count++;
+    c->sum += item;
+    c->mix += mix64(item);
+}
+
+/* One worker's share of the run on its own clocks: after the gate to after its last operation. */
+typedef struct { uint64_t start_ns, end_ns, cpu0, cpu_ns; } span;
+
+static void span_start(span *sp) { sp->cpu0 = thread_cpu_ns(); sp->start_ns = now_ns(); }
+static void span_stop(span *sp) { sp->end_ns = now_ns(); sp->cpu_ns = thread_cpu_ns() - sp->cpu0; }
+
+/* Pins the calling thread to `cpu` (-1: leaves it where it is). 0 on success. */
+static int pin_self(int32_t cpu) {
+    if (cpu < 0) return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
+
 typedef struct worker worker;
 struct worker {
     const bq_native_spec *spec;
@@ -76,9 +118,11 @@ struct worker {
     uint64_t *pushed_at; /* producer: start time of each sampled push, by seq >> latency_shift */
     uint64_t *lat;       /* consumer: sampled latencies */
     size_t n_lat;
+    checksum sum;        /* consumer of a throughput slice: what it took */
+    span span;
 };
 
-/* The words of harness/src/queue.rs's QueueError, so that messages read the same. */
+/* The words of crates/engine/src/queue.rs's QueueError, so that messages read the same. */
 static const char *status_name(int rc) {
     switch (rc) {
     case BQ_CLOSED: return "closed";
@@ -129,7 +173,7 @@ static int pop_one(const bq_native_spec *s, bq *q, uint64_t *item, side_stats *s
 static void record(const bq_native_spec *s, delivery *d, uint64_t item) {
     uint64_t p = item >> 32, seq = item & 0xffffffffu;
     /* A sole consumer: each producer's items must arrive as 0, 1, 2, ..., so the next one
-     * expected is the whole check, without the bitmap (as in harness/src/measure.rs). */
+     * expected is the whole check, without the bitmap (as in crates/engine/src/measure.rs). */
     if (d->sole && p < s->producers && seq == d->next[p] && seq < s->per_producer) { d->next[p] = seq + 1; return; }
     if (p >= s->producers || seq >= s->per_producer) {
         if (!d->error[0]) snprintf(d->error, sizeof d->error, "item %#llx was never pushed", (unsigned long long)item);
@@ -155,8 +199,11 @@ static void *producer(void *arg) {
     worker *w = arg;
     const bq_native_spec *s = w->spec;
     uint64_t mask = ((uint64_t)1 << s->latency_shift) - 1;
+    if (pin_self(s->producer_cpu) != 0)
+        snprintf(w->failed, sizeof w->failed, "producer %u: cannot pin it to CPU %d", w->id, (int)s->producer_cpu);
     if (gate_wait(w->start)) return NULL;
-    for (uint64_t seq = 0; seq < s->per_producer; seq++) {
+    span_start(&w->span);
+    for (uint64_t seq = 0; seq < s->per_producer && !w->failed[0]; seq++) {
         /* Written before the push; the queue's mutex publishes it to the consumer. */
         if (s->observe && (seq & mask) == 0) w->pushed_at[seq >> s->latency_shift] = now_ns();
         int rc = push_one(s, w->q, ((uint64_t)w->id << 32) | seq, &w->stats);
@@ -167,28 +214,54 @@ static void *producer(void *arg) {
         }
         if (s->burst_items && (seq + 1) % s->burst_items == 0) sleep_ns(s->burst_pause_ns);
     }
+    span_stop(&w->span);
     return NULL;
 }
 
-static void *consumer(void *arg) {
-    worker *w = arg;
+/* A throughput slice's consumer: bq_pop until closed, each item folded into the checksum (and
+ * the per-item work, if any): what proving delivery needs, and nothing more. */
+static void take_all(const bq_native_spec *s, bq *q, checksum *sum) {
+    uint64_t item;
+    checksum c = { 0, 0, 0 };
+    if (s->consumer_work_ns == 0) {
+        while (bq_pop(q, &item) == BQ_OK) checksum_add(&c, item);
+    } else {
+        while (bq_pop(q, &item) == BQ_OK) { checksum_add(&c, item); spin_ns(s->consumer_work_ns); }
+    }
+    *sum = c;
+}
+
+/* An observation run's consumer: counted pops, every item checked exactly, sampled latencies
+ * and lengths. */
+static void observe_all(worker *w) {
     const bq_native_spec *s = w->spec;
     uint64_t mask = ((uint64_t)1 << s->latency_shift) - 1;
     uint64_t occupancy_mask = ((uint64_t)1 << s->occupancy_shift) - 1;
     uint64_t item;
-    if (gate_wait(w->start)) return NULL;
-    while (pop_one(s, w->q, &item, &w->stats) == BQ_OK) {
+    while (pop_counted(w->q, &item, &w->stats) == BQ_OK) {
         record(s, &w->d, item);
         uint64_t p = item >> 32, seq = item & 0xffffffffu;
-        if (s->observe && (seq & mask) == 0 && p < s->producers && seq < s->per_producer)
+        if ((seq & mask) == 0 && p < s->producers && seq < s->per_producer)
             w->lat[w->n_lat++] = now_ns() - w->all[p].pushed_at[seq >> s->latency_shift];
-        if (s->observe && (w->stats.ops & occupancy_mask) == 0) {
+        if ((w->stats.ops & occupancy_mask) == 0) {
             size_t len = bq_len(w->q);
             if (len > w->max_len) w->max_len = len;
         }
         if (s->consumer_work_ns) spin_ns(s->consumer_work_ns);
     }
     w->stats.ops--; /* the final pop said closed and delivered nothing */
+}
+
+static void *consumer(void *arg) {
+    worker *w = arg;
+    const bq_native_spec *s = w->spec;
+    if (pin_self(s->consumer_cpu) != 0)
+        snprintf(w->failed, sizeof w->failed, "consumer %u: cannot pin it to CPU %d", w->id, (int)s->consumer_cpu);
+    if (gate_wait(w->start)) return NULL;
+    span_start(&w->span);
+    if (!w->failed[0] && s->observe) observe_all(w);
+    else if (!w->failed[0]) { take_all(s, w->q, &w->sum); w->stats.ops = w->sum.count; }
+    span_stop(&w->span);
     return NULL;
 }
 
@@ -231,6 +304,23 @@ static void merge(const bq_native_spec *s, worker *ws, uint32_t n_workers, size_
     out->delivery_ok = 0;
     for (uint32_t i = 0; i < n_workers; i++)
         if (ws[i].failed[0]) { snprintf(out->error, sizeof out->error, "%s", ws[i].failed); return; }
+    if (!s->observe && !s->seq) { /* a throughput slice: the consumers' checksums against the items pushed */
+        checksum got = { 0, 0, 0 }, want = { 0, 0, 0 };
+        for (uint32_t i = s->producers; i < n_workers; i++) {
+            got.count += ws[i].sum.count; got.sum += ws[i].sum.sum; got.mix += ws[i].sum.mix;
+        }
+        for (uint64_t p = 0; p < s->producers; p++)
+            for (uint64_t seq = 0; seq < s->per_producer; seq++) checksum_add(&want, (p << 32) | seq);
+        if (got.count != want.count)
+            snprintf(out->error, sizeof out->error, "%llu items arrived where %llu were pushed: items lost or duplicated",
+                     (unsigned long long)got.count, (unsigned long long)want.count);
+        else if (got.sum != want.sum || got.mix != want.mix)
+            snprintf(out->error, sizeof out->error,
+                     "%llu items arrived, as many as were pushed, but not the items pushed (their checksums differ)",
+                     (unsigned long long)got.count);
+        else out->delivery_ok = 1;
+        return;
+    }
     delivery *all = &ws[s->producers].d;
     if (all->sole) {
         if (all->error[0]) { memcpy(out->error, all->error, sizeof out->error); return; }
@@ -305,12 +395,11 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
         ws[i].id = i < s->producers ? i : i - s->producers;
     }
 
-    uint64_t t0 = 0, t1 = 0;
     if (ok && s->seq) {
         worker *w = &ws[s->producers];
-        t0 = now_ns();
+        span_start(&w->span);
         run_seq(s, q, w);
-        t1 = now_ns();
+        span_stop(&w->span);
     } else if (ok) {
         uint32_t started = 0;
         for (; started < n_workers; started++) {
@@ -323,17 +412,24 @@ int bq_native_run(const bq_native_spec *s, bq_native_result *out) {
             snprintf(out->error, sizeof out->error, "pthread_create failed after %u threads", started);
             ok = 0;
         } else {
-            t0 = now_ns();
+            /* The run's time comes from the workers' own spans, not from this thread's clock. */
             gate_open(&start, 0);
             for (uint32_t i = 0; i < s->producers; i++) pthread_join(tids[i], NULL);
             bq_close(q); /* every producer finished: "no more items" */
             for (uint32_t i = s->producers; i < n_workers; i++) pthread_join(tids[i], NULL);
-            t1 = now_ns();
         }
     }
 
     if (ok) {
-        out->elapsed_ns = t1 - t0;
+        /* The earliest start to the latest end: a clock that covers every worker's work. seq
+         * keeps its one span in worker `producers`. */
+        uint64_t first = UINT64_MAX, last = 0;
+        for (uint32_t i = s->seq ? s->producers : 0; i < (s->seq ? s->producers + 1 : n_workers); i++) {
+            if (ws[i].span.start_ns < first) first = ws[i].span.start_ns;
+            if (ws[i].span.end_ns > last) last = ws[i].span.end_ns;
+            out->threads_cpu_ns += ws[i].span.cpu_ns;
+        }
+        out->elapsed_ns = last > first ? last - first : 1;
         for (uint32_t i = 0; i < n_workers; i++) {
             side_stats *st = &ws[i].stats;
             if (i < s->producers) {
@@ -368,9 +464,10 @@ size_t bq_native_layout(size_t *out, size_t n) {
         FIELD(bq_native_spec, producers), FIELD(bq_native_spec, consumers), FIELD(bq_native_spec, per_producer),
         FIELD(bq_native_spec, capacity), FIELD(bq_native_spec, consumer_work_ns), FIELD(bq_native_spec, burst_items),
         FIELD(bq_native_spec, burst_pause_ns), FIELD(bq_native_spec, seq), FIELD(bq_native_spec, latency_shift),
-        FIELD(bq_native_spec, occupancy_shift), FIELD(bq_native_spec, observe), FIELD(bq_native_spec, latency_ns), FIELD(bq_native_spec, latency_cap),
+        FIELD(bq_native_spec, occupancy_shift), FIELD(bq_native_spec, observe), FIELD(bq_native_spec, producer_cpu), FIELD(bq_native_spec, consumer_cpu),
+        FIELD(bq_native_spec, latency_ns), FIELD(bq_native_spec, latency_cap),
         sizeof(bq_native_result),
-        FIELD(bq_native_result, elapsed_ns), FIELD(bq_native_result, pushes), FIELD(bq_native_result, push_waits),
+        FIELD(bq_native_result, elapsed_ns), FIELD(bq_native_result, threads_cpu_ns), FIELD(bq_native_result, pushes), FIELD(bq_native_result, push_waits),
         FIELD(bq_native_result, pops), FIELD(bq_native_result, pop_waits), FIELD(bq_native_result, producer_blocked_ns),
         FIELD(bq_native_result, consumer_blocked_ns), FIELD(bq_native_result, max_len),
         FIELD(bq_native_result, latency_len), FIELD(bq_native_result, delivery_ok), FIELD(bq_native_result, error),

@@ -1,5 +1,5 @@
 (* bq_ffi.ml: the OCaml side of the language boundary. The Rust side is
-   harness/src/impls/ocaml.rs; every conversion between the two happens in these two files.
+   crates/engine/src/impls/ocaml.rs; every conversion between the two happens in these two files.
 
    Encoding (immediate ints only, so no call allocates; the batched calls below excepted):
    - push operations return a status code: 0 ok, 1 closed, 2 full, 4 timeout (c/bq.h's codes);
@@ -9,7 +9,7 @@
    Locks: the Rust caller holds the OCaml domain lock for the duration of each call; a call that
    blocks in Condition.wait releases it (and the queue's mutex) while it waits. *)
 
-(* c/bq.h's status codes; a test (harness/src/impls/ocaml.rs) checks them against C's and Rust's. *)
+(* c/bq.h's status codes; a test (crates/engine/src/impls/ocaml.rs) checks them against C's and Rust's. *)
 (* ANCHOR: encoding *)
 let ok = 0 and closed = 1 and full = 2 and empty = 3 and timeout = 4
 

@@ -1,10 +1,10 @@
 (* bq_memory.ml: the memory study's OCaml-native run ("ocaml-native" in
-   harness/src/memory/study.rs). The same run as the study's Rust one (study.rs, measure), with
+   harness/src/memory/mod.rs). The same run as the study's Rust one (mod.rs, measure), with
    OCaml's own memory: a producer domain makes N payloads with [Bytes.create], writes them and
    pushes them through [Bqueue]; a consumer domain pops each, touches it, spins the time the
    study calibrated, and drops it, so the GC frees it at some later cycle. A sampler domain
    records, every interval: RSS (/proc/self/statm), live payload bytes (an explicit counter, as
-   harness/src/memory/payload.rs keeps for malloc'd payloads), the GC's heap and items buffered,
+   crates/engine/src/memory/payload.rs keeps for malloc'd payloads), the GC's heap and items buffered,
    in the phases of sampler.rs. The phase the study calls after-trim is, here, after
    [Gc.compact ()]: what the GC gives back when asked, as malloc_trim(0) is for glibc.
 
@@ -13,12 +13,12 @@
    collection at every sample and so change what is measured; quick_stat's live_words is
    always 0 in OCaml 5 (it is only counted by a full collection).
 
-   Called from Rust (harness/src/impls/ocaml.rs, module ocaml_memory) through the callbacks
+   Called from Rust (crates/engine/src/impls/ocaml.rs, module ocaml_memory) through the callbacks
    "bqueue_memory_calibrate" and "bqueue_memory_run", a [spec] record in. *)
 
 external now : unit -> int = "bq_ml_monotonic_ns" [@@noalloc]
 
-(* Field order matters: harness/src/impls/ocaml.rs mirrors both records in this order. *)
+(* Field order matters: crates/engine/src/impls/ocaml.rs mirrors both records in this order. *)
 type spec = {
   capacity : int;       (* the queue's bound: N for the study's "unbounded" *)
   payload_bytes : int;
@@ -42,7 +42,7 @@ type result = {
   live_bytes : int array;
   gc_heap_bytes : int array;
   buffered : int array;  (* -1 once the queue is dropped *)
-  phase : int array;     (* the order of Phase in harness/src/memory/sampler.rs *)
+  phase : int array;     (* the order of Phase in crates/engine/src/memory/sampler.rs *)
   error : string option; (* a failed push, a lost or duplicated payload, bytes left live *)
 }
 
@@ -75,7 +75,7 @@ let spin ns =
   while now () < until do Domain.cpu_relax () done
 
 (* Nanoseconds one item costs on one domain (make, push, pop, touch): the least of five
-   rounds of at most 2 ms, as study.rs calibrates the Rust runs. *)
+   rounds of at most 2 ms, as mod.rs calibrates the Rust runs. *)
 let calibrate s =
   let q = Bqueue.create s.capacity in
   let best = ref max_int in

@@ -5,16 +5,19 @@
    blocking time measured, a sampled length, an exact delivery check (every item exactly once,
    per-producer order kept), and the push-to-pop latency of sampled items.
 
-   The same program as the Rust driven runner (harness/src/driven.rs) and the C one
+   The same program as the Rust driven runner (crates/engine/src/driven.rs) and the C one
    (c/bq_native.c), in the same order: counted push and pop, the delivery record, producer,
    consumer, run_seq, then the run that starts them behind one gate and merges what they
-   counted. Called from Rust (harness/src/impls/ocaml.rs) through the callback
+   counted. Called from Rust (crates/engine/src/impls/ocaml.rs) through the callback
    "bqueue_native_run", with a [spec] record in and a [result] record out. *)
 
-(* The monotonic clock of clock_stubs.c (bqueue.mli does not export Bqueue's). *)
+(* The clocks of clock_stubs.c (bqueue.mli does not export Bqueue's): monotonic, and the
+   calling thread's CPU time; and pinning the calling thread to a CPU. *)
 external now : unit -> int = "bq_ml_monotonic_ns" [@@noalloc]
+external thread_cpu : unit -> int = "bq_ml_thread_cpu_ns" [@@noalloc]
+external pin_self : int -> bool = "bq_ml_pin_self" [@@noalloc]
 
-(* Field order matters: harness/src/impls/ocaml.rs mirrors both records in this order. *)
+(* Field order matters: crates/engine/src/impls/ocaml.rs mirrors both records in this order. *)
 type spec = {
   producers : int;
   consumers : int;
@@ -26,12 +29,16 @@ type spec = {
   seq : bool;            (* one thread fills to capacity then drains, repeatedly *)
   latency_shift : int;   (* the latency of one item in 2^latency_shift is sampled *)
   occupancy_shift : int; (* consumers sample the length every 2^occupancy_shift pops *)
-  observe : bool;        (* false: a throughput slice: plain push and pop, nothing sampled *)
+  observe : bool;        (* false: a throughput slice: plain push and pop, a checksum of what
+                            arrived, nothing sampled *)
   domains : bool;        (* domains, or systhreads of one domain *)
+  producer_cpu : int;    (* producers pin themselves to this CPU; -1: they stay put *)
+  consumer_cpu : int;    (* consumers likewise *)
 }
 
 type result = {
-  elapsed_ns : int;
+  elapsed_ns : int;       (* the earliest worker's start to the latest one's end *)
+  threads_cpu_ns : int;   (* CPU time the workers used within their spans *)
   pushes : int;
   push_waits : int;
   pops : int;
@@ -47,7 +54,32 @@ type stats = { mutable ops : int; mutable waits : int; mutable blocked_ns : int 
 
 let new_stats () = { ops = 0; waits = 0; blocked_ns = 0 }
 
-(* The words of harness/src/queue.rs's QueueError, so that messages read the same. *)
+(* One worker's share of the run on its own clocks: after the gate to after its last operation. *)
+type span = { start_ns : int; end_ns : int; cpu_ns : int }
+
+let no_span = { start_ns = 0; end_ns = 0; cpu_ns = 0 }
+
+(* Runs [f] and returns its result with its span. *)
+let timed f =
+  let cpu0 = thread_cpu () in
+  let start_ns = now () in
+  let r = f () in
+  let end_ns = now () in
+  (r, { start_ns; end_ns; cpu_ns = thread_cpu () - cpu0 })
+
+(* A throughput slice's proof of delivery, as crates/engine/src/measure.rs's Checksum: a count,
+   a sum and a sum of mixes of the items a consumer took, compared after the run with those of
+   the items pushed. OCaml's ints are 63-bit: its sums wrap at 2^63, its own expected ones too. *)
+type checksum = { count : int; sum : int; mix : int }
+
+let mix x =
+  let x = x lxor (x lsr 33) in
+  let x = x * 0x3f51afd7ed558ccd in
+  let x = x lxor (x lsr 29) in
+  let x = x * 0x04ceb9fe1a85ec53 in
+  x lxor (x lsr 32)
+
+(* The words of crates/engine/src/queue.rs's QueueError, so that messages read the same. *)
 let error_name : Bqueue.error -> string = function
   | Closed -> "closed" | Full -> "full" | Empty -> "empty" | Timeout -> "timed out"
 
@@ -96,7 +128,7 @@ let pop_one s q st =
 
 (* Per consumer: a bitmap of seen items and the next expected sequence per producer. A sole
    consumer needs no bitmap: each producer's items must arrive as 0, 1, 2, ..., so the next
-   one expected is the whole check (as in harness/src/measure.rs). *)
+   one expected is the whole check (as in crates/engine/src/measure.rs). *)
 type delivery = { sole : bool; seen : Bytes.t; next : int array; mutable error : string option }
 
 let new_delivery s =
@@ -130,7 +162,7 @@ let record s d item =
    the queue's mutex makes it visible to the consumer that pops the item. *)
 type run = { s : spec; q : int Bqueue.t; start : gate; pushed_at : int array array }
 
-type producer_out = { p_stats : stats; failed : string option }
+type producer_out = { p_stats : stats; failed : string option; p_span : span }
 
 type consumer_out = {
   c_stats : stats;
@@ -138,15 +170,20 @@ type consumer_out = {
   mutable max_len : int;
   lat : int array;
   mutable n_lat : int;
+  mutable sum : checksum;     (* a throughput slice's *)
+  mutable c_failed : string option;
+  mutable c_span : span;
 }
 
 let new_consumer_out s =
-  let slots = (s.per_producer lsr s.latency_shift) + 1 in
-  { c_stats = new_stats (); d = new_delivery s; max_len = 0; lat = Array.make (s.producers * slots) 0; n_lat = 0 }
+  let slots = if s.observe then (s.per_producer lsr s.latency_shift) + 1 else 0 in
+  { c_stats = new_stats (); d = new_delivery s; max_len = 0; lat = Array.make (s.producers * slots) 0; n_lat = 0;
+    sum = { count = 0; sum = 0; mix = 0 }; c_failed = None; c_span = no_span }
 
 let producer r id () =
   let s = r.s and st = new_stats () in
   let mask = (1 lsl s.latency_shift) - 1 in
+  let pinned = pin_self s.producer_cpu in
   let aborted = gate_wait r.start in
   let rec go seq =
     if seq >= s.per_producer then None
@@ -162,30 +199,60 @@ let producer r id () =
           go (seq + 1)
     end
   in
-  let failed = if aborted then None else go 0 in
-  { p_stats = st; failed }
+  if not pinned then
+    { p_stats = st; failed = Some (Printf.sprintf "producer %d: cannot pin it to CPU %d" id s.producer_cpu); p_span = no_span }
+  else if aborted then { p_stats = st; failed = None; p_span = no_span }
+  else
+    let failed, p_span = timed (fun () -> go 0) in
+    { p_stats = st; failed; p_span }
 
-let consumer r () =
-  let s = r.s and out = new_consumer_out r.s in
+(* A throughput slice's consumer: pop until closed, each item folded into the checksum (and the
+   per-item work, if any): what proving delivery needs, and nothing more. *)
+let take_all s q =
+  let rec take count sum mx =
+    match Bqueue.pop q with
+    | Ok x ->
+        if s.work_ns > 0 then spin s.work_ns;
+        take (count + 1) (sum + x) (mx + mix x)
+    | Error _ -> { count; sum; mix = mx }
+  in
+  take 0 0 0
+
+(* An observation run's consumer: counted pops, every item checked exactly, sampled latencies
+   and lengths. *)
+let observe_all r out =
+  let s = r.s in
   let mask = (1 lsl s.latency_shift) - 1 and occupancy_mask = (1 lsl s.occupancy_shift) - 1 in
-  let aborted = gate_wait r.start in
   let rec loop () =
-    match pop_one s r.q out.c_stats with
+    match pop_counted r.q out.c_stats with
     | Error _ -> ()
     | Ok item ->
         record s out.d item;
         let p = item lsr 32 and seq = item land 0xffff_ffff in
-        if s.observe && seq land mask = 0 && p < s.producers && seq < s.per_producer then begin
+        if seq land mask = 0 && p < s.producers && seq < s.per_producer then begin
           out.lat.(out.n_lat) <- now () - r.pushed_at.(p).(seq lsr s.latency_shift);
           out.n_lat <- out.n_lat + 1
         end;
-        if s.observe && out.c_stats.ops land occupancy_mask = 0 then out.max_len <- max out.max_len (Bqueue.length r.q);
+        if out.c_stats.ops land occupancy_mask = 0 then out.max_len <- max out.max_len (Bqueue.length r.q);
         if s.work_ns > 0 then spin s.work_ns;
         loop ()
   in
-  if not aborted then begin
-    loop ();
-    out.c_stats.ops <- out.c_stats.ops - 1 (* the final pop said closed and delivered nothing *)
+  loop ();
+  out.c_stats.ops <- out.c_stats.ops - 1 (* the final pop said closed and delivered nothing *)
+
+let consumer r () =
+  let s = r.s and out = new_consumer_out r.s in
+  if not (pin_self s.consumer_cpu) then
+    out.c_failed <- Some (Printf.sprintf "a consumer: cannot pin it to CPU %d" s.consumer_cpu);
+  let aborted = gate_wait r.start in
+  if not aborted && out.c_failed = None then begin
+    let (), span = timed (fun () ->
+        if s.observe then observe_all r out
+        else begin
+          out.sum <- take_all s r.q;
+          out.c_stats.ops <- out.sum.count
+        end) in
+    out.c_span <- span
   end;
   out
 
@@ -216,13 +283,33 @@ let run_seq s q =
           (match pop 0 with Some _ as failed -> failed | None -> go (next + batch))
     end
   in
-  let failed = go 0 in
-  ({ p_stats = st; failed }, { out with c_stats = st })
+  let failed, span = timed (fun () -> go 0) in
+  ({ p_stats = st; failed; p_span = span }, { out with c_stats = st })
 
 (* Merges the consumers' records: a failed push first, then every item exactly once. *)
 let verdict s pouts couts =
-  match List.find_map (fun p -> p.failed) pouts, couts with
+  let failed = match List.find_map (fun p -> p.failed) pouts with
+    | Some _ as f -> f
+    | None -> List.find_map (fun c -> c.c_failed) couts in
+  match failed, couts with
   | (Some _ as failed), _ -> failed
+  | None, _ when not s.observe && not s.seq ->
+      (* A throughput slice: the consumers' checksums against those of the items pushed. *)
+      let add a b = { count = a.count + b.count; sum = a.sum + b.sum; mix = a.mix + b.mix } in
+      let got = List.fold_left (fun a c -> add a c.sum) { count = 0; sum = 0; mix = 0 } couts in
+      let want = ref { count = 0; sum = 0; mix = 0 } in
+      for p = 0 to s.producers - 1 do
+        for seq = 0 to s.per_producer - 1 do
+          let x = (p lsl 32) lor seq in
+          want := add !want { count = 1; sum = x; mix = mix x }
+        done
+      done;
+      if got.count <> !want.count then
+        Some (Printf.sprintf "%d items arrived where %d were pushed: items lost or duplicated" got.count !want.count)
+      else if got <> !want then
+        Some (Printf.sprintf "%d items arrived, as many as were pushed, but not the items pushed (their checksums differ)"
+                got.count)
+      else None
   | None, [ { d = { sole = true; next; error; _ }; _ } ] ->
       let total = s.producers * s.per_producer in
       if error <> None then error
@@ -255,11 +342,10 @@ let run s =
   let start = { m = Mutex.create (); c = Condition.create (); opened = false; aborted = false } in
   let slots = (s.per_producer lsr s.latency_shift) + 1 in
   let r = { s; q; start; pushed_at = Array.init s.producers (fun _ -> Array.make slots 0) } in
-  let t0, t1, pouts, couts =
+  let pouts, couts =
     if s.seq then begin
-      let t0 = now () in
       let p, c = run_seq s q in
-      (t0, now (), [ p ], [ c ])
+      ([ p ], [ c ])
     end else begin
       (* Both back-ends behind one pair of spawn/join functions. *)
       let spawn_join f = if s.domains then let d = Domain.spawn f in fun () -> Domain.join d
@@ -280,7 +366,7 @@ let run s =
           failwith (Printf.sprintf "could not start %d %s (%d started): %s" (s.producers + s.consumers)
                       (if s.domains then "domains" else "threads") (List.length !started) (Printexc.to_string e))
       in
-      let t0 = now () in
+      (* The run's time comes from the workers' own spans, not from this thread's clock. *)
       gate_open start ~abort:false;
       let pouts =
         try List.map (fun j -> j ()) ps
@@ -292,16 +378,22 @@ let run s =
       in
       Bqueue.close q; (* every producer finished: "no more items" *)
       let couts = List.map (fun j -> j ()) cs in
-      (t0, now (), pouts, couts)
+      (pouts, couts)
     end
   in
+  (* The earliest start to the latest end: a clock that covers every worker's work. seq keeps
+     its one span with its producer's record. *)
+  let spans = List.map (fun p -> p.p_span) pouts @ (if s.seq then [] else List.map (fun c -> c.c_span) couts) in
+  let first = List.fold_left (fun a sp -> min a sp.start_ns) max_int spans
+  and last = List.fold_left (fun a sp -> max a sp.end_ns) 0 spans in
   let sum f l = List.fold_left (fun a x -> a + f x) 0 l in
   let max_len = List.fold_left (fun a o -> max a o.max_len) 0 couts in
   let error = match verdict s pouts couts with
     | None when max_len > s.capacity -> Some (Printf.sprintf "len %d observed above capacity" max_len)
     | e -> e in
   (* run_seq counts pushes and pops in one stats record, and never waits. *)
-  { elapsed_ns = t1 - t0;
+  { elapsed_ns = max 1 (last - first);
+    threads_cpu_ns = List.fold_left (fun a sp -> a + sp.cpu_ns) 0 spans;
     pushes = (if s.seq then s.per_producer else sum (fun p -> p.p_stats.ops) pouts);
     push_waits = (if s.seq then 0 else sum (fun p -> p.p_stats.waits) pouts);
     pops = (if s.seq then s.per_producer else sum (fun o -> o.c_stats.ops) couts);
@@ -315,3 +407,7 @@ let run s =
 (* The boundary: a [spec] record in, a [result] record out. Rust holds the domain lock while
    this runs; Domain.join and Thread.join release it while they wait. *)
 let () = Callback.register "bqueue_native_run" run
+
+(* OCaml's own advice on how many domains to run at once (the machine's CPUs): the comparison
+   skips native-domains runs with more producers and consumers than this. *)
+let () = Callback.register "bqueue_recommended_domains" Domain.recommended_domain_count

@@ -1,13 +1,13 @@
 /* bq_plugin.c: c/bq.h on top of an OCaml module implementing ocaml/bqueue.mli, through the
  * callbacks ocaml/bq_ffi.ml registers. `bqh validate --reference your_queue.ml` links this file,
  * bq_ffi.ml, your module (as bqueue.ml) and a private OCaml runtime into one shared library
- * (harness/src/impls/ocaml_module.rs), loaded like any plugin.
+ * (crates/engine/src/impls/ocaml_module.rs), loaded like any plugin.
  *
  * The runtime starts on first use, on a thread of its own that stays parked (so that domain 0's
  * main thread never exits). Every calling thread registers with the runtime once
  * (caml_c_thread_register; unregistered when it exits, by a thread-specific destructor) and
  * holds the runtime lock only during a call: OCaml's Mutex.lock and Condition.wait release it
- * while they wait, as in harness/src/impls/ocaml.rs. Items and codes cross as bq_ffi.ml's
+ * while they wait, as in crates/engine/src/impls/ocaml.rs. Items and codes cross as bq_ffi.ml's
  * immediate ints. */
 #define _POSIX_C_SOURCE 200809L
 #define CAML_NAME_SPACE

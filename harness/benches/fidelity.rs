@@ -6,10 +6,10 @@
 //! through the harness's adapter but no bookkeeping (`same calls`), and through
 //! `driven::run_driven` exactly as `bqh compare`'s throughput slices run (plain calls,
 //! `Sampling::PLAIN`), with the same items, capacity, threads and placement (`--placement`,
-//! same-core by default: see `placement.rs`). All time
-//! the same span: from the start barrier to the last thread joined. Runs alternate (raw,
+//! same-core by default: see `placement.rs`). All three are timed alike: from the first
+//! worker's start to the last one's end, on the workers' own clocks. Runs alternate (raw,
 //! harness, same calls, ...) so that load from elsewhere hits them alike; a row's ratio is the
-//! geometric mean of the rounds' time ratios with its 95% interval, and the last table divides
+//! geometric mean of the rounds' time ratios with its 95% interval (the order within a round rotates), and the last table divides
 //! std's ratio by crossbeam's: whether the harness charges the two alike. The process's context
 //! switches per 1,000 items, in the bare loop and in bqh's, show why when it does not.
 //!
@@ -26,12 +26,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bq_engine::impls::{Crossbeam, RustSyncChannel};
-use bq_engine::measure::{context_switches, item};
+use bq_engine::measure::{context_switches, item, Span, SpanClock, Spans};
 use bq_engine::driven::run_driven;
 use bq_engine::placement::{Placement, Side};
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_engine::{Consumer, Impl, Producer};
-use bq_results::stats::{paired_ratio, Ratio};
+use bq_results::stats::{paired_ratio, ratio_between, Ratio};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -48,7 +48,8 @@ fn placement() -> Placement {
 }
 
 /// Spawns `producers` threads that push `per` items each and one consumer that receives until
-/// the channel closes; times barrier-to-last-join, as `run_driven` does.
+/// the channel closes; times them as `run_driven` does: from the first worker's start to the
+/// last one's end, on the workers' own clocks.
 fn raw_run<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
 where
     S: Clone + Send + 'static,
@@ -74,9 +75,11 @@ where
             let (tx, start) = (tx.clone(), start.clone());
             thread::spawn(move || {
                 start.wait();
+                let clock = SpanClock::start();
                 for s in 0..per {
                     send(&tx, item(p, s));
                 }
+                clock.stop()
             })
         })
         .collect();
@@ -86,21 +89,22 @@ where
         thread::spawn(move || {
             placement().pin(Side::Consumer).unwrap();
             start.wait();
+            let clock = SpanClock::start();
             let mut n = 0u64;
             while let Some(x) = recv(&rx) {
                 black_box(x);
                 n += 1;
             }
-            n
+            (n, clock.stop())
         })
     };
     start.wait();
-    let t0 = Instant::now();
-    ps.into_iter().for_each(|p| p.join().unwrap());
-    let n = c.join().unwrap();
-    let elapsed = t0.elapsed();
+    // The same clock as run_driven's: the workers' own, first start to last end.
+    let mut spans: Vec<Span> = ps.into_iter().map(|p| p.join().unwrap()).collect();
+    let (n, span) = c.join().unwrap();
+    spans.push(span);
     assert_eq!(n, producers * per, "the raw loop lost items");
-    elapsed
+    Duration::from_secs_f64(Spans::of(spans).seconds())
 }
 
 impl Raw for RustSyncChannel {
@@ -186,7 +190,7 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         Cap::Fixed(c) => c,
         Cap::NeverFull => items as usize,
     };
-    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement: placement() };
+    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement: placement(), consumer_work: None };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);
@@ -194,12 +198,24 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
     // One unrecorded round first: page faults, thread-stack reuse, lazy statics.
     I::run(producers, per, capacity);
     run_driven(imp, spec, LIMIT).unwrap();
-    for _ in 0..reps {
-        let (r, sw) = counting_switches(n, || I::run(producers, per, capacity).as_secs_f64());
-        raw_sw.push(sw);
-        let (m, sw) = counting_switches(n, || run_driven(imp, spec, LIMIT).unwrap());
-        driven_sw.push(sw);
-        let s = same_calls(imp, producers, per, capacity).as_secs_f64();
+    for round in 0..reps {
+        // The three in a rotating order, so that none is always first (or always after the
+        // same one): which runs first in a round turned out to matter at capacity 1.
+        let (mut r, mut m, mut s) = (0.0, None, 0.0);
+        for k in 0..3 {
+            match (round + k) % 3 {
+                0 => {
+                    let (t, sw) = counting_switches(n, || I::run(producers, per, capacity).as_secs_f64());
+                    (r, _) = (t, raw_sw.push(sw));
+                }
+                1 => {
+                    let (t, sw) = counting_switches(n, || run_driven(imp, spec, LIMIT).unwrap());
+                    (m, _) = (Some(t), driven_sw.push(sw));
+                }
+                _ => s = same_calls(imp, producers, per, capacity).as_secs_f64(),
+            }
+        }
+        let m = m.expect("run above");
         assert!(m.delivery.is_ok(), "{}: {:?}", imp.name(), m.delivery);
         raw.push(n / r);
         same.push(n / s);
@@ -280,14 +296,15 @@ fn main() {
         got.push((name, workload, cap.to_string(), r));
     }
     // Does the harness charge std and crossbeam alike? std's bqh / raw over crossbeam's.
-    println!("\n| load | capacity   | (bqh / raw, std) / (bqh / raw, crossbeam) |");
-    println!("|------|------------|-------------------------------------------|");
+    println!("\n| load | capacity   | (bqh / raw, std) / (bqh / raw, crossbeam) [95% interval] |");
+    println!("|------|------------|-----------------------------------------------------------|");
     for (name, w, cap, std) in &got {
         if *name != "rust-sync-channel" {
             continue;
         }
         if let Some((_, _, _, cb)) = got.iter().find(|g| g.0 == "crossbeam" && g.1 == *w && g.2 == *cap) {
-            println!("| {:<4} | {:>10} | {:>5.3} |", w.name(), cap, std.ratio / cb.ratio);
+            let q = ratio_between(*std, *cb);
+            println!("| {:<4} | {:>10} | {:.3} [{:.3}-{:.3}] |", w.name(), cap, q.ratio, q.low, q.high);
         }
     }
 }

@@ -90,7 +90,7 @@ fn mpmc(c: &mut Criterion) {
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(ITEMS));
     for capacity in [16, 1024] {
-        let spec = RunSpec { workload: Workload::Mpmc, producers: 2, consumers: 2, capacity, items: ITEMS, sampling: Sampling::DEFAULT, placement: Default::default() };
+        let spec = RunSpec { workload: Workload::Mpmc, producers: 2, consumers: 2, capacity, items: ITEMS, sampling: Sampling::DEFAULT, placement: Default::default(), consumer_work: None };
         g.bench_function(BenchmarkId::new("per-item", capacity), |b| {
             b.iter_custom(|iters| {
                 (0..iters)

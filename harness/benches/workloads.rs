@@ -37,7 +37,7 @@ fn bench_workload(c: &mut Criterion, workload: Workload) {
     for capacity in CAPACITIES {
         let items = items(workload, capacity);
         g.throughput(Throughput::Elements(items));
-        let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Default::default() };
+        let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Default::default(), consumer_work: None };
         for &which in Builtin::ALL {
             with_builtin!(which, |imp| {
                 g.bench_with_input(BenchmarkId::new(imp.name(), capacity), &spec, |b, &spec| {

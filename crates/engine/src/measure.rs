@@ -19,6 +19,176 @@ pub fn item(producer: u64, seq: u64) -> u64 {
 pub fn split(item: u64) -> (u64, u64) {
     (item >> 32, item & 0xffff_ffff)
 }
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the struct we own; both clocks exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The monotonic clock in nanoseconds: the clock C's and OCaml's runners read too.
+#[inline]
+pub fn now_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// CPU time the calling thread has used, in nanoseconds (its own clock: not the process's,
+/// whose progress and watchdog threads run beside a run).
+#[inline]
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// One worker's share of a run on its own clocks: when it began and ended its work (after the
+/// start gate, after its last operation) and the CPU time it used in between. Every runner's
+/// workers, in Rust, C and OCaml, record one; a run's time is [`Spans::seconds`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub cpu_ns: u64,
+}
+
+/// A [`Span`] being measured: started by a worker as it passes the gate.
+pub struct SpanClock {
+    start_ns: u64,
+    cpu0: u64,
+}
+
+impl SpanClock {
+    #[inline]
+    pub fn start() -> SpanClock {
+        let cpu0 = thread_cpu_ns();
+        SpanClock { start_ns: now_ns(), cpu0 }
+    }
+
+    #[inline]
+    pub fn stop(self) -> Span {
+        let end_ns = now_ns();
+        Span { start_ns: self.start_ns, end_ns, cpu_ns: thread_cpu_ns().saturating_sub(self.cpu0) }
+    }
+}
+
+/// The workers' spans together: the run lasted from the earliest start to the latest end, so
+/// its clock covers every operation of every worker, however late the thread that started them
+/// got to run; its threads' CPU time is the sum of theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spans {
+    first_start_ns: u64,
+    last_end_ns: u64,
+    cpu_ns: u64,
+    workers: u64,
+}
+
+impl Spans {
+    pub fn add(&mut self, s: Span) {
+        self.first_start_ns = if self.workers == 0 { s.start_ns } else { self.first_start_ns.min(s.start_ns) };
+        self.last_end_ns = self.last_end_ns.max(s.end_ns);
+        self.cpu_ns += s.cpu_ns;
+        self.workers += 1;
+    }
+
+    pub fn of(spans: impl IntoIterator<Item = Span>) -> Spans {
+        let mut all = Spans::default();
+        spans.into_iter().for_each(|s| all.add(s));
+        all
+    }
+
+    /// Earliest start to latest end; a nanosecond at the least, so that a rate stays finite.
+    pub fn seconds(&self) -> f64 {
+        self.last_end_ns.saturating_sub(self.first_start_ns).max(1) as f64 * 1e-9
+    }
+
+    pub fn cpu(&self) -> Duration {
+        Duration::from_nanos(self.cpu_ns)
+    }
+}
+
+/// The most CPU time a run's threads can use in `seconds` on `cpus` CPUs, with the slack its
+/// clocks need: the span and each thread's CPU clock are read at slightly different moments
+/// (`CPU_CHECK_SLACK` covers it; measured in `docs/clock.md`).
+pub fn cpu_bound(seconds: f64, cpus: u32) -> f64 {
+    seconds * cpus as f64 * (1.0 + CPU_CHECK_TOLERANCE) + CPU_CHECK_SLACK
+}
+
+/// Relative and absolute slack of [`cpu_bound`].
+pub const CPU_CHECK_TOLERANCE: f64 = 0.02;
+pub const CPU_CHECK_SLACK: f64 = 50e-6;
+
+/// A 64-bit mixing function (MurmurHash3's finaliser, its constants cut to 62 bits so that
+/// OCaml's runner can write them): an item's contribution to [`Checksum::mix`].
+#[inline(always)]
+pub fn mix64(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(MIX_K1);
+    x ^= x >> 29;
+    x = x.wrapping_mul(MIX_K2);
+    x ^ (x >> 32)
+}
+
+pub const MIX_K1: u64 = 0x3f51_afd7_ed55_8ccd;
+pub const MIX_K2: u64 = 0x04ce_b9fe_1a85_ec53;
+
+/// A throughput slice's proof of delivery: each consumer folds every item it takes into a
+/// count, a sum and a sum of [`mix64`]s, three register additions per item, with nothing
+/// looked up; after the slice, the consumers' checksums added together must equal those of the
+/// items pushed. A lost, duplicated or foreign item changes the count or the sum; errors that
+/// cancel in both (one item lost and another duplicated with the same sum) change the sum of
+/// mixes but with a chance of about 2^-64. What it cannot see is order: the observation run
+/// and `bqh validate` check every item's place exactly ([`Delivery`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checksum {
+    pub count: u64,
+    pub sum: u64,
+    pub mix: u64,
+}
+
+impl Checksum {
+    #[inline(always)]
+    pub fn add(&mut self, it: u64) {
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(it);
+        self.mix = self.mix.wrapping_add(mix64(it));
+    }
+
+    pub fn merge(&mut self, other: &Checksum) {
+        self.count += other.count;
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.mix = self.mix.wrapping_add(other.mix);
+    }
+
+    /// The checksum of every item `producers` producers push, `per_producer` each.
+    pub fn expected(producers: u64, per_producer: u64) -> Checksum {
+        let mut c = Checksum::default();
+        for p in 0..producers {
+            for s in 0..per_producer {
+                c.add(item(p, s));
+            }
+        }
+        c
+    }
+
+    /// Whether `got` (every consumer's, merged) proves that each pushed item arrived once.
+    pub fn verdict(got: Checksum, producers: u64, per_producer: u64) -> Result<(), String> {
+        let want = Checksum::expected(producers, per_producer);
+        if got.count != want.count {
+            return Err(format!(
+                "{} items arrived where {} were pushed: items lost or duplicated (the exact check is the observation \
+                 run's and bqh validate's)",
+                got.count, want.count
+            ));
+        }
+        if got != want {
+            return Err(format!(
+                "{} items arrived, as many as were pushed, but not the items pushed: some duplicated, lost or never \
+                 pushed (their checksums differ)",
+                got.count
+            ));
+        }
+        Ok(())
+    }
+}
 /// When each sampled item (1 in 2^`latency_shift` of each producer's) was pushed, so that the
 /// consumer that pops it can take its latency. A producer stores the time before its push; the
 /// queue's own synchronisation makes it visible to the consumer that pops the item, so relaxed
@@ -258,9 +428,13 @@ pub unsafe fn take_payload(it: u64, size: usize) -> u64 {
 /// What every runner (driven in Rust, native in C and OCaml) counts during one run.
 #[derive(Debug, Clone)]
 pub struct Tally {
+    /// From the earliest worker's start to the latest one's end ([`Spans`]).
     pub seconds: f64,
-    /// (user, system) CPU time the process used during the run.
+    /// (user, system) CPU time the whole process used during the run.
     pub cpu: (Duration, Duration),
+    /// CPU time of the run's own threads within their spans (`None`: not measured; tokio's
+    /// tasks: the runtime's workers over the run).
+    pub threads_cpu: Option<Duration>,
     pub push: SideStats,
     pub pop: SideStats,
     /// Largest length a consumer sampled; `None` where the queue has no length.
@@ -381,6 +555,44 @@ mod tests {
         // A clock that reads earlier than the push (never, but saturating) gives 0.
         assert_eq!(t.since_push(1, 4, || 0), Some(0));
     }
+
+    fn sum_of(items: impl IntoIterator<Item = (u64, u64)>) -> Checksum {
+        let mut c = Checksum::default();
+        items.into_iter().for_each(|(p, s)| c.add(item(p, s)));
+        c
+    }
+
+    /// The checksum proves each pushed item arrived once, in any order and split over any
+    /// consumers, and refuses a loss, a duplicate, a foreign item and a loss and a duplicate
+    /// that cancel in the sum.
+    #[test]
+    fn the_checksum_catches_what_a_slice_can_get_wrong() {
+        let all: Vec<(u64, u64)> = (0..3).flat_map(|p| (0..5).map(move |s| (p, s))).collect();
+        let (mut a, b) = (sum_of(all.iter().rev().copied().step_by(2)), sum_of(all.iter().rev().copied().skip(1).step_by(2)));
+        a.merge(&b);
+        assert_eq!(Checksum::verdict(a, 3, 5), Ok(()));
+        let verdict = |items: Vec<(u64, u64)>| Checksum::verdict(sum_of(items), 3, 5).unwrap_err();
+        let lost: Vec<_> = all[1..].to_vec();
+        assert!(verdict(lost).starts_with("14 items arrived where 15 were pushed"));
+        let doubled: Vec<_> = all.iter().copied().chain([(1, 1)]).collect();
+        assert!(verdict(doubled).contains("16 items arrived where 15"));
+        let foreign: Vec<_> = all[1..].iter().copied().chain([(7, 0)]).collect();
+        assert!(verdict(foreign).contains("not the items pushed"));
+        // Items (0,1) and (0,3) lost, (0,0) and (0,4) twice: the same count and the same sum.
+        let cancelling: Vec<_> = all.iter().copied().filter(|&i| i != (0, 1) && i != (0, 3)).chain([(0, 0), (0, 4)]).collect();
+        assert_eq!(sum_of(cancelling.clone()).sum, sum_of(all.clone()).sum);
+        assert!(verdict(cancelling).contains("not the items pushed"));
+        // The edges: no item at all, and the largest item.
+        assert_eq!(Checksum::verdict(Checksum::default(), 0, 0), Ok(()));
+        let top = item(MAX_PRODUCER, u32::MAX as u64);
+        assert!(top <= crate::MAX_ITEM);
+        let mut c = Checksum::default();
+        c.add(top);
+        assert_ne!(c.mix, 0);
+    }
+
+    /// The largest producer number an item holds below [`crate::MAX_ITEM`].
+    const MAX_PRODUCER: u64 = (crate::MAX_ITEM >> 32) - 1;
 
     fn feed(d: &mut Delivery, items: &[(u64, u64)]) {
         items.iter().for_each(|&(p, s)| d.record(item(p, s)));

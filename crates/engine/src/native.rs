@@ -29,8 +29,8 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     if spec.workload.pop_many_max().is_some() {
         anyhow::bail!("{} is driven only: the native runners pop one item at a time", spec.workload);
     }
-    if spec.placement == Placement::CrossCore {
-        anyhow::bail!("{}: the native runners cannot place producers and consumers apart (cross-core is driven only)", kind.mode());
+    if spec.placement == Placement::CrossCore && kind == NativeKind::TokioTasks {
+        anyhow::bail!("{}: tasks move between the runtime's workers, so producers and consumers cannot be placed apart", kind.mode());
     }
     let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
     within(&what, limit, move || {

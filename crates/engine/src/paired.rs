@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use bq_results::stats::{paired_ratio, Ratio};
 
+use crate::placement::Placement;
 use crate::plan::{measure, pilot_with, threads, Target};
 use crate::progress::Progress;
 use crate::row::{Kind, Row};
@@ -29,11 +30,16 @@ use crate::workloads::{RunSpec, Sampling};
 pub const MAX_PAIRS: usize = 64;
 /// The fewest first pairs a plan that does not fit its budget goes down to.
 pub const FLOOR_PAIRS: u32 = 3;
+/// How often a slice whose clock check fails ([`Row::over_cpu`]) is run again before it counts
+/// as a failed run.
+pub const CLOCK_RETRIES: u32 = 3;
 
-/// What runs: the reference, and every (candidate, configuration). The reference's own cells
-/// (its A/A control) are among the cells. `spec.items` 0: sized by a pilot.
+/// What runs: the reference of each placement, and every (candidate, configuration). Each
+/// reference's own cells (its A/A control) are among the cells. `spec.items` 0: sized by a
+/// pilot.
 pub struct Plan {
-    pub reference: Target,
+    /// The reference of the configurations in each placement (see [`Plan::reference`]).
+    pub references: References,
     pub cells: Vec<(Target, RunSpec)>,
     /// Target duration of one slice.
     pub run: Duration,
@@ -45,6 +51,37 @@ pub struct Plan {
     pub budget: Duration,
     /// `--items`: every run that many items, no pilot.
     pub fixed_items: Option<u64>,
+}
+
+/// Which implementation each placement's configurations are paired with: the one whose A/A
+/// is tightest there (measured: see `docs/clock.md`), or the one `--reference` names for all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct References {
+    pub same_core: Target,
+    pub cross_core: Target,
+    pub unpinned: Target,
+}
+
+impl References {
+    /// One reference for every placement.
+    pub fn all(t: Target) -> References {
+        References { same_core: t, cross_core: t, unpinned: t }
+    }
+
+    pub fn of(&self, p: Placement) -> Target {
+        match p {
+            Placement::SameCore => self.same_core,
+            Placement::CrossCore => self.cross_core,
+            Placement::Unpinned => self.unpinned,
+        }
+    }
+}
+
+impl Plan {
+    /// The reference of `spec`'s configuration.
+    pub fn reference(&self, spec: &RunSpec) -> Target {
+        self.references.of(spec.placement)
+    }
 }
 
 /// One candidate in one configuration.
@@ -73,7 +110,8 @@ impl Cell {
 
 /// Configurations: a spec without its item count (a cell's and its reference's differ).
 fn same_config(a: &RunSpec, b: &RunSpec) -> bool {
-    (a.workload, a.producers, a.consumers, a.capacity, a.placement) == (b.workload, b.producers, b.consumers, b.capacity, b.placement)
+    (a.workload, a.producers, a.consumers, a.capacity, a.placement, a.consumer_work)
+        == (b.workload, b.producers, b.consumers, b.capacity, b.placement, b.consumer_work)
 }
 
 /// What a run made: every row (slices, observations, failures) in the order they were run.
@@ -138,12 +176,18 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         }
     }
     let (first_pairs, estimate, said) = fit(plan, references.len());
+    let mut against: Vec<String> = Vec::new();
+    for p in [Placement::SameCore, Placement::CrossCore, Placement::Unpinned] {
+        if references.iter().any(|r| r.placement == p) {
+            against.push(format!("{} {p}", plan.references.of(p).implementation()));
+        }
+    }
     eprintln!(
         "[{what}] {} cells in {} configurations against {}; slices of about {} ms, at least {first_pairs} pairs each, \
          then more where the interval is wider than ±{:.0}%, for {} s",
         plan.cells.len(),
         references.len(),
-        plan.reference.implementation(),
+        against.join(", "),
         plan.run.as_millis(),
         plan.goal * 100.0,
         plan.budget.as_secs()
@@ -198,9 +242,10 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
     };
     let mut ref_specs: Vec<Option<RunSpec>> = Vec::new();
     for r in &references {
-        let label = format!("{} {} cap {} {}", plan.reference.implementation(), r.workload, r.capacity, r.placement);
+        let reference = plan.reference(r);
+        let label = format!("{} {} cap {} {}", reference.implementation(), r.workload, r.capacity, r.placement);
         progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
-        let s = sized(measure, plan.reference, *r, &mut rows, &mut record);
+        let s = sized(measure, reference, *r, &mut rows, &mut record);
         if s.is_none() {
             progress.println(format!("FAILED: the reference {label}: {}; its configuration is skipped", rows.last().map_or("", |r| &r.error)));
         }
@@ -211,7 +256,7 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         let config = references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
         let Some(_) = ref_specs[config] else { continue };
         let label = label(target, &spec);
-        if target == plan.reference {
+        if target == plan.reference(&spec) {
             // The A/A control: both halves the same run, so that only time tells them apart.
             cells.push(Cell { target, spec: ref_specs[config].expect("kept above"), config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 });
             continue;
@@ -226,7 +271,8 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
     // Observations: one counted, sampled run of each target in each configuration.
     let mut observed: Vec<(String, usize)> = Vec::new();
     for c in &cells {
-        for (target, spec) in [(c.target, c.spec), (plan.reference, ref_specs[c.config].expect("kept above"))] {
+        let reference = ref_specs[c.config].expect("kept above");
+        for (target, spec) in [(c.target, c.spec), (plan.reference(&reference), reference)] {
             let key = (label(target, &spec), c.config);
             if observed.contains(&key) {
                 continue;
@@ -244,12 +290,16 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         let reference = ref_specs[c.config].expect("kept above");
         pair_id += 1;
         let candidate_first = c.log_ratios.len().is_multiple_of(2);
-        let halves = if candidate_first { [(c.target, c.spec, false), (plan.reference, reference, true)] } else { [(plan.reference, reference, true), (c.target, c.spec, false)] };
+        let r = plan.reference(&reference);
+        let halves = if candidate_first { [(c.target, c.spec, false), (r, reference, true)] } else { [(r, reference, true), (c.target, c.spec, false)] };
         let t0 = Instant::now();
         let mut rates = [f64::NAN; 2];
         let mut failed = false;
         for (target, spec, is_ref) in halves {
-            let row = measure(target, spec, c.log_ratios.len() as u32 + 1);
+            let row = checked(measure, target, spec, c.log_ratios.len() as u32 + 1, &mut |row| {
+                progress.println(format!("discarded: {}: {}; run again", label(target, &spec), row.error));
+                record(rows, row, Kind::Discarded, pair_id, is_ref);
+            });
             if !row.ok() {
                 progress.println(format!("FAILED: {} (pair with {}): {}", label(target, &spec), label(c.target, &c.spec), row.error));
                 failed = true;
@@ -299,12 +349,38 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
     Outcome { rows, short }
 }
 
+/// One slice whose clock is checked: a run whose threads used more CPU time than its clock
+/// allows is handed to `discard` (as a row whose error says why) and run again, at most
+/// [`CLOCK_RETRIES`] times; after that it is a failed run.
+fn checked(
+    measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
+    target: Target,
+    spec: RunSpec,
+    repetition: u32,
+    discard: &mut dyn FnMut(Row),
+) -> Row {
+    let mut attempt = 0;
+    loop {
+        let mut row = measure(target, spec, repetition);
+        let Some(why) = row.over_cpu() else { return row };
+        if attempt == CLOCK_RETRIES {
+            row.status = crate::row::Status::Failed;
+            row.error = format!("clock check failed {} times in a row: {why}", CLOCK_RETRIES + 1);
+            return row;
+        }
+        row.error = why;
+        discard(row);
+        attempt += 1;
+    }
+}
+
 fn finite(x: f64) -> f64 {
     if x.is_finite() && x > 0.0 { x } else { 0.0 }
 }
 
 fn label(t: Target, s: &RunSpec) -> String {
-    format!("{} {} {} cap {} {}", t.implementation(), t.mode(), s.workload, s.capacity, s.placement)
+    let work = s.consumer_work.map_or(String::new(), |ns| format!(" consumer work {ns} ns"));
+    format!("{} {} {} cap {} {}{work}", t.implementation(), t.mode(), s.workload, s.capacity, s.placement)
 }
 
 #[cfg(test)]
@@ -318,7 +394,7 @@ mod tests {
     fn a_plan_too_big_for_its_budget_says_its_first_pairs_were_reduced() {
         let crossbeam = Target::Driven(crate::impls::Choice::Builtin(Builtin::Crossbeam));
         let mut plan = Plan {
-            reference: crossbeam,
+            references: References::all(crossbeam),
             cells: (0..400).map(|_| (crossbeam, RunSpec::new(Workload::Spsc, 16, 0))).collect(),
             run: Duration::from_millis(40),
             first_pairs: 6,
@@ -331,5 +407,67 @@ mod tests {
         assert!(said.iter().any(|s| s == &format!("first pairs per cell reduced from 6 to {FLOOR_PAIRS}")), "{said:?}");
         assert!(said.iter().any(|s| s.starts_with("runs shortened from 40 ms")), "{said:?}");
         assert!(!said.iter().any(|s| s.contains("repetitions")), "{said:?}");
+    }
+
+    /// A made-up slice of `seconds` whose threads used `cpu` seconds on one CPU.
+    fn slice(seconds: f64, cpu: f64) -> Row {
+        let spec = RunSpec { placement: crate::placement::Placement::SameCore, ..RunSpec::new(Workload::Spsc, 16, 1000) };
+        let t = crate::measure::Tally {
+            seconds,
+            cpu: Default::default(),
+            threads_cpu: Some(Duration::from_secs_f64(cpu)),
+            push: Default::default(),
+            pop: Default::default(),
+            max_occupancy: None,
+            latencies_ns: Vec::new(),
+            delivery: Ok(()),
+        };
+        Row::new("crossbeam", crate::row::Mode::Driven, &spec, 1, Ok(t))
+    }
+
+    /// A slice whose threads ran longer than its clock is discarded and run again; one that
+    /// stays impossible fails, saying why.
+    #[test]
+    fn a_slice_whose_threads_outran_its_clock_is_run_again() {
+        let crossbeam = Target::Driven(crate::impls::Choice::Builtin(Builtin::Crossbeam));
+        let spec = RunSpec::new(Workload::Spsc, 16, 1000);
+        // Two impossible runs (1 s of CPU in 10 ms on one CPU), then a possible one.
+        let mut calls = 0;
+        let mut discarded = Vec::new();
+        let row = checked(
+            &mut |_, _, _| {
+                calls += 1;
+                if calls <= 2 { slice(0.01, 1.0) } else { slice(0.01, 0.0099) }
+            },
+            crossbeam,
+            spec,
+            1,
+            &mut |r| discarded.push(r),
+        );
+        assert!(row.ok() && row.over_cpu().is_none(), "{row:?}");
+        assert_eq!(discarded.len(), 2);
+        assert!(discarded[0].error.contains("its clock did not cover their work"), "{}", discarded[0].error);
+        // Never possible: failed after the retries, every attempt counted.
+        let mut discarded = 0;
+        let row = checked(&mut |_, _, _| slice(0.01, 1.0), crossbeam, spec, 1, &mut |_| discarded += 1);
+        assert!(!row.ok());
+        assert_eq!(discarded, CLOCK_RETRIES);
+        assert!(row.error.starts_with("clock check failed 4 times in a row"), "{}", row.error);
+    }
+
+    /// The bound the check uses: the CPUs the placement allows, plus the measured slack.
+    #[test]
+    fn the_clock_check_allows_what_one_cpu_can_do_and_no_more() {
+        assert!(slice(0.01, 0.01).over_cpu().is_none());
+        assert!(slice(0.01, 0.01 * (1.0 + crate::measure::CPU_CHECK_TOLERANCE)).over_cpu().is_none());
+        assert!(slice(0.01, 0.0105).over_cpu().is_some(), "5% over on one CPU");
+        assert!(slice(0.00001, 0.00005).over_cpu().is_none(), "within the absolute slack");
+        let mut two = slice(0.01, 0.019);
+        assert!(two.over_cpu().is_some());
+        two.allowed_cpus = Some(2);
+        assert!(two.over_cpu().is_none(), "two CPUs may use twice the time");
+        let mut legacy = slice(0.01, 1.0);
+        legacy.threads_cpu_s = None;
+        assert!(legacy.over_cpu().is_none(), "a row without its threads' CPU time is not checked");
     }
 }

@@ -6,8 +6,9 @@
 //! Pinning uses `sched_setaffinity` on the calling thread. Threads inherit their creator's mask,
 //! so [`Placement::enter`], called on the thread that starts a run, places every thread the run
 //! creates, in any language (pthreads in C, OCaml domains, tokio's workers, a plugin's child
-//! process). Only `cross-core` needs each thread to pin itself ([`Placement::pin`]): the driven
-//! runner does; the native runners cannot, and refuse it.
+//! process). Only `cross-core` needs each thread to pin itself: the Rust runners call
+//! [`Placement::pin`], the C and OCaml native runners pin their threads to the CPUs of
+//! [`Placement::sides`]; tokio's tasks cannot be placed apart and refuse it.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,28 @@ impl Placement {
             Placement::Unpinned => "unpinned",
             Placement::SameCore => "same-core",
             Placement::CrossCore => "cross-core",
+        }
+    }
+
+    /// How many CPUs a run's threads may use so: what their CPU time per second of the run
+    /// cannot exceed.
+    pub fn cpus(self) -> u32 {
+        match self {
+            Placement::SameCore => 1,
+            Placement::CrossCore => 2,
+            Placement::Unpinned => allowed_cpus().len().max(1) as u32,
+        }
+    }
+
+    /// The CPUs a native runner pins its producers and its consumers to (`None`: where they
+    /// are, which [`enter`](Placement::enter) decided for every thread of the run).
+    pub fn sides(self) -> (Option<usize>, Option<usize>) {
+        match self {
+            Placement::CrossCore => {
+                let cpus = allowed_cpus();
+                (cpus.first().copied(), cpus.get(1).copied())
+            }
+            _ => (None, None),
         }
     }
 

@@ -61,6 +61,9 @@ pub enum Kind {
     Slice,
     /// An untimed look at the same configuration: waits counted, latencies sampled.
     Observation,
+    /// A slice whose threads used more CPU time than its clock allows ([`Row::over_cpu`]): no
+    /// measurement. Kept to be counted, never in a figure; the slice was run again.
+    Discarded,
 }
 
 /// One repetition, as a row of `runs.csv`.
@@ -115,12 +118,26 @@ pub struct Row {
     /// plugin, which run in children; empty for runs in bqh's own process).
     #[serde(default)]
     pub child_peak_rss_kib: Option<u64>,
+    /// CPU time the run's own threads used within their spans, in seconds (empty: a run made
+    /// before bqh measured it).
+    #[serde(default)]
+    pub threads_cpu_s: Option<f64>,
+    /// CPUs its placement let its threads use: 1 same-core, 2 cross-core, every allowed CPU
+    /// unpinned. Its threads' CPU time can be at most this times its seconds.
+    #[serde(default)]
+    pub allowed_cpus: Option<u32>,
+    /// Busy work its consumers did per item when the run set it (`--consumer-work`; empty:
+    /// the workload's own).
+    #[serde(default)]
+    pub consumer_work_ns: Option<u64>,
 }
 
 /// Columns `Row` gained with paired measurement, after every older one.
 pub const PAIRED_COLUMNS: usize = 5;
 /// Columns `Row` gained after those, for runs in child processes.
 pub const CHILD_COLUMNS: usize = 1;
+/// Columns `Row` gained after those, when every runner's clock came from its workers' spans.
+pub const CLOCK_COLUMNS: usize = 3;
 
 impl Row {
     pub fn ok(&self) -> bool {
@@ -136,13 +153,31 @@ impl Row {
     /// the first studies (the paired ones, then the child's) are written only from the first
     /// row that uses them, so that a folder redraws to its own bytes.
     pub fn unused_columns(rows: &[Row]) -> usize {
-        if rows.iter().any(|r| r.child_peak_rss_kib.is_some()) {
+        if rows.iter().any(|r| r.threads_cpu_s.is_some() || r.allowed_cpus.is_some() || r.consumer_work_ns.is_some()) {
             0
+        } else if rows.iter().any(|r| r.child_peak_rss_kib.is_some()) {
+            CLOCK_COLUMNS
         } else if !rows.iter().all(Row::is_legacy) {
-            CHILD_COLUMNS
+            CLOCK_COLUMNS + CHILD_COLUMNS
         } else {
-            CHILD_COLUMNS + PAIRED_COLUMNS
+            CLOCK_COLUMNS + CHILD_COLUMNS + PAIRED_COLUMNS
         }
+    }
+
+    /// Whether its threads used more CPU time than its clock allows on the CPUs they had: then
+    /// its clock did not cover their work, and its figures are not a measurement. `None` for a
+    /// run that recorded no threads' CPU time (made before bqh measured it).
+    pub fn over_cpu(&self) -> Option<String> {
+        let (Some(cpu), Some(cpus)) = (self.threads_cpu_s, self.allowed_cpus) else { return None };
+        if !self.ok() || self.kind == Kind::Discarded || !self.seconds.is_finite() || cpu <= measure::cpu_bound(self.seconds, cpus) {
+            return None;
+        }
+        Some(format!(
+            "its threads used {cpu:.6} s of CPU in {:.6} s on {cpus} CPU(s), {:.2} CPUs' worth: its clock did not cover \
+             their work",
+            self.seconds,
+            cpu / self.seconds
+        ))
     }
 
     /// Why a successful row's figures cannot be a measurement, if they cannot: times that are
@@ -167,6 +202,9 @@ impl Row {
                 self.seconds,
                 short(self.seconds * 1e9 / items)
             ));
+        }
+        if let Some(why) = self.over_cpu() {
+            return Some(why);
         }
         if self.items > 0 && !close(self.items_per_second, items / self.seconds) {
             return Some(format!(
@@ -220,6 +258,9 @@ impl Row {
             reference: false,
             order: 0,
             child_peak_rss_kib: None,
+            threads_cpu_s: None,
+            allowed_cpus: Some(spec.placement.cpus()),
+            consumer_work_ns: spec.consumer_work,
         };
         let t = match run {
             Ok(t) => t,
@@ -244,6 +285,7 @@ impl Row {
         row.cpu_user_s = user;
         row.cpu_sys_s = sys;
         row.cpu_per_wall = (user + sys) / t.seconds;
+        row.threads_cpu_s = t.threads_cpu.map(|d| d.as_secs_f64());
         row.pushes = t.push.ops;
         row.push_waits = t.push.waits;
         row.push_wait_share = share(t.push.waits, t.push.ops);

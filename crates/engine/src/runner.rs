@@ -7,7 +7,7 @@
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::measure::{split, Delivery, PushTimes, SideStats, Tally};
+use crate::measure::{split, Checksum, Delivery, PushTimes, SideStats, Span, Spans, Tally};
 use crate::queue::{Consumer, Producer, QueueError};
 use crate::workloads::RunSpec;
 
@@ -130,6 +130,8 @@ pub struct ProducerOut {
     pub stats: SideStats,
     /// A push that failed while the queue was open.
     pub failed: Option<String>,
+    /// Its work on its own clocks.
+    pub span: Span,
 }
 
 impl ProducerOut {
@@ -139,20 +141,60 @@ impl ProducerOut {
     }
 }
 
+/// How a consumer proves what it received: the exact record of an observation run (every
+/// item's place), or a throughput slice's checksum (every item once, at three additions).
+pub enum Receipt {
+    Exact(Delivery),
+    Checksum(Checksum),
+}
+
+impl Receipt {
+    /// The receipt a consumer of `spec` keeps.
+    pub fn for_run(spec: &RunSpec) -> Receipt {
+        if spec.sampling.observe {
+            Receipt::Exact(Delivery::for_consumers(spec.consumers, spec.producers, spec.per_producer()))
+        } else {
+            Receipt::Checksum(Checksum::default())
+        }
+    }
+
+    /// The verdict on every consumer's receipt of a run of `spec`.
+    pub fn verdict(spec: &RunSpec, parts: Vec<Receipt>) -> Result<(), String> {
+        let mut exact = Vec::new();
+        let mut sum: Option<Checksum> = None;
+        for r in parts {
+            match r {
+                Receipt::Exact(d) => exact.push(d),
+                Receipt::Checksum(c) => sum.get_or_insert_with(Checksum::default).merge(&c),
+            }
+        }
+        match (sum, exact.is_empty()) {
+            (Some(c), true) => Checksum::verdict(c, spec.producers, spec.per_producer()),
+            (None, false) => Delivery::verdict(exact),
+            (None, true) => Err("no consumer recorded anything".into()),
+            (Some(_), false) => Err("exact records beside checksums in one run".into()),
+        }
+    }
+}
+
 /// What one consumer counted.
 pub struct ConsumerOut {
     pub stats: SideStats,
-    pub delivery: Delivery,
+    pub receipt: Receipt,
     pub latencies_ns: Vec<u64>,
     /// Largest length sampled; `None` where the queue has no length.
     pub max_len: Option<usize>,
+    /// Its work on its own clocks.
+    pub span: Span,
+    /// What stopped it before its work (a CPU it could not be pinned to).
+    pub failed: Option<String>,
 }
 
 impl ConsumerOut {
-    pub fn new(spec: &RunSpec, delivery: Delivery) -> Self {
+    pub fn new(spec: &RunSpec) -> Self {
         ConsumerOut {
             stats: SideStats::default(),
-            delivery,
+            receipt: Receipt::for_run(spec),
             // A fair share of the samples, so that the vector rarely grows mid-run.
             latencies_ns: Vec::with_capacity(if spec.sampling.observe {
                 (spec.total_items() >> spec.sampling.latency_shift) as usize / spec.consumers as usize + 1
@@ -160,49 +202,73 @@ impl ConsumerOut {
                 0
             }),
             max_len: None,
+            span: Span::default(),
+            failed: None,
         }
     }
 
-    /// `it` arrived: checked for delivery, and its latency kept when it is a sampled item.
+    /// `it` arrived in an observation run: checked exactly, and its latency kept when it is a
+    /// sampled item. (A throughput slice folds items into its checksum in its own loop.)
     #[inline]
     pub fn received<G, X>(&mut self, run: &Run<G, X>, it: u64) {
-        self.delivery.record(it);
+        match &mut self.receipt {
+            Receipt::Exact(d) => d.record(it),
+            Receipt::Checksum(c) => c.add(it),
+        }
         if let Some(ns) = run.latency(it) {
             self.latencies_ns.push(ns);
         }
     }
 }
 
-/// What the consumers of a run counted, together; their deliveries still one per consumer, for
+/// What the consumers of a run counted, together; their receipts still one per consumer, for
 /// the runner's own verdict.
 pub struct Consumed {
     pub pop: SideStats,
     pub max_occupancy: Option<usize>,
     pub latencies_ns: Vec<u64>,
-    pub deliveries: Vec<Delivery>,
+    pub receipts: Vec<Receipt>,
+    pub spans: Vec<Span>,
+    pub failed: Option<String>,
 }
 
 /// Adds up what each consumer counted.
 pub fn merge_consumers(consumed: Vec<ConsumerOut>) -> Consumed {
-    let mut all = Consumed { pop: SideStats::default(), max_occupancy: None, latencies_ns: Vec::new(), deliveries: Vec::new() };
+    let mut all =
+        Consumed { pop: SideStats::default(), max_occupancy: None, latencies_ns: Vec::new(), receipts: Vec::new(), spans: Vec::new(), failed: None };
     for c in consumed {
         all.pop.add(&c.stats);
         all.max_occupancy = all.max_occupancy.max(c.max_len);
         all.latencies_ns.extend(c.latencies_ns);
-        all.deliveries.push(c.delivery);
+        all.receipts.push(c.receipt);
+        all.spans.push(c.span);
+        all.failed = all.failed.or(c.failed);
     }
     all
 }
 
-/// The one tally of a threaded run, from what each side counted.
-pub fn tally(seconds: f64, cpu: (Duration, Duration), produced: Vec<ProducerOut>, consumed: Vec<ConsumerOut>) -> Tally {
+/// The one tally of a threaded run of `spec`, from what each side counted: its time is the
+/// workers' spans together (earliest start to latest end), `cpu` the process's.
+pub fn tally(spec: &RunSpec, cpu: (Duration, Duration), produced: Vec<ProducerOut>, consumed: Vec<ConsumerOut>) -> Tally {
     let mut push = SideStats::default();
     let mut failed = None;
+    let mut spans = Spans::default();
     for p in produced {
         push.add(&p.stats);
+        spans.add(p.span);
         failed = failed.or(p.failed);
     }
     let c = merge_consumers(consumed);
-    let delivery = failed.map_or_else(|| Delivery::verdict(c.deliveries), Err);
-    Tally { seconds, cpu, push, pop: c.pop, max_occupancy: c.max_occupancy, latencies_ns: c.latencies_ns, delivery }
+    c.spans.iter().for_each(|&s| spans.add(s));
+    let delivery = failed.or(c.failed).map_or_else(|| Receipt::verdict(spec, c.receipts), Err);
+    Tally {
+        seconds: spans.seconds(),
+        cpu,
+        threads_cpu: Some(spans.cpu()),
+        push,
+        pop: c.pop,
+        max_occupancy: c.max_occupancy,
+        latencies_ns: c.latencies_ns,
+        delivery,
+    }
 }

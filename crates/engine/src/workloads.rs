@@ -143,6 +143,9 @@ impl Sampling {
     }
 }
 
+/// The most busy work per item a consumer may do (`--consumer-work`): 1 ms.
+pub const MAX_CONSUMER_WORK_NS: u64 = 1_000_000;
+
 /// The most producer (and consumer) threads a run starts.
 pub const MAX_THREADS: u64 = 1024;
 
@@ -159,13 +162,31 @@ pub struct RunSpec {
     /// Where its threads run.
     #[serde(default)]
     pub placement: Placement,
+    /// Busy work a consumer does per item, replacing the workload's own
+    /// ([`Workload::consumer_work_ns`]): how a consumer's pace changes a queue's figure.
+    #[serde(default)]
+    pub consumer_work: Option<u64>,
 }
 
 impl RunSpec {
     /// `workload` with its own thread counts and the default sampling.
     pub fn new(workload: Workload, capacity: usize, items: u64) -> RunSpec {
         let (producers, consumers) = workload.threads();
-        RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Placement::Unpinned }
+        RunSpec {
+            workload,
+            producers,
+            consumers,
+            capacity,
+            items,
+            sampling: Sampling::DEFAULT,
+            placement: Placement::Unpinned,
+            consumer_work: None,
+        }
+    }
+
+    /// Nanoseconds of busy work a consumer does per item: `consumer_work`, or the workload's.
+    pub fn consumer_work_ns(&self) -> u64 {
+        self.consumer_work.unwrap_or(self.workload.consumer_work_ns())
     }
 
     pub fn per_producer(&self) -> u64 {
@@ -204,6 +225,9 @@ impl RunSpec {
         }
         if self.workload == Workload::Seq && self.placement == Placement::CrossCore {
             return Err("seq runs on one thread: it has no cross-core placement".into());
+        }
+        if self.consumer_work_ns() > MAX_CONSUMER_WORK_NS {
+            return Err(format!("{} ns of consumer work per item: at most {MAX_CONSUMER_WORK_NS} (1 ms)", self.consumer_work_ns()));
         }
         if self.sampling.latency_shift > 20 || self.sampling.occupancy_shift > 20 {
             return Err("sampling shifts above 20 (one sample in a million) leave nothing to report".into());

@@ -109,6 +109,58 @@ pub fn paired_ratio(log_ratios: &[f64]) -> Option<Ratio> {
     Some(Ratio { ratio: mean.exp(), low: (mean - half).exp(), high: (mean + half).exp(), pairs: n })
 }
 
+/// `a / b` for two ratios measured in different pairs (two candidates against one reference in
+/// one run, or one candidate in two runs): the quotient with an approximate 95% interval whose
+/// log half-width is the two log half-widths added in quadrature (independent errors; each
+/// half-width already carries its own t quantile, so with few pairs this is a little wide).
+pub fn ratio_between(a: Ratio, b: Ratio) -> Ratio {
+    let half = |r: Ratio| ((r.high / r.ratio).ln()).max((r.ratio / r.low).ln());
+    let (q, h) = ((a.ratio / b.ratio).ln(), half(a).hypot(half(b)));
+    Ratio { ratio: q.exp(), low: (q - h).exp(), high: (q + h).exp(), pairs: a.pairs.min(b.pairs) }
+}
+
+/// One of two modes of a set of rates: its share of the values and its median.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mode {
+    pub share: f64,
+    pub median: f64,
+}
+
+/// The two modes of positive `values` (rates of slices), when they have two: the best split of
+/// their logarithms into a lower and an upper group (1-D 2-means, exact on sorted values),
+/// kept only when the groups are well apart (Ashman's D > 2: the distance between their means
+/// over their pooled spread), with a valley between them (at most 5% of the values in the
+/// middle third between their medians, where a smooth spread puts about a sixth), each holds
+/// at least 10% of the values and their medians differ by at least 1.5x. A queue that sometimes catches its partner while spinning and otherwise
+/// parks has two such modes; one mean with a wide interval would hide them. `None` below 8
+/// values or for one mode.
+pub fn two_modes(values: &[f64]) -> Option<[Mode; 2]> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite() && *x > 0.0).map(f64::ln).collect();
+    let n = v.len();
+    if n < 8 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let min_side = (n as f64 * 0.10).ceil() as usize;
+    let mean_var = |s: &[f64]| {
+        let m = s.iter().sum::<f64>() / s.len() as f64;
+        (m, s.iter().map(|x| (x - m).powi(2)).sum::<f64>() / s.len() as f64)
+    };
+    let cost = |k: usize| {
+        let ((_, va), (_, vb)) = (mean_var(&v[..k]), mean_var(&v[k..]));
+        va * k as f64 + vb * (n - k) as f64
+    };
+    let k = (min_side.max(1)..=n - min_side.max(1)).min_by(|&a, &b| cost(a).total_cmp(&cost(b)))?;
+    let ((ma, va), (mb, vb)) = (mean_var(&v[..k]), mean_var(&v[k..]));
+    let ashman = std::f64::consts::SQRT_2 * (mb - ma) / (va + vb).sqrt().max(1e-12);
+    let med = |s: &[f64]| s[s.len() / 2];
+    let (lo, hi) = (med(&v[..k]), med(&v[k..]));
+    let third = (hi - lo) / 3.0;
+    let valley = v.iter().filter(|&&x| x > lo + third && x < hi - third).count();
+    let (lo, hi) = (lo.exp(), hi.exp());
+    (ashman > 2.0 && valley as f64 <= 0.05 * n as f64 && hi / lo >= 1.5).then(|| [Mode { share: k as f64 / n as f64, median: lo }, Mode { share: (n - k) as f64 / n as f64, median: hi }])
+}
+
 /// The 97.5% quantile of Student's t with `df` degrees of freedom (a two-sided 95% interval):
 /// the table up to 30, then the Cornish-Fisher expansion around the normal quantile (within
 /// 0.001 of the exact value from 30 on).
@@ -130,6 +182,38 @@ pub fn t_975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_modes_are_found_only_where_they_are() {
+        // 60% of slices near 0.8, 40% near 12: two modes.
+        let mut v: Vec<f64> = (0..12).map(|i| 0.8 * (1.0 + 0.02 * i as f64)).collect();
+        v.extend((0..8).map(|i| 12.0 * (1.0 + 0.03 * i as f64)));
+        let [lo, hi] = two_modes(&v).expect("two modes");
+        assert!((lo.share - 0.6).abs() < 1e-9 && (hi.share - 0.4).abs() < 1e-9, "{lo:?} {hi:?}");
+        assert!((0.8..0.9).contains(&lo.median) && (12.0..14.0).contains(&hi.median), "{lo:?} {hi:?}");
+        // One mode with noise, a smooth spread and a single outlier: none.
+        let one: Vec<f64> = (0..30).map(|i| 5.0 * (1.0 + 0.01 * (i % 7) as f64)).collect();
+        assert_eq!(two_modes(&one), None);
+        let smooth: Vec<f64> = (0..30).map(|i| 1.1f64.powi(i)).collect();
+        assert_eq!(two_modes(&smooth), None);
+        let mut outlier = one.clone();
+        outlier.push(50.0);
+        assert_eq!(two_modes(&outlier), None, "one value in 31 is not a mode");
+        // The edges: too few values, non-positive and infinite values ignored.
+        assert_eq!(two_modes(&v[..7]), None);
+        assert_eq!(two_modes(&[0.0, -1.0, f64::INFINITY, f64::NAN]), None);
+    }
+
+    #[test]
+    fn a_ratio_between_two_ratios_adds_their_uncertainty() {
+        let a = Ratio { ratio: 2.0, low: 2.0 / 1.03, high: 2.0 * 1.03, pairs: 10 };
+        let b = Ratio { ratio: 1.0, low: 1.0 / 1.04, high: 1.04, pairs: 6 };
+        let q = ratio_between(a, b);
+        assert!((q.ratio - 2.0).abs() < 1e-12 && q.pairs == 6);
+        let h = (1.03f64.ln()).hypot(1.04f64.ln()).exp();
+        assert!((q.high / q.ratio - h).abs() < 1e-12 && (q.ratio / q.low - h).abs() < 1e-12);
+        assert!(ratio_between(a, a).contains(1.0));
+    }
 
     #[test]
     fn t_quantiles_meet_the_normal() {

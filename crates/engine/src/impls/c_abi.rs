@@ -354,6 +354,8 @@ pub mod native {
         pub latency_shift: u32,
         pub occupancy_shift: u32,
         pub observe: u32,
+        pub producer_cpu: i32,
+        pub consumer_cpu: i32,
         pub latency_ns: *mut u64,
         pub latency_cap: usize,
     }
@@ -362,6 +364,7 @@ pub mod native {
     #[repr(C)]
     pub(super) struct NativeResult {
         pub elapsed_ns: u64,
+        pub threads_cpu_ns: u64,
         pub pushes: u64,
         pub push_waits: u64,
         pub pops: u64,
@@ -384,18 +387,21 @@ pub mod native {
     pub fn run(spec: &RunSpec) -> anyhow::Result<Tally> {
         let (burst_items, burst_pause_ns) = spec.workload.burst_ns();
         let mut latencies = vec![0u64; spec.producers as usize * spec.sampling.latency_slots(spec.per_producer())];
+        let (producer_cpu, consumer_cpu) = spec.placement.sides();
         let s = NativeSpec {
             producers: spec.producers as u32,
             consumers: spec.consumers as u32,
             per_producer: spec.per_producer(),
             capacity: spec.capacity,
-            consumer_work_ns: spec.workload.consumer_work_ns(),
+            consumer_work_ns: spec.consumer_work_ns(),
             burst_items,
             burst_pause_ns,
             seq: (spec.workload == Workload::Seq) as c_int,
             latency_shift: spec.sampling.latency_shift,
             occupancy_shift: spec.sampling.occupancy_shift,
             observe: spec.sampling.observe as u32,
+            producer_cpu: producer_cpu.map_or(-1, |c| c as i32),
+            consumer_cpu: consumer_cpu.map_or(-1, |c| c as i32),
             latency_ns: latencies.as_mut_ptr(),
             latency_cap: latencies.len(),
         };
@@ -411,6 +417,7 @@ pub mod native {
         Ok(Tally {
             seconds: Duration::from_nanos(r.elapsed_ns).as_secs_f64(),
             cpu: Default::default(),
+            threads_cpu: Some(Duration::from_nanos(r.threads_cpu_ns)),
             push: SideStats::from_ns(r.pushes, r.push_waits, r.producer_blocked_ns),
             pop: SideStats::from_ns(r.pops, r.pop_waits, r.consumer_blocked_ns),
             max_occupancy: spec.sampling.observe.then_some(r.max_len as usize),
@@ -472,10 +479,13 @@ mod tests {
             offset_of!(NativeSpec, latency_shift),
             offset_of!(NativeSpec, occupancy_shift),
             offset_of!(NativeSpec, observe),
+            offset_of!(NativeSpec, producer_cpu),
+            offset_of!(NativeSpec, consumer_cpu),
             offset_of!(NativeSpec, latency_ns),
             offset_of!(NativeSpec, latency_cap),
             size_of::<NativeResult>(),
             offset_of!(NativeResult, elapsed_ns),
+            offset_of!(NativeResult, threads_cpu_ns),
             offset_of!(NativeResult, pushes),
             offset_of!(NativeResult, push_waits),
             offset_of!(NativeResult, pops),

@@ -320,6 +320,8 @@ pub mod native {
         occupancy_shift: i64,
         observe: bool,
         domains: bool,
+        producer_cpu: i64,
+        consumer_cpu: i64,
     }
 
     impl_to_ocaml_record! {
@@ -336,12 +338,15 @@ pub mod native {
             occupancy_shift: OCamlInt,
             observe: bool,
             domains: bool,
+            producer_cpu: OCamlInt,
+            consumer_cpu: OCamlInt,
         }
     }
 
     /// `result` of bq_native.ml, field for field in its order.
     pub struct Output {
         elapsed_ns: i64,
+        threads_cpu_ns: i64,
         pushes: i64,
         push_waits: i64,
         pops: i64,
@@ -356,6 +361,7 @@ pub mod native {
     impl_from_ocaml_record! {
         Output {
             elapsed_ns: OCamlInt,
+            threads_cpu_ns: OCamlInt,
             pushes: OCamlInt,
             push_waits: OCamlInt,
             pops: OCamlInt,
@@ -379,6 +385,20 @@ pub mod native {
     }
 
 
+    /// OCaml's `Domain.recommended_domain_count ()`: how many domains it advises running at
+    /// once on this machine.
+    pub fn recommended_domains() -> usize {
+        static N: OnceLock<usize> = OnceLock::new();
+        *N.get_or_init(|| {
+            ensure_runtime();
+            OCamlRuntime::with_domain_lock(|cr| {
+                let f = OCamlClosure::named("bqueue_recommended_domains").expect("ocaml/bq_native.ml is not linked");
+                let r: OCaml<OCamlInt> = f.call(cr, &OCaml::unit());
+                r.to_rust::<i64>().max(1) as usize
+            })
+        })
+    }
+
     /// Runs `spec` once on OCaml domains (`domains`) or systhreads. The caller measures CPU
     /// time and sets a deadline.
     pub fn run(spec: &RunSpec, domains: bool) -> anyhow::Result<Tally> {
@@ -390,12 +410,13 @@ pub mod native {
             })
         });
         let (burst_items, burst_pause_ns) = spec.workload.burst_ns();
+        let (producer_cpu, consumer_cpu) = spec.placement.sides();
         let s = Spec {
             producers: spec.producers as i64,
             consumers: spec.consumers as i64,
             per_producer: spec.per_producer() as i64,
             capacity: spec.capacity as i64,
-            work_ns: spec.workload.consumer_work_ns() as i64,
+            work_ns: spec.consumer_work_ns() as i64,
             burst_items: burst_items as i64,
             burst_pause_ns: burst_pause_ns as i64,
             seq: spec.workload == Workload::Seq,
@@ -403,6 +424,8 @@ pub mod native {
             occupancy_shift: spec.sampling.occupancy_shift as i64,
             observe: spec.sampling.observe,
             domains,
+            producer_cpu: producer_cpu.map_or(-1, |c| c as i64),
+            consumer_cpu: consumer_cpu.map_or(-1, |c| c as i64),
         };
         let r: Output = OCamlRuntime::with_domain_lock(|cr| {
             let s: BoxRoot<Spec> = s.to_boxroot(cr);
@@ -412,6 +435,7 @@ pub mod native {
         Ok(Tally {
             seconds: Duration::from_nanos(ns(r.elapsed_ns)).as_secs_f64(),
             cpu: Default::default(),
+            threads_cpu: Some(Duration::from_nanos(ns(r.threads_cpu_ns))),
             push: SideStats::from_ns(ns(r.pushes), ns(r.push_waits), ns(r.producer_blocked_ns)),
             pop: SideStats::from_ns(ns(r.pops), ns(r.pop_waits), ns(r.consumer_blocked_ns)),
             max_occupancy: spec.sampling.observe.then_some(ns(r.max_len) as usize),

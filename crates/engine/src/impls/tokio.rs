@@ -286,8 +286,13 @@ impl Impl for Tokio {
 /// The known pitfall of measuring tokio: a receiver awaited inside `block_on` runs on the
 /// calling thread, outside the runtime's workers, so the consumer would not be a task like the
 /// others and every hand-off to it would cross threads. Here every producer and consumer is a
-/// spawned task; `block_on` only opens the start gate, reads the clock and awaits the join
-/// handles.
+/// spawned task; `block_on` only waits for every task to be ready, reads the clocks, opens the
+/// start gate and awaits the join handles.
+///
+/// Tasks are not threads: they move between the runtime's workers, so they have no CPU clock
+/// of their own. The run's clock is therefore the controller's, started once every task waits at
+/// the gate (before any can work) and stopped after the last one ended, and its threads' CPU
+/// time is the runtime workers' over the same window.
 pub mod native {
     use std::future::{poll_fn, Future};
     use std::pin::pin;
@@ -296,10 +301,10 @@ pub mod native {
     use std::time::Instant;
 
     use tokio::sync::mpsc::{Receiver, Sender};
-    use tokio::sync::{Barrier, Mutex};
+    use tokio::sync::{watch, Mutex, Semaphore};
 
-    use crate::measure::{item, spin_work, Delivery, SideStats, Tally};
-    use crate::runner::{parties, tally, ConsumerOut, ProducerOut};
+    use crate::measure::{item, now_ns, spin_work, Delivery, SideStats, Tally};
+    use crate::runner::{tally, ConsumerOut, ProducerOut};
     use crate::workloads::{RunSpec, Workload};
 
     /// The most producers and consumers together a native run takes: tasks cost a few hundred
@@ -352,8 +357,60 @@ pub mod native {
         }
     }
 
-    /// What every task shares: the run of `driven.rs`, behind tokio's barrier.
-    type Run = crate::runner::Run<Barrier>;
+    /// The start gate: each task says it is ready, then waits until the controller opens it.
+    pub struct Gate {
+        ready: Semaphore,
+        open: watch::Receiver<bool>,
+    }
+
+    impl Gate {
+        async fn wait(&self) {
+            self.ready.add_permits(1);
+            let mut open = self.open.clone();
+            // An error means the controller is gone: the run is over anyway.
+            let _ = open.wait_for(|&o| o).await;
+        }
+    }
+
+    /// What every task shares: the run of `driven.rs`, behind the gate.
+    type Run = crate::runner::Run<Gate>;
+
+    /// The CPU clocks of the runtime's worker threads, registered as each starts.
+    #[derive(Clone, Default)]
+    struct WorkerClocks(Arc<std::sync::Mutex<Vec<libc::clockid_t>>>);
+
+    impl WorkerClocks {
+        /// In a worker thread, as it starts.
+        fn register(&self) {
+            let mut id: libc::clockid_t = 0;
+            // SAFETY: pthread_self is this live thread; the call writes its CPU clock's id.
+            if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) } == 0 {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+            }
+        }
+
+        /// Every registered worker's CPU time now, in nanoseconds, by clock.
+        fn read(&self) -> Vec<(libc::clockid_t, u64)> {
+            let ids = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            ids.into_iter()
+                .map(|id| {
+                    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                    // SAFETY: the id is a live worker's (workers live as long as the runtime).
+                    unsafe { libc::clock_gettime(id, &mut ts) };
+                    (id, ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+                })
+                .collect()
+        }
+
+        /// CPU time the workers used between two readings (a worker first seen in `after`
+        /// counts from its start).
+        fn used(before: &[(libc::clockid_t, u64)], after: &[(libc::clockid_t, u64)]) -> u64 {
+            after
+                .iter()
+                .map(|(id, t)| t.saturating_sub(before.iter().find(|(b, _)| b == id).map_or(0, |(_, t0)| *t0)))
+                .sum()
+        }
+    }
 
     async fn producer(run: Arc<Run>, tx: Sender<u64>, id: u64) -> ProducerOut {
         let s = &run.spec;
@@ -378,8 +435,8 @@ pub mod native {
 
     async fn consumer(run: Arc<Run>, mut rx: Rx) -> ConsumerOut {
         let s = &run.spec;
-        let mut out = ConsumerOut::new(s, Delivery::for_consumers(s.consumers, s.producers, s.per_producer()));
-        let work = s.workload.consumer_work_ns();
+        let mut out = ConsumerOut::new(s);
+        let work = s.consumer_work_ns();
         let occupancy_mask = s.sampling.occupancy_mask();
         run.start.wait().await;
         loop {
@@ -404,7 +461,6 @@ pub mod native {
         let (mut push, mut pop) = (SideStats::default(), SideStats::default());
         let mut max_len = None;
         let mut failed = None;
-        let t0 = Instant::now();
         let mut next = 0;
         'run: while next < n {
             let batch = (spec.capacity as u64).min(n - next);
@@ -428,14 +484,24 @@ pub mod native {
             }
             next += batch;
         }
-        let seconds = t0.elapsed().as_secs_f64();
         let delivery = failed.map_or_else(|| Delivery::verdict(vec![delivery]), Err);
-        Tally { seconds, cpu: Default::default(), push, pop, max_occupancy: max_len, latencies_ns: Vec::new(), delivery }
+        // Timed by the caller, as the other runs are: the task may move between workers.
+        Tally {
+            seconds: f64::NAN,
+            cpu: Default::default(),
+            threads_cpu: None,
+            push,
+            pop,
+            max_occupancy: max_len,
+            latencies_ns: Vec::new(),
+            delivery,
+        }
     }
 
-    async fn run_tasks(spec: RunSpec) -> anyhow::Result<Tally> {
+    async fn run_tasks(spec: RunSpec, clocks: WorkerClocks) -> anyhow::Result<Tally> {
         let (tx, rx) = tokio::sync::mpsc::channel(spec.capacity);
-        let run = Arc::new(Run::new(spec, Barrier::new(parties(&spec)), ()));
+        let (open, gate) = watch::channel(false);
+        let run = Arc::new(Run::new(spec, Gate { ready: Semaphore::new(0), open: gate }, ()));
         let producers: Vec<_> = (0..spec.producers).map(|p| tokio::spawn(producer(run.clone(), tx.clone(), p))).collect();
         drop(tx); // the producers' clones are the only ones: the last to finish closes the channel
         let consumers: Vec<_> = if spec.consumers == 1 {
@@ -445,8 +511,12 @@ pub mod native {
             (0..spec.consumers).map(|_| tokio::spawn(consumer(run.clone(), Rx::Shared(shared.clone())))).collect()
         };
 
-        run.start.wait().await;
-        let t0 = Instant::now();
+        // Every task waits at the gate: nothing has started, so the clocks can.
+        let tasks = (spec.producers + spec.consumers) as u32;
+        run.start.ready.acquire_many(tasks).await.map_err(|e| anyhow::anyhow!("the start gate: {e}"))?.forget();
+        let cpu0 = clocks.read();
+        let t0 = now_ns();
+        open.send_replace(true);
         let mut produced = Vec::new();
         for (p, h) in producers.into_iter().enumerate() {
             produced.push(h.await.map_err(|e| anyhow::anyhow!("producer task {p}: {e}"))?);
@@ -455,10 +525,14 @@ pub mod native {
         for (c, h) in consumers.into_iter().enumerate() {
             consumed.push(h.await.map_err(|e| anyhow::anyhow!("consumer task {c}: {e}"))?);
         }
-        let seconds = t0.elapsed().as_secs_f64();
+        let seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
+        let cpu = WorkerClocks::used(&cpu0, &clocks.read());
 
-        // The caller measures CPU time (`native.rs`).
-        Ok(tally(seconds, Default::default(), produced, consumed))
+        // The caller measures the process's CPU time (`native.rs`).
+        let mut t = tally(&spec, Default::default(), produced, consumed);
+        t.seconds = seconds;
+        t.threads_cpu = Some(std::time::Duration::from_nanos(cpu));
+        Ok(t)
     }
 
     /// Runs `spec` once as tasks on a fresh multi-thread runtime with one worker per core. The
@@ -468,16 +542,26 @@ pub mod native {
             anyhow::bail!("tokio's channel has no rendezvous mode: capacity must be at least 1");
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let clocks = WorkerClocks::default();
+        let registering = clocks.clone();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
+            .on_thread_start(move || registering.register())
             .enable_time()
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build a tokio runtime with {workers} workers: {e}"))?;
         let spec = *spec;
         if spec.workload == Workload::Seq {
             // One task, not the calling thread: the same pitfall as for the consumers.
-            return rt.block_on(async { tokio::spawn(run_seq(spec)).await }).map_err(|e| anyhow::anyhow!("the seq task: {e}"));
+            return rt.block_on(async {
+                let cpu0 = clocks.read();
+                let t0 = now_ns();
+                let mut t = tokio::spawn(run_seq(spec)).await.map_err(|e| anyhow::anyhow!("the seq task: {e}"))?;
+                t.seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
+                t.threads_cpu = Some(std::time::Duration::from_nanos(WorkerClocks::used(&cpu0, &clocks.read())));
+                Ok(t)
+            });
         }
-        rt.block_on(run_tasks(spec))
+        rt.block_on(run_tasks(spec, clocks))
     }
 }
