@@ -22,6 +22,10 @@ pub struct Cell<'a> {
     pub placement: Placement,
     pub producers: u64,
     pub consumers: u64,
+    /// Busy work per item of its consumers, when the run set it (`--consumer-work`).
+    pub consumer_work_ns: Option<u64>,
+    /// The implementation and mode its pairs' other halves ran: its configuration's reference.
+    pub reference: (&'a str, Mode),
     /// The reference against itself.
     pub aa: bool,
     pub ratio: Option<Ratio>,
@@ -29,10 +33,15 @@ pub struct Cell<'a> {
     pub slices: Vec<&'a Row>,
 }
 
+/// "ocaml" for a driven implementation, "ocaml (native-domains)" for a native runner.
+pub fn label((implementation, mode): (&str, Mode)) -> String {
+    if mode == Mode::Driven { implementation.to_string() } else { format!("{implementation} ({mode})") }
+}
+
 impl Cell<'_> {
     /// "ocaml" for driven runs, "ocaml (native-domains)" for the others.
     pub fn label(&self) -> String {
-        if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) }
+        label((self.implementation, self.mode))
     }
 
     /// [`label`](Cell::label), marked when it is the reference's A/A control.
@@ -45,20 +54,53 @@ impl Cell<'_> {
         if self.workload == Workload::Seq { 1 } else { self.producers + self.consumers }
     }
 
-    /// More threads than the machine's cores: its own class in the report.
-    pub fn oversubscribed(&self, cores: usize) -> bool {
-        self.threads() > cores as u64
+    /// More threads than the CPUs its placement gives them (one same-core; one for the
+    /// producers and one for the consumers cross-core; the machine's `cpus` unpinned): the
+    /// scheduler then decides who runs, and the figure varies more. Its own class in the report.
+    pub fn oversubscribed(&self, cpus: usize) -> bool {
+        match self.placement {
+            Placement::SameCore => self.threads() > 1,
+            Placement::CrossCore => self.producers > 1 || self.consumers > 1,
+            Placement::Unpinned => self.threads() > cpus as u64,
+        }
     }
 
     /// Median million items per second over its slices.
     pub fn mips(&self) -> Option<f64> {
         stats::median(self.slices.iter().map(|r| r.items_per_second / 1e6))
     }
+
+    /// Its slices' two modes (rates in items per second), when they have two.
+    pub fn modes(&self) -> Option<[stats::Mode; 2]> {
+        stats::two_modes(&self.slices.iter().map(|r| r.items_per_second).collect::<Vec<_>>())
+    }
+
+    /// The 10th and 90th percentiles of its slices' rates, million items per second.
+    pub fn spread(&self) -> Option<(f64, f64)> {
+        let v = stats::finite_sorted(self.slices.iter().map(|r| r.items_per_second / 1e6));
+        if v.len() < 2 {
+            return None;
+        }
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Some((at(0.1), at(0.9)))
+    }
 }
 
-/// The reference's name and mode, from its slices; `None` for a folder without pairs.
+/// The first reference's name and mode, from its slices; `None` for a folder without pairs.
+/// (Each configuration has its own: [`Cell::reference`].)
 pub fn reference(rows: &[Row]) -> Option<(&str, Mode)> {
     rows.iter().find(|r| r.kind == Kind::Slice && r.reference).map(|r| (r.implementation.as_str(), r.mode))
+}
+
+/// The reference of each placement, in the order the placements first appear.
+pub fn references<'a>(cells: &[Cell<'a>]) -> Vec<(Placement, (&'a str, Mode))> {
+    let mut out: Vec<(Placement, (&str, Mode))> = Vec::new();
+    for c in cells {
+        if !out.iter().any(|(p, r)| *p == c.placement && *r == c.reference) {
+            out.push((c.placement, c.reference));
+        }
+    }
+    out
 }
 
 /// Whether the rows are a paired comparison's (else they are repetitions of an older run).
@@ -68,7 +110,6 @@ pub fn paired(rows: &[Row]) -> bool {
 
 /// Every cell, in the order its first slice was run; the A/A cells among them.
 pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
-    let Some(reference) = reference(rows) else { return Vec::new() };
     let mut halves: BTreeMap<u64, [Option<&Row>; 2]> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.kind == Kind::Slice && r.pair > 0) {
         halves.entry(r.pair).or_default()[r.reference as usize] = Some(r);
@@ -78,7 +119,8 @@ pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
     group_first_seen(pairs, |(c, _)| config_key(c))
         .into_iter()
         .map(|ps| {
-            let c = ps[0].0;
+            let (c, r) = ps[0];
+            let reference = (r.implementation.as_str(), r.mode);
             let done: Vec<(&Row, &Row)> = ps.into_iter().filter(|(c, r)| c.ok() && r.ok()).collect();
             let logs: Vec<f64> = done.iter().map(|(c, r)| (c.items_per_second / r.items_per_second).ln()).collect();
             Cell {
@@ -89,6 +131,8 @@ pub fn cells(rows: &[Row]) -> Vec<Cell<'_>> {
                 placement: c.placement,
                 producers: c.producers,
                 consumers: c.consumers,
+                consumer_work_ns: c.consumer_work_ns,
+                reference,
                 aa: (c.implementation.as_str(), c.mode) == reference,
                 ratio: paired_ratio(&logs),
                 slices: done.into_iter().map(|(c, _)| c).collect(),

@@ -87,12 +87,12 @@ pub fn mips(r: &Row) -> Option<f64> {
 }
 
 /// What makes a configuration: implementation, mode, workload, capacity, producers, consumers,
-/// placement.
-pub type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement);
+/// placement, and the consumer's work per item when the run set it.
+pub type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement, Option<u64>);
 
 /// A row's configuration.
 pub fn config_key(r: &Row) -> ConfigKey<'_> {
-    (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement)
+    (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement, r.consumer_work_ns)
 }
 
 /// `items` grouped by `key`, the groups in the order their first item appears and each group's

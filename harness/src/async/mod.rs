@@ -97,6 +97,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         items: 0,
         sampling: Sampling::DEFAULT,
         placement: Default::default(),
+        consumer_work: None,
     };
     let mut configs = Vec::new();
     for &capacity in &args.capacities {

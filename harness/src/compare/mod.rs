@@ -6,9 +6,12 @@
 //! folder.
 
 mod forest;
+mod json;
+mod observations;
 mod plots;
 pub mod report;
 pub mod rows;
+mod verdict;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,7 +21,8 @@ use serde::Serialize;
 
 use bq_engine::impls::{Builtin, Choice};
 use bq_engine::isolated;
-use bq_engine::paired::{self, Plan};
+use bq_engine::native::NativeKind;
+use bq_engine::paired::{self, Plan, References};
 use bq_engine::placement::Placement;
 use bq_engine::plan::Target;
 use bq_engine::shutdown::{native, Verdict};
@@ -46,15 +50,23 @@ pub struct Args {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
-    /// The implementation every other is compared with, in pairs: a built-in name, a plugin
-    /// (.so) or an OCaml module (.ml). crossbeam by default: it runs every configuration,
-    /// capacity 0 included, in-process, and it is the channel most Rust users know
+    /// The implementation every other is compared with, in pairs, in every placement: a
+    /// built-in name, a plugin (.so) or an OCaml module (.ml) [default: per placement, the one
+    /// whose slices spread least there: crossbeam same-core, rust-sync-channel cross-core and
+    /// unpinned, where crossbeam's slices flip between spinning and parking; both run every
+    /// configuration, capacity 0 included]
     #[arg(long, value_parser = Choice::parse, value_name = "NAME|PATH")]
     pub reference: Option<Choice>,
-    /// Where threads run, comma-separated: unpinned, same-core, cross-core [default: same-core;
-    /// for spsc, the one two-thread workload, all three]
+    /// Where threads run, comma-separated: same-core (every thread on one CPU), cross-core
+    /// (producers on one CPU, consumers on another), unpinned (where the scheduler puts them)
+    /// [default: same-core and cross-core; spsc also unpinned; seq, one thread, same-core]
     #[arg(long = "placement", value_enum, value_delimiter = ',')]
     pub placements: Vec<Placement>,
+    /// Busy work a consumer does per item, in nanoseconds, comma-separated: each value is a
+    /// configuration of its own (0 to 1000000) [default: the workload's own: 1000 in
+    /// slow-consumer, 0 elsewhere]
+    #[arg(long = "consumer-work", value_delimiter = ',', value_name = "NS")]
+    pub consumer_work: Vec<u64>,
     /// Add pairs to a configuration until its ratio's 95% interval is within ±GOAL percent,
     /// while the budget lasts (0.1 to 100)
     #[arg(long, value_name = "PERCENT", default_value_t = 3.0)]
@@ -92,38 +104,85 @@ pub struct Args {
     pub no_memory: bool,
 }
 
-/// The default reference: see `--reference`.
-pub const REFERENCE: Choice = Choice::Builtin(bq_engine::Builtin::Crossbeam);
+/// The default references, per placement: see `--reference` and `docs/clock.md`.
+pub const REFERENCES: [(Placement, Builtin); 3] = [
+    (Placement::SameCore, Builtin::Crossbeam),
+    (Placement::CrossCore, Builtin::RustSyncChannel),
+    (Placement::Unpinned, Builtin::RustSyncChannel),
+];
+
+/// The reference of each placement: `--reference` for all, or the defaults.
+pub fn references(args: &Args) -> References {
+    match args.reference {
+        Some(c) => References::all(Target::Driven(c)),
+        None => {
+            let of = |p: Placement| {
+                let b = REFERENCES.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).expect("every placement has one");
+                Target::Driven(Choice::Builtin(b))
+            };
+            References { same_core: of(Placement::SameCore), cross_core: of(Placement::CrossCore), unpinned: of(Placement::Unpinned) }
+        }
+    }
+}
 
 /// The implementations `--impl` and `--plugin` select, built-ins first by default, and the
-/// reference after them if they do not name it.
+/// references after them if they do not name them.
 pub fn implementations(args: &Args) -> anyhow::Result<Vec<Choice>> {
     let mut v = args.run.choices(&DEFAULTS)?;
     v.extend(args.plugins.iter().filter(|p| !v.contains(p)).copied().collect::<Vec<_>>());
-    let reference = args.reference.unwrap_or(REFERENCE);
-    if !v.contains(&reference) {
-        v.push(reference);
+    let r = references(args);
+    let used = if args.placements.is_empty() { Placement::ALL.to_vec() } else { args.placements.clone() };
+    for t in used.into_iter().map(|p| r.of(p)) {
+        if let Target::Driven(c) = t {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
     }
     Ok(v)
 }
 
-/// The placements of a workload: `--placement`, or by default same-core everywhere (on a
-/// shared 2-vCPU guest the only placement whose figures repeat: see `placement.rs`) and, for
-/// spsc, also cross-core and unpinned, to show what placement does.
+/// The placements of a workload: `--placement`, or by default every thread on one CPU and
+/// producers and consumers on CPUs of their own (the two placements whose figures repeat; see
+/// `placement.rs`), and for spsc also unpinned, to show what the scheduler's choice does.
 fn placements(args: &Args, w: Workload) -> Vec<Placement> {
     let wanted = if !args.placements.is_empty() {
         args.placements.clone()
     } else if w == Workload::Spsc {
         vec![Placement::SameCore, Placement::CrossCore, Placement::Unpinned]
     } else {
-        vec![Placement::SameCore]
+        vec![Placement::SameCore, Placement::CrossCore]
     };
     // seq is one thread: nothing to place apart.
     wanted.into_iter().filter(|&p| !(w == Workload::Seq && p == Placement::CrossCore)).collect()
 }
 
-/// The whole plan, from the command line; refuses bad input.
-pub fn plan(args: &Args) -> anyhow::Result<Plan> {
+/// Why `t` does not run `spec`, if it does not.
+fn unsupported(t: Target, spec: &RunSpec) -> Option<String> {
+    let threads = spec.producers + spec.consumers;
+    match t {
+        _ if spec.capacity == 0 && !t.rendezvous() => Some(String::new()), // the contract suite checks the refusal
+        Target::Native(_) if spec.workload.pop_many_max().is_some() => Some(String::new()), // native runners pop one at a time
+        Target::Native(NativeKind::TokioTasks) if spec.placement == Placement::CrossCore => {
+            Some("tokio (native-tasks) has no cross-core runs: tasks move between the runtime's workers".into())
+        }
+        Target::Native(NativeKind::OcamlDomains)
+            if spec.workload != Workload::Seq && threads as usize > bq_engine::impls::ocaml::native::recommended_domains() =>
+        {
+            Some(format!(
+                "ocaml (native-domains) skips {} ({} domains): more than Domain.recommended_domain_count ({} here), \
+                 OCaml's advice for domains running at once",
+                spec.workload,
+                threads,
+                bq_engine::impls::ocaml::native::recommended_domains()
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The whole plan, from the command line, and what it leaves out and why; refuses bad input.
+pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
     args.run.check(&DEFAULTS)?;
     let impls = implementations(args)?;
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads.clone() };
@@ -150,10 +209,24 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     for p in &args.placements {
         p.check().map_err(|e| anyhow::anyhow!("--placement {e}"))?;
     }
-    let reference = Target::Driven(args.reference.unwrap_or(REFERENCE));
-    let mut targets: Vec<Target> = vec![reference];
+    for &ns in &args.consumer_work {
+        if ns > bq_engine::workloads::MAX_CONSUMER_WORK_NS {
+            bail!("--consumer-work {ns}: choose between 0 and {} ns (1 ms)", bq_engine::workloads::MAX_CONSUMER_WORK_NS);
+        }
+    }
+    let refs = references(args);
+    // The references of the placements this run uses, each once.
+    let used = if args.placements.is_empty() { Placement::ALL.to_vec() } else { args.placements.clone() };
+    let mut targets: Vec<Target> = Vec::new();
+    for t in used.into_iter().map(|p| refs.of(p)) {
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
+    let reference_targets = targets.clone();
+    let is_reference = |t: Target| reference_targets.contains(&t);
     for &c in &impls {
-        if args.modes.contains(&ModeChoice::Driven) && Target::Driven(c) != reference {
+        if args.modes.contains(&ModeChoice::Driven) && !is_reference(Target::Driven(c)) {
             targets.push(Target::Driven(c));
         }
         if let (true, Choice::Builtin(b)) = (args.modes.contains(&ModeChoice::Native), c) {
@@ -161,7 +234,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             targets.extend(b.native_runners().iter().map(|&k| Target::Native(k)));
         }
     }
-    if targets.len() == 1 && !args.modes.contains(&ModeChoice::Driven) {
+    if targets.iter().all(|&t| is_reference(t)) && !args.modes.contains(&ModeChoice::Driven) {
         let native: Vec<&str> = Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect();
         bail!(
             "nothing to run: only {} have native runners (plugins and the Rust queues run in driven mode only); add \
@@ -170,7 +243,8 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         );
     }
     let mut cells = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let works: Vec<Option<u64>> = if args.consumer_work.is_empty() { vec![None] } else { args.consumer_work.iter().map(|&n| Some(n)).collect() };
     for &w in &workloads {
         for &capacity in &capacities {
             let (mut producers, mut consumers) = w.threads();
@@ -181,27 +255,25 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             if w == Workload::Seq && capacity == 0 {
                 continue; // seq at capacity 0 cannot exist: one thread cannot meet itself
             }
-            if capacity == 0 && !reference.rendezvous() {
-                skipped.push(format!("{w} at capacity 0: the reference {} has no rendezvous", reference.implementation()));
-                continue;
-            }
             for placement in placements(args, w) {
-                // Checked with the smallest item count a pilot may use, and with --items if fixed.
-                let items = args.items.unwrap_or(sizing::min_items(producers));
-                let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement };
-                spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
-                let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
-                for &t in &targets {
-                    if capacity == 0 && !t.rendezvous() {
-                        continue; // no rendezvous mode: the contract suite checks the refusal
+                let reference = refs.of(placement);
+                if capacity == 0 && !reference.rendezvous() {
+                    skipped.push(format!("{w} at capacity 0 {placement}: the reference {} has no rendezvous", reference.implementation()));
+                    continue;
+                }
+                for &consumer_work in &works {
+                    // Checked with the smallest item count a pilot may use, and with --items if fixed.
+                    let items = args.items.unwrap_or(sizing::min_items(producers));
+                    let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement, consumer_work };
+                    spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
+                    let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
+                    for &t in &targets {
+                        match unsupported(t, &spec) {
+                            None => cells.push((t, spec)),
+                            Some(why) if why.is_empty() || skipped.contains(&why) => {}
+                            Some(why) => skipped.push(why),
+                        }
                     }
-                    if w.pop_many_max().is_some() && matches!(t, Target::Native(_)) {
-                        continue; // the native runners pop one item at a time
-                    }
-                    if placement == Placement::CrossCore && matches!(t, Target::Native(_)) {
-                        continue; // the native runners' threads cannot pin themselves
-                    }
-                    cells.push((t, spec));
                 }
             }
         }
@@ -209,27 +281,28 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
     for s in &skipped {
         eprintln!("[compare] skipped: {s}");
     }
-    // Only the reference's own A/A cells: nothing is compared.
-    if cells.iter().all(|(t, _)| *t == reference) && targets.len() > 1 || cells.is_empty() {
+    // Only the references' own A/A cells: nothing is compared.
+    if cells.iter().all(|(t, _)| is_reference(*t)) && targets.iter().any(|&t| !is_reference(t)) || cells.is_empty() {
         if capacities.iter().all(|&c| c == 0) {
             bail!("nothing to run: capacity 0 exists only for rust-sync-channel and crossbeam");
         }
         bail!("nothing to run: no implementation supports this selection of workloads, capacities and modes");
     }
-    Ok(Plan {
-        reference,
+    let plan = Plan {
+        references: refs,
         cells,
         run: Duration::from_millis(run_ms),
         first_pairs,
         goal: args.goal / 100.0,
         budget,
         fixed_items: args.items,
-    })
+    };
+    Ok((plan, skipped))
 }
 
 /// `bqh compare`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut plan = plan(args)?;
+    let (mut plan, skipped) = plan(args)?;
     // Refused now, not after the run: the folder is checked again before it is replaced.
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let limit = args.run.limit()?;
@@ -259,7 +332,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
 
     let rows = outcome.rows;
-    let results = report::Results { env: study::env(Study::Compare, serde_json::to_value(args)?), rows, shutdown, native, memory };
+    // What the plan left out, and why, is part of what the run was: the report says it.
+    let mut parameters = serde_json::to_value(args)?;
+    parameters["skipped"] = serde_json::to_value(&skipped)?;
+    let results = report::Results { env: study::env(Study::Compare, parameters), rows, shutdown, native, memory };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count()
         + results.memory.as_ref().map_or(0, |m| m.runs.iter().filter(|r| !r.ok()).count());

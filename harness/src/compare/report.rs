@@ -22,8 +22,9 @@ use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
 
-use crate::ratios::{self, ratio_cell, ratio_pm, Cell};
-use super::{forest, plots};
+use crate::ratios::{self, fmt_ratio, ratio_cell, ratio_pm, Cell};
+use super::{forest, json, observations, plots, verdict};
+use bq_engine::placement::Placement;
 use crate::memory::report as memory_report;
 use crate::runs::{first_seen, groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
@@ -372,76 +373,204 @@ fn goal(env: &Env) -> f64 {
     env.parameters.get("goal").and_then(|g| g.as_f64()).map_or(0.03, |g| g / 100.0)
 }
 
-/// The reference's label, as the tables show it.
-fn reference_label(rows: &[Row]) -> String {
-    ratios::reference(rows).map_or_else(String::new, |(i, m)| if m == Mode::Driven { i.to_string() } else { format!("{i} ({m})") })
+/// "spsc" for same-core, "spsc · cross-core" for another placement; the consumer's work
+/// after it where the run set one.
+fn config_label(c: &Cell) -> String {
+    let mut l = if c.placement == Placement::SameCore { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) };
+    if let Some(ns) = c.consumer_work_ns {
+        write!(l, " · consumer work {ns} ns").unwrap();
+    }
+    l
 }
 
-/// "spsc" for the default placement (same-core), "spsc · unpinned" for another.
-fn config_label(c: &Cell) -> String {
-    if c.placement == bq_engine::placement::Placement::SameCore { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) }
+/// What a placement means for a reader's own program.
+fn placement_meaning(p: Placement) -> &'static str {
+    match p {
+        Placement::CrossCore => {
+            "producers on one CPU, consumers on another: what a program gets when each side has a CPU of its own, \
+             and every hand-off wakes a thread on the other CPU"
+        }
+        Placement::SameCore => {
+            "every thread on one CPU: what a program gets on a busy machine or in a container with one CPU, where \
+             the threads take turns and a hand-off is a switch on one CPU"
+        }
+        Placement::Unpinned => {
+            "wherever the scheduler puts the threads, as a program runs by default: on this machine it flips between \
+             the two placements above from one slice to the next"
+        }
+    }
+}
+
+fn placement_title(p: Placement) -> &'static str {
+    match p {
+        Placement::CrossCore => "Producers and consumers on CPUs of their own (cross-core)",
+        Placement::SameCore => "Every thread on one CPU (same-core)",
+        Placement::Unpinned => "Threads where the scheduler puts them (unpinned)",
+    }
+}
+
+/// The placements of `cells`, headline first.
+fn placements_of(cells: &[Cell]) -> Vec<Placement> {
+    let mut ps: Vec<Placement> = first_seen(cells.iter().map(|c| c.placement));
+    let head = verdict::headline_placement(cells);
+    ps.sort_by_key(|p| (Some(*p) != head, *p == Placement::Unpinned));
+    ps
 }
 
 fn write_paired(dir: &Path, r: &Results) -> anyhow::Result<()> {
     let cells = ratios::cells(&r.rows);
-    let reference = reference_label(&r.rows);
-    let plots = forest::write_forests(dir, &cells, &reference).context("drawing the forest plots")?;
-    std::fs::write(dir.join(RATIOS_MD), ratios_markdown(&r.env, &cells, &reference))?;
+    let plots = forest::write_forests(dir, &cells).context("drawing the forest plots")?;
+    std::fs::write(dir.join(RATIOS_MD), ratios_markdown(&r.env, &cells))?;
     let observed: Vec<Row> = r.rows.iter().filter(|x| x.kind == Kind::Observation).cloned().collect();
-    let mut obs = summary_markdown(&r.env, &observed, &r.shutdown, &[]);
-    obs = obs.replacen("# Bounded queues compared", "# Bounded queues compared: observations", 1);
-    std::fs::write(dir.join(OBSERVATIONS_MD), obs)?;
-    std::fs::write(dir.join(SUMMARY_MD), paired_summary(&r.env, &r.rows, &cells, &reference, &plots))?;
+    std::fs::write(dir.join(OBSERVATIONS_MD), observations::markdown(&r.env, &observed, &r.shutdown))?;
+    std::fs::write(dir.join(SUMMARY_MD), paired_summary(&r.env, &r.rows, &cells, &plots))?;
+    json::write(dir, &r.env, &cells)?;
     Ok(())
 }
 
 /// How many cells reached the goal, among those that are not oversubscribed and those that are.
-fn goal_line(cells: &[&Cell], goal: f64, cores: usize) -> String {
+fn goal_line(cells: &[&Cell], goal: f64, cpus: usize) -> String {
     let count = |over: bool| {
-        let of: Vec<&&Cell> = cells.iter().filter(|c| c.oversubscribed(cores) == over && c.ratio.is_some()).collect();
+        let of: Vec<&&Cell> = cells.iter().filter(|c| c.oversubscribed(cpus) == over && c.ratio.is_some()).collect();
         let within = of.iter().filter(|c| c.ratio.is_some_and(|r| r.half_width() <= goal)).count();
         (within, of.len())
     };
     let ((a, n), (b, m)) = (count(false), count(true));
     format!(
-        "Within ±{:.0}%: **{a} of {n}** configurations with at most as many threads as cores ({cores}), and {b} of {m} with \
-         more threads than cores (oversubscribed: the scheduler decides who runs, so they vary more).",
+        "Within ±{:.0}%: **{a} of {n}** configurations with at most one thread per CPU their placement gives them, \
+         and {b} of {m} with more (oversubscribed: the scheduler decides who runs, so they vary more).",
         goal * 100.0
     )
 }
 
-pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, plots: &[(String, String)]) -> String {
+/// A ratio with its half-width, ⚠ past the goal, and the slices' two modes where they have two.
+fn ratio_pm_marked(c: &Cell, goal: f64) -> String {
+    let Some(r) = c.ratio else { return "–".into() };
+    let mark = if r.half_width() > goal { " ⚠" } else { "" };
+    let modes = if c.modes().is_some() { " ⌁" } else { "" };
+    format!("{}{mark}{modes}", ratio_pm(r))
+}
+
+/// Million items per second, three significant digits.
+fn fmt_mips(m: f64) -> String {
+    if m >= 100.0 {
+        format!("{m:.0}")
+    } else if m >= 10.0 {
+        format!("{m:.1}")
+    } else if m >= 0.1 {
+        format!("{m:.2}")
+    } else {
+        format!("{m:.3}")
+    }
+}
+
+/// The verdict table of one placement.
+fn verdict_table(out: &mut String, cells: &[Cell], p: Placement) {
+    let vs = verdict::verdicts(cells, p);
+    if vs.is_empty() {
+        return;
+    }
+    writeln!(out, "### {}\n", placement_title(p)).unwrap();
+    out.push_str("| workload (producers → consumers) | capacity | fastest | M items/s | ahead of the next by |\n|---|---|---|---|---|\n");
+    for v in &vs {
+        let top = v.fastest[0];
+        let mut shape = verdict::shape(v.workload, top.producers, top.consumers);
+        if let Some(ns) = v.consumer_work_ns {
+            write!(shape, ", consumer work {ns} ns").unwrap();
+        }
+        let names: Vec<String> = v.fastest.iter().map(|c| format!("**{}**", c.implementation)).collect();
+        let fastest = if names.len() > 1 { format!("tie: {}", names.join(" = ")) } else { names[0].clone() };
+        let margin = match v.margin {
+            Some((next, m)) => format!("{}× [{}–{}] ({})", fmt_ratio(m.ratio), fmt_ratio(m.low), fmt_ratio(m.high), next.implementation),
+            None => "– (no other can be told apart)".into(),
+        };
+        let modes = if top.modes().is_some() { " ⌁" } else { "" };
+        writeln!(out, "| {shape} | {} | {fastest}{modes} | {} | {margin} |", v.capacity, v.mips().map_or("–".into(), fmt_mips)).unwrap();
+    }
+    out.push('\n');
+}
+
+pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String, String)]) -> String {
     let goal = goal(env);
     let mut out = String::new();
     header(&mut out, "Bounded queues compared", env);
-    let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3)).unwrap_or(f64::NAN);
-    let pairs = cells.iter().filter_map(|c| c.ratio).map(|r| r.pairs).sum::<usize>();
-    writeln!(
-        out,
-        "Command: `{}`.\n\nEvery figure is a **ratio to {reference}**, measured in pairs: each implementation ran in short \
-         slices ({slice_ms:.0} ms at the median), each next to a slice of {reference} in the same configuration, in \
-         alternating order (C R, R C, ...), so that drift and the machine's moods hit both halves alike. A figure is the \
-         geometric mean of its pairs' throughput ratios with a 95% interval (a paired t interval on the logs): **2.0 is \
-         twice {reference}'s throughput, 0.5 half**. ⚠: the interval is wider than ±{:.0}%. {pairs} pairs in all; the \
-         slices make plain push and pop calls, and the waits and latencies come from one separate observation run per \
-         configuration ([{OBSERVATIONS_MD}]({OBSERVATIONS_MD})). Every row is in `runs.csv`; the pair order is its `order` column.\n",
-        env.command,
-        goal * 100.0
-    )
-    .unwrap();
+    writeln!(out, "Command: `{}`.\n", env.command).unwrap();
+    let placements = placements_of(cells);
+    let refs = ratios::references(cells);
+    let ref_of = |p: Placement| refs.iter().find(|(q, _)| *q == p).map_or(String::new(), |(_, r)| ratios::label(*r));
+
+    // The verdict first: what a reader came for.
+    out.push_str("## Which queue for a Rust program\n\n");
+    out.push_str(
+        "For each workload and capacity, the fastest queue a Rust program can drive from its own threads (every \
+         implementation in `driven` mode: Rust's channels, and the C and OCaml queues over FFI), its rate, and how \
+         much faster it was than the next one that can be told apart from it: the ratio of the two with its 95% \
+         interval. Queues whose difference lies inside that interval are a **tie** (`=`). ⌁: the fastest's slices \
+         fell into two modes (see [below](#slices-with-two-modes)). The rates are this machine's today; the ratios, \
+         measured in pairs in the same run, are what carries to another machine.\n\n",
+    );
+    for &p in &placements {
+        if p == Placement::Unpinned {
+            continue; // in ratios.md: it flips between the two others
+        }
+        writeln!(out, "{}: {}.\n", placement_title(p), placement_meaning(p)).unwrap();
+        verdict_table(&mut out, cells, p);
+    }
+    if placements.contains(&Placement::Unpinned) {
+        writeln!(out, "Unpinned figures ({}) are in [{RATIOS_MD}]({RATIOS_MD}).\n", placement_meaning(Placement::Unpinned)).unwrap();
+    }
+    let skipped: Vec<String> = env
+        .parameters
+        .get("skipped")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if !skipped.is_empty() {
+        writeln!(out, "Not run: {}.\n", skipped.join("; ")).unwrap();
+    }
     out.push_str(&failures(rows));
     out.push_str(&crate::runs::children(rows));
 
-    // The A/A control first: the evidence that the method works here today.
+    // The evidence: the method, the A/A control, the clock check.
+    let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3)).unwrap_or(f64::NAN);
+    let pairs = cells.iter().filter_map(|c| c.ratio).map(|r| r.pairs).sum::<usize>();
+    let references: Vec<String> = placements.iter().map(|&p| format!("{} {p}", ref_of(p))).collect();
+    out.push_str("## How it was measured, and the A/A control\n\n");
+    writeln!(
+        out,
+        "Every figure is a **ratio to a reference** in the same configuration ({}), measured in pairs: each \
+         implementation ran in short slices ({slice_ms:.0} ms at the median), each next to a slice of the reference, \
+         in alternating order (C R, R C, ...), so that drift hits both halves alike. A figure is the geometric mean of \
+         its pairs' throughput ratios with a 95% interval (a paired t interval on the logs): **2.0 is twice the \
+         reference's throughput, 0.5 half**; ⚠: the interval is wider than ±{:.0}%. {pairs} pairs in all. Each \
+         placement's reference is the implementation whose own slices spread least there (crossbeam's slices across \
+         two CPUs flip between catching its partner while spinning and parking). The slices make plain push and pop \
+         calls and prove delivery by a checksum; waits, latencies and the exact delivery check come from one separate \
+         observation run per configuration ([{OBSERVATIONS_MD}]({OBSERVATIONS_MD})). Every row is in `runs.csv`.\n",
+        references.join(", "),
+        goal * 100.0
+    )
+    .unwrap();
+    let discarded = rows.iter().filter(|r| r.kind == Kind::Discarded).count();
+    let checked = rows.iter().filter(|r| r.kind == Kind::Slice && r.threads_cpu_s.is_some()).count();
+    if checked > 0 {
+        writeln!(
+            out,
+            "**The clock check**: each slice's time runs from its first thread's start to its last thread's end, and \
+             its threads' own CPU time must fit in it on the CPUs their placement allows (1 same-core, 2 cross-core). \
+             {checked} slices passed; {discarded} did not and were discarded and run again.\n"
+        )
+        .unwrap();
+    }
     let aa: Vec<&Cell> = cells.iter().filter(|c| c.aa).collect();
-    out.push_str("## The A/A control\n\n");
     let with: Vec<_> = aa.iter().filter_map(|c| c.ratio).collect();
     let contain = with.iter().filter(|r| r.contains(1.0)).count();
     let widths = stats::finite_sorted(with.iter().map(|r| r.half_width() * 100.0));
     writeln!(
         out,
-        "{reference} paired against itself in every configuration: its ratio must be 1.0 within the interval. \
-         **{contain} of {} intervals contain 1.0**; half-width ±{:.1}% at the median, ±{:.1}% at the largest. {}\n",
+        "**The A/A control**: each reference paired against itself in every configuration; its ratio must be 1.0 \
+         within the interval, and its half-width is what this machine can resolve there today. **{contain} of {} \
+         intervals contain 1.0**; half-width ±{:.1}% at the median, ±{:.1}% at the largest. {}\n",
         with.len(),
         stats::median(widths.iter().copied()).unwrap_or(f64::NAN),
         widths.last().copied().unwrap_or(f64::NAN),
@@ -449,56 +578,55 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     )
     .unwrap();
     let caps: Vec<usize> = aa.iter().map(|c| c.capacity).collect::<BTreeSet<_>>().into_iter().collect();
-    let configs = first_seen(aa.iter().map(|c| config_label(c)));
-    table_head(&mut out, "configuration", &caps, |c| format!("cap {c}"));
-    for k in &configs {
-        write!(out, "| {k} |").unwrap();
+    let configs = first_seen(aa.iter().map(|c| (config_label(c), ratios::label(c.reference))));
+    table_head(&mut out, "configuration (reference)", &caps, |c| format!("cap {c}"));
+    for (k, r) in &configs {
+        write!(out, "| {k} ({r}) |").unwrap();
         for cap in &caps {
             let c = aa.iter().find(|c| config_label(c) == *k && c.capacity == *cap);
-            write!(out, " {} |", c.map_or(String::new(), |c| ratio_cell(c.ratio, goal))).unwrap();
+            write!(out, " {} |", c.map_or(String::new(), |c| ratio_pm_marked(c, goal))).unwrap();
         }
         out.push('\n');
     }
     out.push('\n');
 
-    // One table: implementation x workload, at one capacity and unpinned.
+    // The details: every implementation at one capacity, per placement, with the A/A beside.
     let headline = if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
-    // Per workload: same-core where it ran so (the placement whose figures repeat), else its first.
-    let placement_of = |w: Workload| {
-        let ps: Vec<_> = cells.iter().filter(|c| c.workload == w && c.capacity == headline).map(|c| c.placement).collect();
-        let same = bq_engine::placement::Placement::SameCore;
-        if ps.contains(&same) { Some(same) } else { ps.first().copied() }
-    };
-    let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && Some(c.placement) == placement_of(c.workload)).collect();
-    let workloads = first_seen(here.iter().map(|c| c.workload));
-    let labels = first_seen(here.iter().filter(|c| !c.aa).map(|c| c.label()));
-    writeln!(out, "## Ratios to {reference}\n").unwrap();
-    writeln!(
-        out,
-        "Capacity {headline}, all threads on one core where the run had them so (the placement whose figures repeat \
-         on a shared machine; spsc's other placements are in the pictures): ratio ± half-width of its 95% interval. \
-         Every capacity and placement, with intervals, pairs and absolute throughput: [{RATIOS_MD}]({RATIOS_MD}).\n"
-    )
-    .unwrap();
-    table_head(&mut out, "implementation", &workloads, |w| match placement_of(*w) {
-        Some(p) if p != bq_engine::placement::Placement::SameCore => format!("{w} · {p}"),
-        _ => w.to_string(),
-    });
-    for l in &labels {
-        write!(out, "| {l} |").unwrap();
-        for w in &workloads {
-            let c = here.iter().find(|c| c.label() == *l && c.workload == *w);
-            let cell = c.and_then(|c| c.ratio).map_or("–".into(), |r| {
-                let mark = if r.half_width() > goal { " ⚠" } else { "" };
-                format!("{}{mark}", ratio_pm(r))
-            });
-            write!(out, " {cell} |").unwrap();
+    for &p in &placements {
+        let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && c.placement == p && c.mode == Mode::Driven).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let columns = first_seen(here.iter().map(|c| (c.workload, c.consumer_work_ns)));
+        writeln!(out, "## Ratios to {}, {p}, capacity {headline}\n", ref_of(p)).unwrap();
+        writeln!(
+            out,
+            "Every implementation driven by Rust threads: ratio ± half-width of its 95% interval; the first row is the \
+             reference against itself (the A/A), the resolution each column has. Every capacity, with intervals, \
+             pairs and absolute rates: [{RATIOS_MD}]({RATIOS_MD}).\n"
+        )
+        .unwrap();
+        table_head(&mut out, "implementation", &columns, |(w, work)| match work {
+            Some(ns) => format!("{w} · {ns} ns"),
+            None => w.to_string(),
+        });
+        let labels = first_seen(here.iter().filter(|c| c.aa).chain(here.iter().filter(|c| !c.aa)).map(|c| c.shown()));
+        for l in &labels {
+            write!(out, "| {l} |").unwrap();
+            for (w, work) in &columns {
+                let c = here.iter().find(|c| c.shown() == *l && c.workload == *w && c.consumer_work_ns == *work);
+                write!(out, " {} |", c.map_or("–".into(), |c| ratio_pm_marked(c, goal))).unwrap();
+            }
+            out.push('\n');
         }
         out.push('\n');
+        let others: Vec<&Cell> = cells.iter().filter(|c| !c.aa && c.placement == p).collect();
+        writeln!(out, "{}\n", goal_line(&others, goal, env.cores)).unwrap();
     }
-    out.push('\n');
-    let others: Vec<&Cell> = cells.iter().filter(|c| !c.aa).collect();
-    writeln!(out, "{}\n", goal_line(&others, goal, env.cores)).unwrap();
+
+    out.push_str(&swap_section(cells));
+    out.push_str(&modes_section(cells));
+    out.push_str(&native_section(cells, goal));
 
     if !plots.is_empty() {
         out.push_str("## Pictures\n\nOne row per implementation, a dot for the ratio and a bar for its 95% interval, one colour per \
@@ -510,34 +638,171 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], reference: &str, 
     out
 }
 
+/// Each swap buffer (a consumer takes everything buffered under one lock) against the mutex and
+/// condition variable queue of its language, in the fan-in workloads: a ratio between two
+/// ratios to the same reference.
+fn swap_section(cells: &[Cell]) -> String {
+    let mut out = String::new();
+    let mut lines = Vec::new();
+    for c in cells.iter().filter(|c| c.mode == Mode::Driven && matches!(c.workload, Workload::FanIn | Workload::FanInBatch)) {
+        let Some(sibling) = Builtin::from_name(c.implementation).and_then(Builtin::swap_sibling) else { continue };
+        let Some(s) = cells.iter().find(|s| {
+            s.implementation == sibling.name()
+                && s.mode == Mode::Driven
+                && (s.workload, s.capacity, s.placement, s.consumer_work_ns) == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
+        }) else {
+            continue;
+        };
+        if let (Some(a), Some(b)) = (c.ratio, s.ratio) {
+            let q = stats::ratio_between(a, b);
+            lines.push(format!(
+                "| {} / {} | {} | {} | {}× [{}–{}] |",
+                c.implementation,
+                sibling.name(),
+                config_label(c),
+                c.capacity,
+                fmt_ratio(q.ratio),
+                fmt_ratio(q.low),
+                fmt_ratio(q.high)
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return out;
+    }
+    out.push_str("## Swap buffers against their language's queue
+
+");
+    out.push_str(
+        "A swap buffer's consumer takes everything buffered under one lock; with many producers (fan-in) that is          its case. Throughput of each against the mutex and condition variable queue of its language, in the same          configuration, with its 95% interval (fan-in-batch: the consumer takes batches with `pop_many`).
+
+",
+    );
+    out.push_str("| swap / sibling | configuration | capacity | throughput ratio |
+|---|---|---|---|
+");
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// Cells whose own slices fell into two modes: the share of slices near each rate, and each
+/// rate, instead of one mean.
+fn modes_section(cells: &[Cell]) -> String {
+    let mut out = String::new();
+    let two: Vec<(&Cell, [stats::Mode; 2])> = cells.iter().filter_map(|c| Some((c, c.modes()?))).collect();
+    if two.is_empty() {
+        return out;
+    }
+    out.push_str("## Slices with two modes\n\n");
+    out.push_str(
+        "These configurations' slices fell into two groups far apart (a queue that catches its partner while it \
+         spins, or parks and waits to be woken; threads that run together or take turns): the share of slices near \
+         each rate, and that rate. A mean of the two, or a ratio to them, describes neither; read the modes. ⌁ marks \
+         them in the tables above.\n\n",
+    );
+    out.push_str("| implementation | configuration | capacity | slower mode | faster mode |\n|---|---|---|---|---|\n");
+    for (c, [lo, hi]) in two {
+        writeln!(
+            out,
+            "| {} | {} | {} | {:.0}% near {} M items/s | {:.0}% near {} M items/s |",
+            c.shown(),
+            config_label(c),
+            c.capacity,
+            lo.share * 100.0,
+            fmt_mips(lo.median / 1e6),
+            hi.share * 100.0,
+            fmt_mips(hi.median / 1e6)
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    out
+}
+
+/// Each language's own threads and tokio's tasks: other execution models than a Rust program's
+/// threads, so a table of their own; and what crossing the boundary costs (native against
+/// driven, a ratio between two ratios to the same reference).
+fn native_section(cells: &[Cell], goal: f64) -> String {
+    let mut out = String::new();
+    let native: Vec<&Cell> = cells.iter().filter(|c| c.mode != Mode::Driven && c.ratio.is_some()).collect();
+    if native.is_empty() {
+        return out;
+    }
+    out.push_str("## Each language's own threads, and tokio's tasks\n\n");
+    out.push_str(
+        "The C queue on pthreads of C's own, the OCaml queue on OCaml domains or systhreads, and tokio's channel \
+         between tasks: what each language's own program gets, not what a Rust program's threads can use. \
+         Native/driven: the native run's throughput over the same queue's when Rust threads drive it across the \
+         language boundary (above 1: the boundary costs that much; tasks against threads for tokio).\n\n",
+    );
+    out.push_str("| runner | configuration | capacity | ratio to the reference | native / driven |\n|---|---|---|---|---|\n");
+    for c in native {
+        let driven = cells.iter().find(|d| {
+            d.implementation == c.implementation
+                && d.mode == Mode::Driven
+                && (d.workload, d.capacity, d.placement, d.consumer_work_ns) == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
+        });
+        let boundary = driven.and_then(|d| d.ratio).map_or("–".into(), |d| {
+            let q = stats::ratio_between(c.ratio.expect("kept above"), d);
+            format!("{}× [{}–{}]", fmt_ratio(q.ratio), fmt_ratio(q.low), fmt_ratio(q.high))
+        });
+        writeln!(
+            out,
+            "| {} | {} ({}) | {} | {} | {boundary} |",
+            c.label(),
+            config_label(c),
+            ratios::label(c.reference),
+            c.capacity,
+            ratio_pm_marked(c, goal)
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    out
+}
+
 /// Every cell: ratio, interval, pairs and the median absolute throughput of its slices.
-fn ratios_markdown(env: &Env, cells: &[Cell], reference: &str) -> String {
+fn ratios_markdown(env: &Env, cells: &[Cell]) -> String {
     let goal = goal(env);
     let mut out = String::new();
-    header(&mut out, &format!("Ratios to {reference}, every configuration"), env);
+    header(&mut out, "Ratios to the reference, every configuration", env);
     writeln!(
         out,
-        "Ratio [95% interval] of throughput to {reference}'s in the same configuration, from paired slices; ⚠: wider \
-         than ±{:.0}%. M items/s: the median of the implementation's own slices (absolute figures move with the machine; \
-         the ratios are the comparison). Oversubscribed: more threads than the {} cores.\n",
+        "Ratio [95% interval] of throughput to the reference's in the same configuration, from paired slices; ⚠: wider \
+         than ±{:.0}%; ⌁: the slices fell into two modes (summary.md lists them). M items/s: the median of the \
+         implementation's own slices, and the spread of its slices (10th to 90th percentile): absolute figures move \
+         with the machine; the ratios are the comparison. Oversubscribed: more threads than the CPUs their placement \
+         gives them.\n",
         goal * 100.0,
-        env.cores
     )
     .unwrap();
     for k in &first_seen(cells.iter().map(|c| config_label(c))) {
         let here: Vec<&Cell> = cells.iter().filter(|c| config_label(c) == *k).collect();
         let over = if here[0].oversubscribed(env.cores) { ", oversubscribed" } else { "" };
-        writeln!(out, "## {k} ({} producer(s), {} consumer(s){over})\n", here[0].producers, here[0].consumers).unwrap();
-        out.push_str("| implementation | capacity | ratio [95% interval] | pairs | M items/s |\n|---|---|---|---|---|\n");
+        writeln!(
+            out,
+            "## {k} ({} producer(s), {} consumer(s){over}; reference {})\n",
+            here[0].producers,
+            here[0].consumers,
+            ratios::label(here[0].reference)
+        )
+        .unwrap();
+        out.push_str("| implementation | capacity | ratio [95% interval] | pairs | M items/s | slices, p10–p90 |\n|---|---|---|---|---|---|\n");
         for c in here {
+            let spread = c.spread().map_or("–".into(), |(a, b)| format!("{}–{}", fmt_mips(a), fmt_mips(b)));
+            let modes = if c.modes().is_some() { " ⌁" } else { "" };
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {}{modes} | {} | {} | {spread} |",
                 c.shown(),
                 c.capacity,
                 ratio_cell(c.ratio, goal),
                 c.ratio.map_or(0, |r| r.pairs),
-                c.mips().map_or("–".into(), |m| format!("{m:.3}"))
+                c.mips().map_or("–".into(), fmt_mips)
             )
             .unwrap();
         }

@@ -12,7 +12,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use bq_engine::impls::Choice;
-use bq_engine::paired::{self, Plan};
+use bq_engine::paired::{self, Plan, References};
 use bq_engine::plan::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
@@ -90,7 +90,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         for &capacity in &args.capacities {
             for n in thread_counts(args.max_threads) {
                 let consumers = if w == Workload::Mpmc { n } else { 1 };
-                let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::PLAIN, placement: Default::default() };
+                let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::PLAIN, placement: Default::default(), consumer_work: None };
                 let fits = |t: &Target| match t {
                     Target::Native(k) => n + consumers <= k.max_threads(),
                     Target::Driven(_) => true,
@@ -103,7 +103,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         bail!("nothing to run: no implementation has the selected --mode");
     }
     Ok(Plan {
-        reference,
+        references: References::all(reference),
         cells: configs,
         run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?),
         first_pairs: args.run.reps(&DEFAULTS)?,

@@ -280,8 +280,10 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
     let _close = CloseOnDrop(p.semaphore.as_ref());
     let (spec, s) = (&p.spec, &run.spec);
     // Its `stats.ops` counts the calls to `pop` or `pop_many` that delivered.
-    let mut out = ConsumerOut::new(s, Delivery::new(s.producers, s.per_producer()));
-    let work = s.workload.consumer_work_ns();
+    let mut out = ConsumerOut::new(s);
+    // Drops leave gaps, which only the bitmap record tells from losses.
+    out.receipt = runner::Receipt::Exact(Delivery::new(s.producers, s.per_producer()));
+    let work = s.consumer_work_ns();
     let occupancy_mask = s.sampling.occupancy_mask();
     let batch = if spec.policy == Policy::NaturalBatch { spec.batch } else { 1 };
     let mut taken = Vec::with_capacity(batch);
@@ -364,7 +366,14 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
         dropped_bits.push(p.dropped_bits);
     }
     // The consumers' ops are their calls to `pop` or `pop_many` that delivered.
-    let runner::Consumed { pop, max_occupancy, latencies_ns, deliveries } = runner::merge_consumers(consumed);
+    let runner::Consumed { pop, max_occupancy, latencies_ns, receipts, .. } = runner::merge_consumers(consumed);
+    let deliveries = receipts
+        .into_iter()
+        .map(|r| match r {
+            runner::Receipt::Exact(d) => d,
+            runner::Receipt::Checksum(_) => unreachable!("the consumers above keep bitmap records"),
+        })
+        .collect();
     let (delivered, delivery) = match failed {
         Some(e) => (0, Err(e)),
         None => match Delivery::verdict_with_drops(deliveries, &dropped_bits) {
