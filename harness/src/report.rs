@@ -1,13 +1,15 @@
 //! `bqh report DIR`: redraws a results folder from its data files alone. It reads the study
 //! recorded in `env.json` and hands the folder to that study's `report::read` and
-//! `report::write`, the same functions the study's run ends with.
+//! `report::write`, the same functions the study's run ends with. The data files it read are
+//! then put back byte for byte over the ones `write` serialised again: a redraw writes only what
+//! it draws, whatever the line ends, byte order mark or last newline of the data.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use bq_results::files::read_env;
+use bq_results::files::{present, read_env, read_input};
 use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::Claim;
 
@@ -31,12 +33,14 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// How a study's report is redrawn: read, write, and what was read, in words and in rows.
+/// How a study's report is redrawn: read, write, what was read, in words and in rows, and the
+/// names of the data files `read` reads.
 struct Redraw<T> {
     read: fn(&Path) -> anyhow::Result<T>,
     write: fn(&Path, &T) -> anyhow::Result<()>,
     describe: fn(&T) -> String,
     rows: fn(&T) -> usize,
+    data: &'static [&'static str],
 }
 
 /// The names of the files of `dir`, but bqh's markers (dot files) and the canonical marker.
@@ -51,13 +55,11 @@ fn names(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-/// The columns of a CSV file's header (its first line only: a data file can be large).
-fn header(path: &Path) -> Vec<String> {
-    let mut first = String::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut first);
-    }
-    first.trim_end().split(',').filter(|c| !c.is_empty()).map(str::to_string).collect()
+/// The columns of a CSV file's header (its first line), read through [`read_input`].
+fn header(path: &Path) -> anyhow::Result<Vec<String>> {
+    let bytes = read_input(path)?;
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(String::from_utf8_lossy(first).trim_end().split(',').filter(|c| !c.is_empty()).map(str::to_string).collect())
 }
 
 /// Refuses to redraw `dir` in place when the new folder would lose what it holds: a file its
@@ -75,9 +77,10 @@ fn nothing_lost(dir: &Path, drawn: &Path) -> anyhow::Result<()> {
             list.join(", ")
         );
     }
+    // The data files come back byte for byte ([`draw`]); this guards any other table.
     for name in old.iter().filter(|n| n.ends_with(".csv")) {
-        let kept = header(&drawn.join(name));
-        let lost: Vec<String> = header(&dir.join(name)).into_iter().filter(|c| !kept.contains(c)).collect();
+        let kept = header(&drawn.join(name))?;
+        let lost: Vec<String> = header(&dir.join(name))?.into_iter().filter(|c| !kept.contains(c)).collect();
         if !lost.is_empty() {
             bail!(
                 "{}: its columns {} are not in the results schema, and redrawing in place would drop them. \
@@ -105,6 +108,22 @@ fn fresh_temp_dir() -> anyhow::Result<PathBuf> {
     bail!("cannot make a new folder in {}: 100 names taken", base.display())
 }
 
+/// Writes the report of `results` into `into`, then copies each data file that `from` holds, byte
+/// for byte through [`read_input`], over the one the report wrote: the folder comes out with the
+/// data it was drawn from, not a new serialisation of it. A data file the report did not write
+/// (a part without rows) is not copied: [`nothing_lost`] names it.
+fn draw<T>(r: &Redraw<T>, results: &T, from: &Path, into: &Path) -> anyhow::Result<()> {
+    (r.write)(into, results)?;
+    for name in r.data {
+        let (source, written) = (from.join(name), into.join(name));
+        if present(&source) && written.is_file() {
+            let bytes = read_input(&source)?;
+            std::fs::write(&written, bytes).with_context(|| format!("cannot write {}", written.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads `args.dir`, then writes it whole where `--out` says. A folder without rows is refused
 /// (its summary and plots are kept); so is, in place, a folder that would lose a file or a
 /// column: `bqh report` never deletes what it did not write.
@@ -116,11 +135,11 @@ fn redraw<T>(args: &Args, r: Redraw<T>) -> anyhow::Result<ExitCode> {
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
     if args.out.is_none() {
         let drawn = fresh_temp_dir()?;
-        let checked = (r.write)(&drawn, &results).and_then(|()| nothing_lost(&args.dir, &drawn));
+        let checked = draw(&r, &results, &args.dir, &drawn).and_then(|()| nothing_lost(&args.dir, &drawn));
         let _ = std::fs::remove_dir_all(&drawn);
         checked?;
     }
-    out.write_dir(|dir| (r.write)(dir, &results))?;
+    out.write_dir(|dir| draw(&r, &results, &args.dir, dir))?;
     eprintln!("wrote {}/ ({})", out.path().display(), (r.describe)(&results));
     Ok(ExitCode::SUCCESS)
 }
@@ -133,7 +152,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             use $m as report;
             redraw(
                 args,
-                Redraw { read: report::read, write: report::write, describe: report::Results::describe, rows: report::Results::rows },
+                Redraw {
+                    read: report::read,
+                    write: report::write,
+                    describe: report::Results::describe,
+                    rows: report::Results::rows,
+                    data: report::DATA_FILES,
+                },
             )
         }};
     }

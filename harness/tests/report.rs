@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use bq_results::files::read_csv;
+use bq_results::files::{read_csv, INPUT_LIMIT, INPUT_LIMIT_SHOWN};
 
 mod common;
 use common::files;
@@ -49,12 +50,17 @@ fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
     let (a, b) = (files(&redrawn), files(&written));
     let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.')).cloned().collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b));
-    for (name, bytes) in &b {
+    let data = harness::compare::report::DATA_FILES;
+    for (name, bytes) in b.iter().filter(|(name, _)| !data.contains(&name.as_str())) {
         assert!(a[name] == *bytes, "{name} differs between `bqh report` and compare::report::write");
     }
-    // The data files come back as they were committed.
+    // The data files come back as they were committed: through the schema (written) and as read
+    // (redrawn; this env.json predates its `study` field, which the schema now writes).
     for f in ["runs.csv", "shutdown.csv"] {
-        assert_eq!(a[f], std::fs::read(canonical.join(f)).unwrap(), "{f} changed on the way through the schema");
+        assert_eq!(b[f], std::fs::read(canonical.join(f)).unwrap(), "{f} changed on the way through the schema");
+    }
+    for f in ["env.json", "runs.csv", "shutdown.csv"] {
+        assert_eq!(a[f], std::fs::read(canonical.join(f)).unwrap(), "{f} was not kept byte for byte by `bqh report`");
     }
 
     // And the figures are the committed ones: in every throughput table, the same rows and the
@@ -82,8 +88,12 @@ fn the_newer_canonical_runs_redraw_from_their_files() {
             .unwrap();
         assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
         let (a, committed) = (files(&redrawn), files(&root().join(dir)));
-        assert_eq!(a["runs.csv"], committed["runs.csv"], "{dir}: runs.csv changed on the way through the schema");
+        assert_eq!(a["runs.csv"], committed["runs.csv"], "{dir}: runs.csv was not kept byte for byte");
         assert!(String::from_utf8_lossy(&a["summary.md"]).starts_with(title));
+        // `bqh report` copies the data files; the schema alone gives the same bytes too.
+        let through = redrawn.join("through-the-schema.csv");
+        harness::runs::write_runs(&through, &harness::runs::read_runs(&root().join(dir).join("runs.csv")).unwrap()).unwrap();
+        assert_eq!(std::fs::read(&through).unwrap(), committed["runs.csv"], "{dir}: runs.csv changed on the way through the schema");
     }
 }
 
@@ -203,11 +213,15 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     std::fs::write(notes.join("NOTES.txt"), "mine").unwrap();
     refused(&notes, "(NOTES.txt)");
 
+    // A column of a data file is kept too (issue 28: the data files come back byte for byte),
+    // so this redraw loses nothing and is done.
     let column = own_copy(scale, "own-column");
     let runs = std::fs::read_to_string(column.join("runs.csv")).unwrap();
     let with_note: String = runs.lines().enumerate().map(|(i, l)| format!("{l},{}\n", if i == 0 { "my_note" } else { "x" })).collect();
-    std::fs::write(column.join("runs.csv"), with_note).unwrap();
-    refused(&column, "my_note");
+    std::fs::write(column.join("runs.csv"), &with_note).unwrap();
+    let o = common::bqh(&["report", column.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(column.join("runs.csv")).unwrap(), with_note);
 
     let empty = own_copy(scale, "own-empty");
     let head = runs.lines().next().unwrap().to_string() + "\n";
@@ -267,4 +281,151 @@ fn a_figure_no_run_can_measure_is_refused() {
     // Not measured (a failed run's figures) is not wrong.
     let (code, err) = redraw_with("latency_p50_ns", "");
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// The committed scaling study, the smallest: the folder the issue-28 tests damage copies of.
+const SCALE: &str = "results/2026-11-23-epyc-2core-scale";
+
+/// How long a refused redraw may take: it reads nothing of what it refuses.
+const PROMPT: Duration = Duration::from_secs(30);
+/// How long a redraw of a committed folder may take on a busy 2-core machine.
+const REDRAW: Duration = Duration::from_secs(300);
+
+/// The regular files of a folder, by name, with their bytes (a pipe in it is not opened).
+fn regular_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+/// `bqh report DIR` in place, which must be refused within [`PROMPT`] with exit 2 and a message
+/// holding each of `says`, the folder left as it was.
+fn refused_at_once(dir: &Path, says: &[&str]) {
+    let before = regular_files(dir);
+    let o = common::bqh_within(&["report", dir.to_str().unwrap()], PROMPT);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for s in says {
+        assert!(err.contains(s), "the message lacks {s:?}: {err}");
+    }
+    assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{err}");
+    assert!(regular_files(dir) == before, "{} changed although the redraw was refused", dir.display());
+}
+
+/// Issue 28: with `env.json` or `runs.csv` replaced by a named pipe, `bqh report DIR` waited in
+/// `open` for a writer that never came. It is refused at once now, naming the file and why.
+#[test]
+fn a_data_file_that_is_a_pipe_is_refused_at_once() {
+    for name in ["env.json", "runs.csv"] {
+        let dir = own_copy(SCALE, &format!("fifo-{name}"));
+        let path = dir.join(name);
+        std::fs::remove_file(&path).unwrap();
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo makes a pipe there and reads nothing else.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let shown = format!("{} is a named pipe (FIFO), not a regular file", path.display());
+        refused_at_once(&dir, &[&shown, "Put the data file itself in its place"]);
+    }
+}
+
+/// Issue 28: with `runs.csv` a symbolic link to `/dev/zero`, `bqh report DIR` read until memory
+/// ran out and aborted (exit 134). A device is refused before it is opened now.
+#[test]
+fn a_data_file_without_end_is_refused_at_once() {
+    let dir = own_copy(SCALE, "dev-zero");
+    let runs = dir.join("runs.csv");
+    std::fs::remove_file(&runs).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &runs).unwrap();
+    let shown = format!("{} is a device, not a regular file", runs.display());
+    refused_at_once(&dir, &[&shown, &format!("at most {INPUT_LIMIT_SHOWN}")]);
+}
+
+/// Issue 28: a data file larger than bqh reads (sparse here: no block of it is written) is
+/// refused before it is read, naming the file and the limit.
+#[test]
+fn a_data_file_past_the_limit_is_refused_at_once() {
+    let dir = own_copy(SCALE, "past-limit");
+    let runs = dir.join("runs.csv");
+    std::fs::OpenOptions::new().write(true).open(&runs).unwrap().set_len(INPUT_LIMIT + 1).unwrap();
+    let shown = format!("{} is larger than the {INPUT_LIMIT_SHOWN} bqh reads from one results file", runs.display());
+    refused_at_once(&dir, &[&shown, &format!("({} bytes)", INPUT_LIMIT + 1)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Redraws `dir` (a copy of `committed` with its data files saved another way) elsewhere, then
+/// in place, each within [`REDRAW`]: its data files must come out byte for byte as saved, and
+/// every other file as committed (the data say the same, so the report is the same).
+fn redraws_keeping_the_data(dir: &Path, committed: &str, data: &[&str]) {
+    let saved = files(dir);
+    let committed = files(&root().join(committed));
+    let elsewhere = dir.with_file_name(format!("{}-out", dir.file_name().unwrap().to_str().unwrap()));
+    let _ = std::fs::remove_dir_all(&elsewhere);
+    for (args, written) in [(vec!["--out", elsewhere.to_str().unwrap()], &elsewhere), (vec![], &dir.to_path_buf())] {
+        let o = common::bqh_within(&[&["report", dir.to_str().unwrap()], &args[..]].concat(), REDRAW);
+        assert!(o.status.success(), "{} {args:?}: {}", dir.display(), String::from_utf8_lossy(&o.stderr));
+        let after = files(written);
+        for (name, bytes) in &after {
+            if data.contains(&name.as_str()) {
+                assert!(*bytes == saved[name], "{}: {name} was rewritten by a redraw", written.display());
+            } else if !name.starts_with('.') {
+                assert!(*bytes == committed[name], "{}: {name} redraws differently from what is committed", written.display());
+            }
+        }
+        let shown = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>();
+        assert_eq!(shown(&after), shown(&committed), "{}: the files differ", written.display());
+    }
+}
+
+/// `bytes` with every line ending in CRLF, as a Windows editor saves it.
+fn crlf(bytes: &[u8]) -> Vec<u8> {
+    String::from_utf8(bytes.to_vec()).unwrap().replace('\n', "\r\n").into_bytes()
+}
+
+/// Issue 28: `bqh report DIR` in place rewrote the data it redraws from: a `runs.csv` saved with
+/// Windows line ends came back without its `\r`. However `runs.csv` and `env.json` are saved
+/// (CRLF, a UTF-8 byte order mark, no last newline, extra blank lines and spaces), they come back
+/// byte for byte, and the report drawn from them is the committed one.
+#[test]
+fn redrawing_in_place_leaves_the_data_files_byte_for_byte() {
+    /// A way to save a file's bytes.
+    type SavedAs = fn(&[u8]) -> Vec<u8>;
+    let variants: [(&str, SavedAs); 4] = [
+        ("crlf", crlf),
+        ("bom", |b| [b"\xef\xbb\xbf", b].concat()),
+        ("no-last-newline", |b| b.strip_suffix(b"\n").unwrap().to_vec()),
+        // No cell of the scale study's runs.csv is quoted, and no string of its env.json holds a
+        // comma: spaces around every comma and at every line end change no value.
+        ("spaces", |b| String::from_utf8(b.to_vec()).unwrap().replace(",", " , ").replace("\n", "  \n\n").into_bytes()),
+    ];
+    for (variant, saved_as) in variants {
+        let dir = own_copy(SCALE, &format!("saved-{variant}"));
+        for name in ["runs.csv", "env.json"] {
+            let bytes = std::fs::read(dir.join(name)).unwrap();
+            std::fs::write(dir.join(name), saved_as(&bytes)).unwrap();
+        }
+        redraws_keeping_the_data(&dir, SCALE, &["runs.csv", "env.json"]);
+    }
+}
+
+/// Every study puts back every data file it reads: each committed study folder (and a
+/// comparison with shutdown, native and memory files), its data saved with CRLF, redraws in
+/// place with its data files as saved.
+#[test]
+fn every_study_keeps_its_data_files_as_saved() {
+    let studies = ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-11-23-epyc-2core-{s}"));
+    for committed in studies.into_iter().chain(["results/2026-12-03-epyc-2core".to_string()]) {
+        let dir = own_copy(&committed, &format!("crlf-{}", committed.rsplit('/').next().unwrap()));
+        let mut data = Vec::new();
+        for (name, bytes) in files(&dir) {
+            if name.ends_with(".csv") || name == "env.json" {
+                std::fs::write(dir.join(&name), crlf(&bytes)).unwrap();
+                data.push(name);
+            }
+        }
+        let data: Vec<&str> = data.iter().map(String::as_str).collect();
+        redraws_keeping_the_data(&dir, &committed, &data);
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use bq_engine::row::{Mode, Row};
-use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines, lines_in, Plot};
 use bq_results::Env;
@@ -34,6 +34,9 @@ impl Results {
         format!("{} runs, {} spawn measurements", self.rows.len(), self.spawned.len())
     }
 }
+
+/// The files [`read`] reads: `bqh report` puts them back byte for byte.
+pub const DATA_FILES: &[&str] = &[ENV_JSON, RUNS_CSV, SPAWN_CSV];
 
 /// Reads an async study's folder (`spawn.csv` where present).
 pub fn read(dir: &Path) -> anyhow::Result<Results> {

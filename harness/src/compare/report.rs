@@ -17,7 +17,7 @@ use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
-use bq_results::files::{read_env, write_env, SUMMARY_MD};
+use bq_results::files::{read_env, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
@@ -26,6 +26,8 @@ use crate::ratios::{self, fmt_ratio, ratio_cell, ratio_pm, Cell};
 use super::{forest, json, observations, plots, verdict};
 use bq_engine::placement::Placement;
 use crate::memory::report as memory_report;
+use crate::memory::rows as memory_rows;
+use crate::shutdown::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
 use crate::runs::{first_seen, groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
 
@@ -50,6 +52,11 @@ impl Results {
         format!("{} runs, {} shutdown probes", self.rows.len(), self.shutdown.iter().flatten().count())
     }
 }
+
+/// The files [`read`] reads (the memory section's where it has one): `bqh report` puts them
+/// back byte for byte.
+pub const DATA_FILES: &[&str] =
+    &[ENV_JSON, RUNS_CSV, SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV, memory_rows::MEMORY_RUNS_CSV, memory_rows::MEMORY_CSV];
 
 /// Reads a comparison's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use bq_engine::memory::Phase;
 use bq_engine::row::Mode;
-use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{present, read_csv, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{compact, lines_faceted, lines_in, Frame, Header, Key, Plot, Series, Swatch};
 use bq_results::stats::median;
@@ -56,6 +56,9 @@ pub struct Section {
     pub samples: Vec<SampleRow>,
 }
 
+/// The files [`read`] reads: `bqh report` puts them back byte for byte.
+pub const DATA_FILES: &[&str] = &[ENV_JSON, MEMORY_RUNS_CSV, MEMORY_CSV];
+
 /// Reads a memory study's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
     Ok(Results { env: read_env(dir)?, runs: read_csv(&dir.join(MEMORY_RUNS_CSV))?, samples: read_csv(&dir.join(MEMORY_CSV))? })
@@ -63,7 +66,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 
 /// A folder's memory section, where it has one.
 pub fn read_section(dir: &Path) -> anyhow::Result<Option<Section>> {
-    if !dir.join(MEMORY_RUNS_CSV).exists() {
+    if !present(&dir.join(MEMORY_RUNS_CSV)) {
         return Ok(None);
     }
     Ok(Some(Section { runs: read_csv(&dir.join(MEMORY_RUNS_CSV))?, samples: read_csv(&dir.join(MEMORY_CSV))? }))

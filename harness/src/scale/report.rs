@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use bq_engine::row::{Kind, Row};
 use bq_engine::workloads::Workload;
-use bq_results::files::{read_env, write_env, SUMMARY_MD};
+use bq_results::files::{read_env, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines_faceted, lines_in, Plot};
 use bq_results::Env;
@@ -36,6 +36,9 @@ impl Results {
         format!("{} runs", self.rows.len())
     }
 }
+
+/// The files [`read`] reads: `bqh report` puts them back byte for byte.
+pub const DATA_FILES: &[&str] = &[ENV_JSON, RUNS_CSV];
 
 /// Reads a scaling study's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use bq_engine::shutdown::{NativeObservation, NativeQuestion, Observation, Question, Verdict};
-use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv_if_present, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{self, table_head};
 use bq_results::Env;
 
@@ -29,6 +29,9 @@ impl Results {
         format!("{} shutdown probes, {} native", self.matrix.iter().flatten().count(), self.native.len())
     }
 }
+
+/// The files [`read`] reads: `bqh report` puts them back byte for byte.
+pub const DATA_FILES: &[&str] = &[ENV_JSON, SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV];
 
 /// Reads a folder's probes: `shutdown.csv` and `shutdown-native.csv`, each where present.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {

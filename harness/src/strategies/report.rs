@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use bq_engine::row::Mode;
 use bq_engine::workloads::Workload;
-use bq_results::files::{read_csv, read_env, write_csv, write_env, SUMMARY_MD};
+use bq_results::files::{read_csv, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section};
 use bq_results::plot::{bar_chart, dots_in, legend_column, legend_width, log_range, ForestSeries, Plot, Series, Swatch};
 use bq_results::stats::{median, median_min_max, median_with_interval};
@@ -50,17 +50,13 @@ pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The files [`read`] reads: `bqh report` puts them back byte for byte.
+pub const DATA_FILES: &[&str] = &[ENV_JSON, STRATEGIES_CSV, PIPELINE_CSV];
+
 /// Reads a strategies study's folder. A file that is empty (a part the run skipped) gives no
 /// rows.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    let env = read_env(dir)?;
-    let read = |name: &str| -> anyhow::Result<bool> {
-        let p = dir.join(name);
-        Ok(std::fs::metadata(&p).with_context(|| format!("cannot read {}", p.display()))?.len() > 0)
-    };
-    let rows = if read(STRATEGIES_CSV)? { read_csv(&dir.join(STRATEGIES_CSV))? } else { Vec::new() };
-    let pipeline = if read(PIPELINE_CSV)? { read_csv(&dir.join(PIPELINE_CSV))? } else { Vec::new() };
-    Ok(Results { env, rows, pipeline })
+    Ok(Results { env: read_env(dir)?, rows: read_csv(&dir.join(STRATEGIES_CSV))?, pipeline: read_csv(&dir.join(PIPELINE_CSV))? })
 }
 
 /// (median, lo, hi) of the 95% interval of the median (min-max below 6 values).
