@@ -15,6 +15,7 @@
 //! - [`shutdown`]: `bqh shutdown`, the shutdown matrices.
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
 //! - [`report`]: `bqh report DIR`, which redraws a folder through its study's `report.rs`.
+//! - [`diff`]: `bqh diff OLD NEW`, two comparisons' ratios as a change with its interval.
 //! - [`figures`]: which series the few-series figures keep, and their colours.
 //! - [`runs`]: `runs.csv` as the compare, scale and async reports read it.
 //! - [`ratios`]: paired rows as ratios to the reference (compare and scale).
@@ -23,6 +24,7 @@
 
 pub mod r#async;
 pub mod compare;
+pub mod diff;
 pub mod figures;
 pub mod memory;
 pub mod report;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use bq_engine::isolated;
-use harness::{compare, memory, r#async, report, scale, shutdown, strategies, validate};
+use harness::{compare, diff, memory, r#async, report, scale, shutdown, strategies, validate};
 
 fn long_about() -> String {
     format!(
@@ -42,6 +42,8 @@ enum Command {
     Async(r#async::Args),
     /// Redraw summary.md and the plots of a results folder from its data files
     Report(report::Args),
+    /// Compare two `bqh compare` runs: each ratio's change with its interval, and a threshold for CI
+    Diff(diff::Args),
     /// Check that a candidate queue behaves like a reference (ports, plugins)
     Validate(validate::Args),
     /// Probe the shutdown semantics of each implementation and print the matrix
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Memory(args) => memory::run(&args),
         Command::Async(args) => r#async::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Shutdown(args) => shutdown::run(&args),
         Command::Isolated(args) => isolated::child(&args),
