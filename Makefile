@@ -59,9 +59,10 @@ test: setup-ocaml setup-allocators book
 
 # QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
 # PLUGIN=path/to/libX.so adds a library exporting c/bq.h beside the built-ins (driven mode,
-# in child processes: a crash or a hang fails its runs only).
+# in child processes: a crash or a hang fails its runs only); REFERENCE=their_queue.ml (or a
+# library) pairs everything with it instead, and the run ends with "your port runs at ..." lines.
 compare: setup-ocaml
-	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(if $(PLUGIN),--plugin $(PLUGIN)) $(ARGS)
+	$(WITH_OCAML) $(CARGO) run --locked --release -q --bin bqh -- compare $(if $(QUICK),--quick) $(if $(PLUGIN),--plugin $(PLUGIN)) $(if $(REFERENCE),--reference $(REFERENCE)) $(ARGS)
 
 # Thread scaling: ns per item against 1, 2, 4, ... 256 threads (fan-in and mpmc), every
 # implementation, capacities 16 and 1024. ARGS: any `bqh scale` flags.

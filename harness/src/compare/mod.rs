@@ -78,8 +78,9 @@ pub struct Args {
     /// Workloads to run, comma-separated [default: all]
     #[arg(long = "workload", value_enum, value_delimiter = ',')]
     pub workloads: Vec<Workload>,
-    /// Queue capacities, comma-separated [default: 0,1,16,1024, 0 only where rendezvous exists;
-    /// 16 with --quick]
+    /// Queue capacities, comma-separated; 0 is a rendezvous (rust-sync-channel and crossbeam
+    /// only) [default: 1,16,1024: a hand-off per item, a small buffer, a large one; 16 with
+    /// --quick]
     #[arg(long = "capacity", value_delimiter = ',')]
     pub capacities: Vec<usize>,
     /// Producer threads, overriding each workload's own number (seq always uses 1)
@@ -189,7 +190,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
     // --quick: one capacity, so that every workload and placement still gets its pairs.
     let capacities = match (args.capacities.is_empty(), args.run.quick) {
         (false, _) => args.capacities.clone(),
-        (true, false) => vec![0, 1, 16, 1024],
+        (true, false) => vec![1, 16, 1024],
         (true, true) => vec![16],
     };
     let (first_pairs, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
@@ -341,7 +342,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         + results.memory.as_ref().map_or(0, |m| m.runs.iter().filter(|r| !r.ok()).count());
     let probe_failures = results.shutdown.iter().flatten().filter(|o| o.verdict == Verdict::Failed).count()
         + results.native.iter().filter(|o| o.verdict == Verdict::Failed).count();
-    Ok(study::finish(out.path(), "summary.md, runs.csv, env.json, plots", failed, probe_failures))
+    // A port against its original: its verdict, a line per configuration, where the run ends.
+    for line in report::port_lines(&crate::ratios::cells(&results.rows)) {
+        println!("{}", line.replace("**", ""));
+    }
+    Ok(study::finish(out.path(), "summary.md, results.json, runs.csv, env.json, plots", failed, probe_failures))
 }
 
 /// The shutdown probes through the harness interface, one column per implementation.

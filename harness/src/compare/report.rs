@@ -204,26 +204,31 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
 }
 
 /// Every throughput as a share of the lock-free ring's (`c-vyukov`, driven) for the same
-/// workload and capacity: how far each design is from what one CAS per operation allows.
+/// workload, capacity and placement.
 fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
     let top = Builtin::CVyukov.name();
     let mut out = String::new();
     if !gs.iter().any(|g| g.implementation == top && g.mode == Mode::Driven && !g.ok.is_empty()) {
         return out;
     }
-    out.push_str("## Share of the lock-free ceiling\n\n");
+    out.push_str("## Share of the lock-free ring\n\n");
     writeln!(
         out,
         "Median throughput as a share of `{top}`'s (Dmitry Vyukov's bounded MPMC ring, one CAS per operation, driven) \
-         for the same workload and capacity. Above 100%: faster than the ring (crossbeam's ring with its own waiting \
-         strategy can be); `–`: no ring figure (capacity 0).\n"
+         for the same workload, capacity and placement: a lock-free design beside the locking ones, not a ceiling \
+         (a queue that parks its threads can beat it where the ring's threads spin for a CPU they share). `–`: no \
+         ring figure (capacity 0).\n"
     )
     .unwrap();
     for w in workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         writeln!(out, "### {w}\n").unwrap();
         table_by_capacity(&mut out, &ws, |g| {
-            let base = median_of(gs, top, Mode::Driven, g.workload, g.capacity);
+            let base = gs
+                .iter()
+                .find(|b| (b.implementation, b.mode, b.workload, b.capacity, b.placement) == (top, Mode::Driven, g.workload, g.capacity, g.placement))
+                .and_then(|b| stat(&b.ok, mips))
+                .map(|s| s.0);
             match (stat(&g.ok, mips), base) {
                 (Some(m), Some(b)) if b > 0.0 => format!("{:.0}%", 100.0 * m.0 / b),
                 _ => "–".into(),
@@ -394,16 +399,16 @@ fn config_label(c: &Cell) -> String {
 fn placement_meaning(p: Placement) -> &'static str {
     match p {
         Placement::CrossCore => {
-            "producers on one CPU, consumers on another: what a program gets when each side has a CPU of its own, \
-             and every hand-off wakes a thread on the other CPU"
+            "What a program gets when its producers and its consumers each have a CPU of their own: every hand-off \
+             wakes a thread on the other CPU."
         }
         Placement::SameCore => {
-            "every thread on one CPU: what a program gets on a busy machine or in a container with one CPU, where \
-             the threads take turns and a hand-off is a switch on one CPU"
+            "What a program gets on a busy machine or in a container with one CPU: the threads take turns, and a \
+             hand-off is a switch on one CPU."
         }
         Placement::Unpinned => {
-            "wherever the scheduler puts the threads, as a program runs by default: on this machine it flips between \
-             the two placements above from one slice to the next"
+            "Where the scheduler puts the threads, as a program runs by default: on this machine a run flips between \
+             the two placements above from one slice to the next."
         }
     }
 }
@@ -477,7 +482,7 @@ fn verdict_table(out: &mut String, cells: &[Cell], p: Placement) {
     if vs.is_empty() {
         return;
     }
-    writeln!(out, "### {}\n", placement_title(p)).unwrap();
+    writeln!(out, "### {}\n\n{}\n", placement_title(p), placement_meaning(p)).unwrap();
     out.push_str("| workload (producers → consumers) | capacity | fastest | M items/s | ahead of the next by |\n|---|---|---|---|---|\n");
     for v in &vs {
         let top = v.fastest[0];
@@ -520,11 +525,15 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
         if p == Placement::Unpinned {
             continue; // in ratios.md: it flips between the two others
         }
-        writeln!(out, "{}: {}.\n", placement_title(p), placement_meaning(p)).unwrap();
         verdict_table(&mut out, cells, p);
     }
     if placements.contains(&Placement::Unpinned) {
-        writeln!(out, "Unpinned figures ({}) are in [{RATIOS_MD}]({RATIOS_MD}).\n", placement_meaning(Placement::Unpinned)).unwrap();
+        writeln!(
+            out,
+            "Unpinned runs (where the scheduler puts the threads; here a run flips between the two placements above \
+             from one slice to the next) are in [{RATIOS_MD}]({RATIOS_MD}), with the spread of their slices.\n"
+        )
+        .unwrap();
     }
     let skipped: Vec<String> = env
         .parameters
@@ -631,6 +640,7 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
         writeln!(out, "{}\n", goal_line(&others, goal, env.cores)).unwrap();
     }
 
+    out.push_str(&port_section(cells));
     out.push_str(&swap_section(cells));
     out.push_str(&modes_section(cells));
     out.push_str(&native_section(cells, goal));
@@ -643,6 +653,54 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
         }
     }
     out
+}
+
+/// Your port against your original: the lines of [`port_lines`] under a heading.
+fn port_section(cells: &[Cell]) -> String {
+    let lines = port_lines(cells);
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("## Your port against your original
+
+");
+    out.push_str(
+        "Each library or OCaml module given with `--plugin` against the one given with `--reference`, in every \
+         configuration: its ratio with its 95% interval. Both sides are driven by the same Rust threads (an OCaml \
+         module and a C library over FFI, in a child process of their own), so a boundary cost of the original is in \
+         the figure; the native section shows what the bundled OCaml queue gains on its own threads.\n\n",
+    );
+    for l in lines {
+        writeln!(out, "- {l}").unwrap();
+    }
+    out.push('\n');
+    out
+}
+
+/// One line per configuration where a library or module (not a built-in) was compared with a
+/// reference that is not a built-in either: a port against its original.
+pub fn port_lines(cells: &[Cell]) -> Vec<String> {
+    let file = |s: &str| std::path::Path::new(s).file_name().map_or(s.to_string(), |f| f.to_string_lossy().into_owned());
+    cells
+        .iter()
+        .filter(|c| !c.aa && c.mode == Mode::Driven && Builtin::from_name(c.implementation).is_none())
+        .filter(|c| c.reference.1 == Mode::Driven && Builtin::from_name(c.reference.0).is_none())
+        .filter_map(|c| {
+            let r = c.ratio?;
+            let work = c.consumer_work_ns.map_or(String::new(), |ns| format!(", consumer work {ns} ns"));
+            Some(format!(
+                "your port `{}` runs at **{}× [{}–{}]** of your original `{}` in {}, {}, capacity {}{work}",
+                file(c.implementation),
+                fmt_ratio(r.ratio),
+                fmt_ratio(r.low),
+                fmt_ratio(r.high),
+                file(c.reference.0),
+                verdict::shape(c.workload, c.producers, c.consumers),
+                c.placement,
+                c.capacity
+            ))
+        })
+        .collect()
 }
 
 /// Each swap buffer (a consumer takes everything buffered under one lock) against the mutex and
