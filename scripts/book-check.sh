@@ -48,7 +48,7 @@ if [ "$self_test" = 1 ]; then
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
   cp -r "$book" "$tmp/book"
   page="$tmp/book/ch01-problem.html"
-  planted='<p>planted: <a href="#no-such-anchor">a dead link</a> and <a href="ch02-one-queue.html#no-such-section">another</a></p>
+  planted='<p>planted: <a href="#no-such-anchor">a dead link</a> and <a href="ch03-one-queue.html#no-such-section">another</a></p>
 <figure id="planted-figure"><img src="generated/figures/memory/timeline-1MiB-glibc.svg" style="width:2000px;max-width:none" alt="planted"></figure>
 <img id="planted-missing" src="generated/figures/no-such-figure.svg" alt="planted">
 <pre id="planted-pre"><code style="overflow-x:hidden">planted_listing_with_a_line_far_too_long_for_any_phone_or_laptop_column_and_no_way_to_scroll_it_into_view_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</code></pre>'
@@ -63,7 +63,7 @@ PY
   ok=1
   [ "$rc" = 1 ] || { echo "book-check self-test: the check exited $rc on a broken book, not 1"; ok=0; }
   for want in "FAIL layout ch01-problem .*img.* overflows" "FAIL layout ch01-problem .*code.* is clipped" \
-              "FAIL link ch01-problem: #no-such-anchor" "FAIL link ch01-problem: ch02-one-queue.html#no-such-section" \
+              "FAIL link ch01-problem: #no-such-anchor" "FAIL link ch01-problem: ch03-one-queue.html#no-such-section" \
               "FAIL layout ch01-problem .*no-such-figure.svg did not load" "note: the layout page: a figure did not load \(attempt 3 of 3\)"; do
     printf '%s\n' "$out" | grep -Eq "$want" && echo "book-check self-test: caught: $want" \
       || { echo "book-check self-test: NOT caught: $want"; ok=0; }
@@ -321,7 +321,7 @@ done < <(printf '%s\n' "$lres" | grep '^PLOT ' | sort -k4 -g)
 echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as displayed (--plot-text=$plot_text)"
 
 # Two pages as a reader sees them: the listings side by side, and the figures.
-for name in ch02-one-queue ch06-figures; do
+for name in ch03-one-queue ch07-figures; do
   rm -f "$shots/$name.png"
   # A blank page compresses to a few kilobytes; text, listings and plots to hundreds.
   for attempt in 1 2 3; do
@@ -332,7 +332,7 @@ for name in ch02-one-queue ch06-figures; do
   done
   [ "$size" -gt 50000 ] || problem "the screenshot of $name is blank or missing ($size bytes)"
 done
-echo "book-check: screenshots in $shots/ (ch02-one-queue.png, ch06-figures.png)"
+echo "book-check: screenshots in $shots/ (ch03-one-queue.png, ch07-figures.png)"
 if [ "${#failures[@]}" -eq 0 ]; then
   echo "book-check: passed: ${#chapters[@]} chapters rendered, laid out and linked as promised"
   exit 0
