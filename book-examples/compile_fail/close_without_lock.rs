@@ -1,6 +1,7 @@
 // The step-3 queue with a close that forgets the lock. It does not compile: the flag lives
 // inside the mutex, and the only way in is the guard that lock() returns.
-// tests/outputs.rs compiles it and compares the error with expected/close_without_lock.txt.
+// tests/outputs.rs compiles it, from the repository's root with the command that
+// expected/close_without_lock.txt begins with, and compares the error with that file.
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 
