@@ -182,8 +182,8 @@ fn main() {
             table.push_str(&format!("{}\n    rejected by {}\n", a.mistake, a.caught_by.join(", ")));
         }
     }
-    let (command, want) = expected("check_my_queue-wrong-answers.txt");
-    if command != "cargo test --release -p check-my-queue" || table != want {
+    let want = std::fs::read_to_string(book_examples().join("expected/check_my_queue-wrong-answers.txt")).unwrap();
+    if table != want {
         problems.push(format!("expected/check_my_queue-wrong-answers.txt differs from this run:\n{table}"));
     }
     println!("{n} checks run: the solution and {} right answers passed every one: {}", answers::RIGHT.len(), right_failures == 0);
