@@ -159,6 +159,12 @@ for stale in '(see Stability)' '(see Runs)' 'picture (below)' "README's porting 
   ! grep -lF "$stale" "$out"/*.md || { echo "book-data: '$stale' is left in the generated text above" >&2; exit 1; }
 done
 
+# The OCaml highlighting the book adds to mdBook's highlight.js is the vendored file it says it
+# is (book/theme/ocaml-highlight.js: highlight.js 10.1.1's OCaml, from the npm registry).
+vendored="$(sed -n '/^\/\/ VENDORED: highlight/,/^\/\/ VENDORED: end/p' book/theme/ocaml-highlight.js | sed '1d;$d' | sha256sum | cut -d' ' -f1)"
+[ "$vendored" = 3a6bfe79d5aa20eb2a96efd6669e5199efe51ce9c51e314f341e511a5235e9fd ] \
+  || { echo "book-data: book/theme/ocaml-highlight.js: the vendored OCaml definition changed (sha256 $vendored)" >&2; exit 1; }
+
 # Every listing's anchor exists (mdbook would silently include nothing for a missing one;
 # harness/tests/book.rs checks the same, and more, in make test).
 cd "$root/book/src"

@@ -16,12 +16,12 @@ pub struct Queue<T> {
     not_full: Condvar,
 }
 
-impl<T> Queue<T> {
 // ANCHOR: close
+impl<T> Queue<T> {
     pub fn close(&self) {
         self.state.closed = true; // forgot self.state.lock()
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
-// ANCHOR_END: close
 }
+// ANCHOR_END: close
