@@ -12,7 +12,8 @@
 #                  REFERENCE=their_queue.ml for your own OCaml original)
 #   make bench     criterion benchmarks and boundary costs
 #   make book      the book (book/) as a static site in target/book; make book-open says where
-#   make book-check  headless Chromium checks every page: content, layout at 6 widths x sidebar x theme, links, plot text >= 12 px
+#   make book-check  headless Chromium checks every page: content, layout at 6 widths x sidebar x theme, links, plot text >= 12 px,
+#                  code lines that wrap instead of running past their box, code text >= 13 px, highlighted listings
 #   make clean     remove build products (the OCaml toolchain cache stays)
 
 # The one place the OCaml version is pinned. Handed to the setup script only, never exported:
@@ -135,7 +136,9 @@ book-open:
 
 # Headless Chromium renders every chapter and the check asserts its listings and figures are
 # there; screenshots of two pages go to target/book-check/. A plot whose text shows below
-# 12 px at any width fails it (PLOT_TEXT=report: only listed).
+# 12 px at any width fails it (PLOT_TEXT=report: only listed), and so does a code line that
+# runs past its box, code text below 13 px or a listing left unhighlighted.
+# scripts/book-check.sh --self-test shows that it catches each of these.
 PLOT_TEXT ?= fail
 book-check: book
 	@$(SETUP_BOOK) >/dev/null

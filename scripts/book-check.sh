@@ -9,8 +9,11 @@
 # phone of 360 and 390 px, a tablet, laptops, a wide desktop), each with the sidebar open and
 # closed and in the light and the navy (dark) theme, must have no listing, table, figure or
 # side-by-side column reaching outside the page body (or under the sidebar), none clipped
-# (wider content in a box that hides it), and no page that scrolls sideways; a table or a
-# listing wider than its box is allowed only as a box that scrolls. Every cross-reference
+# (wider content in a box that hides it), and no page that scrolls sideways; a table wider
+# than its box is allowed only as a box that scrolls, a code line never: a listing or console
+# output whose line runs past its box (hidden, or behind a sideways scroll) fails, and so does
+# code text under 13 px. Every listing in Rust, C, OCaml or a diff must be highlighted for real
+# (at least one highlighted token), not only carry highlight.js's class. Every cross-reference
 # (#anchor, page.html#anchor, page.html) must lead to a page and an anchor that exist. The
 # text of each plot is measured as displayed (its smallest font size times the scale the
 # page draws the SVG at, for the variant a <picture> chose at that width), and each plot's
@@ -23,8 +26,8 @@
 # blank: a slow machine or a browser's hiccup is not taken for a broken book.
 #   scripts/book-check.sh [--plot-text=report|fail] [BOOK [SHOTS]]
 #   scripts/book-check.sh --self-test [BOOK]: plants an overflowing figure, a clipped listing,
-#     dead links and a missing figure in a copy of BOOK and passes only if the check fails on
-#     each of them.
+#     a code line that scrolls sideways, code text of 10 px, an OCaml listing left plain, dead
+#     links and a missing figure in a copy of BOOK and passes only if the check fails on each.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 plot_text=fail
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 done
 WIDTHS="${BOOK_CHECK_WIDTHS:-360 390 768 1100 1366 1920}"
 MIN_PLOT_PX=12
+MIN_CODE_PX=13
 book="$(cd "${1:-$root/target/book}" && pwd)"
 shots="${2:-$root/target/book-check}"
 
@@ -48,10 +52,13 @@ if [ "$self_test" = 1 ]; then
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
   cp -r "$book" "$tmp/book"
   page="$tmp/book/ch01-problem.html"
-  planted='<p>planted: <a href="#no-such-anchor">a dead link</a> and <a href="ch02-one-queue.html#no-such-section">another</a></p>
+  planted='<p>planted: <a href="#no-such-anchor">a dead link</a> and <a href="ch03-one-queue.html#no-such-section">another</a></p>
 <figure id="planted-figure"><img src="generated/figures/memory/timeline-1MiB-glibc.svg" style="width:2000px;max-width:none" alt="planted"></figure>
 <img id="planted-missing" src="generated/figures/no-such-figure.svg" alt="planted">
-<pre id="planted-pre"><code style="overflow-x:hidden">planted_listing_with_a_line_far_too_long_for_any_phone_or_laptop_column_and_no_way_to_scroll_it_into_view_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</code></pre>'
+<pre id="planted-pre"><code style="overflow-x:hidden;white-space:pre">planted_listing_with_a_line_far_too_long_for_any_phone_or_laptop_column_and_no_way_to_scroll_it_into_view_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</code></pre>
+<pre id="planted-scroll"><code class="language-rust" style="white-space:pre">let planted = "a code line that does not wrap and so scrolls sideways, its end out of sight on any screen of this book, phone or desktop, xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";</code></pre>
+<pre id="planted-small"><code class="language-rust" style="font-size:10px">let planted_small = 1;</code></pre>
+<pre id="planted-plain"><code class="language-ocaml">planted_plain</code></pre>'
   python3 - "$page" "$planted" <<'PY'
 import sys
 p, planted = sys.argv[1], sys.argv[2]
@@ -63,7 +70,10 @@ PY
   ok=1
   [ "$rc" = 1 ] || { echo "book-check self-test: the check exited $rc on a broken book, not 1"; ok=0; }
   for want in "FAIL layout ch01-problem .*img.* overflows" "FAIL layout ch01-problem .*code.* is clipped" \
-              "FAIL link ch01-problem: #no-such-anchor" "FAIL link ch01-problem: ch02-one-queue.html#no-such-section" \
+              "FAIL layout ch01-problem .*code.* a code line runs past its box.*planted = " \
+              "FAIL layout ch01-problem .*code.* code text 10 px" \
+              "FAIL ch01-problem: .*1 Rust, C, OCaml or diff listing\(s\) with no highlighted token" \
+              "FAIL link ch01-problem: #no-such-anchor" "FAIL link ch01-problem: ch03-one-queue.html#no-such-section" \
               "FAIL layout ch01-problem .*no-such-figure.svg did not load" "note: the layout page: a figure did not load \(attempt 3 of 3\)"; do
     printf '%s\n' "$out" | grep -Eq "$want" && echo "book-check self-test: caught: $want" \
       || { echo "book-check self-test: NOT caught: $want"; ok=0; }
@@ -72,8 +82,8 @@ PY
   printf '%s\n' "$out" | tail -32 | grep -Eq "^book-check: FAILED with [0-9]+ problem" \
     && echo "book-check self-test: the output ends with the problems" \
     || { echo "book-check self-test: the output does not end with the problems"; ok=0; }
-  [ "$ok" = 1 ] || { printf '%s\n' "$out" | tail -30; echo "book-check self-test: FAILED"; exit 1; }
-  echo "book-check self-test: passed (the check fails on a planted overflow, a clipped listing, dead links and a missing figure)"
+  [ "$ok" = 1 ] || { printf '%s\n' "$out" | grep -E "did not finish|FAIL link|book-check: layout:|book-check: note" ; printf '%s\n' "$out" | tail -30; echo "book-check self-test: FAILED"; exit 1; }
+  echo "book-check self-test: passed (the check fails on a planted overflow, a clipped listing, a code line that scrolls, 10 px code, a plain OCaml listing, dead links and a missing figure)"
   exit 0
 fi
 src="$root/book/src"
@@ -138,6 +148,9 @@ for (const f of frames) {
       line += ['title=' + ((main.querySelector('h1') || {}).textContent || '').replace(/\s+/g, '_'),
                'code=' + main.querySelectorAll('pre > code').length,
                'highlighted=' + main.querySelectorAll('pre > code.hljs').length,
+               // A listing in a language highlight.js knows must show highlighted tokens.
+               'plain=' + [...main.querySelectorAll('pre > code')].filter(c => /\blanguage-(rust|c|ocaml|diff)\b/.test(c.className)
+                 && !c.querySelector('[class^="hljs-"], [class*=" hljs-"]')).length,
                'img=' + srcs.length, 'loaded=' + loaded, 'unloaded=' + (srcs.length - loaded),
                'tables=' + main.querySelectorAll('table').length,
                'raw=' + (main.textContent.includes('{{#') ? 1 : 0),
@@ -166,6 +179,7 @@ for md in "${chapters[@]}"; do
     [ -n "$(get title)" ] || problems+=("no title")
     [ "$(get code)" -ge "$fences" ] || problems+=("$(get code) code listings shown, the source has $fences")
     [ "$(get highlighted)" -ge "$fences" ] || problems+=("$(get highlighted) of $fences listings highlighted")
+    [ "$(get plain)" -eq 0 ] || problems+=("$(get plain) Rust, C, OCaml or diff listing(s) with no highlighted token")
     [ "$(get img)" -eq "$images" ] || problems+=("$(get img) figures shown, the source has $images")
     [ "$(get loaded)" -eq "$(get img)" ] || problems+=("$(( $(get img) - $(get loaded) )) figure(s) did not load")
     [ "$tables" -eq 0 ] || [ "$(get tables)" -ge 1 ] || problems+=("no table, though it includes generated tables")
@@ -200,7 +214,7 @@ layout="$shots/layout.html"
       echo "<iframe data-page=\"${md%.md}\" data-width=\"$w\" src=\"file://$book/${md%.md}.html\" width=\"$w\" height=\"800\"></iframe>"
     done
   done
-  echo "<script>const PLOTS = $plots; const MIN_PLOT_PX = $MIN_PLOT_PX; const BOOK = 'file://$book/';</script>"
+  echo "<script>const PLOTS = $plots; const MIN_PLOT_PX = $MIN_PLOT_PX; const MIN_CODE_PX = $MIN_CODE_PX; const BOOK = 'file://$book/';</script>"
   cat <<'JS'
 <script>
 const out = document.getElementById('out');
@@ -252,8 +266,19 @@ function measure(f) {
       if (r.left < lo - 1 || r.right > hi + 1)
         lines.push(`FAIL layout ${page} ${state}: ${what} overflows the page body (${Math.round(r.left)}..${Math.round(r.right)} px, the body ${Math.round(lo)}..${Math.round(hi)}) near "${near}"`);
       const ox = w.getComputedStyle(el).overflowX;
+      const code = el.matches('main pre, main pre > code');
       if (el.scrollWidth > el.clientWidth + 1 && (ox === 'hidden' || ox === 'clip'))
         lines.push(`FAIL layout ${page} ${state}: ${what} is clipped (${el.scrollWidth} px of content in ${el.clientWidth} px) near "${near}"`);
+      else if (code && el.scrollWidth > el.clientWidth + 1) {
+        // A line that runs past its box, behind a sideways scroll: its end is out of sight.
+        const long = [...el.querySelectorAll('.code-line')].find(l => l.scrollWidth > el.clientWidth + 1 || l.getBoundingClientRect().right > el.getBoundingClientRect().right + 1);
+        const text = (long ? long.textContent : near).trim().replace(/\s+/g, ' ').slice(0, 40);
+        lines.push(`FAIL layout ${page} ${state}: ${what}: a code line runs past its box (${el.scrollWidth} px of content in ${el.clientWidth} px), near "${text}"`);
+      }
+      if (el.matches('main pre > code')) {
+        const px = parseFloat(w.getComputedStyle(el).fontSize);
+        if (px < MIN_CODE_PX) lines.push(`FAIL layout ${page} ${state}: ${what}: code text ${px} px (< ${MIN_CODE_PX}) near "${near}"`);
+      }
     }
     for (const img of main.querySelectorAll('img')) {
       // The file shown: a <picture> may have chosen its narrow variant at this width.
@@ -321,7 +346,7 @@ done < <(printf '%s\n' "$lres" | grep '^PLOT ' | sort -k4 -g)
 echo "book-check: plot text: $small plot(s) with text under $MIN_PLOT_PX px as displayed (--plot-text=$plot_text)"
 
 # Two pages as a reader sees them: the listings side by side, and the figures.
-for name in ch02-one-queue ch06-figures; do
+for name in ch03-one-queue ch07-figures; do
   rm -f "$shots/$name.png"
   # A blank page compresses to a few kilobytes; text, listings and plots to hundreds.
   for attempt in 1 2 3; do
@@ -332,7 +357,7 @@ for name in ch02-one-queue ch06-figures; do
   done
   [ "$size" -gt 50000 ] || problem "the screenshot of $name is blank or missing ($size bytes)"
 done
-echo "book-check: screenshots in $shots/ (ch02-one-queue.png, ch06-figures.png)"
+echo "book-check: screenshots in $shots/ (ch03-one-queue.png, ch07-figures.png)"
 if [ "${#failures[@]}" -eq 0 ]; then
   echo "book-check: passed: ${#chapters[@]} chapters rendered, laid out and linked as promised"
   exit 0

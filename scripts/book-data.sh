@@ -132,7 +132,7 @@ section "$STRATEGIES/summary.md" "## Reading" > "$out/strategies-reading.md"
 section "$ASYNC/summary.md" "## Reading" > "$out/async-reading.md"
 
 section "$SHUTDOWN/summary.md" "## Shutdown in each language's own terms" > "$out/shutdown-native.md"
-# Chapter 5 (ch04-shutdown.md) discusses one implementation per way of closing; the appendix has all ten.
+# Chapter 5 (ch05-shutdown.md) discusses one implementation per way of closing; the appendix has all ten.
 ch4="c-pthread ocaml rust-port rust-sync-channel tokio"
 columns "$ch4" < "$out/compare-shutdown.md" > "$out/compare-shutdown-ch4.md"
 columns "$ch4" < "$out/shutdown-native.md" > "$out/shutdown-native-ch4.md"
@@ -142,7 +142,7 @@ section docs/bench.md "## OCaml: what was tried, and batching" > "$out/bench-oca
 section docs/bench.md "## Fidelity: does the harness distort what it measures?" > "$out/bench-fidelity.md"
 section docs/validate.md "## Proof that the checks bite: the mutants" > "$out/validate-mutants.md"
 section docs/validate.md "## The checks" > "$out/validate-checks.md"
-# Chapter 4 (ch03-waiting.md) shows the mutants' table; how they are built (developer material) is in the appendix.
+# Chapter 4 (ch04-waiting.md) shows the mutants' table; how they are built (developer material) is in the appendix.
 awk '/^\|/ { t = 1; print; next } t { exit }' "$out/validate-mutants.md" > "$out/validate-mutants-table.md"
 
 # The generated text was written for the results folders and docs/, where "see Runs" or "the
@@ -152,12 +152,18 @@ sed -i \
   -e 's/(see Stability)/(the run'"'"'s `summary.md` in the repository lists them, section "Stability")/' \
   -e 's/(see Runs)/(listed in the run'"'"'s `summary.md`, section "Runs")/' \
   -e 's/A failure comes with a timeline picture (below)\./A failure comes with a timeline picture: one lane per thread, each call drawn from its invocation to its return./' \
-  -e 's/(see the README'"'"'s porting notes)/([chapter 7](ch06-figures.md#throughput) measures what it costs)/' \
+  -e 's/(see the README'"'"'s porting notes)/([chapter 7](ch07-figures.md#throughput) measures what it costs)/' \
   -e 's/but linearizability: see the README)/but linearizability: see [the note on tokio](appendix-developer.md#tokio-and-linearizability))/' \
   "$out"/*.md
 for stale in '(see Stability)' '(see Runs)' 'picture (below)' "README's porting notes"; do
   ! grep -lF "$stale" "$out"/*.md || { echo "book-data: '$stale' is left in the generated text above" >&2; exit 1; }
 done
+
+# The OCaml highlighting the book adds to mdBook's highlight.js is the vendored file it says it
+# is (book/theme/ocaml-highlight.js: highlight.js 10.1.1's OCaml, from the npm registry).
+vendored="$(sed -n '/^\/\/ VENDORED: highlight/,/^\/\/ VENDORED: end/p' book/theme/ocaml-highlight.js | sed '1d;$d' | sha256sum | cut -d' ' -f1)"
+[ "$vendored" = 3a6bfe79d5aa20eb2a96efd6669e5199efe51ce9c51e314f341e511a5235e9fd ] \
+  || { echo "book-data: book/theme/ocaml-highlight.js: the vendored OCaml definition changed (sha256 $vendored)" >&2; exit 1; }
 
 # Every listing's anchor exists (mdbook would silently include nothing for a missing one;
 # harness/tests/book.rs checks the same, and more, in make test).

@@ -1,9 +1,11 @@
 /* step3_close.c: the C twin of step 3's close, to see why close must broadcast. Three
  * consumers sleep on an empty queue; close wakes them with pthread_cond_broadcast or, as the
- * tempting mistake, with pthread_cond_signal.
- *   cc -std=c11 -Wall -O2 -pthread -o step3_close step3_close.c
- *   ./step3_close broadcast
- *   ./step3_close signal */
+ * tempting mistake, with pthread_cond_signal. From the repository's root (the program goes to
+ * target/, which git ignores):
+ *   mkdir -p target/book-examples
+ *   cc -std=c11 -Wall -O2 -pthread -o target/book-examples/step3_close book-examples/c/step3_close.c
+ *   target/book-examples/step3_close broadcast
+ *   target/book-examples/step3_close signal */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,12 +20,12 @@
 struct queue {
     pthread_mutex_t mutex;
     pthread_cond_t not_empty;
-    size_t len;     /* the items themselves do not matter here */
+    size_t len;     /* the items themselves do not matter */
     bool closed;
-    int sleeping;   /* consumers inside pop's wait, for the demonstration */
+    int sleeping;   /* consumers in pop's wait (to show) */
 };
 
-/* Returns 0 with an item, -1 once the queue is closed and empty. */
+/* 0 with an item; -1 once the queue is closed and empty. */
 static int pop(struct queue *q) {
     pthread_mutex_lock(&q->mutex);
     while (q->len == 0 && !q->closed) {
@@ -40,10 +42,10 @@ static int pop(struct queue *q) {
 static void close_queue(struct queue *q, bool broadcast) {
     pthread_mutex_lock(&q->mutex);
     q->closed = true;
-    if (broadcast)
-        pthread_cond_broadcast(&q->not_empty); /* every sleeper wakes and sees the flag */
-    else
-        pthread_cond_signal(&q->not_empty);    /* one sleeper wakes; the others sleep on */
+    if (broadcast) /* every sleeper wakes and sees the flag */
+        pthread_cond_broadcast(&q->not_empty);
+    else           /* one sleeper wakes; the others sleep on */
+        pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->mutex);
 }
 /* ANCHOR_END: queue */

@@ -1,6 +1,7 @@
 // The step-3 queue with a close that forgets the lock. It does not compile: the flag lives
 // inside the mutex, and the only way in is the guard that lock() returns.
-// tests/outputs.rs compiles it and compares the error with expected/close_without_lock.txt.
+// tests/outputs.rs compiles it, from the repository's root with the command that
+// expected/close_without_lock.txt begins with, and compares the error with that file.
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 
@@ -15,12 +16,12 @@ pub struct Queue<T> {
     not_full: Condvar,
 }
 
-impl<T> Queue<T> {
 // ANCHOR: close
+impl<T> Queue<T> {
     pub fn close(&self) {
         self.state.closed = true; // forgot self.state.lock()
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
-// ANCHOR_END: close
 }
+// ANCHOR_END: close

@@ -3,7 +3,7 @@
 //!
 //!     cargo run --release --example exercise_one_condvar
 //!
-//! It runs two producers and two consumers through a queue of capacity 1, three times, and
+//! It runs three producers and three consumers through a queue of capacity 1, three times, and
 //! says whether every item arrived or the threads stalled. As shipped, the queue stalls.
 use std::collections::VecDeque;
 use std::process;
@@ -41,20 +41,24 @@ impl<T> Queue<T> {
 }
 // ANCHOR_END: queue
 
-const PER_PRODUCER: usize = 50_000;
+const PRODUCERS: usize = 3;
+const CONSUMERS: usize = 3;
+const PER_PRODUCER: usize = 20_000;
 const ROUNDS: usize = 3;
 
 /// One round: true when every item arrived, false when no item arrived for 1 s.
 fn round() -> bool {
     let q = Arc::new(Queue { items: Mutex::new(VecDeque::new()), changed: Condvar::new(), capacity: 1 });
     let delivered = Arc::new(AtomicUsize::new(0));
-    for _ in 0..2 {
+    for _ in 0..PRODUCERS {
         let producer_q = Arc::clone(&q);
         thread::spawn(move || {
             for i in 0..PER_PRODUCER {
                 producer_q.push(i);
             }
         });
+    }
+    for _ in 0..CONSUMERS {
         let (q, delivered) = (Arc::clone(&q), Arc::clone(&delivered));
         thread::spawn(move || loop {
             let _: usize = q.pop();
@@ -65,7 +69,7 @@ fn round() -> bool {
     while still < 10 {
         thread::sleep(Duration::from_millis(100));
         let now = delivered.load(Ordering::Relaxed);
-        if now == 2 * PER_PRODUCER {
+        if now == PRODUCERS * PER_PRODUCER {
             return true; // the consumers stay asleep on the empty queue: fine, it is a test
         }
         still = if now == last { still + 1 } else { 0 };
@@ -81,5 +85,5 @@ fn main() {
             process::exit(1);
         }
     }
-    println!("right: {ROUNDS} rounds of {} items each, no stall", 2 * PER_PRODUCER);
+    println!("right: {ROUNDS} rounds of {} items each, no stall", PRODUCERS * PER_PRODUCER);
 }

@@ -10,14 +10,14 @@ use std::time::Duration;
 // ANCHOR: queue
 pub struct Queue<T> {
     items: Mutex<VecDeque<T>>,
-    not_empty: Condvar, // consumers sleep here while the queue is empty
-    not_full: Condvar,  // producers sleep here while the queue is full
+    not_empty: Condvar, // consumers sleep here while empty
+    not_full: Condvar,  // producers sleep here while full
     capacity: usize,
 }
 
 impl<T> Queue<T> {
     pub fn new(capacity: usize) -> Self {
-        assert!(capacity > 0, "a queue of capacity 0 could never accept an item");
+        assert!(capacity > 0, "capacity 0: no item could get in");
         Queue {
             items: Mutex::new(VecDeque::with_capacity(capacity)),
             not_empty: Condvar::new(),
@@ -26,14 +26,15 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Waits while the queue is full. Returns the length after the push (for the demo).
+    /// Waits while the queue is full. Returns the length
+    /// after the push (for the demonstration).
     pub fn push(&self, x: T) -> usize {
         let mut items = self.items.lock().unwrap();
         while items.len() == self.capacity {
             items = self.not_full.wait(items).unwrap();
         }
         items.push_back(x);
-        self.not_empty.notify_one(); // one item: wake one consumer
+        self.not_empty.notify_one(); // one item: one consumer
         items.len()
     }
 
@@ -43,7 +44,7 @@ impl<T> Queue<T> {
             items = self.not_empty.wait(items).unwrap();
         }
         let x = items.pop_front().unwrap();
-        self.not_full.notify_one(); // one free slot: wake one producer
+        self.not_full.notify_one(); // one slot: one producer
         x
     }
 }
@@ -72,9 +73,10 @@ fn main() {
         most = most.max(q.push(vec![i as u8; ITEM_BYTES]));
     }
     let received = consumer.join().unwrap();
-    println!("capacity {CAPACITY} items of {ITEM_BYTES} bytes: a budget of {} KiB", CAPACITY * ITEM_BYTES / 1024);
-    println!("pushed {ITEMS} items; the queue never held more than {most} ({} KiB)", most * ITEM_BYTES / 1024);
+    let kib = |items: usize| items * ITEM_BYTES / 1024;
+    println!("capacity {CAPACITY} items of {ITEM_BYTES} bytes: {} KiB", kib(CAPACITY));
+    println!("pushed {ITEMS}; the queue held at most {most} ({} KiB)", kib(most));
     let in_order = received.iter().enumerate().all(|(i, &x)| x == i as u8);
-    println!("the consumer received {} items, in order: {in_order}", received.len());
+    println!("received {} items, in order: {in_order}", received.len());
 }
 // ANCHOR_END: main

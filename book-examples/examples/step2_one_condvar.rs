@@ -24,7 +24,7 @@ impl<T> Queue<T> {
             items = self.changed.wait(items).unwrap();
         }
         items.push_back(x);
-        self.changed.notify_one(); // meant for a consumer: may wake a producer
+        self.changed.notify_one(); // for a consumer; may wake a producer
     }
 
     pub fn pop(&self) -> T {
@@ -33,7 +33,7 @@ impl<T> Queue<T> {
             items = self.changed.wait(items).unwrap();
         }
         let x = items.pop_front().unwrap();
-        self.changed.notify_one(); // meant for a producer: may wake a consumer
+        self.changed.notify_one(); // for a producer; may wake a consumer
         x
     }
 }
@@ -43,27 +43,38 @@ impl<T> Queue<T> {
 const ITEMS: usize = 100_000;
 
 fn main() {
-    let q = Arc::new(Queue { items: Mutex::new(VecDeque::new()), changed: Condvar::new(), capacity: 1 });
+    let q = Arc::new(Queue {
+        items: Mutex::new(VecDeque::new()),
+        changed: Condvar::new(),
+        capacity: 1,
+    });
+    // Counters the threads update around their calls: items
+    // delivered, and threads now inside pop and inside push.
     let delivered = Arc::new(AtomicUsize::new(0));
+    let in_pop = Arc::new(AtomicUsize::new(0));
+    let in_push = Arc::new(AtomicUsize::new(0));
     for _ in 0..2 {
-        let (q, delivered) = (Arc::clone(&q), Arc::clone(&delivered));
+        let q = Arc::clone(&q);
+        let delivered = Arc::clone(&delivered);
+        let in_pop = Arc::clone(&in_pop);
         thread::spawn(move || loop {
+            in_pop.fetch_add(1, Ordering::Relaxed);
             let _: usize = q.pop();
+            in_pop.fetch_sub(1, Ordering::Relaxed);
             delivered.fetch_add(1, Ordering::Relaxed);
         });
     }
-    let pushed = Arc::new(AtomicUsize::new(0));
-    let producer_pushed = Arc::clone(&pushed);
-    let producer_q = Arc::clone(&q);
+    let (q2, in_push2) = (Arc::clone(&q), Arc::clone(&in_push));
     thread::spawn(move || {
         for i in 0..ITEMS {
-            producer_q.push(i);
-            producer_pushed.fetch_add(1, Ordering::Relaxed);
+            in_push2.fetch_add(1, Ordering::Relaxed);
+            q2.push(i);
+            in_push2.fetch_sub(1, Ordering::Relaxed);
         }
     });
 
-    println!("one Condvar, notify_one, capacity 1: 1 producer, 2 consumers, {ITEMS} items");
-    // The watchdog: every 100 ms, has an item been delivered since the last look?
+    println!("one Condvar, capacity 1, 1 producer, 2 consumers");
+    // The watchdog: every 100 ms, was an item delivered?
     let mut last = usize::MAX;
     let mut still = 0;
     loop {
@@ -77,12 +88,13 @@ fn main() {
         last = now;
         if still == 10 {
             let len = q.items.lock().unwrap().len();
-            let producer_done = pushed.load(Ordering::Relaxed) == ITEMS;
-            println!("stalled: no item delivered for 1 s, before all {ITEMS} arrived");
-            println!("the queue holds {len} of 1 items, so there is room for the producer");
-            println!("the producer has not finished, so it sleeps in push: {}", !producer_done);
-            println!("both consumers sleep in pop, since the queue is empty");
-            process::exit(0); // the three threads would sleep forever
+            let pushing = in_push.load(Ordering::Relaxed);
+            let popping = in_pop.load(Ordering::Relaxed);
+            println!("stalled: no item delivered for 1 s");
+            println!("items in the queue: {len} of 1: room for a push");
+            println!("producers in push for 1 s: {pushing} of 1");
+            println!("consumers in pop for 1 s: {popping} of 2");
+            process::exit(0); // all three would wait forever
         }
     }
 }

@@ -15,7 +15,7 @@ struct State<T> {
 }
 
 pub struct Queue<T> {
-    state: Mutex<State<T>>, // the flag lives inside the mutex, with the items
+    state: Mutex<State<T>>, // the flag too: inside the mutex
     not_empty: Condvar,
     not_full: Condvar,
     capacity: usize,
@@ -24,20 +24,27 @@ pub struct Queue<T> {
 
 impl<T> Queue<T> {
     pub fn new(capacity: usize) -> Self {
-        assert!(capacity > 0, "a queue of capacity 0 could never accept an item");
+        assert!(capacity > 0, "capacity 0: no item could get in");
+        let items = VecDeque::with_capacity(capacity);
         Queue {
-            state: Mutex::new(State { items: VecDeque::with_capacity(capacity), closed: false }),
+            state: Mutex::new(State { items, closed: false }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             capacity,
         }
     }
+}
 
 // ANCHOR: push
-    /// Waits while the queue is full and open; a closed queue hands the item back.
+impl<T> Queue<T> {
+    /// Waits while the queue is full and open. A closed
+    /// queue hands the item back.
     pub fn push(&self, x: T) -> Result<(), T> {
         let s = self.state.lock().unwrap();
-        let mut s = self.not_full.wait_while(s, |s| s.items.len() == self.capacity && !s.closed).unwrap();
+        let full = |s: &mut State<T>| {
+            s.items.len() == self.capacity && !s.closed
+        };
+        let mut s = self.not_full.wait_while(s, full).unwrap();
         if s.closed {
             return Err(x);
         }
@@ -45,33 +52,42 @@ impl<T> Queue<T> {
         self.not_empty.notify_one();
         Ok(())
     }
+}
 // ANCHOR_END: push
 
 // ANCHOR: pop
-    /// Waits while the queue is empty and open. `None`: closed, and every item taken.
+impl<T> Queue<T> {
+    /// Waits while the queue is empty and open. `None`:
+    /// closed, and every item taken.
     pub fn pop(&self) -> Option<T> {
         let s = self.state.lock().unwrap();
-        let mut s = self.not_empty.wait_while(s, |s| s.items.is_empty() && !s.closed).unwrap();
-        let x = s.items.pop_front()?; // empty here means closed and drained
+        let empty = |s: &mut State<T>| {
+            s.items.is_empty() && !s.closed
+        };
+        let mut s = self.not_empty.wait_while(s, empty).unwrap();
+        let x = s.items.pop_front()?; // empty: closed, drained
         self.not_full.notify_one();
         Some(x)
     }
+}
 // ANCHOR_END: pop
 
 // ANCHOR: close
+impl<T> Queue<T> {
     pub fn close(&self) {
         let mut s = self.state.lock().unwrap();
         s.closed = true;
-        // Every sleeper must wake and see the flag: all of them, not one.
+        // Every sleeper must wake and see the flag: all.
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
-// ANCHOR_END: close
 }
+// ANCHOR_END: close
 
 // ANCHOR: main
 fn main() {
-    let close = std::env::args().nth(1).as_deref() != Some("no-close");
+    let arg = std::env::args().nth(1);
+    let close = arg.as_deref() != Some("no-close");
     let q = Arc::new(Queue::new(2));
 
     let (finished, consumer_finished) = mpsc::channel();
@@ -80,7 +96,7 @@ fn main() {
         while let Some(x) = consumer_q.pop() {
             println!("consumer: got {x}");
         }
-        println!("consumer: pop returned None: closed, and nothing left");
+        println!("consumer: pop returned None: closed, drained");
         finished.send(()).unwrap();
     });
 
@@ -94,13 +110,14 @@ fn main() {
         None // the producer returns without closing
     };
 
-    match consumer_finished.recv_timeout(Duration::from_secs(1)) {
+    let one_second = Duration::from_secs(1);
+    match consumer_finished.recv_timeout(one_second) {
         Ok(()) => println!("main: the consumer finished"),
-        Err(_) => println!("main: 1 s after the last push the consumer still sleeps in pop"),
+        Err(_) => println!("main: 1 s later, pop has not returned"),
     }
     match refused {
-        Some(r) => println!("main: push(4) after close returned {r:?}: the item comes back"),
-        None => println!("main: nothing will ever wake it: the queue was not closed"),
+        Some(r) => println!("main: push(4) after close: {r:?}"),
+        None => println!("main: the queue was never closed"),
     }
 }
 // ANCHOR_END: main

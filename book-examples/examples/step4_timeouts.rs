@@ -34,7 +34,8 @@ impl<T> Queue<T> {
         Queue { state, not_empty: Condvar::new(), not_full: Condvar::new() }
     }
 
-    // push and close as in step 3 (push here does not wait: these demonstrations never fill it)
+    // push and close as in step 3 (push here does not wait:
+    // these demonstrations never fill the queue)
     pub fn push(&self, x: T) {
         self.state.lock().unwrap().items.push_back(x);
         self.not_empty.notify_one();
@@ -45,19 +46,28 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
+}
 
 // ANCHOR: pop_timeout
-    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
-        // One deadline, before any wait. None: too far to represent, so never.
+impl<T> Queue<T> {
+    pub fn pop_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<T, PopError> {
+        // One deadline, before any wait. None: too far to
+        // represent, so never.
         let deadline = Instant::now().checked_add(timeout);
         let s = self.state.lock().unwrap();
-        let waiting = |s: &mut State<T>| s.items.is_empty() && !s.closed;
+        let empty = |s: &mut State<T>| {
+            s.items.is_empty() && !s.closed
+        };
         let mut s = match deadline {
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
-                self.not_empty.wait_timeout_while(s, left, waiting).unwrap().0
+                let cv = &self.not_empty;
+                cv.wait_timeout_while(s, left, empty).unwrap().0
             }
-            None => self.not_empty.wait_while(s, waiting).unwrap(),
+            None => self.not_empty.wait_while(s, empty).unwrap(),
         };
         match s.items.pop_front() {
             Some(x) => {
@@ -68,16 +78,23 @@ impl<T> Queue<T> {
             None => Err(PopError::Timeout),
         }
     }
+}
 // ANCHOR_END: pop_timeout
 
 // ANCHOR: restart_clock
-    /// The same wait written by hand, wrongly: every wake-up starts the full timeout again.
-    pub fn pop_timeout_restarting(&self, timeout: Duration) -> Result<T, PopError> {
+impl<T> Queue<T> {
+    /// The same wait written by hand, wrongly: every
+    /// wake-up starts the full timeout again.
+    pub fn pop_timeout_restarting(
+        &self,
+        timeout: Duration,
+    ) -> Result<T, PopError> {
         let mut s = self.state.lock().unwrap();
         while s.items.is_empty() && !s.closed {
-            let (guard, result) = self.not_empty.wait_timeout(s, timeout).unwrap();
+            let cv = &self.not_empty;
+            let (guard, r) = cv.wait_timeout(s, timeout).unwrap();
             s = guard;
-            if result.timed_out() {
+            if r.timed_out() {
                 break;
             }
         }
@@ -87,8 +104,8 @@ impl<T> Queue<T> {
             None => Err(PopError::Timeout),
         }
     }
-// ANCHOR_END: restart_clock
 }
+// ANCHOR_END: restart_clock
 
 const TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -101,34 +118,41 @@ fn main() {
 
     let start = Instant::now();
     let r = q.pop_timeout(TIMEOUT);
-    println!("pop_timeout(200 ms), empty queue: {r:?}, after at least 200 ms: {}", start.elapsed() >= TIMEOUT);
+    let waited = start.elapsed() >= TIMEOUT;
+    println!("pop_timeout(200 ms), empty: {r:?}, waited 200 ms: {waited}");
 
-    let producer_q = Arc::clone(&q);
+    let q2 = Arc::clone(&q);
     thread::spawn(move || {
         thread::sleep(Duration::from_millis(100));
-        producer_q.push(42);
+        q2.push(42);
     });
-    println!("Instant::now().checked_add(Duration::MAX): {:?}", Instant::now().checked_add(Duration::MAX));
-    println!("pop_timeout(Duration::MAX), an item pushed 100 ms later: {:?}", q.pop_timeout(Duration::MAX));
+    let never = Instant::now().checked_add(Duration::MAX);
+    println!("Instant::now().checked_add(Duration::MAX): {never:?}");
+    let r = q.pop_timeout(Duration::MAX);
+    println!("pop_timeout(Duration::MAX), a push 100 ms later: {r:?}");
 
-    panic::set_hook(Box::new(|_| {})); // print the panic's message below, not on stderr
+    // The panic of `+`, caught and printed (not on stderr).
+    panic::set_hook(Box::new(|_| {}));
     let sum = panic::catch_unwind(|| Instant::now() + Duration::MAX);
     let payload = sum.unwrap_err();
-    let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
-    println!("Instant::now() + Duration::MAX panics: {}", message.unwrap_or("(no message)"));
+    let message = payload.downcast_ref::<&str>().copied();
+    let message = message.or(payload.downcast_ref::<String>().map(|s| s.as_str()));
+    println!("Instant::now() + Duration::MAX panics: {}", message.unwrap_or("?"));
 
-    let closer_q = Arc::clone(&q);
+    let q3 = Arc::clone(&q);
     thread::spawn(move || {
         thread::sleep(Duration::from_millis(100));
-        closer_q.close();
+        q3.close();
     });
-    println!("pop_timeout(10 s), closed 100 ms later: {:?}", q.pop_timeout(Duration::from_secs(10)));
+    let r = q.pop_timeout(Duration::from_secs(10));
+    println!("pop_timeout(10 s), a close 100 ms later: {r:?}");
 }
 // ANCHOR_END: main
 
 // ANCHOR: restart_main
-/// A thread wakes every waiter every 50 ms without pushing anything, as spurious wake-ups and
-/// wake-ups stolen by other consumers do. Which `pop_timeout` still returns after 200 ms?
+/// A thread wakes every waiter every 50 ms without pushing
+/// anything, as spurious wake-ups and wake-ups stolen by other
+/// consumers do. Which pop still returns after 200 ms?
 fn restart_clock() {
     let q: Arc<Queue<u32>> = Arc::new(Queue::new());
     let nudger_q = Arc::clone(&q);
@@ -137,19 +161,28 @@ fn restart_clock() {
         nudger_q.not_empty.notify_all();
     });
 
+    // Each pop reports on the channel when it returns.
     let (tx, rx) = mpsc::channel();
     let (q1, tx1) = (Arc::clone(&q), tx.clone());
-    thread::spawn(move || tx1.send(("one deadline", q1.pop_timeout(TIMEOUT))).unwrap());
+    thread::spawn(move || {
+        let r = q1.pop_timeout(TIMEOUT);
+        tx1.send(("one deadline", r)).unwrap()
+    });
     let (q2, tx2) = (Arc::clone(&q), tx);
-    thread::spawn(move || tx2.send(("restarted timeout", q2.pop_timeout_restarting(TIMEOUT))).unwrap());
+    thread::spawn(move || {
+        let r = q2.pop_timeout_restarting(TIMEOUT);
+        tx2.send(("restarted timeout", r)).unwrap()
+    });
 
-    println!("two consumers call a pop with a 200 ms timeout on an empty queue; a wake-up every 50 ms");
+    println!("two pops with a 200 ms timeout on an empty queue,");
+    println!("and a wake-up every 50 ms");
     let give_up = Instant::now() + Duration::from_secs(1);
+    let left = || give_up.saturating_duration_since(Instant::now());
     let mut returned = 0;
-    while let Ok((how, r)) = rx.recv_timeout(give_up.saturating_duration_since(Instant::now())) {
+    while let Ok((how, r)) = rx.recv_timeout(left()) {
         println!("{how}: {r:?} within 1 s");
         returned += 1;
     }
-    println!("1 s later, {} of 2 still waiting, the one whose timeout restarts at every wake-up", 2 - returned);
+    println!("1 s later, {} of 2 still waiting", 2 - returned);
 }
 // ANCHOR_END: restart_main

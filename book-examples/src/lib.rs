@@ -10,8 +10,12 @@
 //! cargo run --example step3_close
 //! cargo run --example step4_timeouts
 //! cargo run --example step4_timeouts -- restart-clock
+//! cargo run --example step5_queue
 //! cargo run --example exercise_one_condvar
 //! ```
+//!
+//! The chapter's last exercise is `exercise/my_queue.rs`, step 5's queue with its bodies left
+//! out; its check is the crate `check/` (`cargo run --release -p check-my-queue`).
 //!
 //! `tests/outputs.rs` runs each of them and compares what it prints with `expected/`, the files
 //! the chapter shows; it also compiles `compile_fail/` and `c/`.

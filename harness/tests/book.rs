@@ -265,8 +265,8 @@ fn chapter_numbers() -> Vec<(usize, String)> {
 }
 
 /// Every "chapter N" in the text: (N, the file its link leads to, or None when unlinked),
-/// as in `[chapter 4](ch03-waiting.md#anchor)` and the second link of
-/// `[chapters 3](ch02-one-queue.md) and [4](ch03-waiting.md)`.
+/// as in `[chapter 4](ch04-waiting.md#anchor)` and the second link of
+/// `[chapters 3](ch03-one-queue.md) and [4](ch04-waiting.md)`.
 fn chapter_mentions(text: &str) -> Vec<(usize, Option<String>, String)> {
     let mut out = Vec::new();
     let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>();
@@ -282,7 +282,7 @@ fn chapter_mentions(text: &str) -> Vec<(usize, Option<String>, String)> {
             out.push((n.parse().unwrap(), if linked { target(after) } else { None }, text[i..i + word.len() + n.len()].to_string()));
         }
     }
-    // A bare number linking to a chapter: "[4](ch03-waiting.md)".
+    // A bare number linking to a chapter: "[4](ch04-waiting.md)".
     for (i, _) in text.match_indices("](ch") {
         let before = &text[..i];
         let n: String = before.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
@@ -320,11 +320,35 @@ fn every_chapter_number_in_the_text_is_a_link_to_that_chapter() {
 
 #[test]
 fn a_chapter_number_is_read_from_its_link() {
-    let text = "see [chapter 4](ch03-waiting.md#rule-1) and [chapters 3](ch02-one-queue.md) and [4](ch03-waiting.md); chapter 6 too";
+    let text = "see [chapter 4](ch04-waiting.md#rule-1) and [chapters 3](ch03-one-queue.md) and [4](ch04-waiting.md); chapter 6 too";
     let got = chapter_mentions(text);
-    assert!(got.contains(&(4, Some("ch03-waiting".into()), "chapter 4".into())), "{got:?}");
-    assert!(got.contains(&(3, Some("ch02-one-queue".into()), "chapters 3".into())), "{got:?}");
-    assert!(got.contains(&(4, Some("ch03-waiting".into()), "[4]".into())), "{got:?}");
+    assert!(got.contains(&(4, Some("ch04-waiting".into()), "chapter 4".into())), "{got:?}");
+    assert!(got.contains(&(3, Some("ch03-one-queue".into()), "chapters 3".into())), "{got:?}");
+    assert!(got.contains(&(4, Some("ch04-waiting".into()), "[4]".into())), "{got:?}");
     assert!(got.contains(&(6, None, "chapter 6".into())), "{got:?}");
     assert_eq!(got.len(), 4, "{got:?}");
+}
+
+/// A chapter's file carries the number the sidebar gives it (chapter 3 is `ch03-*.md`), and
+/// every old name that book.toml redirects leads to a chapter of the sidebar, under a name
+/// that no file has any more.
+#[test]
+fn every_chapter_file_is_numbered_as_the_sidebar_numbers_it() {
+    let numbers = chapter_numbers();
+    for (n, file) in &numbers {
+        assert!(file.starts_with(&format!("ch{n:02}-")), "{file}.md is chapter {n} in the sidebar: name it ch{n:02}-...");
+    }
+    let toml = fs::read_to_string(root().join("book/book.toml")).unwrap();
+    let section = toml.split("[output.html.redirect]").nth(1).expect("book.toml has no [output.html.redirect]");
+    let mut redirects = 0;
+    for line in section.lines().take_while(|l| !l.starts_with('[')).filter(|l| l.starts_with('"')) {
+        let (from, to) = line.split_once('=').unwrap();
+        let (from, to) = (from.trim().trim_matches('"'), to.trim().trim_matches('"'));
+        let old = from.trim_start_matches('/').trim_end_matches(".html");
+        assert!(!book_src().join(format!("{old}.md")).exists(), "book.toml redirects {from}, but {old}.md still exists");
+        let target = to.trim_end_matches(".html");
+        assert!(numbers.iter().any(|(_, f)| f == target), "book.toml redirects {from} to {to}, which is no chapter");
+        redirects += 1;
+    }
+    assert!(redirects >= 7, "book.toml redirects only {redirects} old chapter names");
 }
