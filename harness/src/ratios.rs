@@ -226,4 +226,30 @@ mod tests {
         assert_eq!(ratio_cell(Some(r), 0.2), "1.00 [0.90–1.10]");
         assert_eq!(ratio_cell(None, 0.05), "–");
     }
+
+    /// Oversubscribed counts threads per CPU the placement gives them, not the machine's cores:
+    /// spsc same-core (two threads, one CPU) is; spsc cross-core (one thread per CPU) is not;
+    /// mpsc cross-core (four producers on one CPU) is; unpinned compares with the machine.
+    #[test]
+    fn oversubscribed_is_threads_per_cpu_the_placement_allows() {
+        let rows = [slice("a", 1, false, 1, 1.0), slice("r", 1, true, 2, 1.0)];
+        let mut cells = cells(&rows);
+        let c = &mut cells[0];
+        let at = |c: &mut Cell, w: Workload, p: Placement| {
+            (c.workload, c.placement) = (w, p);
+            (c.producers, c.consumers) = w.threads();
+        };
+        for (w, p, cpus, over) in [
+            (Workload::Seq, Placement::SameCore, 2, false),
+            (Workload::Spsc, Placement::SameCore, 2, true),
+            (Workload::Spsc, Placement::CrossCore, 2, false),
+            (Workload::Mpsc, Placement::CrossCore, 2, true),
+            (Workload::Spsc, Placement::Unpinned, 2, false),
+            (Workload::Spsc, Placement::Unpinned, 1, true),
+            (Workload::Mpmc, Placement::Unpinned, 8, false),
+        ] {
+            at(c, w, p);
+            assert_eq!(c.oversubscribed(cpus), over, "{w} {p} on {cpus} CPUs");
+        }
+    }
 }
