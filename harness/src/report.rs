@@ -23,7 +23,7 @@ memory-runs.csv, strategies.csv, ... and env.json, which says which study wrote 
 after a change to a report:
 
   bqh report results/latest                                  # in place (a folder bqh wrote)
-  bqh report results/2026-11-21-xeon-2core --out /tmp/redrawn # a committed run: elsewhere")]
+  bqh report results/2026-12-07-xeon-2core --out /tmp/redrawn # a committed run: elsewhere")]
 pub struct Args {
     /// The results folder to read
     pub dir: PathBuf,

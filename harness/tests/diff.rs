@@ -92,7 +92,7 @@ fn diff_catches_a_slowed_port_and_passes_the_same_code_twice() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains(says), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let other = root().join("results/2026-11-23-epyc-2core-strategies");
+    let other = root().join("results/2026-12-07-xeon-2core-strategies");
     let o = bqh_within(&["diff", &arg(&runs[0]), other.to_str().unwrap()], LIMIT);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bqh diff compares two `bqh compare` runs"));

@@ -15,7 +15,10 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-const CANONICAL: &str = "results/2026-11-21-xeon-2core";
+/// A comparison in the format from before paired measurement, kept as a fixture.
+const LEGACY: &str = "tests/fixtures/results/legacy-compare";
+/// The committed canonical comparison.
+const CANONICAL: &str = "results/2026-12-07-xeon-2core";
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("report", name)
@@ -31,8 +34,8 @@ fn section<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
-    let canonical = root().join(CANONICAL);
+fn a_legacy_run_redraws_to_what_compare_writes_from_its_rows() {
+    let canonical = root().join(LEGACY);
     let redrawn = scratch("redrawn");
     let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
         .args(["report", canonical.to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
@@ -80,7 +83,7 @@ fn the_canonical_run_redraws_to_what_compare_writes_from_its_rows() {
 
 #[test]
 fn the_newer_canonical_runs_redraw_from_their_files() {
-    for (dir, title) in [("results/2026-11-23-epyc-2core", "# Bounded queues compared"), ("results/2026-11-23-epyc-2core-scale", "# Thread scaling")] {
+    for (dir, title) in [("results/2026-12-07-xeon-2core", "# Bounded queues compared"), ("results/2026-12-07-xeon-2core-scale", "# Thread scaling")] {
         let redrawn = scratch(dir.rsplit('/').next().unwrap());
         let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
             .args(["report", root().join(dir).to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
@@ -166,8 +169,8 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
 /// `compare` writes today, checked above.)
 #[test]
 fn every_committed_study_folder_redraws_byte_for_byte() {
-    for name in ["async", "memory", "scale", "shutdown", "strategies"] {
-        let committed = root().join(format!("results/2026-11-23-epyc-2core-{name}"));
+    for name in ["", "-async", "-consumer-work", "-memory", "-scale", "-shutdown", "-strategies"] {
+        let committed = root().join(format!("{CANONICAL}{name}"));
         let redrawn = scratch(&format!("committed-{name}"));
         let o = common::bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
@@ -207,7 +210,7 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
         assert!(err.contains(says) && !err.contains("panicked"), "{err}");
         assert!(files(dir) == before, "{} changed although the redraw was refused", dir.display());
     };
-    let scale = "results/2026-11-23-epyc-2core-scale";
+    let scale = "results/2026-12-07-xeon-2core-scale";
 
     let notes = own_copy(scale, "own-notes");
     std::fs::write(notes.join("NOTES.txt"), "mine").unwrap();
@@ -239,7 +242,7 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
 /// successful run), redrawn elsewhere: bqh's exit code and standard error.
 fn redraw_with(column: &str, value: &str) -> (Option<i32>, String) {
     let name = format!("bad-{column}-{}", value.replace(['-', '.'], "_"));
-    let dir = own_copy("results/2026-11-23-epyc-2core-scale", &name);
+    let dir = own_copy("results/2026-12-07-xeon-2core-scale", &name);
     let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
     let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
     let col = header.iter().position(|c| *c == column).unwrap();
@@ -273,6 +276,8 @@ fn a_figure_no_run_can_measure_is_refused() {
         ("ns_per_item", "1e308", "row 2: ns_per_item is 1e308 but"),
         ("items_per_second", "1e308", "row 2: items_per_second is 1e308 but"),
         ("seconds", "0", "row 2: seconds is 0: a run takes a finite, positive time"),
+        // Issue 29: threads that used more CPU than the run's clock allows on its CPUs.
+        ("threads_cpu_s", "10", "row 2: its threads used 10.000000 s of CPU in"),
     ] {
         let (code, err) = redraw_with(column, value);
         assert_eq!(code, Some(2), "{column}={value}: {err}");
@@ -284,7 +289,7 @@ fn a_figure_no_run_can_measure_is_refused() {
 }
 
 /// The committed scaling study, the smallest: the folder the issue-28 tests damage copies of.
-const SCALE: &str = "results/2026-11-23-epyc-2core-scale";
+const SCALE: &str = "results/2026-12-07-xeon-2core-scale";
 
 /// How long a refused redraw may take: it reads nothing of what it refuses.
 const PROMPT: Duration = Duration::from_secs(30);
@@ -415,8 +420,8 @@ fn redrawing_in_place_leaves_the_data_files_byte_for_byte() {
 /// place with its data files as saved.
 #[test]
 fn every_study_keeps_its_data_files_as_saved() {
-    let studies = ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-11-23-epyc-2core-{s}"));
-    for committed in studies.into_iter().chain(["results/2026-12-03-epyc-2core".to_string()]) {
+    let studies = ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-12-07-xeon-2core-{s}"));
+    for committed in studies.into_iter().chain(["results/2026-12-07-xeon-2core".to_string()]) {
         let dir = own_copy(&committed, &format!("crlf-{}", committed.rsplit('/').next().unwrap()));
         let mut data = Vec::new();
         for (name, bytes) in files(&dir) {
