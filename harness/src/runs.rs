@@ -206,14 +206,15 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
         g.producers + g.consumers
     };
     let cpu = stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or(0.0, |s| s.0);
-    let waits = stat(&g.ok, |r| Some(r.push_wait_share + r.pop_wait_share)).map_or(0.0, |s| s.0);
+    // The larger of the two shares: each is a share of its own side's operations.
+    let waits = stat(&g.ok, |r| Some(r.push_wait_share.max(r.pop_wait_share))).map_or(0.0, |s| s.0);
     let mut why = Vec::new();
     if cores > 0 && threads as usize > cores {
         why.push(format!("oversubscribed: {threads} threads on {cores} cores"));
     }
     // Cores busy while the threads wait: they spin instead of sleeping.
     if cores > 0 && threads > 1 && waits > 0.01 && cpu >= 0.9 * cores.min(threads as usize) as f64 {
-        why.push(format!("busy waiting: {cpu:.1} CPU-seconds per second while {:.0}% of operations waited", waits * 100.0));
+        why.push(format!("busy waiting: {cpu:.1} CPU-seconds per second while {:.0}% of one side's operations waited", waits * 100.0));
     }
     if why.is_empty() && threads as usize == cores && cores > 1 {
         why.push(format!("{threads} threads on {cores} cores: they run in parallel or take turns, and that flips between runs"));

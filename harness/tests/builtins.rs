@@ -1,6 +1,6 @@
 //! Every list of implementations a user sees comes from the engine's one table of built-ins
 //! (`crates/engine/src/impls/mod.rs`), and names all of them: the help texts, the error for an
-//! unknown name, and the README's table of implementations.
+//! unknown name, and the table of implementations in docs/implementations.md.
 
 use std::process::Command;
 
@@ -55,10 +55,10 @@ fn an_unknown_name_is_refused_with_every_built_in_named() {
 
 #[test]
 fn the_readme_table_names_every_built_in() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let start = readme.find("\n## The implementations\n").expect("README: no section 'The implementations'");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/implementations.md")).unwrap();
+    let start = readme.find("\n## The implementations\n").expect("docs/implementations.md: no section 'The implementations'");
     let table: String = readme[start..].lines().skip(2).take_while(|l| l.is_empty() || l.starts_with('|')).collect::<Vec<_>>().join("\n");
     for b in Builtin::ALL {
-        assert!(table.contains(&format!("| `{}` |", b.name())), "the README's table of implementations has no row for {b}");
+        assert!(table.contains(&format!("| `{}` |", b.name())), "docs/implementations.md's table of implementations has no row for {b}");
     }
 }

@@ -180,7 +180,7 @@ fn plugins_built_from_the_header_alone_pass() {
     assert_eq!(reports.len(), 4 * Check::ALL.len());
 }
 
-/// Builds a crate outside the workspace as the README's procedure does, with cargo alone: a
+/// Builds a crate outside the workspace as docs/validate.md's procedure does, with cargo alone: a
 /// temporary folder holding `NAME/Cargo.toml` (`crate-type = ["cdylib"]`, `dependencies`) and
 /// `NAME/src/lib.rs` (a copy of `lib_rs`), `cargo build --release --offline` (no network: the
 /// workspace's lock file and cargo's cache). Returns the `.so`.
@@ -207,7 +207,7 @@ fn external_crate(name: &str, dependencies: &str, lib_rs: &str) -> PathBuf {
     target.join(format!("release/lib{}.so", name.replace('-', "_")))
 }
 
-/// The README's procedure for a Rust port outside the project: a plugin crate with path
+/// docs/validate.md's procedure for a Rust port outside the project: a plugin crate with path
 /// dependencies on bq-export and on "your port" (here bq-port; its lib.rs is the built-in
 /// plugin's), then `bqh validate --candidate` on the `.so`.
 #[test]
@@ -219,7 +219,7 @@ fn a_rust_crate_outside_the_project_builds_with_cargo_and_passes() {
     assert_eq!(reports.len(), Check::ALL.len());
 }
 
-/// Issue 20: the README shows that one cdylib crate with the port written inline (no port crate
+/// Issue 20: docs/validate.md shows that one cdylib crate with the port written inline (no port crate
 /// beside it: `export/examples/inline_port.rs` as its lib.rs, bq-export its only dependency)
 /// works as well as a separate port crate.
 #[test]

@@ -107,7 +107,7 @@ impl Spans {
 
 /// The most CPU time a run's threads can use in `seconds` on `cpus` CPUs, with the slack its
 /// clocks need: the span and each thread's CPU clock are read at slightly different moments
-/// (`CPU_CHECK_SLACK` covers it; measured in `docs/clock.md`).
+/// (`CPU_CHECK_SLACK` covers it; measured in `docs/measurement.md`).
 pub fn cpu_bound(seconds: f64, cpus: u32) -> f64 {
     seconds * cpus as f64 * (1.0 + CPU_CHECK_TOLERANCE) + CPU_CHECK_SLACK
 }

@@ -54,7 +54,7 @@ pub struct Plan {
 }
 
 /// Which implementation each placement's configurations are paired with: the one whose A/A
-/// is tightest there (measured: see `docs/clock.md`), or the one `--reference` names for all.
+/// is tightest there (measured: see `docs/measurement.md`), or the one `--reference` names for all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct References {
     pub same_core: Target,

@@ -105,7 +105,7 @@ pub struct Args {
     pub no_memory: bool,
 }
 
-/// The default references, per placement: see `--reference` and `docs/clock.md`.
+/// The default references, per placement: see `--reference` and `docs/measurement.md`.
 pub const REFERENCES: [(Placement, Builtin); 3] = [
     (Placement::SameCore, Builtin::Crossbeam),
     (Placement::CrossCore, Builtin::RustSyncChannel),

@@ -739,7 +739,7 @@ fn swap_section(cells: &[Cell]) -> String {
 
 ");
     out.push_str(
-        "A swap buffer's consumer takes everything buffered under one lock; with many producers (fan-in) that is          its case. Throughput of each against the mutex and condition variable queue of its language, in the same          configuration, with its 95% interval (fan-in-batch: the consumer takes batches with `pop_many`).
+        "A swap buffer's consumer takes everything buffered under one lock; with many producers (fan-in) that is its case. Throughput of each against the mutex and condition variable queue of its language, in the same configuration, with its 95% interval (fan-in-batch: the consumer takes batches with `pop_many`).
 
 ",
     );

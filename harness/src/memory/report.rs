@@ -96,7 +96,7 @@ pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> 
         out,
         "## Memory (a short look: `make memory` is the full study)
 
-{} payloads × {}, allocator {}, one producer, a          consumer slower than it; peak live payload bytes (exact) and peak RSS (the kernel's), in MiB. With a bound the          peak of live bytes must stay within (capacity + 2) × S, checked on every run.
+{} payloads × {}, allocator {}, one producer, a consumer slower than it; peak live payload bytes (exact) and peak RSS (the kernel's), in MiB. With a bound the peak of live bytes must stay within (capacity + 2) × S, checked on every run.
 ",
         size_label(r0.payload_bytes),
         r0.items,

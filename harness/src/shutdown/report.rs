@@ -81,9 +81,9 @@ pub fn write_native(dir: &Path, native: &[NativeObservation]) -> anyhow::Result<
     let path = dir.join(SUMMARY_MD);
     let summary = std::fs::read_to_string(&path)?;
     let section = format!(
-        "## Shutdown in each language's own terms\n\nThe matrix above goes through the harness interface, whose \
-         adapter closes an explicit-close queue when either side's last handle drops. These probes use each \
-         implementation's own API instead, without the adapter (`bqh shutdown --native` prints the same table; \
+        "## Shutdown in each language's own terms\n\nThe shutdown matrix through the harness interface (in this \
+         folder's summary or observations) goes through the adapter, which closes an explicit-close queue when \
+         either side's last handle drops. These probes use each implementation's own API instead, without the adapter (`bqh shutdown --native` prints the same table; \
          the rows are in `{SHUTDOWN_NATIVE_CSV}`).\n\n{}\n",
         native_matrix_markdown(native)
     );
