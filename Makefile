@@ -2,6 +2,7 @@
 #   make setup     everything any target needs: OCaml 5.3 (first time: ~6-8 minutes), the
 #                  allocators, the crates, mdbook and Chromium (each target sets up only its own)
 #   make test      the test suites of every crate, against every implementation (the CI command)
+#   make lint      rustfmt's check and clippy with warnings as errors (CI runs it first)
 #   make compare   the comparison run: results/latest/ (QUICK=1 for a one-minute look)
 #   make scale     thread scaling: results/latest-scale/ (about 2-3 minutes)
 #   make strategies  backpressure policies and a pipeline: results/latest-strategies/ (about 3 minutes)
@@ -32,7 +33,7 @@ TOOLCHAIN_LINK := .ocaml-toolchain
 # inherited from a parent shell is overridden here, as it is not by the config file.
 WITH_OCAML = OCAMLOPT="$(CURDIR)/$(TOOLCHAIN_LINK)/bin/ocamlopt"
 
-.PHONY: setup setup-ocaml setup-allocators setup-book build test compare scale strategies memory async report validate bench clean book book-open book-check
+.PHONY: setup setup-ocaml setup-allocators setup-book build test lint compare scale strategies memory async report validate bench clean book book-open book-check
 
 setup: setup-ocaml setup-allocators setup-book
 	@$(CARGO) fetch --locked -q
@@ -57,6 +58,13 @@ build: setup-ocaml
 # memory tests preload jemalloc.
 test: setup-ocaml setup-allocators book
 	BQ_BOOK_DIR="$(CURDIR)/$(BOOK_OUT)" $(WITH_OCAML) $(CARGO) test --locked --release
+
+# The formatter (rustfmt.toml) and the linter, warnings as errors. The C and OCaml sources are
+# not run through clang-format or ocamlformat: they are written to be read line for line beside
+# each other (docs/development.md says why).
+lint: setup-ocaml
+	$(CARGO) fmt --all -- --check
+	$(WITH_OCAML) $(CARGO) clippy --locked --release --workspace --all-targets -- -D warnings
 
 # QUICK=1: the same matrix with shorter runs and fewer repetitions. ARGS: any `bqh compare` flags.
 # PLUGIN=path/to/libX.so adds a library exporting c/bq.h beside the built-ins (driven mode,

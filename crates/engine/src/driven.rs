@@ -57,7 +57,7 @@ fn producer<P: Producer>(run: &Run<Barrier>, tx: &P, id: u64) -> ProducerOut {
 #[inline]
 fn pause(burst: Option<(u64, Duration)>, seq: u64) {
     if let Some((n, pause)) = burst {
-        if (seq + 1) % n == 0 {
+        if (seq + 1).is_multiple_of(n) {
             thread::sleep(pause);
         }
     }
