@@ -157,7 +157,7 @@ pub fn ratio_pm(r: Ratio) -> String {
     format!("{} ±{:.0}%", fmt_ratio(r.ratio), r.half_width() * 100.0)
 }
 
-/// Three significant digits at most, so small and large ratios read alike.
+/// Three significant digits at most, so small and large ratios read alike; two below 0.01.
 pub fn fmt_ratio(x: f64) -> String {
     if !x.is_finite() {
         "–".into()
@@ -167,8 +167,12 @@ pub fn fmt_ratio(x: f64) -> String {
         format!("{x:.1}")
     } else if x >= 0.1 {
         format!("{x:.2}")
-    } else {
+    } else if x >= 0.01 || x == 0.0 {
         format!("{x:.3}")
+    } else {
+        // Two significant digits, however small: a ratio that is not zero never prints as 0.000.
+        let decimals = (-x.log10()).ceil() as usize + 1;
+        format!("{x:.decimals$}")
     }
 }
 

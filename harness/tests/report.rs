@@ -434,3 +434,28 @@ fn every_study_keeps_its_data_files_as_saved() {
         redraws_keeping_the_data(&dir, &committed, &data);
     }
 }
+
+/// Every relative link in a committed folder's Markdown leads to a file (issue 26: a summary
+/// linked a run in the old format, and spoke of a matrix "above" that was not there).
+#[test]
+fn every_link_in_a_committed_folder_resolves() {
+    let mut checked = 0;
+    for e in std::fs::read_dir(root().join("results")).unwrap() {
+        let dir = e.unwrap().path();
+        for (name, bytes) in files(&dir).into_iter().filter(|(n, _)| n.ends_with(".md")) {
+            let text = String::from_utf8(bytes).unwrap();
+            for (i, _) in text.match_indices("](") {
+                let target = &text[i + 2..];
+                let target = &target[..target.find(')').unwrap()];
+                if target.starts_with("http") || target.starts_with('#') {
+                    continue;
+                }
+                let file = target.split('#').next().unwrap();
+                assert!(dir.join(file).exists(), "{}/{name} links to {target}, which is not there", dir.display());
+                checked += 1;
+            }
+            assert!(!text.contains("matrix above"), "{}/{name} speaks of a matrix above", dir.display());
+        }
+    }
+    assert!(checked > 20, "only {checked} links seen: is results/ there?");
+}

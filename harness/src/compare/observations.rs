@@ -28,8 +28,18 @@ fn label(r: &Row) -> String {
     crate::ratios::label((&r.implementation, r.mode))
 }
 
+/// A share as a percentage; a share that is not zero never shows as 0.0%.
 fn pct(x: f64) -> String {
-    if x.is_finite() { format!("{:.1}%", x * 100.0) } else { "–".into() }
+    match x {
+        _ if !x.is_finite() => "–".into(),
+        _ if x > 0.0 && x < 0.0005 => "<0.1%".into(),
+        _ => format!("{:.1}%", x * 100.0),
+    }
+}
+
+/// Seconds to four decimals; a time that is not zero never shows as 0.0000.
+fn secs(x: f64) -> String {
+    if x > 0.0 && x < 0.00005 { "<0.0001".into() } else { format!("{x:.4}") }
 }
 
 fn us(ns: Option<u64>) -> String {
@@ -99,11 +109,11 @@ pub fn markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>]) -> Strin
             };
             writeln!(
                 out,
-                "| {} | {} | {waits_pushed} | {waits_popped} | {:.4} | {:.4} | {occupancy} | {latency} | {} |",
+                "| {} | {} | {waits_pushed} | {waits_popped} | {} | {} | {occupancy} | {latency} | {} |",
                 label(r),
                 r.capacity,
-                r.producer_blocked_s,
-                r.consumer_blocked_s,
+                secs(r.producer_blocked_s),
+                secs(r.consumer_blocked_s),
                 busy(r)
             )
             .unwrap();
@@ -168,5 +178,17 @@ mod tests {
         assert!(md.contains("| 50% of 1 |"), "the CPU busy share of the one same-core CPU: {md}");
         assert!(md.contains("| 25% of 2 |"), "cross-core: two CPUs: {md}");
         assert_eq!(md.matches("| crossbeam |").count(), 3);
+    }
+
+    /// A figure that is not zero never prints as zero at its precision.
+    #[test]
+    fn small_figures_are_not_printed_as_zero() {
+        assert_eq!(pct(0.0), "0.0%");
+        assert_eq!(pct(0.0001), "<0.1%");
+        assert_eq!(pct(0.5), "50.0%");
+        assert_eq!(secs(0.0), "0.0000");
+        assert_eq!(secs(0.00001), "<0.0001");
+        assert_eq!(crate::ratios::fmt_ratio(0.0004), "0.00040");
+        assert_eq!(crate::ratios::fmt_ratio(0.012), "0.012");
     }
 }
