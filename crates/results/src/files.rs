@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn an_env_json_reads_the_same_with_a_byte_order_mark_or_crlf() {
-        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/2026-11-23-epyc-2core-scale");
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/2026-12-07-xeon-2core-scale");
         let want = read_env(&committed).unwrap();
         let text = fs::read_to_string(committed.join(ENV_JSON)).unwrap();
         let d = folder("env");
