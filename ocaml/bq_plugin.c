@@ -13,15 +13,19 @@
 #define CAML_NAME_SPACE
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <caml/alloc.h>
 #include <caml/callback.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
+#include <caml/printexc.h>
 #include <caml/threads.h>
 
 #include "bq.h"
+#include "bq_native.h"
 
 struct bq {
     value q; /* the OCaml queue, a generational global root */
@@ -180,3 +184,54 @@ void bq_free(bq *q) {
     leave();
     free(q);
 }
+
+/* ocaml/bq_native.ml's runner on this module, as c/bq_native.h's bq_native_run runs the C
+ * queue: the same spec in, the same result out, so a user's OCaml original runs on its own
+ * domains (bq_native_run_domains) or systhreads (bq_native_run_systhreads) beside its port.
+ * The calling thread holds the runtime lock; Domain.join and Thread.join release it. */
+static int native_run(const bq_native_spec *s, bq_native_result *out, int domains) {
+    memset(out, 0, sizeof *out);
+    enter();
+    CAMLparam0();
+    CAMLlocal2(spec, r);
+    /* bq_native.ml's spec record, field for field in its order. */
+    spec = caml_alloc_tuple(14);
+    intnat fields[14] = {
+        (intnat)s->producers, (intnat)s->consumers, (intnat)s->per_producer, (intnat)s->capacity,
+        (intnat)s->consumer_work_ns, (intnat)s->burst_items, (intnat)s->burst_pause_ns, 0,
+        (intnat)s->latency_shift, (intnat)s->occupancy_shift, 0, 0, (intnat)s->producer_cpu, (intnat)s->consumer_cpu,
+    };
+    for (int i = 0; i < 14; i++) Store_field(spec, i, Val_long(fields[i]));
+    Store_field(spec, 7, Val_bool(s->seq != 0));
+    Store_field(spec, 10, Val_bool(s->observe != 0));
+    Store_field(spec, 11, Val_bool(domains));
+    r = caml_callback_exn(*closure("bqueue_native_run"), spec);
+    int rc = 0;
+    if (Is_exception_result(r)) {
+        snprintf(out->error, sizeof out->error, "the OCaml runner raised %s", caml_format_exception(Extract_exception(r)));
+        rc = -1;
+    } else {
+        /* bq_native.ml's result record: the counts, the latencies, the error. */
+        out->elapsed_ns = (uint64_t)Long_val(Field(r, 0));
+        out->threads_cpu_ns = (uint64_t)Long_val(Field(r, 1));
+        out->pushes = (uint64_t)Long_val(Field(r, 2));
+        out->push_waits = (uint64_t)Long_val(Field(r, 3));
+        out->pops = (uint64_t)Long_val(Field(r, 4));
+        out->pop_waits = (uint64_t)Long_val(Field(r, 5));
+        out->producer_blocked_ns = (uint64_t)Long_val(Field(r, 6));
+        out->consumer_blocked_ns = (uint64_t)Long_val(Field(r, 7));
+        out->max_len = (uint64_t)Long_val(Field(r, 8));
+        value lat = Field(r, 9);
+        size_t n = Wosize_val(lat);
+        for (size_t i = 0; i < n && s->latency_ns && out->latency_len < s->latency_cap; i++)
+            s->latency_ns[out->latency_len++] = (uint64_t)Long_val(Field(lat, i));
+        value err = Field(r, 10);
+        out->delivery_ok = Is_none(err);
+        if (!out->delivery_ok) snprintf(out->error, sizeof out->error, "%s", String_val(Some_val(err)));
+    }
+    leave();
+    CAMLreturnT(int, rc);
+}
+
+int bq_native_run_domains(const bq_native_spec *s, bq_native_result *out) { return native_run(s, out, 1); }
+int bq_native_run_systhreads(const bq_native_spec *s, bq_native_result *out) { return native_run(s, out, 0); }

@@ -415,3 +415,33 @@ fn the_pair_order_is_recorded_and_alternates() {
     }
     assert!(seen.values().all(|&n| n >= 6));
 }
+
+/// Issue 26: a port against its OCaml original, like for like. With `--reference their.ml`
+/// the run ends with one line per configuration: the port against the original, both driven,
+/// and against the original on its own OCaml domains (`ocaml/bq_native.ml`, built with the
+/// user's module and run in a child process), apart.
+#[test]
+fn a_port_is_measured_against_its_original_driven_and_on_its_own_domains() {
+    let (port, _, _) = plugins();
+    let dir = tmp("port-against-original");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let original = dir.join("their_queue.ml");
+    std::fs::copy(root.join("ocaml/bqueue.ml"), &original).unwrap();
+    let out = bqh(&[
+        "compare", "--impl", port.to_str().unwrap(), "--reference", original.to_str().unwrap(), "--workload", "spsc",
+        "--capacity", "16", "--placement", "same-core", "--budget", "20", "--no-shutdown", "--no-memory", "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    let (text, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}{err}");
+    let line = text.lines().find(|l| l.starts_with("your port `libgood.so` runs at ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("of your original `their_queue.ml` in spsc (1 → 1), same-core, capacity 16 (both driven)"), "{line}");
+    assert!(line.contains("of it on its own OCaml domains"), "{line}");
+    let rows = read_csv::<Row>(&dir.join("run/runs.csv")).unwrap();
+    let own: Vec<&Row> = rows.iter().filter(|r| r.mode == Mode::NativeDomains && r.implementation.ends_with("their_queue.ml")).collect();
+    assert!(!own.is_empty() && own.iter().all(|r| r.ok() && r.threads_cpu_s.is_some()), "{own:?}");
+    assert!(rows.iter().any(|r| r.mode == Mode::NativeSysthreads && r.implementation.ends_with("their_queue.ml") && r.ok()));
+    let summary = std::fs::read_to_string(dir.join("run/summary.md")).unwrap();
+    assert!(summary.contains("## Your port against your original"), "{summary}");
+}

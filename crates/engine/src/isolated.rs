@@ -16,6 +16,7 @@ use anyhow::{anyhow, bail, Context};
 
 use crate::driven::measure_driven;
 use crate::impls::plugin::Plugin;
+use crate::native::NativeKind;
 use crate::row::{Mode, Row};
 use crate::shutdown::{self, Observation, Question, Verdict};
 use crate::workloads::RunSpec;
@@ -42,6 +43,10 @@ pub struct Args {
     /// Only load the library and make a queue, then say so
     #[arg(long)]
     pub load: bool,
+    /// The run on an OCaml module's own runner instead of driven: native-domains or
+    /// native-systhreads
+    #[arg(long)]
+    pub native: Option<String>,
 }
 
 /// How long loading a plugin may take before it is said not to load: a constructor that never
@@ -107,7 +112,18 @@ pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
         serde_json::to_string(&shutdown::probe_all(plugin))?
     } else {
         let spec: RunSpec = serde_json::from_str(args.spec.as_deref().context("--spec or --probes")?)?;
-        let row = measure_driven(plugin, spec, args.repetition, Duration::from_secs(args.limit));
+        let limit = Duration::from_secs(args.limit);
+        let row = match args.native.as_deref() {
+            None => measure_driven(plugin, spec, args.repetition, limit),
+            Some(mode) => {
+                let kind = [NativeKind::OcamlDomains, NativeKind::OcamlSysthreads]
+                    .into_iter()
+                    .find(|k| k.mode().name() == mode)
+                    .with_context(|| format!("--native {mode}: an OCaml module runs native-domains or native-systhreads"))?;
+                let run = crate::native::run_module(plugin, kind, spec, limit);
+                Row::new(crate::queue::Impl::name(plugin), kind.mode(), &spec, args.repetition, run)
+            }
+        };
         let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
         w.serialize(&row)?;
         String::from_utf8(w.into_inner()?)?.trim_end().to_string()
@@ -393,7 +409,17 @@ pub fn check_loads(path: &Path) -> anyhow::Result<()> {
 
 /// One run of `spec` on the plugin at `path`, in a child process.
 pub fn run(path: &Path, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
-    let args = vec![
+    run_in_child(path, None, spec, repetition, limit)
+}
+
+/// One run of `spec` on the OCaml module at `path` on its own runner (`kind`: domains or
+/// systhreads), in a child process.
+pub fn run_native(path: &Path, kind: NativeKind, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
+    run_in_child(path, Some(kind), spec, repetition, limit)
+}
+
+fn run_in_child(path: &Path, native: Option<NativeKind>, spec: RunSpec, repetition: u32, limit: Duration) -> Row {
+    let mut args = vec![
         "--plugin".into(),
         path.display().to_string(),
         "--spec".into(),
@@ -403,6 +429,10 @@ pub fn run(path: &Path, spec: RunSpec, repetition: u32, limit: Duration) -> Row 
         "--limit".into(),
         limit.as_secs().max(1).to_string(),
     ];
+    if let Some(k) = native {
+        args.extend(["--native".to_string(), k.mode().name().to_string()]);
+    }
+    let mode = native.map_or(Mode::Driven, NativeKind::mode);
     let name = path.display().to_string();
     let parse = |line: String| -> anyhow::Result<Row> {
         let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
@@ -411,7 +441,7 @@ pub fn run(path: &Path, spec: RunSpec, repetition: u32, limit: Duration) -> Row 
     let (answer, peak_rss_kib) = supervise(&args, limit);
     let mut row = match answer.and_then(parse) {
         Ok(row) => row,
-        Err(e) => Row::new(&name, Mode::Driven, &spec, repetition, Err(e.context(format!("{name} {} (capacity {})", spec.workload, spec.capacity)))),
+        Err(e) => Row::new(&name, mode, &spec, repetition, Err(e.context(format!("{name} {} (capacity {})", spec.workload, spec.capacity)))),
     };
     row.child_peak_rss_kib = peak_rss_kib;
     row

@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 pub use crate::impls::NativeKind;
+use crate::impls::plugin::Plugin;
 use crate::impls::{c_abi, ocaml, tokio};
 use crate::measure::{cpu_since, cpu_time};
 use crate::measure::Tally;
@@ -18,8 +19,8 @@ use crate::placement::Placement;
 use crate::watchdog::within;
 use crate::workloads::{RunSpec, MAX_THREADS};
 
-/// Runs `spec` natively, under a watchdog of `limit`.
-pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
+/// Why `kind` cannot run `spec`, if it cannot.
+fn check(kind: NativeKind, spec: &RunSpec) -> anyhow::Result<()> {
     // Tasks are not threads: tokio's runner takes more producers than the threads' limit.
     let most = if kind == NativeKind::TokioTasks { tokio::native::MAX_TASKS } else { MAX_THREADS };
     spec.check_up_to(most).map_err(anyhow::Error::msg)?;
@@ -32,6 +33,12 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
     if spec.placement == Placement::CrossCore && kind == NativeKind::TokioTasks {
         anyhow::bail!("{}: tasks move between the runtime's workers, so producers and consumers cannot be placed apart", kind.mode());
     }
+    Ok(())
+}
+
+/// Runs `spec` natively, under a watchdog of `limit`.
+pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
+    check(kind, &spec)?;
     let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
     within(&what, limit, move || {
         // Every thread, domain or worker the runner creates inherits this thread's CPUs.
@@ -44,6 +51,26 @@ pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::R
             NativeKind::OcamlSysthreads => ocaml::native::run(&spec, false)?,
             NativeKind::TokioTasks => tokio::native::run(&spec)?,
         };
+        tally.cpu = cpu_since(cpu0);
+        Ok(tally)
+    })?
+}
+
+/// Runs `spec` on a user's OCaml module's own runner (`ocaml/bq_native.ml` built into the
+/// module's library), on domains or systhreads as `kind` says, under a watchdog of `limit`:
+/// in the child process that loaded it (`isolated.rs`).
+pub fn run_module(plugin: &'static Plugin, kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
+    check(kind, &spec)?;
+    let domains = match kind {
+        NativeKind::OcamlDomains => true,
+        NativeKind::OcamlSysthreads => false,
+        _ => anyhow::bail!("{}: an OCaml module runs on domains or systhreads only", kind.mode()),
+    };
+    let what = format!("{} {} {} (capacity {})", plugin.path().display(), kind.mode(), spec.workload, spec.capacity);
+    within(&what, limit, move || {
+        spec.placement.enter().map_err(anyhow::Error::msg)?;
+        let cpu0 = cpu_time();
+        let mut tally = plugin.run_native(&spec, domains)?;
         tally.cpu = cpu_since(cpu0);
         Ok(tally)
     })?

@@ -17,11 +17,14 @@ use crate::shutdown::{self, Observation};
 use crate::sizing::{self, Shape, Sizing};
 use crate::workloads::{RunSpec, Workload};
 
-/// What runs: an implementation driven from Rust, or a language's native runner.
+/// What runs: an implementation driven from Rust, a language's native runner, or a user's OCaml
+/// module (`.ml`) on its own domains or systhreads (`NativeKind::OcamlDomains` or
+/// `OcamlSysthreads`; in a child process, as every plugin's runs are).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Driven(Choice),
     Native(NativeKind),
+    ModuleNative(&'static std::path::Path, NativeKind),
 }
 
 impl Target {
@@ -29,20 +32,21 @@ impl Target {
         match self {
             Target::Driven(c) => c.name(),
             Target::Native(k) => k.implementation().name().to_string(),
+            Target::ModuleNative(path, _) => path.display().to_string(),
         }
     }
 
     pub fn mode(self) -> Mode {
         match self {
             Target::Driven(_) => Mode::Driven,
-            Target::Native(k) => k.mode(),
+            Target::Native(k) | Target::ModuleNative(_, k) => k.mode(),
         }
     }
 
     pub fn rendezvous(self) -> bool {
         match self {
             Target::Driven(Choice::Builtin(b)) => with_builtin!(b, |imp| imp.traits().rendezvous),
-            Target::Driven(Choice::Plugin(_)) | Target::Native(_) => false, // c/bq.h has no capacity 0
+            Target::Driven(Choice::Plugin(_)) | Target::Native(_) | Target::ModuleNative(..) => false, // c/bq.h has no capacity 0
         }
     }
 }
@@ -52,6 +56,7 @@ pub fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) 
         Target::Driven(Choice::Builtin(b)) => with_builtin!(b, |imp| measure_driven(imp, spec, repetition, limit)),
         Target::Driven(Choice::Plugin(path)) => isolated::run(path, spec, repetition, limit),
         Target::Native(k) => Row::new(&target.implementation(), target.mode(), &spec, repetition, run_native(k, spec, limit)),
+        Target::ModuleNative(path, k) => isolated::run_native(path, k, spec, repetition, limit),
     }
 }
 

@@ -166,12 +166,15 @@ fn unsupported(t: Target, spec: &RunSpec) -> Option<String> {
         Target::Native(NativeKind::TokioTasks) if spec.placement == Placement::CrossCore => {
             Some("tokio (native-tasks) has no cross-core runs: tasks move between the runtime's workers".into())
         }
-        Target::Native(NativeKind::OcamlDomains)
+        Target::ModuleNative(..) if spec.workload.pop_many_max().is_some() => Some(String::new()),
+        Target::Native(NativeKind::OcamlDomains) | Target::ModuleNative(_, NativeKind::OcamlDomains)
             if spec.workload != Workload::Seq && threads as usize > bq_engine::impls::ocaml::native::recommended_domains() =>
         {
             Some(format!(
-                "ocaml (native-domains) skips {} ({} domains): more than Domain.recommended_domain_count ({} here), \
-                 OCaml's advice for domains running at once",
+                "{} ({}) skips {} ({} domains): more than Domain.recommended_domain_count ({} here), OCaml's advice \
+                 for domains running at once",
+                t.implementation(),
+                t.mode(),
                 spec.workload,
                 threads,
                 bq_engine::impls::ocaml::native::recommended_domains()
@@ -229,9 +232,13 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
         if args.modes.contains(&ModeChoice::Driven) && !is_reference(Target::Driven(c)) {
             targets.push(Target::Driven(c));
         }
-        if let (true, Choice::Builtin(b)) = (args.modes.contains(&ModeChoice::Native), c) {
+        match (args.modes.contains(&ModeChoice::Native), c) {
             // None for the Rust queues: they run natively in driven mode already.
-            targets.extend(b.native_runners().iter().map(|&k| Target::Native(k)));
+            (true, Choice::Builtin(b)) => targets.extend(b.native_runners().iter().map(|&k| Target::Native(k))),
+            // A user's OCaml module runs on its own domains and systhreads, as the bundled one.
+            (true, Choice::Plugin(p)) if bq_engine::impls::ocaml_module::is_source(p) => targets
+                .extend([NativeKind::OcamlDomains, NativeKind::OcamlSysthreads].map(|k| Target::ModuleNative(p, k))),
+            _ => {}
         }
     }
     if targets.iter().all(|&t| is_reference(t)) && !args.modes.contains(&ModeChoice::Driven) {

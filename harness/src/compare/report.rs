@@ -666,9 +666,11 @@ fn port_section(cells: &[Cell]) -> String {
 ");
     out.push_str(
         "Each library or OCaml module given with `--plugin` against the one given with `--reference`, in every \
-         configuration: its ratio with its 95% interval. Both sides are driven by the same Rust threads (an OCaml \
-         module and a C library over FFI, in a child process of their own), so a boundary cost of the original is in \
-         the figure; the native section shows what the bundled OCaml queue gains on its own threads.\n\n",
+         configuration: its ratio with its 95% interval. Both driven: the same Rust threads drive both (an OCaml \
+         module over FFI, in a child process of its own), so the original's figure includes what crossing into \
+         OCaml costs. Where the original is an OCaml module, it also ran on its own domains (`ocaml/bq_native.ml` \
+         built with it): the second figure is the port against that, its own threads against the original's \
+         (a ratio between two ratios to the same reference).\n\n",
     );
     for l in lines {
         writeln!(out, "- {l}").unwrap();
@@ -688,8 +690,8 @@ pub fn port_lines(cells: &[Cell]) -> Vec<String> {
         .filter_map(|c| {
             let r = c.ratio?;
             let work = c.consumer_work_ns.map_or(String::new(), |ns| format!(", consumer work {ns} ns"));
-            Some(format!(
-                "your port `{}` runs at **{}× [{}–{}]** of your original `{}` in {}, {}, capacity {}{work}",
+            let mut line = format!(
+                "your port `{}` runs at **{}× [{}–{}]** of your original `{}` in {}, {}, capacity {}{work} (both driven)",
                 file(c.implementation),
                 fmt_ratio(r.ratio),
                 fmt_ratio(r.low),
@@ -698,7 +700,19 @@ pub fn port_lines(cells: &[Cell]) -> Vec<String> {
                 verdict::shape(c.workload, c.producers, c.consumers),
                 c.placement,
                 c.capacity
-            ))
+            );
+            // The original on its own domains, where it ran so: the port against it as a ratio
+            // between two ratios to the same reference.
+            let own = cells.iter().find(|o| {
+                o.implementation == c.reference.0
+                    && o.mode == Mode::NativeDomains
+                    && (o.workload, o.capacity, o.placement, o.consumer_work_ns) == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
+            });
+            if let Some(q) = own.and_then(|o| o.ratio).map(|o| stats::ratio_between(r, o)) {
+                write!(line, "; **{}× [{}–{}]** of it on its own OCaml domains", fmt_ratio(q.ratio), fmt_ratio(q.low), fmt_ratio(q.high))
+                    .unwrap();
+            }
+            Some(line)
         })
         .collect()
 }

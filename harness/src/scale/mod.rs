@@ -92,7 +92,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
                 let consumers = if w == Workload::Mpmc { n } else { 1 };
                 let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::PLAIN, placement: Default::default(), consumer_work: None };
                 let fits = |t: &Target| match t {
-                    Target::Native(k) => n + consumers <= k.max_threads(),
+                    Target::Native(k) | Target::ModuleNative(_, k) => n + consumers <= k.max_threads(),
                     Target::Driven(_) => true,
                 };
                 configs.extend(targets.iter().filter(|t| fits(t)).map(|&t| (t, spec)));

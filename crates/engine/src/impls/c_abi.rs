@@ -342,7 +342,7 @@ pub mod native {
 
     /// `bq_native_spec`, field for field (`layout_matches_c` checks it).
     #[repr(C)]
-    pub(super) struct NativeSpec {
+    pub struct NativeSpec {
         pub producers: u32,
         pub consumers: u32,
         pub per_producer: u64,
@@ -362,7 +362,7 @@ pub mod native {
 
     /// `bq_native_result`, field for field.
     #[repr(C)]
-    pub(super) struct NativeResult {
+    pub struct NativeResult {
         pub elapsed_ns: u64,
         pub threads_cpu_ns: u64,
         pub pushes: u64,
@@ -377,6 +377,10 @@ pub mod native {
         pub error: [c_char; 200],
     }
 
+    /// `bq_native_run`'s signature: C's runner, and a user's OCaml module's runners
+    /// (`ocaml_module::NATIVE_SYMBOLS`).
+    pub type RunFn = unsafe extern "C" fn(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
+
     extern "C" {
         fn bq_native_run(spec: *const NativeSpec, out: *mut NativeResult) -> c_int;
         #[cfg_attr(not(test), allow(dead_code))] // the layout test's
@@ -385,6 +389,11 @@ pub mod native {
 
     /// Runs `spec` once on C's own threads. The caller measures CPU time and sets a deadline.
     pub fn run(spec: &RunSpec) -> anyhow::Result<Tally> {
+        run_with(bq_native_run, "the C native runner", spec)
+    }
+
+    /// Runs `spec` once through a runner with `bq_native_run`'s contract (`what` names it).
+    pub fn run_with(f: RunFn, what: &str, spec: &RunSpec) -> anyhow::Result<Tally> {
         let (burst_items, burst_pause_ns) = spec.workload.burst_ns();
         let mut latencies = vec![0u64; spec.producers as usize * spec.sampling.latency_slots(spec.per_producer())];
         let (producer_cpu, consumer_cpu) = spec.placement.sides();
@@ -408,10 +417,10 @@ pub mod native {
         // SAFETY: zeroed is a valid NativeResult; bq_native_run fills it and returns, and
         // writes at most latency_cap latencies into the buffer, which outlives the call.
         let mut r: NativeResult = unsafe { std::mem::zeroed() };
-        let rc = unsafe { bq_native_run(&s, &mut r) };
+        let rc = unsafe { f(&s, &mut r) };
         let error = unsafe { CStr::from_ptr(r.error.as_ptr()) }.to_string_lossy().into_owned();
         if rc != 0 {
-            anyhow::bail!("the C native runner could not start: {error}");
+            anyhow::bail!("{what} could not start: {error}");
         }
         latencies.truncate(r.latency_len.min(latencies.len()));
         Ok(Tally {

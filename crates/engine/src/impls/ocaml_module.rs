@@ -22,6 +22,13 @@ const BQ_SWAP_ML: &str = include_str!("../../../../ocaml/bq_swap.ml");
 const CLOCK_STUBS_C: &str = include_str!("../../../../ocaml/clock_stubs.c");
 const BQ_PLUGIN_C: &str = include_str!("../../../../ocaml/bq_plugin.c");
 const BQ_H: &str = include_str!("../../../../c/bq.h");
+// The native runner, generic over any module named Bqueue: the user's original runs on its own
+// domains and systhreads too (`NATIVE_SYMBOLS`).
+const BQ_NATIVE_ML: &str = include_str!("../../../../ocaml/bq_native.ml");
+const BQ_NATIVE_H: &str = include_str!("../../../../c/bq_native.h");
+
+/// What a built module exports beside c/bq.h: `bq_native_run`'s signature, one per runner.
+pub const NATIVE_SYMBOLS: [&str; 2] = ["bq_native_run_domains", "bq_native_run_systhreads"];
 
 /// Whether `path` names an OCaml source (rather than a shared library).
 pub fn is_source(path: &Path) -> bool {
@@ -44,7 +51,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     let text = std::fs::read_to_string(source).map_err(|e| format!("{shown}: {e}"))?;
     let ocamlopt = ocamlopt();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&text, BQUEUE_MLI, BQ_FFI_ML, BQ_SWAP_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, &ocamlopt).hash(&mut h);
+    (&text, BQUEUE_MLI, BQ_FFI_ML, BQ_SWAP_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, BQ_NATIVE_ML, BQ_NATIVE_H, &ocamlopt).hash(&mut h);
     let dir = std::env::temp_dir().join(format!("bqh-ocaml-{:016x}", h.finish()));
     let lib = dir.join("libbqueue.so");
     if lib.exists() {
@@ -65,7 +72,12 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
             ("clock_stubs.c", CLOCK_STUBS_C),
             ("bq_plugin.c", BQ_PLUGIN_C),
             ("bq.h", BQ_H),
-            ("exports.map", &format!("{{ global: {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "))),
+            ("bq_native.ml", BQ_NATIVE_ML),
+            ("bq_native.h", BQ_NATIVE_H),
+            (
+                "exports.map",
+                &format!("{{ global: {}; {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "), NATIVE_SYMBOLS.join("; ")),
+            ),
         ] {
             std::fs::write(work.join(name), body).map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
         }
@@ -104,7 +116,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
             .args(threads)
             .args(["-linkall", "-runtime-variant", "_pic", "-ccopt", "-fPIC", "-ccopt", "-O2", "-ccopt", "-I."])
             .args(["-output-complete-obj", "-o", "bqueue_plugin.o"])
-            .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml"]))
+            .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml", "bq_native.ml"]))
         .map_err(|m| format!("linking {shown} with the OCaml runtime failed:\n{m}"))?;
         let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
         let libs = String::from_utf8_lossy(&libs.stdout).to_string();

@@ -39,6 +39,8 @@ pub struct Plugin {
     name: String,
     path: PathBuf,
     abi: BqAbi,
+    /// An OCaml module's own runners on domains and on systhreads (`ocaml_module.rs`).
+    native: Option<[super::c_abi::native::RunFn; 2]>,
 }
 
 impl Plugin {
@@ -83,6 +85,11 @@ impl Plugin {
         }
         // SAFETY: as above, for the optional function's signature.
         let pop_many = unsafe { lib.get::<PopManyFn>(OPTIONAL_SYMBOL.as_bytes()) }.ok().map(|f| *f);
+        // SAFETY: as above: a built OCaml module exports both runners with bq_native_run's
+        // signature (ocaml_module.rs); another library exports neither.
+        let runner = |name: &str| unsafe { lib.get::<super::c_abi::native::RunFn>(name.as_bytes()) }.ok().map(|f| *f);
+        let [domains, systhreads] = super::ocaml_module::NATIVE_SYMBOLS.map(runner);
+        let native = domains.zip(systhreads).map(|(d, s)| [d, s]);
         // SAFETY: as above; every pointer is non-null.
         let abi = unsafe {
             BqAbi {
@@ -100,7 +107,7 @@ impl Plugin {
                 free: function(found[10]),
             }
         };
-        Ok(Plugin { name: shown, path: path.to_path_buf(), abi })
+        Ok(Plugin { name: shown, path: path.to_path_buf(), abi, native })
     }
 
     /// Loads `path` for the life of the process (the probes and checks take `&'static Impl`).
@@ -114,6 +121,16 @@ impl Plugin {
 
     pub fn abi(&self) -> BqAbi {
         self.abi
+    }
+
+    /// Runs `spec` once on the module's own domains (`domains`) or systhreads, with
+    /// `ocaml/bq_native.ml`, as the built-in OCaml queue's native runs: an OCaml module only.
+    pub fn run_native(&self, spec: &crate::workloads::RunSpec, domains: bool) -> anyhow::Result<crate::measure::Tally> {
+        let Some([d, s]) = self.native else {
+            anyhow::bail!("{} has no native runner: only an OCaml module (.ml) runs on its own threads", self.name)
+        };
+        let what = if domains { "the OCaml module's runner on domains" } else { "the OCaml module's runner on systhreads" };
+        super::c_abi::native::run_with(if domains { d } else { s }, what, spec)
     }
 }
 
