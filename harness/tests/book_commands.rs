@@ -37,7 +37,7 @@ const COMMANDS: &[(&str, How)] = &[
     ("make book-open", Here(&["file://"])),
     ("make book-check", By(".ci/run", "make book-check")),
     // ch01
-    ("grep -A14 '### glibc: peak live payload' results/2026-11-23-epyc-2core-memory/summary.md | head -16", Here(&["| implementation"])),
+    ("grep -A15 '### glibc: peak live payload' results/2026-12-07-xeon-2core-memory/summary.md | head -16", Here(&["| implementation", "| bound (capacity + 2) × S | 3.0 | 18.0 |"])),
     // ch03, ch04, ch08: the fixtures, and validation of one. validate.rs validates the same
     // library (tests/fixtures/build.sh, which `make fixtures` runs) with bqh itself, and checks
     // make validate's last line in make_validate_says_which_exit_code_bqh_gave.
@@ -52,10 +52,11 @@ const COMMANDS: &[(&str, How)] = &[
     ("cargo run --release --bin bqh -- shutdown --native --impl ocaml,crossbeam,rust-port", Here(&["| question | ocaml | crossbeam | rust-port |", "| a refused push hands the item back to the caller | yes"])),
     // ch06
     ("grep -E 'call/ocaml' docs/bench.md | head -3", Here(&["call/ocaml"])),
-    // ch07: a measurement, then reading its folder; and a committed run read with sed
-    ("cargo run --release --bin bqh -- compare --impl crossbeam --workload spsc --capacity 1 --placement same-core,unpinned --no-shutdown --no-memory --budget 30 --out /tmp/aa", NotRun(MEASUREMENT)),
-    ("grep -A4 '## The A/A control' /tmp/aa/summary.md", NotRun("reads the folder of the measurement above")),
-    ("sed -n '/^## CPU time per wall-clock second/,/^## [^C]/p' results/2026-11-23-epyc-2core/summary.md | sed -n '/^### fan-in/,/^###/p' | grep -E '^\\| (implementation|rust-sync-channel|crossbeam) '", Here(&["| implementation", "| crossbeam"])),
+    // ch07: a measurement, then reading its folder (on a folder of the same shape in
+    // chapter_7_a_a_grep_shows_both_placements); and the canonical run's observations read with sed
+    ("cargo run --release --bin bqh -- compare --impl crossbeam --reference crossbeam --workload spsc --capacity 1 --placement same-core,unpinned --no-shutdown --no-memory --budget 30 --out /tmp/aa", NotRun(MEASUREMENT)),
+    ("grep -A5 '^\\*\\*The A/A control' /tmp/aa/summary.md", By("harness/tests/book_commands.rs", "chapter_7_a_a_grep_shows_both_placements")),
+    ("sed -n '/^## mpmc · cross-core/,/^## fan-in /p' results/2026-12-07-xeon-2core/observations.md | grep -E '^\\| (implementation|rust-sync-channel \\| 16|crossbeam \\| 16) '", Here(&["| implementation |", "| rust-sync-channel | 16 |", "| crossbeam | 16 |", "| 42% of 2 |", "| 93% of 2 |"])),
     // ch09, exercise 1: run as printed, with each of its two edits
     ("mkdir -p target/exercise", By("harness/tests/book_commands.rs", "chapter_9_exercise_1_runs_as_printed")),
     ("cp c/bq.c target/exercise/mybq.c", By("harness/tests/book_commands.rs", "chapter_9_exercise_1_runs_as_printed")),
@@ -218,12 +219,37 @@ fn the_wakeup_checks_of_chapter_4() {
     assert_eq!(code, Some(0), "the wake-up check alone accepts shared_condvar, chapter 4's exercise says:\n{out}");
 }
 
+/// Chapter 7's exercise: the grep that reads the measured folder's A/A control shows its table,
+/// header and both placements' rows, on a summary of the same shape (the canonical run's A/A
+/// paragraph and table, cut to spsc in two placements as the exercise's selection makes it).
+#[test]
+fn chapter_7_a_a_grep_shows_both_placements() {
+    let text = std::fs::read_to_string(root().join("results/2026-12-07-xeon-2core/summary.md")).unwrap();
+    let from = text.find("**The A/A control").expect("summary.md has the A/A control's paragraph");
+    let mut lines = text[from..].lines();
+    let paragraph = lines.next().unwrap();
+    let table: Vec<&str> = lines.skip_while(|l| l.is_empty()).take_while(|l| l.starts_with('|')).collect();
+    assert!(table.len() > 2 && table[0].starts_with("| configuration (reference)"), "no A/A table after its paragraph:\n{table:?}");
+    let keep = |l: &&&str| l.starts_with("| configuration") || l.starts_with("|---") || l.starts_with("| spsc (") || l.starts_with("| spsc · cross-core (");
+    let cut: Vec<&str> = table.iter().filter(keep).copied().collect();
+    assert_eq!(cut.len(), 4, "{cut:?}");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book-commands-aa");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("summary.md"), format!("## How it was measured, and the A/A control\n\n{paragraph}\n\n{}\n\n## Ratios\n\n| implementation | spsc |\n", cut.join("\n"))).unwrap();
+    let grep = block_with("ch07-figures.md", "The A/A control").into_iter().find(|c| c.starts_with("grep")).unwrap();
+    let (code, out) = sh(&format!("cd '{}' && {}", dir.display(), grep.replace("/tmp/aa/", "")), Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{out}");
+    for row in ["| configuration (reference) |", "| spsc (crossbeam) |", "| spsc · cross-core (rust-sync-channel) |"] {
+        assert!(out.lines().any(|l| l.starts_with(row)), "`{grep}` does not show `{row}`:\n{out}");
+    }
+}
+
 /// Chapter 9, exercise 2: the grep that reads the measured ratios shows the three capacities,
 /// on a folder of the same shape (the committed paired run, cut to c-pthread and spsc as the
 /// exercise's `--impl` and `--workload` make it).
 #[test]
 fn chapter_9_exercise_2_grep_shows_the_three_capacities() {
-    let text = std::fs::read_to_string(root().join("results/2026-12-03-epyc-2core/ratios.md")).unwrap();
+    let text = std::fs::read_to_string(root().join("results/2026-12-07-xeon-2core/ratios.md")).unwrap();
     let spsc = text.split("## spsc").nth(1).expect("ratios.md has an spsc section");
     let spsc = spsc.split("\n## ").next().unwrap();
     let keep = |l: &&str| !l.starts_with('|') || l.starts_with("| implementation") || l.starts_with("|---") || l.starts_with("| crossbeam (A/A)") || l.starts_with("| c-pthread ");

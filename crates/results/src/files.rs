@@ -21,8 +21,8 @@ pub const ENV_JSON: &str = "env.json";
 pub const SUMMARY_MD: &str = "summary.md";
 
 /// The most bqh reads from one file of a results folder: 256 MiB. The largest data file a
-/// study has written is 3.1 MB (`memory.csv` of results/2026-11-23-epyc-2core-memory, a full
-/// `make memory`), so a real file has 80 times room; a larger one is not a file bqh wrote, and
+/// study has written is 3.9 MB (`runs.csv` of results/2026-12-07-xeon-2core, a full `make
+/// compare`), so a real file has 68 times room; a larger one is not a file bqh wrote, and
 /// reading it would take the memory a report needs (its rows take more than its bytes).
 pub const INPUT_LIMIT: u64 = 256 << 20;
 /// [`INPUT_LIMIT`] as the messages say it.
