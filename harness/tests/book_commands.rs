@@ -66,6 +66,10 @@ const COMMANDS: &[(&str, How)] = &[
     ("cargo run --release --bin bqh -- compare --impl c-pthread --workload spsc --capacity 1,16,1024 --placement same-core --no-shutdown --no-memory --budget 30 --out target/exercise/cap", NotRun(MEASUREMENT)),
     ("grep -A11 '^| implementation' target/exercise/cap/ratios.md", By("harness/tests/book_commands.rs", "chapter_9_exercise_2_grep_shows_the_three_capacities")),
     // ch09, exercise 3: the drain test, on the answer and on notify_one
+    // ch08: the porting workflow, run by the tests of each command with a user's module
+    ("make validate REFERENCE=their_queue.ml PLUGIN=libport.so", By("harness/tests/validate.rs", "fn an_ocaml_module_from_a_temporary_folder_is_the_reference")),
+    ("make compare  REFERENCE=their_queue.ml PLUGIN=libport.so ARGS=\"--impl libport.so\"", By("harness/tests/compare.rs", "fn a_port_is_measured_against_its_original_driven_and_on_its_own_domains")),
+    ("target/release/bqh diff results/before results/latest --impl libport.so --fail-above 5", By("harness/tests/diff.rs", "fn diff_catches_a_slowed_port_and_passes_the_same_code_twice")),
     ("cargo test --release -p bq-port drain", By("book-examples/tests/exercises.rs", "chapter_9_exercise_3_the_drain_test_rejects_notify_one")),
 ];
 
