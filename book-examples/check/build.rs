@@ -94,7 +94,12 @@ impl Out {
 
     fn write(&self, file: &str, extra: &str) {
         let mut text = self.mods.clone();
-        writeln!(text, "/// Generated file -> the source it was made from.\npub const SOURCES: &[(&str, &str)] = &{:?};", self.sources).unwrap();
+        writeln!(
+            text,
+            "/// Generated file -> the source it was made from.\npub const SOURCES: &[(&str, &str)] = &{:?};",
+            self.sources
+        )
+        .unwrap();
         text.push_str(extra);
         fs::write(self.dir.join(file), text).unwrap();
     }
@@ -113,7 +118,17 @@ fn precheck(learner: &Path, out: &Path) {
     fs::write(&lib, root).unwrap();
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let o = Command::new(rustc)
-        .args(["--edition", "2021", "--crate-type", "lib", "--crate-name", "my_queue_alone", "--emit=metadata", "-A", "warnings"])
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            "my_queue_alone",
+            "--emit=metadata",
+            "-A",
+            "warnings",
+        ])
         .arg("--out-dir")
         .arg(&dir)
         .arg(&lib)
@@ -135,7 +150,11 @@ fn precheck(learner: &Path, out: &Path) {
 fn apply(solution: &str, answer: &Answer) -> String {
     let mut text = solution.to_string();
     for (from, to) in answer.edits {
-        assert!(text.contains(from), "src/answers.rs: answer {}: {from:?} is not in the solution (after its earlier edits)", answer.name);
+        assert!(
+            text.contains(from),
+            "src/answers.rs: answer {}: {from:?} is not in the solution (after its earlier edits)",
+            answer.name
+        );
         text = text.replace(from, to);
     }
     assert_ne!(text, solution, "answer {} changes nothing", answer.name);
@@ -167,7 +186,12 @@ fn main() {
     for (answers, right) in [(RIGHT, true), (WRONG, false)] {
         for a in answers {
             all.queue(a.name, &apply(solution, a), &format!("answer {}", a.name));
-            writeln!(table, "    ({:?}, {right}, || crate::check::checks::<{0}_std::Queue<u64>, {0}_shuttle::Queue<u64>>()),", a.name).unwrap();
+            writeln!(
+                table,
+                "    ({:?}, {right}, || crate::check::checks::<{0}_std::Queue<u64>, {0}_shuttle::Queue<u64>>()),",
+                a.name
+            )
+            .unwrap();
         }
     }
     table.push_str("];\n");

@@ -37,7 +37,11 @@ fn edited(text: &str, a: &Answer) -> String {
 
 /// Runs `cmd` to its end, killing it after `limit`.
 fn run(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
@@ -56,7 +60,12 @@ fn compile(dir: &Path, name: &str, text: &str, args: &[&str]) -> PathBuf {
     std::fs::write(&src, text).unwrap();
     let bin = dir.join(name);
     let o = run(
-        Command::new("rustc").args(["--edition", "2021", "-O", "-A", "warnings"]).args(args).arg("-o").arg(&bin).arg(&src),
+        Command::new("rustc")
+            .args(["--edition", "2021", "-O", "-A", "warnings"])
+            .args(args)
+            .arg("-o")
+            .arg(&bin)
+            .arg(&src),
         Duration::from_secs(300),
     );
     assert!(o.status.success(), "rustc {}: {}", src.display(), String::from_utf8_lossy(&o.stderr));
@@ -113,9 +122,20 @@ fn chapter_2_exercise_1_its_check_rejects_every_wrong_answer() {
                     let o = run(&mut Command::new(&bin), Duration::from_secs(300));
                     let out = String::from_utf8_lossy(&o.stdout).to_string();
                     let (code, word) = if a.right { (0, "right: ") } else { (1, "not yet: ") };
-                    println!("{} ({}): exit {:?}: {}", a.name, if a.right { "right" } else { "wrong" }, o.status.code(), out.trim());
-                    (o.status.code() != Some(code) || !out.starts_with(word))
-                        .then(|| format!("{}: expected exit {code} and `{word}...`, got exit {:?}: {out}", a.name, o.status.code()))
+                    println!(
+                        "{} ({}): exit {:?}: {}",
+                        a.name,
+                        if a.right { "right" } else { "wrong" },
+                        o.status.code(),
+                        out.trim()
+                    );
+                    (o.status.code() != Some(code) || !out.starts_with(word)).then(|| {
+                        format!(
+                            "{}: expected exit {code} and `{word}...`, got exit {:?}: {out}",
+                            a.name,
+                            o.status.code()
+                        )
+                    })
                 })
             })
             .collect();
@@ -138,7 +158,11 @@ fn chapter_2_exercise_2_notify_one_in_close_changes_nothing_the_program_prints()
     let o = run(&mut Command::new(&bin), Duration::from_secs(60));
     let expected = std::fs::read_to_string(root().join("book-examples/expected/step3_close.txt")).unwrap();
     let want = expected.split_once('\n').unwrap().1;
-    assert_eq!(String::from_utf8_lossy(&o.stdout), want, "step 3 with notify_one in close printed something else than the book shows");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        want,
+        "step 3 with notify_one in close printed something else than the book shows"
+    );
 }
 
 /// Exercise 3 of chapter 9: port `drain`; the exercise's test (book-examples/answers/drain.rs,
@@ -164,17 +188,25 @@ fn chapter_9_exercise_3_the_drain_test_rejects_notify_one() {
         assert!(right || drain.contains("notify_one"), "the wrong answer is the right one");
         let dir = scratch(&format!("drain-{name}"));
         std::fs::write(dir.join("swap.rs"), &swap).unwrap();
-        let port = lib
-            .replacen(LEN, &format!("{drain}\n{LEN}"), 1)
-            .replacen("    use super::*;\n", &format!("    use super::*;\n\n{test}\n"), 1);
+        let port = lib.replacen(LEN, &format!("{drain}\n{LEN}"), 1).replacen(
+            "    use super::*;\n",
+            &format!("    use super::*;\n\n{test}\n"),
+            1,
+        );
         let bin = compile(&dir, "lib", &port, &["--test", "--crate-name", "bq_port"]);
-        let o = run(Command::new(&bin).args(["tests::drain_wakes_every_parked_producer", "--exact"]), Duration::from_secs(120));
+        let o = run(
+            Command::new(&bin).args(["tests::drain_wakes_every_parked_producer", "--exact"]),
+            Duration::from_secs(120),
+        );
         let out = String::from_utf8_lossy(&o.stdout);
         println!("drain with {name}: exit {:?}\n{out}", o.status.code());
         if right {
             assert!(o.status.success() && out.contains("1 passed"), "the drain test fails the right answer:\n{out}");
         } else {
-            assert!(!o.status.success() && out.contains("a producer still sleeps"), "the drain test accepts notify_one:\n{out}");
+            assert!(
+                !o.status.success() && out.contains("a producer still sleeps"),
+                "the drain test accepts notify_one:\n{out}"
+            );
         }
     }
 }

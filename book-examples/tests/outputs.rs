@@ -57,9 +57,8 @@ const GROUPS: &[&[Case]] = &[
 ];
 
 /// Command lines of the chapter that no case here runs, and the test that runs them.
-const OTHER_COMMANDS: &[(&str, &str)] = &[
-    ("cargo test --release -p book-examples", "make test, which runs every crate's tests, these among them"),
-];
+const OTHER_COMMANDS: &[(&str, &str)] =
+    &[("cargo test --release -p book-examples", "make test, which runs every crate's tests, these among them")];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -77,7 +76,11 @@ fn expected(file: &str) -> (Vec<String>, String) {
 
 /// Runs `cmd` to its end, killing it after `limit`.
 fn run(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
@@ -108,7 +111,9 @@ fn check(case: &Case) -> Result<(), String> {
         problems.push(format!("exit status {:?}, expected {}", o.status.code(), case.status));
     }
     match case.compare {
-        Stdout if got != want => problems.push(format!("it printed:\n{got}\nthe book (expected/{}) shows:\n{want}", case.file)),
+        Stdout if got != want => {
+            problems.push(format!("it printed:\n{got}\nthe book (expected/{}) shows:\n{want}", case.file))
+        }
         ErrorLines if error_lines(&err) != error_lines(&want) || error_lines(&want).is_empty() => {
             problems.push(format!("rustc's errors differ from the book's (expected/{}):\n{err}", case.file))
         }
@@ -124,16 +129,25 @@ fn check(case: &Case) -> Result<(), String> {
 #[test]
 fn every_command_prints_what_the_book_shows() {
     let failures: Vec<String> = thread::scope(|s| {
-        let handles: Vec<_> = GROUPS.iter().map(|g| s.spawn(|| g.iter().filter_map(|c| check(c).err()).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> =
+            GROUPS.iter().map(|g| s.spawn(|| g.iter().filter_map(|c| check(c).err()).collect::<Vec<_>>())).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     let n: usize = GROUPS.iter().map(|g| g.len()).sum();
-    assert!(failures.is_empty(), "{} of {n} commands differ from the book:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} commands differ from the book:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     // Every file of expected/ is a case.
     for e in std::fs::read_dir(root().join("book-examples/expected")).unwrap() {
         let f = e.unwrap().file_name().to_string_lossy().into_owned();
         let elsewhere = f.starts_with("check_my_queue-"); // made by the check's own test
-        assert!(GROUPS.iter().flat_map(|g| g.iter()).any(|c| c.file == f) || elsewhere, "expected/{f} is checked by no case");
+        assert!(
+            GROUPS.iter().flat_map(|g| g.iter()).any(|c| c.file == f) || elsewhere,
+            "expected/{f} is checked by no case"
+        );
     }
 }
 
@@ -145,7 +159,9 @@ fn chapter_commands(md: &str) -> Vec<String> {
     let mut in_sh = false;
     for line in text.lines() {
         let t = line.trim();
-        if let Some(file) = t.strip_prefix("{{#include ../../book-examples/expected/").and_then(|r| r.strip_suffix("}}")) {
+        if let Some(file) =
+            t.strip_prefix("{{#include ../../book-examples/expected/").and_then(|r| r.strip_suffix("}}"))
+        {
             // A table a test makes, shown as text, has no command line.
             if std::fs::read_to_string(root().join("book-examples/expected").join(file)).unwrap().starts_with("$ ") {
                 out.extend(expected(file).0);
@@ -171,6 +187,9 @@ fn every_command_of_the_chapter_is_run_by_a_test() {
         assert!(run_here.contains(c) || elsewhere, "chapter 2 shows `{c}`, which no test runs: put it in an expected/ file, or in OTHER_COMMANDS with its test");
     }
     for (o, by) in OTHER_COMMANDS {
-        assert!(commands.contains(&o.to_string()), "OTHER_COMMANDS names `{o}` (run by {by}), which chapter 2 no longer shows");
+        assert!(
+            commands.contains(&o.to_string()),
+            "OTHER_COMMANDS names `{o}` (run by {by}), which chapter 2 no longer shows"
+        );
     }
 }

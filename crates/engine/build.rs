@@ -33,7 +33,8 @@ const BQ_FUNCTIONS: &[&str] = &[
 /// OCaml sources in link order, relative to `ocaml/`. `bqueue.mli` first: `bqueue.ml` is
 /// checked against the documented signature, as a user's module is by `bqh validate
 /// --reference your_queue.ml` (src/impls/ocaml_module.rs).
-const OCAML_SOURCES: &[&str] = &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml", "bq_native.ml", "bq_memory.ml"];
+const OCAML_SOURCES: &[&str] =
+    &["clock_stubs.c", "bqueue.mli", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml", "bq_native.ml", "bq_memory.ml"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../..");
@@ -110,8 +111,7 @@ fn build_ocaml(src: &Path, out: &Path) {
     let work = out.join("ocaml");
     std::fs::create_dir_all(&work).unwrap();
     for f in OCAML_SOURCES {
-        std::fs::copy(src.join(f), work.join(f))
-            .unwrap_or_else(|e| fail(&format!("cannot copy ocaml/{f}: {e}")));
+        std::fs::copy(src.join(f), work.join(f)).unwrap_or_else(|e| fail(&format!("cannot copy ocaml/{f}: {e}")));
     }
     let object = out.join("ocaml_queues.o");
     let status = Command::new(&ocamlopt)

@@ -10,9 +10,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, Criterion};
 use bq_engine::impls::{c_abi, ocaml::probe};
 use bq_engine::{with_builtin, Builtin, Consumer, Impl, Producer};
+use criterion::{criterion_group, Criterion};
 
 fn calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("call");

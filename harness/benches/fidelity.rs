@@ -25,9 +25,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use bq_engine::driven::run_driven;
 use bq_engine::impls::{Crossbeam, RustSyncChannel};
 use bq_engine::measure::{context_switches, item, Span, SpanClock, Spans};
-use bq_engine::driven::run_driven;
 use bq_engine::placement::{Placement, Side};
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_engine::{Consumer, Impl, Producer};
@@ -50,7 +50,13 @@ fn placement() -> Placement {
 /// Spawns `producers` threads that push `per` items each and one consumer that receives until
 /// the channel closes; times them as `run_driven` does: from the first worker's start to the
 /// last one's end, on the workers' own clocks.
-fn raw_run<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
+fn raw_run<S, R>(
+    producers: u64,
+    per: u64,
+    (tx, rx): (S, R),
+    send: impl Fn(&S, u64) + Copy + Send + 'static,
+    recv: impl Fn(&R) -> Option<u64> + Send + 'static,
+) -> Duration
 where
     S: Clone + Send + 'static,
     R: Send + 'static,
@@ -64,7 +70,13 @@ where
     .unwrap()
 }
 
-fn raw_placed<S, R>(producers: u64, per: u64, (tx, rx): (S, R), send: impl Fn(&S, u64) + Copy + Send + 'static, recv: impl Fn(&R) -> Option<u64> + Send + 'static) -> Duration
+fn raw_placed<S, R>(
+    producers: u64,
+    per: u64,
+    (tx, rx): (S, R),
+    send: impl Fn(&S, u64) + Copy + Send + 'static,
+    recv: impl Fn(&R) -> Option<u64> + Send + 'static,
+) -> Duration
 where
     S: Clone + Send + 'static,
     R: Send + 'static,
@@ -190,7 +202,16 @@ fn compare<I: Impl + Raw>(imp: &'static I, workload: Workload, cap: Cap, round: 
         Cap::Fixed(c) => c,
         Cap::NeverFull => items as usize,
     };
-    let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement: placement(), consumer_work: None };
+    let spec = RunSpec {
+        workload,
+        producers,
+        consumers,
+        capacity,
+        items,
+        sampling: Sampling::PLAIN,
+        placement: placement(),
+        consumer_work: None,
+    };
     let per = spec.per_producer();
     let n = spec.total_items() as f64;
     let (mut raw, mut same, mut driven, mut ratio, mut ratio_same) = (vec![], vec![], vec![], vec![], vec![]);

@@ -13,13 +13,13 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
+use bq_engine::driven::run_driven;
 use bq_engine::impls::closing::ExplicitQueue;
 use bq_engine::impls::ocaml::{Module, OcamlQueue};
 use bq_engine::impls::Ocaml;
 use bq_engine::measure::{item, Delivery};
-use bq_engine::driven::run_driven;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
+use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 
 const BATCHES: [usize; 3] = [1, 16, 256];
 const ITEMS: u64 = 100_000;
@@ -90,7 +90,16 @@ fn mpmc(c: &mut Criterion) {
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(ITEMS));
     for capacity in [16, 1024] {
-        let spec = RunSpec { workload: Workload::Mpmc, producers: 2, consumers: 2, capacity, items: ITEMS, sampling: Sampling::DEFAULT, placement: Default::default(), consumer_work: None };
+        let spec = RunSpec {
+            workload: Workload::Mpmc,
+            producers: 2,
+            consumers: 2,
+            capacity,
+            items: ITEMS,
+            sampling: Sampling::DEFAULT,
+            placement: Default::default(),
+            consumer_work: None,
+        };
         g.bench_function(BenchmarkId::new("per-item", capacity), |b| {
             b.iter_custom(|iters| {
                 (0..iters)

@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use bq_engine::driven::run_driven;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_engine::{with_builtin, Builtin, Impl};
+use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 
 /// 1: every item is a hand-off; 16: some slack; 1024: rarely full.
 const CAPACITIES: [usize; 3] = [1, 16, 1024];
@@ -37,7 +37,16 @@ fn bench_workload(c: &mut Criterion, workload: Workload) {
     for capacity in CAPACITIES {
         let items = items(workload, capacity);
         g.throughput(Throughput::Elements(items));
-        let spec = RunSpec { workload, producers, consumers, capacity, items, sampling: Sampling::DEFAULT, placement: Default::default(), consumer_work: None };
+        let spec = RunSpec {
+            workload,
+            producers,
+            consumers,
+            capacity,
+            items,
+            sampling: Sampling::DEFAULT,
+            placement: Default::default(),
+            consumer_work: None,
+        };
         for &which in Builtin::ALL {
             with_builtin!(which, |imp| {
                 g.bench_with_input(BenchmarkId::new(imp.name(), capacity), &spec, |b, &spec| {

@@ -156,7 +156,8 @@ pub fn markdown(old_env: &Env, new_env: &Env, changes: &[Change]) -> String {
             ""
         };
         let work = c.consumer_work_ns.map_or(String::new(), |ns| format!(" · consumer work {ns} ns"));
-        let label = if c.mode == "driven" { c.implementation.clone() } else { format!("{} ({})", c.implementation, c.mode) };
+        let label =
+            if c.mode == "driven" { c.implementation.clone() } else { format!("{} ({})", c.implementation, c.mode) };
         writeln!(
             out,
             "| {label} | {} ({} → {}) · {}{work} | {} | {} | {} | {} | {} [{}–{}]{mark} |",
@@ -176,7 +177,12 @@ pub fn markdown(old_env: &Env, new_env: &Env, changes: &[Change]) -> String {
     }
     let slower = changes.iter().filter(|c| c.high < 1.0).count();
     let faster = changes.iter().filter(|c| c.low > 1.0).count();
-    writeln!(out, "\n{} configurations in both runs: {slower} slower, {faster} faster, the rest within their intervals.", changes.len()).unwrap();
+    writeln!(
+        out,
+        "\n{} configurations in both runs: {slower} slower, {faster} faster, the rest within their intervals.",
+        changes.len()
+    )
+    .unwrap();
     out
 }
 
@@ -188,7 +194,10 @@ fn read(dir: &Path) -> anyhow::Result<(Env, Vec<bq_engine::row::Row>)> {
     }
     let rows = read_runs(&dir.join(RUNS_CSV)).with_context(|| format!("reading {}", dir.display()))?;
     if !ratios::paired(&rows) {
-        bail!("{} has no paired slices (a run made before bqh measured in pairs): there are no ratios to compare", dir.display());
+        bail!(
+            "{} has no paired slices (a run made before bqh measured in pairs): there are no ratios to compare",
+            dir.display()
+        );
     }
     Ok((env, rows))
 }
@@ -216,7 +225,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     print!("{}", markdown(&old_env, &new_env, &found));
     if let Some(json) = json {
-        let text = format!("{FILE_SIGNATURE}, \"command\": \"diff\", \"changes\": {}}}\n", serde_json::to_string_pretty(&found)?);
+        let text = format!(
+            "{FILE_SIGNATURE}, \"command\": \"diff\", \"changes\": {}}}\n",
+            serde_json::to_string_pretty(&found)?
+        );
         json.write_file(text.as_bytes())?;
     }
     let Some(p) = args.fail_above else { return Ok(ExitCode::SUCCESS) };

@@ -41,10 +41,12 @@ pub fn headline_series<X: PartialEq>(
     x: impl Fn(&Group) -> X,
     y: impl Fn(&Row) -> Option<f64> + Copy,
 ) -> Vec<Series> {
-    let kept: Vec<&Group> = gs.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
+    let kept: Vec<&Group> =
+        gs.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
     let mut series = series_by_label(&kept, xs, x, y);
     for s in &mut series {
-        if let Some(c) = kept.iter().find(|g| g.label() == s.0).and_then(|g| headline_colour(g.implementation, g.mode)) {
+        if let Some(c) = kept.iter().find(|g| g.label() == s.0).and_then(|g| headline_colour(g.implementation, g.mode))
+        {
             s.1 = c;
         }
     }
@@ -55,7 +57,8 @@ pub fn headline_series<X: PartialEq>(
 /// headline colour, the others in Okabe-Ito colours none of those use (a native mode's lighter
 /// shade of its driven colour is too close to tell apart on a phone).
 pub fn recolour(series: &mut [Series], gs: &[&Group]) {
-    let own = |label: &str| gs.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
+    let own =
+        |label: &str| gs.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
     let taken: Vec<RGBColor> = series.iter().filter_map(|s| own(&s.0)).collect();
     let mut free = PALETTE[..7].iter().filter(|c| !taken.contains(c)).copied();
     for s in series.iter_mut() {
@@ -70,17 +73,24 @@ pub fn recolour(series: &mut [Series], gs: &[&Group]) {
 /// others), then the others (swap buffers, the other native modes, plugins) beside crossbeam,
 /// the reference, in panels of at most [`MOST_SERIES`], each other in an Okabe-Ito colour of its
 /// own. `shared` (a bound drawn for comparison) goes into every panel.
-pub fn facets(caption: &str, series: Vec<Series>, shared: Vec<Series>, colour: impl Fn(&str) -> Option<RGBColor>) -> Vec<(String, Vec<Series>)> {
+pub fn facets(
+    caption: &str,
+    series: Vec<Series>,
+    shared: Vec<Series>,
+    colour: impl Fn(&str) -> Option<RGBColor>,
+) -> Vec<(String, Vec<Series>)> {
     if series.len() + shared.len() <= MOST_SERIES {
         return vec![(caption.to_string(), series.into_iter().chain(shared).collect())];
     }
-    let (mut designs, mut others): (Vec<Series>, Vec<Series>) = series.into_iter().partition(|s| colour(&s.0).is_some());
+    let (mut designs, mut others): (Vec<Series>, Vec<Series>) =
+        series.into_iter().partition(|s| colour(&s.0).is_some());
     for s in &mut designs {
         s.1 = colour(&s.0).expect("kept for its colour");
     }
     // The designs that do not fit beside the shared series, or share a colour with one, join
     // the others.
-    let (clash, mut designs): (Vec<Series>, Vec<Series>) = designs.into_iter().partition(|d| shared.iter().any(|s| s.1 == d.1));
+    let (clash, mut designs): (Vec<Series>, Vec<Series>) =
+        designs.into_iter().partition(|d| shared.iter().any(|s| s.1 == d.1));
     let overflow = designs.split_off(designs.len().min(MOST_SERIES - shared.len().min(MOST_SERIES)));
     others.splice(0..0, overflow.into_iter().chain(clash));
     let reference: Vec<Series> = designs.iter().filter(|s| s.0 == "crossbeam").cloned().collect();
@@ -93,7 +103,8 @@ pub fn facets(caption: &str, series: Vec<Series>, shared: Vec<Series>, colour: i
         .filter(|c| !reference.iter().chain(&shared).any(|r| r.1 == *c))
         .collect();
     let room = MOST_SERIES - reference.len() - shared.len();
-    let mut panels = vec![(format!("{caption}: the designs"), designs.into_iter().chain(shared.iter().cloned()).collect())];
+    let mut panels =
+        vec![(format!("{caption}: the designs"), designs.into_iter().chain(shared.iter().cloned()).collect())];
     for chunk in others.chunks(room.max(1)) {
         let mut panel: Vec<Series> = reference.clone();
         panel.extend(chunk.iter().cloned().zip(free.iter().cycle()).map(|(mut s, c)| {
@@ -127,8 +138,22 @@ mod tests {
     #[test]
     fn a_plot_of_many_series_is_split_into_panels_of_at_most_eight() {
         let line = |name: &str| (name.to_string(), RGBColor(1, 2, 3), vec![(0, (1.0, 1.0, 1.0))]);
-        let names = ["rust-sync-channel", "crossbeam", "c-pthread", "c-pthread (native)", "c-vyukov", "ocaml", "ocaml (native-domains)",
-            "ocaml (native-systhreads)", "rust-port", "tokio", "tokio (native-tasks)", "c-swap", "ocaml-swap", "rust-swap"];
+        let names = [
+            "rust-sync-channel",
+            "crossbeam",
+            "c-pthread",
+            "c-pthread (native)",
+            "c-vyukov",
+            "ocaml",
+            "ocaml (native-domains)",
+            "ocaml (native-systhreads)",
+            "rust-port",
+            "tokio",
+            "tokio (native-tasks)",
+            "c-swap",
+            "ocaml-swap",
+            "rust-swap",
+        ];
         let colour = |label: &str| {
             let (imp, mode) = match label.split_once(" (") {
                 Some((i, "native-domains)")) => (i, Mode::NativeDomains),

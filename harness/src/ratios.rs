@@ -35,7 +35,11 @@ pub struct Cell<'a> {
 
 /// "ocaml" for a driven implementation, "ocaml (native-domains)" for a native runner.
 pub fn label((implementation, mode): (&str, Mode)) -> String {
-    if mode == Mode::Driven { implementation.to_string() } else { format!("{implementation} ({mode})") }
+    if mode == Mode::Driven {
+        implementation.to_string()
+    } else {
+        format!("{implementation} ({mode})")
+    }
 }
 
 impl Cell<'_> {
@@ -46,12 +50,20 @@ impl Cell<'_> {
 
     /// [`label`](Cell::label), marked when it is the reference's A/A control.
     pub fn shown(&self) -> String {
-        if self.aa { format!("{} (A/A)", self.label()) } else { self.label() }
+        if self.aa {
+            format!("{} (A/A)", self.label())
+        } else {
+            self.label()
+        }
     }
 
     /// Threads the run starts (seq: one).
     pub fn threads(&self) -> u64 {
-        if self.workload == Workload::Seq { 1 } else { self.producers + self.consumers }
+        if self.workload == Workload::Seq {
+            1
+        } else {
+            self.producers + self.consumers
+        }
     }
 
     /// More threads than the CPUs its placement gives them (one same-core; one for the
@@ -185,7 +197,8 @@ mod tests {
     fn slice(imp: &str, pair: u64, reference: bool, order: u64, ips: f64) -> Row {
         let spec = RunSpec::new(Workload::Spsc, 16, 1000);
         let mut r = Row::new(imp, Mode::Driven, &spec, 1, Err(anyhow::anyhow!("x")));
-        (r.kind, r.pair, r.reference, r.order, r.status, r.items_per_second) = (Kind::Slice, pair, reference, order, Status::Ok, ips);
+        (r.kind, r.pair, r.reference, r.order, r.status, r.items_per_second) =
+            (Kind::Slice, pair, reference, order, Status::Ok, ips);
         r
     }
 

@@ -130,7 +130,10 @@ fn draw<T>(r: &Redraw<T>, results: &T, from: &Path, into: &Path) -> anyhow::Resu
 fn redraw<T>(args: &Args, r: Redraw<T>) -> anyhow::Result<ExitCode> {
     let results = (r.read)(&args.dir)?;
     if (r.rows)(&results) == 0 {
-        bail!("{} has no rows in its data files: there is nothing to redraw, and its summary and plots are kept", args.dir.display());
+        bail!(
+            "{} has no rows in its data files: there is nothing to redraw, and its summary and plots are kept",
+            args.dir.display()
+        );
     }
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
     if args.out.is_none() {

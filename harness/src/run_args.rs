@@ -74,7 +74,8 @@ pub struct Defaults {
 impl Defaults {
     /// The defaults in words, for the study's `--help`.
     pub fn help(&self) -> String {
-        let pair = |v: [u64; 2]| if v[0] == v[1] { v[0].to_string() } else { format!("{} ({} with --quick)", v[0], v[1]) };
+        let pair =
+            |v: [u64; 2]| if v[0] == v[1] { v[0].to_string() } else { format!("{} ({} with --quick)", v[0], v[1]) };
         let impls = if self.impls.is_empty() {
             "every built-in".to_string()
         } else {
@@ -121,7 +122,11 @@ impl RunArgs {
         if !d.plugins {
             return Ok(self.builtins(d)?.into_iter().map(Choice::Builtin).collect());
         }
-        Ok(if self.impls.is_empty() { self.builtins(d)?.into_iter().map(Choice::Builtin).collect() } else { self.impls.clone() })
+        Ok(if self.impls.is_empty() {
+            self.builtins(d)?.into_iter().map(Choice::Builtin).collect()
+        } else {
+            self.impls.clone()
+        })
     }
 
     /// The target duration of one run, checked.

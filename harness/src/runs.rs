@@ -71,8 +71,16 @@ impl Group<'_> {
     /// "ocaml" for driven runs, "ocaml (native-domains)" for the others; the placement after
     /// a dot where threads were pinned.
     pub fn label(&self) -> String {
-        let base = if self.mode == Mode::Driven { self.implementation.to_string() } else { format!("{} ({})", self.implementation, self.mode) };
-        if self.placement == Placement::Unpinned { base } else { format!("{base} · {}", self.placement) }
+        let base = if self.mode == Mode::Driven {
+            self.implementation.to_string()
+        } else {
+            format!("{} ({})", self.implementation, self.mode)
+        };
+        if self.placement == Placement::Unpinned {
+            base
+        } else {
+            format!("{base} · {}", self.placement)
+        }
     }
 }
 
@@ -92,7 +100,16 @@ pub type ConfigKey<'a> = (&'a str, Mode, Workload, usize, u64, u64, Placement, O
 
 /// A row's configuration.
 pub fn config_key(r: &Row) -> ConfigKey<'_> {
-    (r.implementation.as_str(), r.mode, r.workload, r.capacity, r.producers, r.consumers, r.placement, r.consumer_work_ns)
+    (
+        r.implementation.as_str(),
+        r.mode,
+        r.workload,
+        r.capacity,
+        r.producers,
+        r.consumers,
+        r.placement,
+        r.consumer_work_ns,
+    )
 }
 
 /// `items` grouped by `key`, the groups in the order their first item appears and each group's
@@ -166,7 +183,12 @@ pub fn color(implementation: &str, mode: Mode) -> RGBColor {
 }
 
 /// One series per implementation and mode of `gs`, x being the index of `x(g)` in `xs`.
-pub fn series_by_label<X: PartialEq>(gs: &[&Group], xs: &[X], x: impl Fn(&Group) -> X, y: impl Fn(&Row) -> Option<f64> + Copy) -> Vec<Series> {
+pub fn series_by_label<X: PartialEq>(
+    gs: &[&Group],
+    xs: &[X],
+    x: impl Fn(&Group) -> X,
+    y: impl Fn(&Row) -> Option<f64> + Copy,
+) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
     for g in gs {
         let Some(i) = xs.iter().position(|v| *v == x(g)) else { continue };
@@ -214,10 +236,15 @@ fn unstable(g: &Group, cores: usize) -> Option<String> {
     }
     // Cores busy while the threads wait: they spin instead of sleeping.
     if cores > 0 && threads > 1 && waits > 0.01 && cpu >= 0.9 * cores.min(threads as usize) as f64 {
-        why.push(format!("busy waiting: {cpu:.1} CPU-seconds per second while {:.0}% of one side's operations waited", waits * 100.0));
+        why.push(format!(
+            "busy waiting: {cpu:.1} CPU-seconds per second while {:.0}% of one side's operations waited",
+            waits * 100.0
+        ));
     }
     if why.is_empty() && threads as usize == cores && cores > 1 {
-        why.push(format!("{threads} threads on {cores} cores: they run in parallel or take turns, and that flips between runs"));
+        why.push(format!(
+            "{threads} threads on {cores} cores: they run in parallel or take turns, and that flips between runs"
+        ));
     }
     Some(if why.is_empty() { "no cause in the rows (machine noise?)".into() } else { why.join("; ") })
 }
@@ -259,8 +286,12 @@ pub fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
         .unwrap();
     }
     if let Some(spread) = spread_of_reps(gs) {
-        writeln!(out, "Median over configurations of max/min throughput across repetitions: **{spread:.2}**.
-").unwrap();
+        writeln!(
+            out,
+            "Median over configurations of max/min throughput across repetitions: **{spread:.2}**.
+"
+        )
+        .unwrap();
     }
     let flagged: Vec<(&Group, String)> = gs.iter().filter_map(|g| unstable(g, cores).map(|why| (g, why))).collect();
     let measured = gs.iter().filter(|g| !g.ok.is_empty()).count();
@@ -275,7 +306,8 @@ pub fn stability(gs: &[Group], rows: &[Row], cores: usize) -> String {
     if !flagged.is_empty() {
         out.push_str("| implementation | workload | capacity | median [95% interval] | why |\n|---|---|---|---|---|\n");
         for (g, why) in flagged {
-            writeln!(out, "| {} | {} | {} | {} | {why} |", g.label(), g.workload, g.capacity, throughput_cell(g)).unwrap();
+            writeln!(out, "| {} | {} | {} | {} | {why} |", g.label(), g.workload, g.capacity, throughput_cell(g))
+                .unwrap();
         }
         out.push('\n');
     }
@@ -288,14 +320,25 @@ pub fn failures(rows: &[Row]) -> String {
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.ok()).collect();
     if !failed.is_empty() {
         writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
-        writeln!(out, "These runs lost, duplicated or reordered items, overfilled the queue, hung or panicked (repetition \
-                       0 is a pilot or the warm-up). They are not averaged into any figure below.\n").unwrap();
+        writeln!(
+            out,
+            "These runs lost, duplicated or reordered items, overfilled the queue, hung or panicked (repetition \
+                       0 is a pilot or the warm-up). They are not averaged into any figure below.\n"
+        )
+        .unwrap();
         out.push_str("| implementation | mode | workload | threads | capacity | repetition | what went wrong |\n|---|---|---|---|---|---|---|\n");
         for r in &failed {
             writeln!(
                 out,
                 "| {} | {} | {} | {}+{} | {} | {} | {} |",
-                r.implementation, r.mode, r.workload, r.producers, r.consumers, r.capacity, r.repetition, r.error.replace('|', "/")
+                r.implementation,
+                r.mode,
+                r.workload,
+                r.producers,
+                r.consumers,
+                r.capacity,
+                r.repetition,
+                r.error.replace('|', "/")
             )
             .unwrap();
         }
@@ -316,7 +359,8 @@ pub fn children(rows: &[Row]) -> String {
                   leak stays there. Its peak resident memory (RSS), KiB:\n\n");
     out.push_str("| implementation | runs | median | highest | in |\n|---|---|---|---|---|\n");
     for name in names {
-        let mine: Vec<&Row> = rows.iter().filter(|r| r.implementation == name && r.child_peak_rss_kib.is_some()).collect();
+        let mine: Vec<&Row> =
+            rows.iter().filter(|r| r.implementation == name && r.child_peak_rss_kib.is_some()).collect();
         let kib = |r: &Row| r.child_peak_rss_kib.unwrap_or(0);
         let top = *mine.iter().max_by_key(|r| kib(r)).expect("at least one row");
         let median = stats::median(mine.iter().map(|r| kib(r) as f64)).unwrap_or(f64::NAN);

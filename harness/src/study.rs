@@ -25,7 +25,8 @@ pub enum Study {
 }
 
 impl Study {
-    pub const ALL: [Study; 6] = [Study::Compare, Study::Scale, Study::Shutdown, Study::Strategies, Study::Memory, Study::Async];
+    pub const ALL: [Study; 6] =
+        [Study::Compare, Study::Scale, Study::Shutdown, Study::Strategies, Study::Memory, Study::Async];
 
     /// Its name in `env.json`, the same as its command's.
     pub fn name(self) -> &'static str {
@@ -45,7 +46,11 @@ impl Study {
             Some(s) => Ok(s),
             None => {
                 let names: Vec<&str> = Study::ALL.iter().map(|s| s.name()).collect();
-                bail!("env.json names the study '{}', which this bqh does not know (it knows {})", env.study, names.join(", "))
+                bail!(
+                    "env.json names the study '{}', which this bqh does not know (it knows {})",
+                    env.study,
+                    names.join(", ")
+                )
             }
         }
     }
@@ -54,7 +59,11 @@ impl Study {
 /// This machine, this build, this command, for `study`'s `env.json`.
 pub fn env(study: Study, parameters: serde_json::Value) -> Env {
     use bq_engine::toolchain;
-    Env::collect(study.name(), &Toolchain { rustc: toolchain::RUSTC, ocamlopt: toolchain::OCAMLOPT, cc: toolchain::CC }, parameters)
+    Env::collect(
+        study.name(),
+        &Toolchain { rustc: toolchain::RUSTC, ocamlopt: toolchain::OCAMLOPT, cc: toolchain::CC },
+        parameters,
+    )
 }
 
 /// How a study's command ends: what it wrote, then the failures, loudly, with exit status 1.

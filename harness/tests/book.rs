@@ -70,17 +70,28 @@ fn every_include_names_a_file_and_an_anchor_that_exist() {
     for (md, text) in chapters() {
         for (path, anchor) in includes(&text) {
             count += 1;
-            let at = format!("{}: {{{{#include {path}{}}}}}", md.display(), anchor.as_deref().map_or(String::new(), |a| format!(":{a}")));
+            let at = format!(
+                "{}: {{{{#include {path}{}}}}}",
+                md.display(),
+                anchor.as_deref().map_or(String::new(), |a| format!(":{a}"))
+            );
             if let Some(name) = path.strip_prefix("generated/") {
                 // Written at build time: the generator must write it.
-                assert!(generator.contains(&format!("$out/{name}")), "{at}: scripts/book-data.sh does not write {name}");
+                assert!(
+                    generator.contains(&format!("$out/{name}")),
+                    "{at}: scripts/book-data.sh does not write {name}"
+                );
                 continue;
             }
             let file = md.parent().unwrap().join(&path);
-            let source = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{at}: cannot read {}: {e}", file.display()));
+            let source =
+                fs::read_to_string(&file).unwrap_or_else(|e| panic!("{at}: cannot read {}: {e}", file.display()));
             if let Some(a) = anchor.filter(|a| !a.chars().next().is_some_and(|c| c.is_ascii_digit())) {
                 let marks = |kind: &str| {
-                    source.lines().filter(|l| l.split(kind).nth(1).is_some_and(|r| r.split_whitespace().next() == Some(&a))).count()
+                    source
+                        .lines()
+                        .filter(|l| l.split(kind).nth(1).is_some_and(|r| r.split_whitespace().next() == Some(&a)))
+                        .count()
                 };
                 assert_eq!(marks("ANCHOR:"), 1, "{at}: {path} must have exactly one `ANCHOR: {a}`");
                 assert_eq!(marks("ANCHOR_END:"), 1, "{at}: {path} must have exactly one `ANCHOR_END: {a}`");
@@ -99,7 +110,9 @@ fn significant(line: &str) -> Option<&str> {
 /// The project's sources, as the listings could have copied them.
 fn source_lines() -> (HashSet<String>, Vec<Vec<String>>) {
     let mut paths = Vec::new();
-    for dir in ["c", "ocaml", "rust/src", "harness/src", "harness/benches", "harness/tests", "tests/fixtures", "scripts"] {
+    for dir in
+        ["c", "ocaml", "rust/src", "harness/src", "harness/benches", "harness/tests", "tests/fixtures", "scripts"]
+    {
         files(&root().join(dir), &[".c", ".h", ".ml", ".rs", ".patch", ".sh"], &mut paths);
     }
     assert!(paths.len() > 20, "found only {} source files", paths.len());
@@ -180,8 +193,11 @@ fn local_links(html: &str) -> Vec<String> {
             let rest = &html[i + attr.len()..];
             let value = &rest[..rest.find('"').unwrap_or(0)];
             // A srcset lists "URL [size]" candidates; href and src hold one URL.
-            let targets: Vec<&str> =
-                if attr == "srcset=\"" { value.split(',').filter_map(|c| c.split_whitespace().next()).collect() } else { vec![value] };
+            let targets: Vec<&str> = if attr == "srcset=\"" {
+                value.split(',').filter_map(|c| c.split_whitespace().next()).collect()
+            } else {
+                vec![value]
+            };
             for target in targets {
                 let external = target.contains("://")
                     || ["#", "mailto:", "data:", "javascript:"].iter().any(|p| target.starts_with(p))
@@ -270,7 +286,9 @@ fn chapter_numbers() -> Vec<(usize, String)> {
 fn chapter_mentions(text: &str) -> Vec<(usize, Option<String>, String)> {
     let mut out = Vec::new();
     let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>();
-    let target = |rest: &str| rest.strip_prefix("](").map(|r| r.split(['#', ')']).next().unwrap_or("").trim_end_matches(".md").to_string());
+    let target = |rest: &str| {
+        rest.strip_prefix("](").map(|r| r.split(['#', ')']).next().unwrap_or("").trim_end_matches(".md").to_string())
+    };
     for word in ["chapter ", "Chapter ", "chapters ", "Chapters "] {
         for (i, _) in text.match_indices(word) {
             let n = digits(&text[i + word.len()..]);
@@ -279,13 +297,18 @@ fn chapter_mentions(text: &str) -> Vec<(usize, Option<String>, String)> {
             }
             let after = &text[i + word.len() + n.len()..];
             let linked = text[..i].ends_with('[');
-            out.push((n.parse().unwrap(), if linked { target(after) } else { None }, text[i..i + word.len() + n.len()].to_string()));
+            out.push((
+                n.parse().unwrap(),
+                if linked { target(after) } else { None },
+                text[i..i + word.len() + n.len()].to_string(),
+            ));
         }
     }
     // A bare number linking to a chapter: "[4](ch04-waiting.md)".
     for (i, _) in text.match_indices("](ch") {
         let before = &text[..i];
-        let n: String = before.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+        let n: String =
+            before.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
         if !n.is_empty() && before[..before.len() - n.len()].ends_with('[') {
             out.push((n.parse().unwrap(), target(&text[i..]), format!("[{n}]")));
         }
@@ -336,7 +359,10 @@ fn a_chapter_number_is_read_from_its_link() {
 fn every_chapter_file_is_numbered_as_the_sidebar_numbers_it() {
     let numbers = chapter_numbers();
     for (n, file) in &numbers {
-        assert!(file.starts_with(&format!("ch{n:02}-")), "{file}.md is chapter {n} in the sidebar: name it ch{n:02}-...");
+        assert!(
+            file.starts_with(&format!("ch{n:02}-")),
+            "{file}.md is chapter {n} in the sidebar: name it ch{n:02}-..."
+        );
     }
     let toml = fs::read_to_string(root().join("book/book.toml")).unwrap();
     let section = toml.split("[output.html.redirect]").nth(1).expect("book.toml has no [output.html.redirect]");
@@ -345,7 +371,10 @@ fn every_chapter_file_is_numbered_as_the_sidebar_numbers_it() {
         let (from, to) = line.split_once('=').unwrap();
         let (from, to) = (from.trim().trim_matches('"'), to.trim().trim_matches('"'));
         let old = from.trim_start_matches('/').trim_end_matches(".html");
-        assert!(!book_src().join(format!("{old}.md")).exists(), "book.toml redirects {from}, but {old}.md still exists");
+        assert!(
+            !book_src().join(format!("{old}.md")).exists(),
+            "book.toml redirects {from}, but {old}.md still exists"
+        );
         let target = to.trim_end_matches(".html");
         assert!(numbers.iter().any(|(_, f)| f == target), "book.toml redirects {from} to {to}, which is no chapter");
         redirects += 1;

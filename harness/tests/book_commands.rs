@@ -127,7 +127,11 @@ fn every_command_in_the_book_is_accounted_for() {
             seen.push(c);
         }
     }
-    assert!(unknown.is_empty(), "commands in the book that no test runs (add them to COMMANDS):\n{}", unknown.join("\n"));
+    assert!(
+        unknown.is_empty(),
+        "commands in the book that no test runs (add them to COMMANDS):\n{}",
+        unknown.join("\n")
+    );
     for (c, how) in COMMANDS {
         assert!(seen.iter().any(|s| s == c), "COMMANDS names `{c}`, which the book no longer shows");
         if let NotRun(why) = how {
@@ -202,7 +206,8 @@ fn the_commands_run_here_run_as_printed() {
 fn block_with(chapter: &str, line: &str) -> Vec<String> {
     let text = std::fs::read_to_string(root().join("book/src").join(chapter)).unwrap();
     let blocks: Vec<&str> = text.split("```sh").skip(1).map(|b| b.split("```").next().unwrap()).collect();
-    let block = blocks.iter().find(|b| b.contains(line)).unwrap_or_else(|| panic!("{chapter} has no sh block with `{line}`"));
+    let block =
+        blocks.iter().find(|b| b.contains(line)).unwrap_or_else(|| panic!("{chapter} has no sh block with `{line}`"));
     commands(&format!("```sh{block}```"))
 }
 
@@ -218,7 +223,11 @@ fn the_wakeup_checks_of_chapter_4() {
     assert!(block_with("ch04-waiting.md", shared).iter().any(|c| c == shared));
     let (code, out) = sh(signal, Duration::from_secs(600));
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("not-woken-by-close") && out.contains("make validate: bqh validate exited 1: a check found a difference"), "{out}");
+    assert!(
+        out.contains("not-woken-by-close")
+            && out.contains("make validate: bqh validate exited 1: a check found a difference"),
+        "{out}"
+    );
     let (code, out) = sh(shared, Duration::from_secs(600));
     assert_eq!(code, Some(0), "the wake-up check alone accepts shared_condvar, chapter 4's exercise says:\n{out}");
 }
@@ -233,15 +242,24 @@ fn chapter_7_a_a_grep_shows_both_placements() {
     let mut lines = text[from..].lines();
     let paragraph = lines.next().unwrap();
     let table: Vec<&str> = lines.skip_while(|l| l.is_empty()).take_while(|l| l.starts_with('|')).collect();
-    assert!(table.len() > 2 && table[0].starts_with("| configuration (reference)"), "no A/A table after its paragraph:\n{table:?}");
-    let keep = |l: &&&str| l.starts_with("| configuration") || l.starts_with("|---") || l.starts_with("| spsc (") || l.starts_with("| spsc · cross-core (");
+    assert!(
+        table.len() > 2 && table[0].starts_with("| configuration (reference)"),
+        "no A/A table after its paragraph:\n{table:?}"
+    );
+    let keep = |l: &&&str| {
+        l.starts_with("| configuration")
+            || l.starts_with("|---")
+            || l.starts_with("| spsc (")
+            || l.starts_with("| spsc · cross-core (")
+    };
     let cut: Vec<&str> = table.iter().filter(keep).copied().collect();
     assert_eq!(cut.len(), 4, "{cut:?}");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book-commands-aa");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("summary.md"), format!("## How it was measured, and the A/A control\n\n{paragraph}\n\n{}\n\n## Ratios\n\n| implementation | spsc |\n", cut.join("\n"))).unwrap();
     let grep = block_with("ch07-figures.md", "The A/A control").into_iter().find(|c| c.starts_with("grep")).unwrap();
-    let (code, out) = sh(&format!("cd '{}' && {}", dir.display(), grep.replace("/tmp/aa/", "")), Duration::from_secs(30));
+    let (code, out) =
+        sh(&format!("cd '{}' && {}", dir.display(), grep.replace("/tmp/aa/", "")), Duration::from_secs(30));
     assert_eq!(code, Some(0), "{out}");
     for row in ["| configuration (reference) |", "| spsc (crossbeam) |", "| spsc · cross-core (rust-sync-channel) |"] {
         assert!(out.lines().any(|l| l.starts_with(row)), "`{grep}` does not show `{row}`:\n{out}");
@@ -256,15 +274,26 @@ fn chapter_9_exercise_2_grep_shows_the_three_capacities() {
     let text = std::fs::read_to_string(root().join("results/2026-12-07-xeon-2core/ratios.md")).unwrap();
     let spsc = text.split("## spsc").nth(1).expect("ratios.md has an spsc section");
     let spsc = spsc.split("\n## ").next().unwrap();
-    let keep = |l: &&str| !l.starts_with('|') || l.starts_with("| implementation") || l.starts_with("|---") || l.starts_with("| crossbeam (A/A)") || l.starts_with("| c-pthread ");
-    let cut: Vec<&str> = spsc.lines().filter(keep).filter(|l| !l.contains("unpinned") && !l.contains("cross-core")).collect();
+    let keep = |l: &&str| {
+        !l.starts_with('|')
+            || l.starts_with("| implementation")
+            || l.starts_with("|---")
+            || l.starts_with("| crossbeam (A/A)")
+            || l.starts_with("| c-pthread ")
+    };
+    let cut: Vec<&str> =
+        spsc.lines().filter(keep).filter(|l| !l.contains("unpinned") && !l.contains("cross-core")).collect();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book-commands");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("ratios.md"), format!("## spsc{}\n", cut.join("\n"))).unwrap();
     let grep = block_with("ch09-exercises.md", "grep -A11").into_iter().find(|c| c.starts_with("grep")).unwrap();
-    let (_, out) = sh(&format!("cd '{}' && {}", dir.display(), grep.replace("target/exercise/cap/", "")), Duration::from_secs(30));
+    let (_, out) =
+        sh(&format!("cd '{}' && {}", dir.display(), grep.replace("target/exercise/cap/", "")), Duration::from_secs(30));
     for cap in ["| 1 |", "| 16 |", "| 1024 |"] {
-        assert!(out.lines().any(|l| l.starts_with("| c-pthread |") && l.contains(cap)), "`{grep}` shows no c-pthread row at capacity {cap}:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with("| c-pthread |") && l.contains(cap)),
+            "`{grep}` shows no c-pthread row at capacity {cap}:\n{out}"
+        );
     }
 }
 
@@ -275,7 +304,8 @@ fn chapter_9_exercise_1_runs_as_printed() {
     let build = block_with("ch09-exercises.md", "cp c/bq.c target/exercise/mybq.c");
     let validate = block_with("ch09-exercises.md", "make validate PLUGIN=target/exercise/libmybq.so");
     let chapter = std::fs::read_to_string(root().join("book/src/ch09-exercises.md")).unwrap();
-    let broadcast = "    pthread_cond_broadcast(&q->not_full);\n    pthread_mutex_unlock(&q->mutex);\n}\n/* ANCHOR_END: close */";
+    let broadcast =
+        "    pthread_cond_broadcast(&q->not_full);\n    pthread_mutex_unlock(&q->mutex);\n}\n/* ANCHOR_END: close */";
     // (the edit, c/bq.c's text, what it becomes, what the output shows, what the chapter quotes)
     let cases: [(&str, &str, &str, &[&str], &[&str]); 2] = [
         (
@@ -329,7 +359,8 @@ fn chapter_9_exercise_1_runs_as_printed() {
     for (what, from, to, shown, quoted) in cases {
         // mkdir, cp, then the edit the text describes, then gcc.
         let (copy, compile): (Vec<&String>, Vec<&String>) = build.iter().partition(|c| !c.starts_with("gcc"));
-        let (code, out) = sh(&copy.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" && "), Duration::from_secs(60));
+        let (code, out) =
+            sh(&copy.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" && "), Duration::from_secs(60));
         assert_eq!(code, Some(0), "{out}");
         let mybq = root().join("target/exercise/mybq.c");
         let text = std::fs::read_to_string(&mybq).unwrap();
@@ -340,7 +371,10 @@ fn chapter_9_exercise_1_runs_as_printed() {
         let (code, out) = sh(&validate[0], Duration::from_secs(900));
         assert_eq!(code, Some(2), "{what}: make validate exits 2 on a rejected queue:\n{out}");
         let verdict = "make validate: bqh validate exited 1: a check found a difference";
-        assert!(out.lines().any(|l| l.starts_with(verdict)) && chapter.contains(verdict), "{what}: no `{verdict}`:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(verdict)) && chapter.contains(verdict),
+            "{what}: no `{verdict}`:\n{out}"
+        );
         for f in shown {
             assert!(out.contains(f), "{what}: the output has no `{f}`:\n{out}");
         }

@@ -56,9 +56,18 @@ fn an_unknown_name_is_refused_with_every_built_in_named() {
 #[test]
 fn the_readme_table_names_every_built_in() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/implementations.md")).unwrap();
-    let start = readme.find("\n## The implementations\n").expect("docs/implementations.md: no section 'The implementations'");
-    let table: String = readme[start..].lines().skip(2).take_while(|l| l.is_empty() || l.starts_with('|')).collect::<Vec<_>>().join("\n");
+    let start =
+        readme.find("\n## The implementations\n").expect("docs/implementations.md: no section 'The implementations'");
+    let table: String = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.is_empty() || l.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
     for b in Builtin::ALL {
-        assert!(table.contains(&format!("| `{}` |", b.name())), "docs/implementations.md's table of implementations has no row for {b}");
+        assert!(
+            table.contains(&format!("| `{}` |", b.name())),
+            "docs/implementations.md's table of implementations has no row for {b}"
+        );
     }
 }

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use bq_engine::driven::measure_driven;
 use bq_engine::impls::Crossbeam;
-use bq_results::outdir::CANONICAL_MARKER;
-use bq_results::files::read_csv;
 use bq_engine::measure::Tally;
 use bq_engine::row::{Kind, Mode, Row, Status};
+use bq_engine::workloads::{RunSpec, Workload};
+use bq_engine::QueueError;
+use bq_results::files::read_csv;
+use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::Env;
 use harness::compare::report::{self, Results};
 use harness::study::{self, Study};
-use bq_engine::workloads::{RunSpec, Workload};
-use bq_engine::QueueError;
 
 mod common;
 use common::bqh;
@@ -24,10 +24,14 @@ use common::rigged::Rigged;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Every 1000th try_push is acknowledged and thrown away.
-static LOSSY: Rigged = Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 1000 == 999).then_some(Ok(()))), ..Rigged::CROSSBEAM };
+static LOSSY: Rigged =
+    Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 1000 == 999).then_some(Ok(()))), ..Rigged::CROSSBEAM };
 /// Item 100 is refused as if the queue were closed.
-static REFUSES_PUSHES: Rigged =
-    Rigged { name: "refuses-pushes", try_push: Some(|n, _, _| (n == 100).then_some(Err(QueueError::Closed))), ..Rigged::CROSSBEAM };
+static REFUSES_PUSHES: Rigged = Rigged {
+    name: "refuses-pushes",
+    try_push: Some(|n, _, _| (n == 100).then_some(Err(QueueError::Closed))),
+    ..Rigged::CROSSBEAM
+};
 
 fn spec(workload: Workload, capacity: usize) -> RunSpec {
     RunSpec::new(workload, capacity, 20_000)
@@ -56,14 +60,18 @@ fn a_run_that_loses_items_fails_loudly_and_is_not_averaged() {
     assert_eq!(row.status, Status::Failed, "{row:?}");
     assert!(row.error.contains("lost"), "{}", row.error);
 
-    let mut rows: Vec<Row> = (1..=3).map(|rep| measure_driven(&Crossbeam, spec(Workload::Mpsc, 16), rep, LIMIT)).collect();
+    let mut rows: Vec<Row> =
+        (1..=3).map(|rep| measure_driven(&Crossbeam, spec(Workload::Mpsc, 16), rep, LIMIT)).collect();
     assert!(rows.iter().all(Row::ok), "{rows:?}");
     rows.push(row);
     let dir = tmp("lossy");
     write(&dir, &rows);
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("FAILED RUNS (1)"), "{summary}");
-    assert!(summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 4+1 | 16 | 1 |") && l.contains("lost")), "{summary}");
+    assert!(
+        summary.lines().any(|l| l.starts_with("| lossy | driven | mpsc | 4+1 | 16 | 1 |") && l.contains("lost")),
+        "{summary}"
+    );
     // The lossy configuration has no successful repetition: its throughput cell is empty.
     assert!(summary.lines().any(|l| l.starts_with("| lossy |") && l.contains("–")), "{summary}");
 }
@@ -102,7 +110,6 @@ fn runs_csv_and_summary_agree() {
     }
 }
 
-
 #[test]
 fn bad_input_is_refused_with_a_message() {
     let not_a_library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md").display().to_string();
@@ -122,13 +129,22 @@ fn bad_input_is_refused_with_a_message() {
         (vec!["compare", "--capacity", "18446744073709551615"], "larger than the harness allows"),
         (vec!["compare", "--impl", "nope"], "invalid value 'nope'"),
         // Issue 20: a run limit the clock cannot add used to panic after the runs.
-        (vec!["compare", "--run-limit", "10000000000000000000"], "--run-limit 10000000000000000000: choose between 1 and 86400"),
+        (
+            vec!["compare", "--run-limit", "10000000000000000000"],
+            "--run-limit 10000000000000000000: choose between 1 and 86400",
+        ),
         (vec!["compare", "--run-limit", "0"], "--run-limit 0: choose between 1 and 86400"),
         // Issue 20: a plugin that does not exist or does not load used to run everything, then exit 1.
         (vec!["compare", "--impl", "./nosuch.so", "--no-shutdown", "--no-memory"], "./nosuch.so: no such file"),
-        (vec!["compare", "--impl", "crossbeam", "--plugin", &not_a_library, "--no-shutdown", "--no-memory"], "README.md does not load"),
+        (
+            vec!["compare", "--impl", "crossbeam", "--plugin", &not_a_library, "--no-shutdown", "--no-memory"],
+            "README.md does not load",
+        ),
         // Issue 20, 14: a queue without a native runner, alone in native mode, used to blame capacity 0.
-        (vec!["compare", "--impl", "crossbeam", "--mode", "native", "--no-shutdown", "--no-memory"], "have native runners"),
+        (
+            vec!["compare", "--impl", "crossbeam", "--mode", "native", "--no-shutdown", "--no-memory"],
+            "have native runners",
+        ),
         (vec!["compare", "--producers", "0"], "at least 1"),
         (vec!["compare", "--producers", "1025"], "at most 1024"),
         (vec!["compare", "--consumers", "18446744073709551615"], "at most 1024"),
@@ -157,8 +173,23 @@ fn a_canonical_run_is_never_overwritten() {
 fn a_small_compare_writes_every_file() {
     let dir = tmp("small");
     let out = bqh(&[
-        "compare", "--impl", "crossbeam,c-pthread,ocaml", "--workload", "spsc,mpsc", "--capacity", "16",
-        "--run-ms", "5", "--reps", "2", "--goal", "100", "--budget", "60", "--out", dir.to_str().unwrap(),
+        "compare",
+        "--impl",
+        "crossbeam,c-pthread,ocaml",
+        "--workload",
+        "spsc,mpsc",
+        "--capacity",
+        "16",
+        "--run-ms",
+        "5",
+        "--reps",
+        "2",
+        "--goal",
+        "100",
+        "--budget",
+        "60",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
@@ -177,12 +208,18 @@ fn a_small_compare_writes_every_file() {
     }
     // The verdict first, then the evidence (the A/A control), then the details.
     let at = |h: &str| summary.find(h).unwrap();
-    assert!(at("## Which queue") < at("## How it was measured") && at("## How it was measured") < at("## Ratios to crossbeam"));
+    assert!(
+        at("## Which queue") < at("## How it was measured")
+            && at("## How it was measured") < at("## Ratios to crossbeam")
+    );
     let observations = std::fs::read_to_string(dir.join("observations.md")).unwrap();
-    for needle in ["push waits", "latency (µs)", "CPU busy", "## Shutdown semantics", "native-domains", "native-systhreads"] {
+    for needle in
+        ["push waits", "latency (µs)", "CPU busy", "## Shutdown semantics", "native-domains", "native-systhreads"]
+    {
         assert!(observations.contains(needle), "observations.md lacks {needle}");
     }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["schema"], 1);
     assert!(std::fs::read_to_string(dir.join("ratios.md")).unwrap().contains("crossbeam (A/A)"));
     // The native shutdown probes of the four built-ins (the three and the cross-core
@@ -212,7 +249,9 @@ fn a_small_compare_writes_every_file() {
     // The plan is said before the runs, in words a log keeps.
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("[compare] {expected} cells in 4 configurations against crossbeam same-core, rust-sync-channel cross-core;")),
+        err.contains(&format!(
+            "[compare] {expected} cells in 4 configurations against crossbeam same-core, rust-sync-channel cross-core;"
+        )),
         "{err}"
     );
     assert!(rows.iter().all(|r| r.ok()));
@@ -283,8 +322,28 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     let dir = tmp("with-plugins");
     let list = format!("{},{},{}", good.display(), crash.display(), hang.display());
     let out = bqh(&[
-        "compare", "--impl", "crossbeam", "--plugin", &list, "--workload", "spsc", "--capacity", "1", "--run-ms", "2",
-        "--reps", "1", "--placement", "unpinned", "--budget", "20", "--run-limit", "2", "--no-shutdown", "--out", dir.to_str().unwrap(),
+        "compare",
+        "--impl",
+        "crossbeam",
+        "--plugin",
+        &list,
+        "--workload",
+        "spsc",
+        "--capacity",
+        "1",
+        "--run-ms",
+        "2",
+        "--reps",
+        "1",
+        "--placement",
+        "unpinned",
+        "--budget",
+        "20",
+        "--run-limit",
+        "2",
+        "--no-shutdown",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "the bad plugins' runs must fail the comparison: {err}");
@@ -303,12 +362,29 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
     // A good plugin alone, with its shutdown probes (run in a child process too).
     let dir = tmp("plugin-probes");
     let out = bqh(&[
-        "compare", "--impl", good.to_str().unwrap(), "--workload", "seq", "--capacity", "16", "--run-ms", "2", "--reps", "1",
-        "--budget", "10", "--no-memory", "--out", dir.to_str().unwrap(),
+        "compare",
+        "--impl",
+        good.to_str().unwrap(),
+        "--workload",
+        "seq",
+        "--capacity",
+        "16",
+        "--run-ms",
+        "2",
+        "--reps",
+        "1",
+        "--budget",
+        "10",
+        "--no-memory",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let shutdown = std::fs::read_to_string(dir.join("shutdown.csv")).unwrap();
-    assert!(shutdown.lines().filter(|l| l.starts_with(&*good.display().to_string()) && l.contains(",yes,")).count() >= 6, "{shutdown}");
+    assert!(
+        shutdown.lines().filter(|l| l.starts_with(&*good.display().to_string()) && l.contains(",yes,")).count() >= 6,
+        "{shutdown}"
+    );
 }
 
 /// OCaml 5 runs at most 128 domains at once. A native run that asks for more fails with the
@@ -333,10 +409,29 @@ fn too_many_domains_fail_one_run_and_leave_the_runtime_usable() {
 fn fan_in_batch_runs_driven_with_pop_many() {
     let dir = tmp("fan-in-batch");
     let out = bqh(&[
-        "compare", "--impl", "c-pthread,c-swap,rust-swap,crossbeam", "--workload", "fan-in-batch", "--capacity", "1,16",
-        "--placement", "same-core", "--producers", "8", "--run-ms", "5", "--reps", "2", "--goal", "100", "--budget", "20",
-        "--no-shutdown", "--no-memory",
-        "--out", dir.to_str().unwrap(),
+        "compare",
+        "--impl",
+        "c-pthread,c-swap,rust-swap,crossbeam",
+        "--workload",
+        "fan-in-batch",
+        "--capacity",
+        "1,16",
+        "--placement",
+        "same-core",
+        "--producers",
+        "8",
+        "--run-ms",
+        "5",
+        "--reps",
+        "2",
+        "--goal",
+        "100",
+        "--budget",
+        "20",
+        "--no-shutdown",
+        "--no-memory",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv::<Row>(&dir.join("runs.csv")).unwrap();
@@ -361,7 +456,8 @@ fn paired_on_known_queues() -> Vec<Row> {
     use bq_engine::{Builtin, Choice};
     let reference = Target::Driven(Choice::Builtin(Builtin::Crossbeam));
     let slow = Target::Driven(Choice::Builtin(Builtin::CPthread));
-    let spec = RunSpec { items: 0, sampling: bq_engine::workloads::Sampling::PLAIN, ..RunSpec::new(Workload::Seq, 16, 0) };
+    let spec =
+        RunSpec { items: 0, sampling: bq_engine::workloads::Sampling::PLAIN, ..RunSpec::new(Workload::Seq, 16, 0) };
     let mut plan = Plan {
         references: References::all(reference),
         cells: vec![(reference, spec), (slow, spec)],
@@ -372,7 +468,11 @@ fn paired_on_known_queues() -> Vec<Row> {
         fixed_items: None,
     };
     let mut run = |t: Target, s: RunSpec, rep: u32| {
-        if t == reference { measure_driven(&FAST, s, rep, LIMIT) } else { measure_driven(&SLOW, s, rep, LIMIT) }
+        if t == reference {
+            measure_driven(&FAST, s, rep, LIMIT)
+        } else {
+            measure_driven(&SLOW, s, rep, LIMIT)
+        }
     };
     execute_with("test", &mut plan, &mut run).rows
 }
@@ -401,7 +501,9 @@ fn the_pair_order_is_recorded_and_alternates() {
     // Each pair: two halves, one the reference's; a cell's k-th pair has the candidate first
     // when k is even: C R, R C, C R, ...
     let mut by_pair: std::collections::BTreeMap<u64, Vec<&Row>> = Default::default();
-    rows.iter().filter(|r| r.kind == Kind::Slice && r.pair > 0).for_each(|r| by_pair.entry(r.pair).or_default().push(r));
+    rows.iter()
+        .filter(|r| r.kind == Kind::Slice && r.pair > 0)
+        .for_each(|r| by_pair.entry(r.pair).or_default().push(r));
     let mut seen: std::collections::BTreeMap<(String, bool), usize> = Default::default();
     for halves in by_pair.values() {
         assert_eq!(halves.len(), 2);
@@ -409,8 +511,16 @@ fn the_pair_order_is_recorded_and_alternates() {
         let candidate = halves.iter().find(|r| !r.reference).unwrap();
         let reference = halves.iter().find(|r| r.reference).unwrap();
         // The A/A candidate and the other candidate are told apart by their partner's name.
-        let k = seen.entry((candidate.implementation.clone(), candidate.implementation == reference.implementation)).or_default();
-        assert_eq!(candidate.order < reference.order, k.is_multiple_of(2), "pair {} of {}", k, candidate.implementation);
+        let k = seen
+            .entry((candidate.implementation.clone(), candidate.implementation == reference.implementation))
+            .or_default();
+        assert_eq!(
+            candidate.order < reference.order,
+            k.is_multiple_of(2),
+            "pair {} of {}",
+            k,
+            candidate.implementation
+        );
         *k += 1;
     }
     assert!(seen.values().all(|&n| n >= 6));
@@ -429,19 +539,40 @@ fn a_port_is_measured_against_its_original_driven_and_on_its_own_domains() {
     let original = dir.join("their_queue.ml");
     std::fs::copy(root.join("ocaml/bqueue.ml"), &original).unwrap();
     let out = bqh(&[
-        "compare", "--impl", port.to_str().unwrap(), "--reference", original.to_str().unwrap(), "--workload", "spsc",
-        "--capacity", "16", "--placement", "same-core", "--budget", "20", "--no-shutdown", "--no-memory", "--out",
+        "compare",
+        "--impl",
+        port.to_str().unwrap(),
+        "--reference",
+        original.to_str().unwrap(),
+        "--workload",
+        "spsc",
+        "--capacity",
+        "16",
+        "--placement",
+        "same-core",
+        "--budget",
+        "20",
+        "--no-shutdown",
+        "--no-memory",
+        "--out",
         dir.join("run").to_str().unwrap(),
     ]);
     let (text, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}{err}");
-    let line = text.lines().find(|l| l.starts_with("your port `libgood.so` runs at ")).unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("of your original `their_queue.ml` in spsc (1 → 1), same-core, capacity 16 (both driven)"), "{line}");
+    let line =
+        text.lines().find(|l| l.starts_with("your port `libgood.so` runs at ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("of your original `their_queue.ml` in spsc (1 → 1), same-core, capacity 16 (both driven)"),
+        "{line}"
+    );
     assert!(line.contains("of it on its own OCaml domains"), "{line}");
     let rows = read_csv::<Row>(&dir.join("run/runs.csv")).unwrap();
-    let own: Vec<&Row> = rows.iter().filter(|r| r.mode == Mode::NativeDomains && r.implementation.ends_with("their_queue.ml")).collect();
+    let own: Vec<&Row> =
+        rows.iter().filter(|r| r.mode == Mode::NativeDomains && r.implementation.ends_with("their_queue.ml")).collect();
     assert!(!own.is_empty() && own.iter().all(|r| r.ok() && r.threads_cpu_s.is_some()), "{own:?}");
-    assert!(rows.iter().any(|r| r.mode == Mode::NativeSysthreads && r.implementation.ends_with("their_queue.ml") && r.ok()));
+    assert!(rows
+        .iter()
+        .any(|r| r.mode == Mode::NativeSysthreads && r.implementation.ends_with("their_queue.ml") && r.ok()));
     let summary = std::fs::read_to_string(dir.join("run/summary.md")).unwrap();
     assert!(summary.contains("## Your port against your original"), "{summary}");
 }

@@ -11,10 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bq_engine::measure::{item, Delivery};
-use harness::validate::report::kind_name;
-use harness::validate::stress::{run_round, Round};
 use bq_engine::watchdog::{join_all, within, WatchdogError};
 use bq_engine::{Consumer, Impl, NewError, Producer, QueueError, MAX_CAPACITY, MAX_ITEM};
+use harness::validate::report::kind_name;
+use harness::validate::stress::{run_round, Round};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// How long to wait before concluding that a blocked call is still blocked.
@@ -127,9 +127,11 @@ fn len_never_exceeds_capacity<I: Impl>(imp: &'static I) {
             thread::spawn(move || (0..2_000).for_each(|s| tx.push(item(p, s)).unwrap()))
         })
         .collect();
-    let consumer = thread::spawn(move || (0..6_000).for_each(|_| {
-        rx.pop().unwrap();
-    }));
+    let consumer = thread::spawn(move || {
+        (0..6_000).for_each(|_| {
+            rx.pop().unwrap();
+        })
+    });
     join_all("producers", producers).unwrap();
     consumer.join().unwrap();
     stop.store(true, Ordering::Relaxed);
@@ -329,7 +331,11 @@ fn close_wakes_waiting_consumers<I: Impl>(imp: &'static I) {
             let (rx, waiting) = (rx.clone(), waiting.clone());
             thread::spawn(move || {
                 waiting.fetch_add(1, Ordering::SeqCst);
-                if i % 2 == 0 { rx.pop() } else { rx.pop_timeout(Duration::from_secs(3600)) }
+                if i % 2 == 0 {
+                    rx.pop()
+                } else {
+                    rx.pop_timeout(Duration::from_secs(3600))
+                }
             })
         })
         .collect();
@@ -378,7 +384,11 @@ fn consumers_leaving_wake_producers<I: Impl>(imp: &'static I) {
             let (tx, waiting) = (tx.clone(), waiting.clone());
             thread::spawn(move || {
                 waiting.fetch_add(1, Ordering::SeqCst);
-                if i % 2 == 0 { tx.push(2) } else { tx.push_timeout(2, Duration::from_secs(3600)) }
+                if i % 2 == 0 {
+                    tx.push(2)
+                } else {
+                    tx.push_timeout(2, Duration::from_secs(3600))
+                }
             })
         })
         .collect();
@@ -454,7 +464,12 @@ fn extreme_arguments<I: Impl>(imp: &'static I) {
     }
     tx.push(0).unwrap();
     for t in [Duration::ZERO, Duration::from_nanos(1)] {
-        assert_eq!(tx.push_timeout(1, t), Err(QueueError::Timeout), "{}: push_timeout({t:?}) on a full queue", imp.name());
+        assert_eq!(
+            tx.push_timeout(1, t),
+            Err(QueueError::Timeout),
+            "{}: push_timeout({t:?}) on a full queue",
+            imp.name()
+        );
     }
     assert_eq!(rx.pop_timeout(Duration::ZERO), Ok(0), "{}: pop_timeout(0) with an item buffered", imp.name());
     assert_eq!(tx.push_timeout(MAX_ITEM, Duration::ZERO), Ok(()), "{}: push_timeout(0) with room", imp.name());

@@ -37,8 +37,24 @@ fn port(dir: &Path, name: &str, src: &str) -> PathBuf {
 fn compare(lib: &Path, out: &Path) {
     let o = bqh_within(
         &[
-            "compare", "--impl", "crossbeam", "--plugin", lib.to_str().unwrap(), "--workload", "spsc,mpsc", "--capacity", "16",
-            "--placement", "same-core", "--run-ms", "10", "--budget", "15", "--no-shutdown", "--no-memory", "--out",
+            "compare",
+            "--impl",
+            "crossbeam",
+            "--plugin",
+            lib.to_str().unwrap(),
+            "--workload",
+            "spsc,mpsc",
+            "--capacity",
+            "16",
+            "--placement",
+            "same-core",
+            "--run-ms",
+            "10",
+            "--budget",
+            "15",
+            "--no-shutdown",
+            "--no-memory",
+            "--out",
             out.to_str().unwrap(),
         ],
         LIMIT,
@@ -49,8 +65,11 @@ fn compare(lib: &Path, out: &Path) {
 #[test]
 fn diff_catches_a_slowed_port_and_passes_the_same_code_twice() {
     let dir = scratch("diff", "ports");
-    let (before, again, slower) =
-        (port(&dir, "before", "c/bq.c"), port(&dir, "again", "c/bq.c"), port(&dir, "slower", "tests/fixtures/bad/slow.c"));
+    let (before, again, slower) = (
+        port(&dir, "before", "c/bq.c"),
+        port(&dir, "again", "c/bq.c"),
+        port(&dir, "slower", "tests/fixtures/bad/slow.c"),
+    );
     let runs: Vec<PathBuf> = ["run-before", "run-again", "run-slower"].iter().map(|n| dir.join(n)).collect();
     for (lib, out) in [&before, &again, &slower].into_iter().zip(&runs) {
         compare(lib, out);

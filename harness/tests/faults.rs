@@ -59,18 +59,35 @@ fn watch(mut child: Child, limit: Duration, most: u64) -> (Option<i32>, u64, Dur
 
 fn compare(plugin: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bqh"));
-    c.args(["compare", "--impl", plugin.to_str().unwrap(), "--run-ms", "2", "--reps", "3", "--goal", "100", "--budget", "4", "--no-shutdown", "--no-memory"])
-        .args(extra)
-        .args(["--out", out.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    c.args([
+        "compare",
+        "--impl",
+        plugin.to_str().unwrap(),
+        "--run-ms",
+        "2",
+        "--reps",
+        "3",
+        "--goal",
+        "100",
+        "--budget",
+        "4",
+        "--no-shutdown",
+        "--no-memory",
+    ])
+    .args(extra)
+    .args(["--out", out.to_str().unwrap()])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     c
 }
 
 /// The rows of `out/runs.csv`: the plugin `lib`'s, then every other.
 fn rows_of(out: &Path, lib: &Path) -> (Vec<Row>, Vec<Row>) {
-    read_csv::<Row>(&out.join("runs.csv")).unwrap().into_iter().partition(|r| r.implementation == lib.display().to_string())
+    read_csv::<Row>(&out.join("runs.csv"))
+        .unwrap()
+        .into_iter()
+        .partition(|r| r.implementation == lib.display().to_string())
 }
 
 /// `bqh compare` of `lib` beside crossbeam, under 120 s and 1 GiB: its exit code and the largest
@@ -87,7 +104,10 @@ fn a_plugin_that_talks_without_end_keeps_the_parent_small() {
     let dir = common::scratch("faults", "chatty");
     let lib = plugin(&dir, "chatty");
     let out = dir.join("out");
-    let child = compare(&lib, &out, &["--workload", "spsc", "--capacity", "1", "--placement", "unpinned", "--run-limit", "4"]).spawn().unwrap();
+    let child =
+        compare(&lib, &out, &["--workload", "spsc", "--capacity", "1", "--placement", "unpinned", "--run-limit", "4"])
+            .spawn()
+            .unwrap();
     let (code, peak, took) = watch(child, Duration::from_secs(60), 1 << 30);
     assert_eq!(code, Some(1), "the hung run must fail the comparison");
     assert!(peak < 200 << 20, "bqh grew to {} MiB while the plugin talked", peak >> 20);
@@ -105,7 +125,8 @@ fn a_process_the_plugin_leaves_behind_neither_holds_nor_fails_the_run() {
     let lib = plugin(&dir, "forker");
     let out = dir.join("out");
     let pids = dir.join("pids");
-    let mut cmd = compare(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "60"]);
+    let mut cmd =
+        compare(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "60"]);
     cmd.env("BQ_FORKER_PIDS", &pids);
     let (code, _, took) = watch(cmd.spawn().unwrap(), Duration::from_secs(120), 1 << 30);
     // Stop the sleepers the plugin left, whatever the outcome.
@@ -158,8 +179,9 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// Alive and not a zombie.
 fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next()).is_some_and(|state| state != "Z"))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next()).is_some_and(|state| state != "Z")
+    })
 }
 
 /// Issue 20: killing `bqh` used to orphan its `bqh isolated` child, and a plugin stuck at load
@@ -200,7 +222,11 @@ fn a_plugin_that_prints_breaks_neither_compare_nor_validate() {
     let dir = common::scratch("faults", "talker");
     let lib = plugin(&dir, "talker");
     let out = dir.join("out");
-    let (code, _) = compare_watched(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]);
+    let (code, _) = compare_watched(
+        &lib,
+        &out,
+        &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"],
+    );
     assert_eq!(code, Some(0), "a plugin that prints must compare like any other");
     let (own, _) = rows_of(&out, &lib);
     assert!(!own.is_empty() && own.iter().all(|r| r.ok()), "{own:?}");
@@ -222,7 +248,11 @@ fn a_leaking_plugin_is_reported_with_its_childrens_peak_memory() {
     let dir = common::scratch("faults", "leaky");
     let lib = plugin(&dir, "leaky");
     let out = dir.join("out");
-    let (code, peak) = compare_watched(&lib, &out, &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"]);
+    let (code, peak) = compare_watched(
+        &lib,
+        &out,
+        &["--workload", "spsc", "--capacity", "16", "--placement", "same-core", "--run-limit", "20"],
+    );
     assert_eq!(code, Some(0));
     assert!(peak < 96 << 20, "the leak is in the children, not in bqh ({} MiB)", peak >> 20);
     let name = lib.display().to_string();
@@ -241,11 +271,18 @@ fn a_plugin_that_calls_exit_is_said_to_have_ended_without_its_result() {
     let dir = common::scratch("faults", "quits");
     let lib = plugin(&dir, "quits");
     let out = dir.join("out");
-    let (code, _) = compare_watched(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "20"]);
+    let (code, _) =
+        compare_watched(&lib, &out, &["--workload", "seq", "--capacity", "16", "--items", "1000", "--run-limit", "20"]);
     assert_eq!(code, Some(1), "the plugin's runs fail");
     let (own, others) = rows_of(&out, &lib);
     assert!(!own.is_empty(), "{others:?}");
     for r in &own {
-        assert!(!r.ok() && r.error.contains("exited with status 0") && r.error.contains("without printing its result (did the library call exit?)"), "{}", r.error);
+        assert!(
+            !r.ok()
+                && r.error.contains("exited with status 0")
+                && r.error.contains("without printing its result (did the library call exit?)"),
+            "{}",
+            r.error
+        );
     }
 }

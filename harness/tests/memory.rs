@@ -5,9 +5,11 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use harness::memory::{check_bound, measure, measure_ocaml_native, Allocator, Capacity, Config, PayloadSpec, OCAML_NATIVE};
 use bq_engine::memory::{payload, Phase, Sampler};
 use bq_engine::watchdog::within;
+use harness::memory::{
+    check_bound, measure, measure_ocaml_native, Allocator, Capacity, Config, PayloadSpec, OCAML_NATIVE,
+};
 
 mod common;
 
@@ -89,9 +91,13 @@ fn the_bound_check_fails_for_a_queue_that_ignores_its_bound() {
         assert_eq!(broken.error, None);
         let verdict = check_bound(Capacity::Bounded(16), 4096, broken.peak_live_bytes);
         let err = verdict.expect_err("a queue that ignores its bound must fail the check");
-        assert!(err.contains("the bound did not hold") && err.contains("(capacity 16 + 1 producer + 1 consumer)"), "{err}");
+        assert!(
+            err.contains("the bound did not hold") && err.contains("(capacity 16 + 1 producer + 1 consumer)"),
+            "{err}"
+        );
         for cap in [1usize, 16] {
-            let real = measure(&bq_engine::impls::Crossbeam, cap, &config(Capacity::Bounded(cap), items), false).unwrap();
+            let real =
+                measure(&bq_engine::impls::Crossbeam, cap, &config(Capacity::Bounded(cap), items), false).unwrap();
             assert_eq!(real.error, None);
             assert_eq!(real.delivered, items);
             check_bound(Capacity::Bounded(cap), 4096, real.peak_live_bytes).unwrap();
@@ -121,7 +127,10 @@ fn ocaml_native_holds_its_bound_and_delivers_every_payload() {
                 assert!(o.samples.iter().any(|s| s.phase == p), "capacity {cap}: no sample in {p}");
             }
             assert_eq!(o.samples.last().map(|s| s.live_bytes), Some(0));
-            assert!(o.samples.iter().filter(|s| s.phase >= Phase::AfterDrop).all(|s| s.buffered.is_none()), "the queue is gone");
+            assert!(
+                o.samples.iter().filter(|s| s.phase >= Phase::AfterDrop).all(|s| s.buffered.is_none()),
+                "the queue is gone"
+            );
         }
     })
     .unwrap();
@@ -134,8 +143,21 @@ fn ocaml_native_rows_round_trip_through_the_report() {
     let dir = scratch("ocaml-native");
     let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
-        "memory", "--impl", "ocaml", "--capacity", "1,unbounded", "--allocator", "glibc", "--payload", "65536:64",
-        "--run-ms", "10", "--hold-ms", "10", "--out", dir.to_str().unwrap(),
+        "memory",
+        "--impl",
+        "ocaml",
+        "--capacity",
+        "1,unbounded",
+        "--allocator",
+        "glibc",
+        "--payload",
+        "65536:64",
+        "--run-ms",
+        "10",
+        "--hold-ms",
+        "10",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (runs, samples) = harness::memory::report::read(&dir).map(|r| (r.runs, r.samples)).unwrap();
@@ -145,7 +167,12 @@ fn ocaml_native_rows_round_trip_through_the_report() {
     assert_eq!(native.len(), 2);
     for r in &native {
         assert_eq!(r.items_sent, 64);
-        assert!(r.gc_heap_peak_bytes.is_some() && r.gc_heap_after_drop_bytes.is_some() && r.gc_heap_after_compact_bytes.is_some(), "{r:?}");
+        assert!(
+            r.gc_heap_peak_bytes.is_some()
+                && r.gc_heap_after_drop_bytes.is_some()
+                && r.gc_heap_after_compact_bytes.is_some(),
+            "{r:?}"
+        );
         assert!(r.rss_after_trim_bytes.is_some(), "the after-compact phase: {r:?}");
     }
     assert!(samples.iter().filter(|s| s.implementation == OCAML_NATIVE).all(|s| s.gc_heap_bytes.is_some()));
@@ -167,7 +194,8 @@ fn ocaml_native_rows_round_trip_through_the_report() {
     for file in ["memory.csv", "memory-runs.csv"] {
         let mut r = csv::Reader::from_path(dir.join(file)).unwrap();
         let headers = r.headers().unwrap().clone();
-        let keep: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| !h.starts_with("gc_heap")).map(|(i, _)| i).collect();
+        let keep: Vec<usize> =
+            headers.iter().enumerate().filter(|(_, h)| !h.starts_with("gc_heap")).map(|(i, _)| i).collect();
         let mut w = csv::Writer::from_path(older.join(file)).unwrap();
         w.write_record(keep.iter().map(|&i| &headers[i])).unwrap();
         for rec in r.records() {
@@ -178,7 +206,10 @@ fn ocaml_native_rows_round_trip_through_the_report() {
     }
     let (old_runs, old_samples) = harness::memory::report::read(&older).map(|r| (r.runs, r.samples)).unwrap();
     assert_eq!(old_runs.len(), 4);
-    assert!(old_runs.iter().all(|r| r.gc_heap_peak_bytes.is_none()) && old_samples.iter().all(|s| s.gc_heap_bytes.is_none()));
+    assert!(
+        old_runs.iter().all(|r| r.gc_heap_peak_bytes.is_none())
+            && old_samples.iter().all(|s| s.gc_heap_bytes.is_none())
+    );
     let redrawn_older = scratch("ocaml-native-older-redrawn");
     assert!(bqh(&["report", older.to_str().unwrap(), "--out", redrawn_older.to_str().unwrap()]).status.success());
     // ocaml-native is not an --impl: it joins with ocaml, and --no-ocaml-native leaves it out.
@@ -194,9 +225,23 @@ fn a_memory_study_is_written_and_redrawn() {
     let dir = scratch("study");
     let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
-        "memory", "--impl", "crossbeam,ocaml", "--capacity", "1,unbounded", "--allocator", "glibc-trim,jemalloc",
-        "--allocator-capacity", "unbounded", "--payload", "65536:64", "--run-ms", "10", "--hold-ms", "10",
-        "--out", dir.to_str().unwrap(),
+        "memory",
+        "--impl",
+        "crossbeam,ocaml",
+        "--capacity",
+        "1,unbounded",
+        "--allocator",
+        "glibc-trim,jemalloc",
+        "--allocator-capacity",
+        "unbounded",
+        "--payload",
+        "65536:64",
+        "--run-ms",
+        "10",
+        "--hold-ms",
+        "10",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (runs, samples) = harness::memory::report::read(&dir).map(|r| (r.runs, r.samples)).unwrap();
@@ -209,7 +254,14 @@ fn a_memory_study_is_written_and_redrawn() {
         assert!(samples.iter().any(|s| s.phase == p), "no sample in {p}");
     }
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["# Memory", "## Reading", "The bound holds memory", "Unbounded grows", "| crossbeam |", "timeline-64KiB-jemalloc.svg"] {
+    for needle in [
+        "# Memory",
+        "## Reading",
+        "The bound holds memory",
+        "Unbounded grows",
+        "| crossbeam |",
+        "timeline-64KiB-jemalloc.svg",
+    ] {
         assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
     }
     assert!(dir.join("peak-rss-64KiB-glibc-trim.svg").is_file());
@@ -248,8 +300,20 @@ fn compare_has_a_short_memory_section() {
     let dir = scratch("compare");
     let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
-        "compare", "--impl", "crossbeam", "--workload", "seq", "--capacity", "16", "--items", "1000", "--reps", "1",
-        "--no-shutdown", "--out", dir.to_str().unwrap(),
+        "compare",
+        "--impl",
+        "crossbeam",
+        "--workload",
+        "seq",
+        "--capacity",
+        "16",
+        "--items",
+        "1000",
+        "--reps",
+        "1",
+        "--no-shutdown",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
@@ -267,8 +331,21 @@ fn compare_has_a_short_memory_section() {
 fn quick_keeps_the_flags_given() {
     let dir = scratch("quick-keeps");
     let o = common::bqh(&[
-        "memory", "--quick", "--impl", "crossbeam", "--no-ocaml-native", "--capacity", "1", "--allocator", "glibc", "--payload",
-        "4096:64", "--hold-ms", "10", "--out", dir.to_str().unwrap(),
+        "memory",
+        "--quick",
+        "--impl",
+        "crossbeam",
+        "--no-ocaml-native",
+        "--capacity",
+        "1",
+        "--allocator",
+        "glibc",
+        "--payload",
+        "4096:64",
+        "--hold-ms",
+        "10",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let runs = harness::memory::report::read(&dir).map(|r| r.runs).unwrap();

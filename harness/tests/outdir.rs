@@ -69,8 +69,20 @@ fn bqh(args: &[&str]) -> Output {
 /// The smallest comparison that writes a results folder.
 fn compare_into(out: &Path) -> Output {
     bqh(&[
-        "compare", "--impl", "crossbeam", "--workload", "seq", "--capacity", "16", "--items", "1000", "--reps", "1",
-        "--no-shutdown", "--out", out.to_str().unwrap(),
+        "compare",
+        "--impl",
+        "crossbeam",
+        "--workload",
+        "seq",
+        "--capacity",
+        "16",
+        "--items",
+        "1000",
+        "--reps",
+        "1",
+        "--no-shutdown",
+        "--out",
+        out.to_str().unwrap(),
     ])
 }
 
@@ -184,8 +196,10 @@ fn bqhs_own_folder_is_created_then_replaced_whole() {
     assert!(lookalike.join("notes.txt").is_file(), "a folder without the marker was touched");
     assert!(in_use.join(MARKER).is_file(), "the staging folder of a running process was removed");
     std::fs::remove_dir_all(&in_use).unwrap();
-    let names: Vec<String> =
-        std::fs::read_dir(base.join("deep/new")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    let names: Vec<String> = std::fs::read_dir(base.join("deep/new"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into())
+        .collect();
     assert_eq!(names.len(), 2, "staging or old folders left behind: {names:?}");
     // An empty folder is fine too.
     let empty = base.join("empty");
@@ -224,7 +238,19 @@ fn validate_json_refuses_a_file_it_did_not_write_and_replaces_its_own() {
     let ours = base.join("report.json");
     let before = tree(&base);
     let validate = |json: &Path| {
-        bqh(&["validate", "--candidate", "crossbeam", "--checks", "sequential", "--cases", "1", "--seed", "1", "--json", json.to_str().unwrap()])
+        bqh(&[
+            "validate",
+            "--candidate",
+            "crossbeam",
+            "--checks",
+            "sequential",
+            "--cases",
+            "1",
+            "--seed",
+            "1",
+            "--json",
+            json.to_str().unwrap(),
+        ])
     };
     assert_refused(&validate(&theirs), &theirs, "a file that bqh did not write");
     assert_refused(&validate(&base), &base, "is a folder, not a file");
@@ -255,7 +281,8 @@ fn a_folder_changed_since_it_was_claimed_is_not_replaced() {
     assert!(msg.contains("changed while this command ran") && msg.contains("the new results are complete in"), "{msg}");
     assert_eq!(std::fs::read_to_string(target.join("runs.csv")).unwrap(), "second");
     // The refused results are kept whole beside it, where the message says.
-    let kept: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p != &target).collect();
+    let kept: Vec<PathBuf> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p != &target).collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(std::fs::read_to_string(kept[0].join("runs.csv")).unwrap(), "first");
     assert!(msg.contains(&kept[0].display().to_string()), "{msg}");
@@ -289,7 +316,13 @@ fn an_unwritable_output_is_refused_before_the_run() {
         (not_utf8.clone(), "valid UTF-8"),
     ] {
         let t0 = Instant::now();
-        let o = Command::new(BQH).arg("shutdown").args(["--impl", "crossbeam", "--out"]).arg(&out).stdin(Stdio::null()).output().unwrap();
+        let o = Command::new(BQH)
+            .arg("shutdown")
+            .args(["--impl", "crossbeam", "--out"])
+            .arg(&out)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{}: {err}", out.display());
         assert!(err.contains(says), "{}: {err}", out.display());

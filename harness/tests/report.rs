@@ -24,7 +24,6 @@ fn scratch(name: &str) -> PathBuf {
     common::scratch("report", name)
 }
 
-
 /// The lines of a section of summary.md, from its heading to the next `## `.
 fn section<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {
     let start = summary.find(heading).unwrap_or_else(|| panic!("no {heading}"));
@@ -83,7 +82,10 @@ fn a_legacy_run_redraws_to_what_compare_writes_from_its_rows() {
 
 #[test]
 fn the_newer_canonical_runs_redraw_from_their_files() {
-    for (dir, title) in [("results/2026-12-07-xeon-2core", "# Bounded queues compared"), ("results/2026-12-07-xeon-2core-scale", "# Thread scaling")] {
+    for (dir, title) in [
+        ("results/2026-12-07-xeon-2core", "# Bounded queues compared"),
+        ("results/2026-12-07-xeon-2core-scale", "# Thread scaling"),
+    ] {
         let redrawn = scratch(dir.rsplit('/').next().unwrap());
         let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
             .args(["report", root().join(dir).to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
@@ -95,8 +97,13 @@ fn the_newer_canonical_runs_redraw_from_their_files() {
         assert!(String::from_utf8_lossy(&a["summary.md"]).starts_with(title));
         // `bqh report` copies the data files; the schema alone gives the same bytes too.
         let through = redrawn.join("through-the-schema.csv");
-        harness::runs::write_runs(&through, &harness::runs::read_runs(&root().join(dir).join("runs.csv")).unwrap()).unwrap();
-        assert_eq!(std::fs::read(&through).unwrap(), committed["runs.csv"], "{dir}: runs.csv changed on the way through the schema");
+        harness::runs::write_runs(&through, &harness::runs::read_runs(&root().join(dir).join("runs.csv")).unwrap())
+            .unwrap();
+        assert_eq!(
+            std::fs::read(&through).unwrap(),
+            committed["runs.csv"],
+            "{dir}: runs.csv changed on the way through the schema"
+        );
     }
 }
 
@@ -127,8 +134,23 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
     let dir = scratch("scale");
     let bqh = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
-        "scale", "--impl", "crossbeam,c-pthread", "--mode", "driven", "--capacity", "16", "--max-threads", "4",
-        "--run-ms", "2", "--reps", "3", "--budget", "8", "--out", dir.to_str().unwrap(),
+        "scale",
+        "--impl",
+        "crossbeam,c-pthread",
+        "--mode",
+        "driven",
+        "--capacity",
+        "16",
+        "--max-threads",
+        "4",
+        "--run-ms",
+        "2",
+        "--reps",
+        "3",
+        "--budget",
+        "8",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv::<bq_engine::row::Row>(&dir.join("runs.csv")).unwrap();
@@ -138,7 +160,14 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
     assert_eq!(cells.len(), 12);
     assert!(cells.iter().all(|c| c.ratio.is_some_and(|r| r.pairs >= 3)), "{cells:?}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    for needle in ["# Thread scaling", "## Reading", "| crossbeam |", "### mpmc, capacity 16", "scaling-fan-in-16.svg", "## Ratio to crossbeam"] {
+    for needle in [
+        "# Thread scaling",
+        "## Reading",
+        "| crossbeam |",
+        "### mpmc, capacity 16",
+        "scaling-fan-in-16.svg",
+        "## Ratio to crossbeam",
+    ] {
         assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
     }
     assert!(dir.join("scaling-mpmc-16.svg").is_file());
@@ -175,7 +204,9 @@ fn every_committed_study_folder_redraws_byte_for_byte() {
         let o = common::bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
         let (a, b) = (files(&committed), files(&redrawn));
-        let shown = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>();
+        let shown = |m: &BTreeMap<String, Vec<u8>>| {
+            m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>()
+        };
         assert_eq!(shown(&a), shown(&b), "{name}: the files differ");
         for f in shown(&a) {
             assert!(a[&f] == b[&f], "{name}: {f} redraws differently from what is committed");
@@ -220,7 +251,8 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     // so this redraw loses nothing and is done.
     let column = own_copy(scale, "own-column");
     let runs = std::fs::read_to_string(column.join("runs.csv")).unwrap();
-    let with_note: String = runs.lines().enumerate().map(|(i, l)| format!("{l},{}\n", if i == 0 { "my_note" } else { "x" })).collect();
+    let with_note: String =
+        runs.lines().enumerate().map(|(i, l)| format!("{l},{}\n", if i == 0 { "my_note" } else { "x" })).collect();
     std::fs::write(column.join("runs.csv"), &with_note).unwrap();
     let o = common::bqh(&["report", column.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -376,10 +408,16 @@ fn redraws_keeping_the_data(dir: &Path, committed: &str, data: &[&str]) {
             if data.contains(&name.as_str()) {
                 assert!(*bytes == saved[name], "{}: {name} was rewritten by a redraw", written.display());
             } else if !name.starts_with('.') {
-                assert!(*bytes == committed[name], "{}: {name} redraws differently from what is committed", written.display());
+                assert!(
+                    *bytes == committed[name],
+                    "{}: {name} redraws differently from what is committed",
+                    written.display()
+                );
             }
         }
-        let shown = |m: &BTreeMap<String, Vec<u8>>| m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>();
+        let shown = |m: &BTreeMap<String, Vec<u8>>| {
+            m.keys().filter(|k| !k.starts_with('.') && *k != "CANONICAL").cloned().collect::<Vec<_>>()
+        };
         assert_eq!(shown(&after), shown(&committed), "{}: the files differ", written.display());
     }
 }
@@ -420,7 +458,8 @@ fn redrawing_in_place_leaves_the_data_files_byte_for_byte() {
 /// place with its data files as saved.
 #[test]
 fn every_study_keeps_its_data_files_as_saved() {
-    let studies = ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-12-07-xeon-2core-{s}"));
+    let studies =
+        ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-12-07-xeon-2core-{s}"));
     for committed in studies.into_iter().chain(["results/2026-12-07-xeon-2core".to_string()]) {
         let dir = own_copy(&committed, &format!("crlf-{}", committed.rsplit('/').next().unwrap()));
         let mut data = Vec::new();

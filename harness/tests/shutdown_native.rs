@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use bq_engine::shutdown::{NativeQuestion, Verdict};
 use bq_engine::shutdown::native::{probe_all, GRACE, PROBE_LIMIT};
+use bq_engine::shutdown::{NativeQuestion, Verdict};
 use bq_engine::watchdog::within;
 use bq_engine::Builtin;
 
@@ -26,7 +26,9 @@ fn expected(b: Builtin) -> [(NativeQuestion, Verdict); 5] {
         Builtin::RustSyncChannel | Builtin::Tokio => (Yes, Yes, Yes, No),
         Builtin::Crossbeam => (Yes, Yes, No, No),
         Builtin::RustPort | Builtin::RustSwap => (No, No, No, Yes),
-        Builtin::CPthread | Builtin::CVyukov | Builtin::Ocaml | Builtin::CSwap | Builtin::OcamlSwap => (No, Yes, No, Yes),
+        Builtin::CPthread | Builtin::CVyukov | Builtin::Ocaml | Builtin::CSwap | Builtin::OcamlSwap => {
+            (No, Yes, No, Yes)
+        }
     };
     [
         (ProducersReleasedWhenConsumerDies, dies),
@@ -61,7 +63,11 @@ fn an_explicit_close_queue_is_released_by_the_probe_after_its_grace() {
     let obs = within("rust-port native probes", PROBE_LIMIT * 5, || probe_all(Builtin::RustPort)).unwrap();
     let grace = format!("{:.1} ms", GRACE.as_secs_f64() * 1e3);
     assert!(obs[0].detail.contains(&grace) && obs[0].detail.contains("until the probe's close"), "{}", obs[0].detail);
-    assert!(obs[1].detail.contains(&grace) && obs[1].detail.contains("released by the probe's close"), "{}", obs[1].detail);
+    assert!(
+        obs[1].detail.contains(&grace) && obs[1].detail.contains("released by the probe's close"),
+        "{}",
+        obs[1].detail
+    );
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -87,10 +93,15 @@ fn bqh_shutdown_out_writes_a_folder_that_redraws_as_written() {
     assert_eq!(harness::shutdown::report::read_native(&dir).unwrap().len(), 2 * NativeQuestion::ALL.len());
 
     let redrawn = scratch("redrawn");
-    let out = Command::new(bqh).args(["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).output().unwrap();
+    let out =
+        Command::new(bqh).args(["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for f in ["summary.md", "shutdown.csv", "shutdown-native.csv"] {
-        assert_eq!(std::fs::read(dir.join(f)).unwrap(), std::fs::read(redrawn.join(f)).unwrap(), "{f} differs after a redraw");
+        assert_eq!(
+            std::fs::read(dir.join(f)).unwrap(),
+            std::fs::read(redrawn.join(f)).unwrap(),
+            "{f} differs after a redraw"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&redrawn);

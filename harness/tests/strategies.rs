@@ -9,18 +9,18 @@ use std::time::Duration;
 
 use bq_engine::impls::rust_channels::CrossbeamTx;
 use bq_engine::impls::{CPthread, Crossbeam, Ocaml, RustPort};
-use harness::strategies::pipeline::{self, run_pipeline};
-use harness::strategies::policy::{Policy, Variant};
-use harness::strategies::rows::{PIPELINE_CSV, STRATEGIES_CSV};
-use harness::strategies::rows::{PipelineRow, StrategyRow, StrategyTally};
-use harness::strategies::{measure_strategy, Semaphore, StrategySpec};
 use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_engine::{Impl, Producer, QueueError, MAX_CAPACITY};
+use harness::strategies::pipeline::{self, run_pipeline};
+use harness::strategies::policy::{Policy, Variant};
+use harness::strategies::rows::{PipelineRow, StrategyRow, StrategyTally};
+use harness::strategies::rows::{PIPELINE_CSV, STRATEGIES_CSV};
+use harness::strategies::{measure_strategy, Semaphore, StrategySpec};
 
 mod common;
 use common::rigged::Rigged;
-use common::{files, bqh};
+use common::{bqh, files};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -32,7 +32,13 @@ fn serial() -> MutexGuard<'static, ()> {
 }
 
 fn spec(workload: Workload, capacity: usize, policy: Policy, items: u64) -> StrategySpec {
-    StrategySpec { run: RunSpec::new(workload, capacity, items), policy, batch: 8, permits: capacity.min(64), payload: 64 }
+    StrategySpec {
+        run: RunSpec::new(workload, capacity, items),
+        policy,
+        batch: 8,
+        permits: capacity.min(64),
+        payload: 64,
+    }
 }
 
 /// The accounting every row must show, besides `ok`.
@@ -83,7 +89,13 @@ fn batches_and_semaphores_at_their_edges() {
     let _serial = serial();
     for (batch, permits, capacity) in [(1, 1, 1), (1, 1, 16), (64, 64, 1), (MAX_CAPACITY, MAX_CAPACITY, 16)] {
         for p in [Policy::NaturalBatch, Policy::Semaphore] {
-            let s = StrategySpec { run: RunSpec::new(Workload::FanIn, capacity, 2_048), policy: p, batch, permits, payload: 8 };
+            let s = StrategySpec {
+                run: RunSpec::new(Workload::FanIn, capacity, 2_048),
+                policy: p,
+                batch,
+                permits,
+                payload: 8,
+            };
             let row = measure_strategy(&Crossbeam, s, 1, LIMIT);
             accounted(&row);
             if p == Policy::Semaphore {
@@ -119,14 +131,34 @@ fn a_semaphore_above_its_limit_fails_the_run() {
     assert_eq!((row.ok(), row.error.as_str()), (false, "5 items in flight under a semaphore of 4 permits"));
     // The accounting itself: a miscount, and a drop by a policy that never drops.
     let t = StrategyTally { accepted: 9, ..tally(1) };
-    assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t)).error.contains("accepted 9 + dropped 0 != produced 10"));
+    assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t))
+        .error
+        .contains("accepted 9 + dropped 0 != produced 10"));
     let t = StrategyTally { accepted: 9, dropped: 1, delivered: 9, ..tally(1) };
-    assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t)).error.contains("dropped by the block policy"));
+    assert!(StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(t))
+        .error
+        .contains("dropped by the block policy"));
     // Payload bytes alive above what capacity 16, 2 producers and 1 consumer taking 1 can hold.
-    let mut row = StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(StrategyTally { peak_live_bytes: Some(19 * 8), ..tally(1) }));
+    let mut row = StrategyRow::new(
+        "x",
+        &run,
+        Policy::Block,
+        None,
+        None,
+        1,
+        Ok(StrategyTally { peak_live_bytes: Some(19 * 8), ..tally(1) }),
+    );
     row.check_live_bytes(8, 1);
     assert!(row.ok(), "{row:?}");
-    let mut row = StrategyRow::new("x", &run, Policy::Block, None, None, 1, Ok(StrategyTally { peak_live_bytes: Some(19 * 8 + 1), ..tally(1) }));
+    let mut row = StrategyRow::new(
+        "x",
+        &run,
+        Policy::Block,
+        None,
+        None,
+        1,
+        Ok(StrategyTally { peak_live_bytes: Some(19 * 8 + 1), ..tally(1) }),
+    );
     row.check_live_bytes(8, 1);
     assert!(!row.ok() && row.error.contains("153 payload bytes alive at once, above the 152"), "{row:?}");
 }
@@ -148,7 +180,8 @@ fn the_semaphore_wakes_its_waiters_when_closed() {
 }
 
 /// Every 100th offer is acknowledged and thrown away.
-static LOSSY: Rigged = Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 100 == 99).then_some(Ok(()))), ..Rigged::CROSSBEAM };
+static LOSSY: Rigged =
+    Rigged { name: "lossy", try_push: Some(|n, _, _| (n % 100 == 99).then_some(Ok(()))), ..Rigged::CROSSBEAM };
 /// Every 3rd offer says full: the drop path, deterministically. Odd ones are enqueued anyway: the
 /// drop is a lie the verdict must catch.
 static SAYS_FULL: Rigged = Rigged { name: "says-full", try_push: Some(says_full), ..Rigged::CROSSBEAM };
@@ -216,18 +249,31 @@ fn scratch(name: &str) -> PathBuf {
     common::scratch("strategies", name)
 }
 
-
-
 #[test]
 fn the_command_writes_a_study_that_report_redraws() {
     let dir = scratch("small");
     let out = bqh(&[
-        "strategies", "--quick", "--impl", "crossbeam,c-pthread", "--capacity", "4", "--run-ms", "2", "--reps", "1",
-        "--budget", "5", "--out", dir.to_str().unwrap(),
+        "strategies",
+        "--quick",
+        "--impl",
+        "crossbeam,c-pthread",
+        "--capacity",
+        "4",
+        "--run-ms",
+        "2",
+        "--reps",
+        "1",
+        "--budget",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("[strategies] 42 configurations (36 policy runs, 6 pipelines)") && err.contains("estimated"), "{err}");
+    assert!(
+        err.contains("[strategies] 42 configurations (36 policy runs, 6 pipelines)") && err.contains("estimated"),
+        "{err}"
+    );
     let mut r = csv::Reader::from_path(dir.join(STRATEGIES_CSV)).unwrap();
     let rows: Vec<StrategyRow> = r.deserialize().map(Result::unwrap).collect();
     // 2 implementations x 3 shapes x 6 policies, one repetition each (warm-ups are not rows).
@@ -239,8 +285,15 @@ fn the_command_writes_a_study_that_report_redraws() {
     assert!(pipeline.iter().all(PipelineRow::ok), "{pipeline:?}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     for needle in [
-        "# Backpressure strategies and a pipeline", "## Reading", "## Policies", "### fan-in, capacity 4", "| c-pthread | semaphore |",
-        "## Pipeline", "| crossbeam | unbounded-middle | 4 |", "pipeline-in-flight.svg", "strategies-delivered-bursty-4.svg",
+        "# Backpressure strategies and a pipeline",
+        "## Reading",
+        "## Policies",
+        "### fan-in, capacity 4",
+        "| c-pthread | semaphore |",
+        "## Pipeline",
+        "| crossbeam | unbounded-middle | 4 |",
+        "pipeline-in-flight.svg",
+        "strategies-delivered-bursty-4.svg",
     ] {
         assert!(summary.contains(needle), "summary lacks {needle}:\n{summary}");
     }

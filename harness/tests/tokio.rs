@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use bq_engine::impls::Tokio;
 use bq_engine::native::{run_native, NativeKind};
-use bq_results::files::read_csv;
 use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_engine::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};
+use bq_results::files::read_csv;
 
 mod common;
 use common::files;
@@ -22,7 +22,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 fn scratch(name: &str) -> PathBuf {
     common::scratch("tokio", name)
 }
-
 
 #[test]
 fn native_tasks_deliver_every_item_once() {
@@ -41,15 +40,26 @@ fn native_tasks_deliver_every_item_once() {
         assert_eq!(tally.delivery, Ok(()), "{} with {} producers", spec.workload, spec.producers);
         assert_eq!(tally.push.ops, spec.total_items(), "{}: pushes", spec.workload);
         assert_eq!(tally.pop.ops, spec.total_items(), "{}: pops", spec.workload);
-        assert!(tally.max_occupancy.is_some_and(|m| m <= spec.capacity), "{}: {:?}", spec.workload, tally.max_occupancy);
+        assert!(
+            tally.max_occupancy.is_some_and(|m| m <= spec.capacity),
+            "{}: {:?}",
+            spec.workload,
+            tally.max_occupancy
+        );
     }
 }
 
 #[test]
 fn native_tasks_refuse_what_cannot_run() {
     let zero = RunSpec::new(Workload::Spsc, 0, 100);
-    assert!(run_native(NativeKind::TokioTasks, zero, LIMIT).unwrap_err().to_string().contains("capacity must be at least 1"));
-    let too_many = RunSpec { producers: bq_engine::impls::tokio::native::MAX_TASKS + 1, ..RunSpec::new(Workload::FanIn, 16, 1 << 20) };
+    assert!(run_native(NativeKind::TokioTasks, zero, LIMIT)
+        .unwrap_err()
+        .to_string()
+        .contains("capacity must be at least 1"));
+    let too_many = RunSpec {
+        producers: bq_engine::impls::tokio::native::MAX_TASKS + 1,
+        ..RunSpec::new(Workload::FanIn, 16, 1 << 20)
+    };
     assert!(run_native(NativeKind::TokioTasks, too_many, LIMIT).is_err());
     // Threads keep their own limit.
     let threads = RunSpec { producers: 2_000, ..RunSpec::new(Workload::FanIn, 16, 1 << 20) };
@@ -86,8 +96,25 @@ fn the_async_study_is_written_and_redrawn_as_one() {
     let dir = scratch("async");
     let bqh = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
-        "async", "--tasks", "4,300", "--threads", "4", "--impl", "tokio,crossbeam", "--capacity", "16", "--spawn", "1,50",
-        "--run-ms", "2", "--reps", "1", "--budget", "20", "--out", dir.to_str().unwrap(),
+        "async",
+        "--tasks",
+        "4,300",
+        "--threads",
+        "4",
+        "--impl",
+        "tokio,crossbeam",
+        "--capacity",
+        "16",
+        "--spawn",
+        "1,50",
+        "--run-ms",
+        "2",
+        "--reps",
+        "1",
+        "--budget",
+        "20",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = read_csv::<bq_engine::row::Row>(&dir.join("runs.csv")).unwrap();

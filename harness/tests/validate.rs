@@ -212,7 +212,10 @@ fn external_crate(name: &str, dependencies: &str, lib_rs: &str) -> PathBuf {
 /// plugin's), then `bqh validate --candidate` on the `.so`.
 #[test]
 fn a_rust_crate_outside_the_project_builds_with_cargo_and_passes() {
-    let deps = format!("bq-export = {{ path = \"{root}/export\" }}\nbq-port = {{ path = \"{root}/rust\" }}\n", root = root().display());
+    let deps = format!(
+        "bq-export = {{ path = \"{root}/export\" }}\nbq-port = {{ path = \"{root}/rust\" }}\n",
+        root = root().display()
+    );
     let lib = external_crate("myport-plugin", &deps, "rust/plugin/src/lib.rs");
     let (out, reports) = validate(&["--candidate", lib.to_str().unwrap()]);
     assert_eq!(out.code, Some(0), "{}", out.show());
@@ -295,7 +298,8 @@ fn a_crashing_reference_is_not_blamed_on_the_candidate() {
         assert_ne!(broken, t, "ocaml/bqueue.ml changed: update this test's edit");
         broken
     });
-    let (out, reports) = validate(&["--reference", &module, "--candidate", "rust-port", "--checks", "sequential,shutdown"]);
+    let (out, reports) =
+        validate(&["--reference", &module, "--candidate", "rust-port", "--checks", "sequential,shutdown"]);
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(!out.stdout.contains("failed: rust-port"), "the candidate was blamed:\n{}", out.show());
     assert!(out.stdout.contains("1 of 1 candidate(s) passed every check; reference failed"), "{}", out.show());
@@ -309,13 +313,17 @@ fn a_crashing_reference_is_not_blamed_on_the_candidate() {
 #[test]
 fn an_ocaml_module_that_does_not_match_the_signature_is_an_input_error() {
     let module = ocaml_module("wrong_label", |t| {
-        t.replace("let pop_timeout q ~timeout_ns =\n  let deadline = deadline_after timeout_ns in", "let pop_timeout q ~timeout =\n  let deadline = deadline_after timeout in")
+        t.replace(
+            "let pop_timeout q ~timeout_ns =\n  let deadline = deadline_after timeout_ns in",
+            "let pop_timeout q ~timeout =\n  let deadline = deadline_after timeout in",
+        )
     });
     // Issue 20, 14: a failed build leaves nothing in the temporary folder.
     let tmp = scratch().join("tmp-wrong-label");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).unwrap();
-    let (out, _) = validate_env(&[("TMPDIR", tmp.to_str().unwrap())], &["--reference", &module, "--candidate", "rust-port"]);
+    let (out, _) =
+        validate_env(&[("TMPDIR", tmp.to_str().unwrap())], &["--reference", &module, "--candidate", "rust-port"]);
     assert_eq!(out.code, Some(2), "{}", out.show());
     for needle in ["does not match the signature of ocaml/bqueue.mli", "timeout_ns", "Change your module", &module] {
         assert!(out.stderr.contains(needle), "no {needle:?} in the message:\n{}", out.show());
@@ -531,7 +539,11 @@ fn a_wakeup_finding_shrinks_to_two_waiters() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     let f = &reports[0].findings[0];
     assert_eq!(f.kind, Kind::NotWokenByClose, "{}", out.show());
-    assert!(f.case.iter().any(|l| l.starts_with("2 consumers parked") || l.starts_with("2 producers parked")), "{}", out.show());
+    assert!(
+        f.case.iter().any(|l| l.starts_with("2 consumers parked") || l.starts_with("2 producers parked")),
+        "{}",
+        out.show()
+    );
     assert!(f.summary.contains("1 of 2 blocked") && f.summary.contains("item(s) buffered)"), "{}", out.show());
 }
 
@@ -630,12 +642,16 @@ fn shuttle_model_checks_the_port() {
 fn make_validate_says_which_exit_code_bqh_gave() {
     let dir = scratch().join("make-exit");
     std::fs::create_dir_all(&dir).unwrap();
-    for (code, says) in [(0, None), (1, Some("exited 1: a check found a difference")), (2, Some("exited 2: bad input"))] {
+    for (code, says) in [(0, None), (1, Some("exited 1: a check found a difference")), (2, Some("exited 2: bad input"))]
+    {
         let fake = dir.join(format!("cargo-exits-{code}"));
         std::fs::write(&fake, format!("#!/bin/sh\nexit {code}\n")).unwrap();
         std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let o = run(
-            Command::new("make").args(["-s", "--no-print-directory", "validate"]).arg(format!("CARGO={}", fake.display())).current_dir(root()),
+            Command::new("make")
+                .args(["-s", "--no-print-directory", "validate"])
+                .arg(format!("CARGO={}", fake.display()))
+                .current_dir(root()),
             Duration::from_secs(120),
         );
         match says {

@@ -57,11 +57,7 @@ pub const WRONG: &[Answer] = &[
             "        self.not_empty.notify_one();
         self.not_full.notify_one();",
         )],
-        caught_by: &[
-            "std/close_wakes_consumers",
-            "std/close_wakes_producers",
-            "shuttle/close_wakes_consumers",
-        ],
+        caught_by: &["std/close_wakes_consumers", "std/close_wakes_producers", "shuttle/close_wakes_consumers"],
     },
     Answer {
         name: "notify_one_twice_on_close",
@@ -91,10 +87,7 @@ pub const WRONG: &[Answer] = &[
     Answer {
         name: "push_sleeps_through_close",
         mistake: "push waits while full, closed or not",
-        edits: &[(
-            "s.items.len() == self.capacity && !s.closed",
-            "s.items.len() == self.capacity",
-        )],
+        edits: &[("s.items.len() == self.capacity && !s.closed", "s.items.len() == self.capacity")],
         caught_by: &["std/close_wakes_producers", "shuttle/close_wakes_producers"],
     },
     Answer {
@@ -145,10 +138,7 @@ pub const WRONG: &[Answer] = &[
     Answer {
         name: "capacity_off_by_one",
         mistake: "full is `len > capacity`",
-        edits: &[(
-            "s.items.len() == self.capacity",
-            "s.items.len() > self.capacity",
-        )],
+        edits: &[("s.items.len() == self.capacity", "s.items.len() > self.capacity")],
         caught_by: &["std/full_queue"],
     },
     Answer {
@@ -222,10 +212,7 @@ pub const WRONG: &[Answer] = &[
     Answer {
         name: "deadline_overflows",
         mistake: "the deadline is `Instant::now() + timeout`",
-        edits: &[(
-            "Instant::now().checked_add(timeout)",
-            "Some(Instant::now() + timeout)",
-        )],
+        edits: &[("Instant::now().checked_add(timeout)", "Some(Instant::now() + timeout)")],
         caught_by: &["std/extreme_timeouts"],
     },
 ];

@@ -309,7 +309,13 @@ fn all_results<T>(calls: Vec<Call<T>>, who: &str, why: &str) -> Vec<T> {
             None => stuck.push(c.what.clone()),
         }
     }
-    assert!(stuck.is_empty(), "{} of {n} {who} still blocked {} s after {why}: {}", stuck.len(), HANG.as_secs(), stuck.join(", "));
+    assert!(
+        stuck.is_empty(),
+        "{} of {n} {who} still blocked {} s after {why}: {}",
+        stuck.len(),
+        HANG.as_secs(),
+        stuck.join(", ")
+    );
     out
 }
 
@@ -330,12 +336,25 @@ fn full_queue<Q: Queue>() {
     for capacity in [1u64, 3] {
         let q = Arc::new(Q::new(capacity as usize));
         for i in 0..capacity {
-            assert_eq!(soon("push", { let q = q.clone(); move || q.push(i) }), Ok(()), "push {i} into a queue of capacity {capacity}");
+            assert_eq!(
+                soon("push", {
+                    let q = q.clone();
+                    move || q.push(i)
+                }),
+                Ok(()),
+                "push {i} into a queue of capacity {capacity}"
+            );
         }
         assert_eq!(q.len(), capacity as usize, "len of a full queue of capacity {capacity}");
-        let r = soon("push_timeout", { let q = q.clone(); move || q.push_timeout(99, Duration::from_millis(1)) });
+        let r = soon("push_timeout", {
+            let q = q.clone();
+            move || q.push_timeout(99, Duration::from_millis(1))
+        });
         assert_eq!(r, Err(PushError::Timeout(99)), "push_timeout(1 ms) on a full queue of capacity {capacity}");
-        let mut pusher = [call("a producer in push(100) on a full queue", { let q = q.clone(); move || q.push(100) })];
+        let mut pusher = [call("a producer in push(100) on a full queue", {
+            let q = q.clone();
+            move || q.push(100)
+        })];
         until_asleep(1, &mut pusher, "push on a full queue");
         let_a_spurious_wakeup_happen();
         let len = q.len();
@@ -347,7 +366,15 @@ fn full_queue<Q: Queue>() {
         assert_eq!(q.pop(), Some(0));
         let [pusher] = pusher;
         assert_eq!(pusher.result("a pop made room"), Ok(()));
-        let rest: Vec<u64> = (0..capacity).map(|_| soon("pop", { let q = q.clone(); move || q.pop() }).unwrap()).collect();
+        let rest: Vec<u64> = (0..capacity)
+            .map(|_| {
+                soon("pop", {
+                    let q = q.clone();
+                    move || q.pop()
+                })
+                .unwrap()
+            })
+            .collect();
         let mut want: Vec<u64> = (1..capacity).collect();
         want.push(100);
         assert_eq!(rest, want, "the items after a push that waited, in order");
@@ -358,9 +385,15 @@ fn full_queue<Q: Queue>() {
 /// wake-up) until a push wakes it with the item.
 fn empty_queue<Q: Queue>() {
     let q = Arc::new(Q::new(2));
-    let r = soon("pop_timeout", { let q = q.clone(); move || q.pop_timeout(Duration::from_millis(1)) });
+    let r = soon("pop_timeout", {
+        let q = q.clone();
+        move || q.pop_timeout(Duration::from_millis(1))
+    });
     assert_eq!(r, Err(PopError::Timeout), "pop_timeout(1 ms) on an empty queue");
-    let mut popper = [call("a consumer in pop() on an empty queue", { let q = q.clone(); move || q.pop() })];
+    let mut popper = [call("a consumer in pop() on an empty queue", {
+        let q = q.clone();
+        move || q.pop()
+    })];
     until_asleep(1, &mut popper, "pop on an empty queue");
     let_a_spurious_wakeup_happen();
     assert_eq!(q.push(5), Ok(()));
@@ -395,7 +428,9 @@ fn fifo<Q: Queue>() {
         move || std::iter::from_fn(|| q.pop()).collect::<Vec<u64>>()
     });
     let mut got = consumer;
-    let got = got.result_within(Duration::from_secs(30)).expect("20,000 items through a queue of capacity 4 took over 30 s: a hang");
+    let got = got
+        .result_within(Duration::from_secs(30))
+        .expect("20,000 items through a queue of capacity 4 took over 30 s: a hang");
     producer.result("the consumer took every item");
     assert_eq!(got.len() as u64, n, "items lost or added");
     assert!(got.iter().copied().eq(0..n), "the items came out of order");
@@ -415,9 +450,21 @@ fn len_within_capacity<Q: Queue>() {
         }
     });
     let producers: Vec<_> = (0..3u64)
-        .map(|p| call(format!("producer {p}"), { let q = q.clone(); move || (0..2_000).for_each(|i| q.push(p * 10_000 + i).unwrap()) }))
+        .map(|p| {
+            call(format!("producer {p}"), {
+                let q = q.clone();
+                move || (0..2_000).for_each(|i| q.push(p * 10_000 + i).unwrap())
+            })
+        })
         .collect();
-    let consumer = call("the consumer", { let q = q.clone(); move || (0..6_000).for_each(|_| { q.pop().unwrap(); }) });
+    let consumer = call("the consumer", {
+        let q = q.clone();
+        move || {
+            (0..6_000).for_each(|_| {
+                q.pop().unwrap();
+            })
+        }
+    });
     let mut consumer = consumer;
     consumer.result_within(Duration::from_secs(30)).expect("6,000 items took over 30 s: a hang");
     all_results(producers, "producers", "the consumer took all their items");
@@ -428,7 +475,14 @@ fn len_within_capacity<Q: Queue>() {
 /// Four consumers asleep on an empty queue; four pushes: each must wake one of them.
 fn sleeping_consumers<Q: Queue>() {
     let q = Arc::new(Q::new(4));
-    let mut consumers: Vec<_> = (0..4).map(|c| call(format!("consumer {c} in pop()"), { let q = q.clone(); move || q.pop() })).collect();
+    let mut consumers: Vec<_> = (0..4)
+        .map(|c| {
+            call(format!("consumer {c} in pop()"), {
+                let q = q.clone();
+                move || q.pop()
+            })
+        })
+        .collect();
     until_asleep(4, &mut consumers, "4 consumers in pop on an empty queue");
     for x in 1..=4 {
         assert_eq!(q.push(x), Ok(()));
@@ -445,9 +499,19 @@ fn sleeping_consumers<Q: Queue>() {
 fn sleeping_producers<Q: Queue>() {
     let q = Arc::new(Q::new(1));
     q.push(0).unwrap();
-    let mut producers: Vec<_> = (1..=4u64).map(|x| call(format!("producer in push({x})"), { let q = q.clone(); move || q.push(x) })).collect();
+    let mut producers: Vec<_> = (1..=4u64)
+        .map(|x| {
+            call(format!("producer in push({x})"), {
+                let q = q.clone();
+                move || q.push(x)
+            })
+        })
+        .collect();
     until_asleep(4, &mut producers, "4 producers in push on a full queue");
-    let popper = call("the consumer's 5 pops", { let q = q.clone(); move || (0..5).map(|_| q.pop()).collect::<Vec<_>>() });
+    let popper = call("the consumer's 5 pops", {
+        let q = q.clone();
+        move || (0..5).map(|_| q.pop()).collect::<Vec<_>>()
+    });
     let pushed = all_results(producers, "sleeping producers", "a consumer popped 5 items (one slot freed for each)");
     assert!(pushed.iter().all(Result::is_ok), "a push into an open queue failed: {pushed:?}");
     let mut got: Vec<u64> = popper.result("every producer got in").into_iter().map(Option::unwrap).collect();
@@ -462,18 +526,35 @@ fn close_drains_in_order<Q: Queue>() {
         q.push(i).unwrap();
     }
     q.close();
-    let r = soon("push after close", { let q = q.clone(); move || q.push(7) });
+    let r = soon("push after close", {
+        let q = q.clone();
+        move || q.push(7)
+    });
     assert_eq!(r, Err(7), "push(7) after close: the queue is closed, and the item comes back");
-    let r = soon("push_timeout after close", { let q = q.clone(); move || q.push_timeout(8, Duration::from_millis(1)) });
+    let r = soon("push_timeout after close", {
+        let q = q.clone();
+        move || q.push_timeout(8, Duration::from_millis(1))
+    });
     assert_eq!(r, Err(PushError::Closed(8)), "push_timeout(8) after close");
     assert_eq!(q.len(), 3, "a push after close put an item in the queue");
-    let pop = |what: &str| soon(what, { let q = q.clone(); move || q.pop() });
+    let pop = |what: &str| {
+        soon(what, {
+            let q = q.clone();
+            move || q.pop()
+        })
+    };
     assert_eq!(pop("pop"), Some(0), "pop after close: items pushed before the close are still delivered");
-    let r = soon("pop_timeout", { let q = q.clone(); move || q.pop_timeout(HANG) });
+    let r = soon("pop_timeout", {
+        let q = q.clone();
+        move || q.pop_timeout(HANG)
+    });
     assert_eq!(r, Ok(1), "pop_timeout after close, an item buffered");
     assert_eq!(pop("pop"), Some(2));
     assert_eq!(pop("pop on a closed, drained queue"), None, "pop on a closed and drained queue");
-    let r = soon("pop_timeout", { let q = q.clone(); move || q.pop_timeout(HANG) });
+    let r = soon("pop_timeout", {
+        let q = q.clone();
+        move || q.pop_timeout(HANG)
+    });
     assert_eq!(r, Err(PopError::Closed), "pop_timeout on a closed and drained queue");
 }
 
@@ -514,12 +595,27 @@ fn close_wakes_producers<Q: Queue>() {
         .collect();
     until_asleep(4, &mut producers, "4 producers on a full queue");
     q.close();
-    let results = all_results(producers, "sleeping producers", "close (it must wake every sleeper, on both sides: notify_all)");
+    let results =
+        all_results(producers, "sleeping producers", "close (it must wake every sleeper, on both sides: notify_all)");
     for (x, r) in (1..=4u64).zip(results) {
         assert_eq!(r, Err(PushError::Closed(x)), "a sleeping producer after close: refused, its item handed back");
     }
-    assert_eq!(soon("pop", { let q = q.clone(); move || q.pop() }), Some(0), "the item buffered before the close");
-    assert_eq!(soon("pop", { let q = q.clone(); move || q.pop() }), None, "a producer woken by close put its item in");
+    assert_eq!(
+        soon("pop", {
+            let q = q.clone();
+            move || q.pop()
+        }),
+        Some(0),
+        "the item buffered before the close"
+    );
+    assert_eq!(
+        soon("pop", {
+            let q = q.clone();
+            move || q.pop()
+        }),
+        None,
+        "a producer woken by close put its item in"
+    );
 }
 
 /// Timeouts last at least their duration, from one deadline; they end early when the other
@@ -531,12 +627,19 @@ fn timeouts<Q: Queue>() {
         assert!(took >= TIMEOUT, "{what} gave up after {took:?}, before its timeout of {TIMEOUT:?}");
     };
     let start = Instant::now();
-    let mut c = call("pop_timeout(300 ms) on an empty queue", { let q = q.clone(); move || q.pop_timeout(TIMEOUT) });
+    let mut c = call("pop_timeout(300 ms) on an empty queue", {
+        let q = q.clone();
+        move || q.pop_timeout(TIMEOUT)
+    });
     let r = c.result_within(TIMEOUT + HANG).unwrap_or_else(|| {
         panic!(
             "pop_timeout(300 ms) on an empty queue had not returned {} s later{}",
             HANG.as_secs(),
-            if sync::SPURIOUS.load(SeqCst) { ", with a wake-up every 10 ms: the deadline must be set once, not at every wake-up" } else { "" }
+            if sync::SPURIOUS.load(SeqCst) {
+                ", with a wake-up every 10 ms: the deadline must be set once, not at every wake-up"
+            } else {
+                ""
+            }
         )
     });
     assert_eq!(r, Err(PopError::Timeout), "pop_timeout on an empty queue");
@@ -544,12 +647,19 @@ fn timeouts<Q: Queue>() {
 
     q.push(1).unwrap();
     let start = Instant::now();
-    let mut c = call("push_timeout(2, 300 ms) on a full queue", { let q = q.clone(); move || q.push_timeout(2, TIMEOUT) });
+    let mut c = call("push_timeout(2, 300 ms) on a full queue", {
+        let q = q.clone();
+        move || q.push_timeout(2, TIMEOUT)
+    });
     let r = c.result_within(TIMEOUT + HANG).unwrap_or_else(|| {
         panic!(
             "push_timeout(2, 300 ms) on a full queue had not returned {} s later{}",
             HANG.as_secs(),
-            if sync::SPURIOUS.load(SeqCst) { ", with a wake-up every 10 ms: the deadline must be set once, not at every wake-up" } else { "" }
+            if sync::SPURIOUS.load(SeqCst) {
+                ", with a wake-up every 10 ms: the deadline must be set once, not at every wake-up"
+            } else {
+                ""
+            }
         )
     });
     assert_eq!(r, Err(PushError::Timeout(2)), "push_timeout on a full queue: gives up, hands the item back");
@@ -557,13 +667,19 @@ fn timeouts<Q: Queue>() {
     assert_eq!(q.pop(), Some(1));
 
     // Early, with the item, when one arrives during the wait.
-    let mut c = [call("pop_timeout(1 h) on an empty queue", { let q = q.clone(); move || q.pop_timeout(LONG) })];
+    let mut c = [call("pop_timeout(1 h) on an empty queue", {
+        let q = q.clone();
+        move || q.pop_timeout(LONG)
+    })];
     until_asleep(1, &mut c, "pop_timeout on an empty queue");
     q.push(3).unwrap();
     let [c] = c;
     assert_eq!(c.result("push(3) put an item in its queue"), Ok(3));
     q.push(4).unwrap();
-    let mut c = [call("push_timeout(5, 1 h) on a full queue", { let q = q.clone(); move || q.push_timeout(5, LONG) })];
+    let mut c = [call("push_timeout(5, 1 h) on a full queue", {
+        let q = q.clone();
+        move || q.push_timeout(5, LONG)
+    })];
     until_asleep(1, &mut c, "push_timeout on a full queue");
     assert_eq!(q.pop(), Some(4));
     let [c] = c;
@@ -576,25 +692,51 @@ fn timeouts<Q: Queue>() {
 fn extreme_timeouts<Q: Queue>() {
     let q = Arc::new(Q::new(1));
     for t in [Duration::ZERO, Duration::from_nanos(1)] {
-        let r = soon("pop_timeout", { let q = q.clone(); move || q.pop_timeout(t) });
+        let r = soon("pop_timeout", {
+            let q = q.clone();
+            move || q.pop_timeout(t)
+        });
         assert_eq!(r, Err(PopError::Timeout), "pop_timeout({t:?}) on an empty queue");
     }
     q.push(0).unwrap();
     for t in [Duration::ZERO, Duration::from_nanos(1)] {
-        let r = soon("push_timeout", { let q = q.clone(); move || q.push_timeout(1, t) });
+        let r = soon("push_timeout", {
+            let q = q.clone();
+            move || q.push_timeout(1, t)
+        });
         assert_eq!(r, Err(PushError::Timeout(1)), "push_timeout(1, {t:?}) on a full queue");
     }
-    assert_eq!(soon("pop_timeout", { let q = q.clone(); move || q.pop_timeout(Duration::ZERO) }), Ok(0), "pop_timeout(0) with an item buffered");
-    assert_eq!(soon("push_timeout", { let q = q.clone(); move || q.push_timeout(7, Duration::ZERO) }), Ok(()), "push_timeout(7, 0) with room");
+    assert_eq!(
+        soon("pop_timeout", {
+            let q = q.clone();
+            move || q.pop_timeout(Duration::ZERO)
+        }),
+        Ok(0),
+        "pop_timeout(0) with an item buffered"
+    );
+    assert_eq!(
+        soon("push_timeout", {
+            let q = q.clone();
+            move || q.push_timeout(7, Duration::ZERO)
+        }),
+        Ok(()),
+        "push_timeout(7, 0) with room"
+    );
     assert_eq!(q.pop(), Some(7));
 
-    let mut c = [call("pop_timeout(Duration::MAX) on an empty queue", { let q = q.clone(); move || q.pop_timeout(Duration::MAX) })];
+    let mut c = [call("pop_timeout(Duration::MAX) on an empty queue", {
+        let q = q.clone();
+        move || q.pop_timeout(Duration::MAX)
+    })];
     until_asleep(1, &mut c, "pop_timeout(Duration::MAX) on an empty queue");
     q.push(8).unwrap();
     let [c] = c;
     assert_eq!(c.result("push(8) put an item in its queue"), Ok(8));
     q.push(9).unwrap();
-    let mut c = [call("push_timeout(10, Duration::MAX) on a full queue", { let q = q.clone(); move || q.push_timeout(10, Duration::MAX) })];
+    let mut c = [call("push_timeout(10, Duration::MAX) on a full queue", {
+        let q = q.clone();
+        move || q.push_timeout(10, Duration::MAX)
+    })];
     until_asleep(1, &mut c, "push_timeout(Duration::MAX) on a full queue");
     assert_eq!(q.pop(), Some(9));
     let [c] = c;
@@ -638,7 +780,10 @@ fn stress<Q: Queue>() {
                         }
                         None => {
                             let running = left.load(SeqCst);
-                            assert_eq!(running, 0, "pop said the queue was closed while {running} producers were still pushing");
+                            assert_eq!(
+                                running, 0,
+                                "pop said the queue was closed while {running} producers were still pushing"
+                            );
                             return got;
                         }
                     }
@@ -847,7 +992,11 @@ pub fn checks<S: Queue, M: Queue>() -> Checks {
     let shuttle = |name: &'static str, scenario: fn()| Check { name, run: scenario };
     Checks {
         stages: vec![
-            Stage { name: "std", about: "the contract tests, with std's Mutex and Condvar".into(), checks: contract::<S>() },
+            Stage {
+                name: "std",
+                about: "the contract tests, with std's Mutex and Condvar".into(),
+                checks: contract::<S>(),
+            },
             Stage {
                 name: "spurious",
                 about: format!(
@@ -902,8 +1051,12 @@ pub fn run_one(checks: &Checks, stage: &str, check: &str, sources: &'static [(&'
         let mut text = message.replace('\n', " ");
         if let Some(tasks) = text.strip_prefix("deadlock! blocked tasks: ") {
             // shuttle's: "[main-thread (task main-thread(0)), consumer 1 (task ...), ...]"
-            let names: Vec<&str> = tasks.trim_matches(['[', ']']).split("), ").filter_map(|t| t.split(" (task").next()).collect();
-            text = format!("a deadlock: in one of the interleavings shuttle ran, every thread was blocked ({})", names.join(", "));
+            let names: Vec<&str> =
+                tasks.trim_matches(['[', ']']).split("), ").filter_map(|t| t.split(" (task").next()).collect();
+            text = format!(
+                "a deadlock: in one of the interleavings shuttle ran, every thread was blocked ({})",
+                names.join(", ")
+            );
         }
         if let Some(l) = info.location() {
             // Where in the queue's own code; the check's own assertions say enough.
@@ -977,7 +1130,10 @@ pub fn run_child(exe: &std::path::Path, args: &[&str]) -> Option<String> {
         Some(_) if last.starts_with("FAIL: ") => Some(last["FAIL: ".len()..].to_string()),
         Some(s) => {
             let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-            Some(format!("the check's process ended with {s} (stderr: {})", tail.into_iter().rev().collect::<Vec<_>>().join(" / ")))
+            Some(format!(
+                "the check's process ended with {s} (stderr: {})",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            ))
         }
     }
 }
@@ -985,7 +1141,12 @@ pub fn run_child(exe: &std::path::Path, args: &[&str]) -> Option<String> {
 /// The learner's report: each stage's checks in order (`child(STAGE, CHECK)` runs one, in a
 /// child process: None when it passed), each line given to `print` as soon as it is known; the
 /// stages after one with a failure do not run. Returns whether every check passed.
-pub fn report(checks: &Checks, file: &str, child: impl Fn(&str, &str) -> Option<String>, mut print: impl FnMut(String)) -> bool {
+pub fn report(
+    checks: &Checks,
+    file: &str,
+    child: impl Fn(&str, &str) -> Option<String>,
+    mut print: impl FnMut(String),
+) -> bool {
     print(format!("checking {file}"));
     for (i, stage) in checks.stages.iter().enumerate() {
         print(format!("{}. {}: {}", i + 1, stage.name, stage.about));
@@ -1001,7 +1162,8 @@ pub fn report(checks: &Checks, file: &str, child: impl Fn(&str, &str) -> Option<
         }
         if failed > 0 {
             let later: Vec<&str> = checks.stages[i + 1..].iter().map(|s| s.name).collect();
-            let then = if later.is_empty() { String::new() } else { format!("; then the stages {} run", later.join(" and ")) };
+            let then =
+                if later.is_empty() { String::new() } else { format!("; then the stages {} run", later.join(" and ")) };
             print(format!("not yet: {failed} of {} checks of stage {} failed{then}", stage.checks.len(), stage.name));
             return false;
         }

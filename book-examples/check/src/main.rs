@@ -20,8 +20,11 @@ fn main() {
         }
     }
     let exe = std::env::current_exe().unwrap();
-    let right = check::report(&checks, "book-examples/exercise/my_queue.rs", |stage, name| {
-        check::run_child(&exe, &["--one", stage, name])
-    }, |line| println!("{line}"));
+    let right = check::report(
+        &checks,
+        "book-examples/exercise/my_queue.rs",
+        |stage, name| check::run_child(&exe, &["--one", stage, name]),
+        |line| println!("{line}"),
+    );
     std::process::exit(if right { 0 } else { 1 });
 }

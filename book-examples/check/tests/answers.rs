@@ -101,7 +101,8 @@ fn main() {
     let skeleton = std::fs::read_to_string(book_examples().join("exercise/my_queue.rs")).unwrap();
     let example = std::fs::read_to_string(book_examples().join("examples/step5_queue.rs")).unwrap();
     let solution = example.split("// ANCHOR: queue\n").nth(1).unwrap().split("// ANCHOR_END: queue").next().unwrap();
-    let skeleton_queue = skeleton.split("// ANCHOR: skeleton\n").nth(1).unwrap().split("// ANCHOR_END: skeleton").next().unwrap();
+    let skeleton_queue =
+        skeleton.split("// ANCHOR: skeleton\n").nth(1).unwrap().split("// ANCHOR_END: skeleton").next().unwrap();
     if outline(skeleton_queue) != outline(solution) {
         problems.push(format!(
             "exercise/my_queue.rs is not examples/step5_queue.rs's queue with the bodies left out:\n{:#?}\n{:#?}",
@@ -186,21 +187,31 @@ fn main() {
     if table != want {
         problems.push(format!("expected/check_my_queue-wrong-answers.txt differs from this run:\n{table}"));
     }
-    println!("{n} checks run: the solution and {} right answers passed every one: {}", answers::RIGHT.len(), right_failures == 0);
+    println!(
+        "{n} checks run: the solution and {} right answers passed every one: {}",
+        answers::RIGHT.len(),
+        right_failures == 0
+    );
 
     // 3. The shipped skeleton's report: the learner's command, as the book shows it.
     let (command, want) = expected("check_my_queue.txt");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_check-my-queue")).output().unwrap();
     let got = String::from_utf8_lossy(&o.stdout);
     if command != "cargo run --release -p check-my-queue" || got != want || o.status.code() != Some(1) {
-        problems.push(format!("the skeleton's check printed (exit {:?}):\n{got}\nexpected/check_my_queue.txt shows:\n{want}", o.status.code()));
+        problems.push(format!(
+            "the skeleton's check printed (exit {:?}):\n{got}\nexpected/check_my_queue.txt shows:\n{want}",
+            o.status.code()
+        ));
     }
 
     if problems.is_empty() {
-        println!("ok: the check accepts the solution and {} right answers, and rejects all {} wrong answers", answers::RIGHT.len(), answers::WRONG.len());
+        println!(
+            "ok: the check accepts the solution and {} right answers, and rejects all {} wrong answers",
+            answers::RIGHT.len(),
+            answers::WRONG.len()
+        );
     } else {
         eprintln!("{} problem(s):\n\n{}", problems.len(), problems.join("\n\n"));
         std::process::exit(1);
     }
 }
-

@@ -16,14 +16,21 @@ use crate::measure::{cpu_since, cpu_time, item, spin_work, Checksum, Delivery, S
 use crate::placement::Side;
 use crate::queue::{Consumer, Impl, Producer, QueueError};
 use crate::row::{Mode, Row};
-use crate::runner::{parties, pop_counted, pop_one, push_counted, push_one, spawn_each, tally, ConsumerOut, ProducerOut, Receipt, Run};
+use crate::runner::{
+    parties, pop_counted, pop_one, push_counted, push_one, spawn_each, tally, ConsumerOut, ProducerOut, Receipt, Run,
+};
 use crate::watchdog::{join_all, within};
 use crate::workloads::{RunSpec, Workload};
 
 /// One `pop_many`: its items count as pops. It has no try-first form, so whether it waited is
 /// not known: the fan-in-batch consumer's waits and blocked time are not counted.
 #[inline]
-fn pop_many_counted<C: Consumer>(rx: &C, max: usize, out: &mut Vec<u64>, st: &mut SideStats) -> Result<usize, QueueError> {
+fn pop_many_counted<C: Consumer>(
+    rx: &C,
+    max: usize,
+    out: &mut Vec<u64>,
+    st: &mut SideStats,
+) -> Result<usize, QueueError> {
     let r = rx.pop_many(max, out);
     if let Ok(n) = r {
         st.ops += n as u64;
@@ -41,7 +48,11 @@ fn producer<P: Producer>(run: &Run<Barrier>, tx: &P, id: u64) -> ProducerOut {
     run.start.wait();
     let clock = SpanClock::start();
     if out.failed.is_none() {
-        let pushed = if s.sampling.observe { observe_pushes(run, tx, id, burst, &mut out.stats) } else { give_all(tx, id, s.per_producer(), burst) };
+        let pushed = if s.sampling.observe {
+            observe_pushes(run, tx, id, burst, &mut out.stats)
+        } else {
+            give_all(tx, id, s.per_producer(), burst)
+        };
         if !s.sampling.observe {
             out.stats.ops = pushed.map_or_else(|(seq, _)| seq, |()| s.per_producer());
         }
@@ -266,7 +277,11 @@ pub fn run_driven<I: Impl>(imp: &'static I, spec: RunSpec, limit: Duration) -> a
     let what = format!("{} {} (capacity {})", imp.name(), spec.workload, spec.capacity);
     within(&what, limit, move || {
         spec.placement.enter().map_err(anyhow::Error::msg)?;
-        if spec.workload == Workload::Seq { run_seq(imp, spec) } else { run_threads(imp, spec) }
+        if spec.workload == Workload::Seq {
+            run_seq(imp, spec)
+        } else {
+            run_threads(imp, spec)
+        }
     })?
 }
 

@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -106,7 +106,9 @@ pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
     let plugin = Plugin::load_static(&args.plugin)?;
     let line = if args.load {
         use crate::queue::Impl;
-        plugin.bounded(1).map_err(|e| anyhow!("{}: loads, but cannot make a queue of capacity 1: {e}", args.plugin.display()))?;
+        plugin
+            .bounded(1)
+            .map_err(|e| anyhow!("{}: loads, but cannot make a queue of capacity 1: {e}", args.plugin.display()))?;
         "loaded".to_string()
     } else if args.probes {
         serde_json::to_string(&shutdown::probe_all(plugin))?
@@ -119,7 +121,9 @@ pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
                 let kind = [NativeKind::OcamlDomains, NativeKind::OcamlSysthreads]
                     .into_iter()
                     .find(|k| k.mode().name() == mode)
-                    .with_context(|| format!("--native {mode}: an OCaml module runs native-domains or native-systhreads"))?;
+                    .with_context(|| {
+                        format!("--native {mode}: an OCaml module runs native-domains or native-systhreads")
+                    })?;
                 let run = crate::native::run_module(plugin, kind, spec, limit);
                 Row::new(crate::queue::Impl::name(plugin), kind.mode(), &spec, args.repetition, run)
             }
@@ -181,7 +185,8 @@ fn reap(pid: u32, block: bool) -> std::io::Result<Option<(ExitStatus, u64)>> {
     let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
     loop {
         // SAFETY: both pointers are to locals of the right types; pid is our own child.
-        let got = unsafe { libc::wait4(pid as libc::pid_t, &mut status, if block { 0 } else { libc::WNOHANG }, &mut usage) };
+        let got =
+            unsafe { libc::wait4(pid as libc::pid_t, &mut status, if block { 0 } else { libc::WNOHANG }, &mut usage) };
         match got {
             0 => return Ok(None),
             p if p > 0 => return Ok(Some((ExitStatus::from_raw(status), usage.ru_maxrss.max(0) as u64))),
@@ -281,7 +286,11 @@ pub fn run_self_with_env(
 ) -> anyhow::Result<Finished> {
     let exe = std::env::current_exe().context("cannot find the bqh executable to run a child process")?;
     let mut cmd = Command::new(&exe);
-    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // The child dies with the thread that started it (every caller waits for it on that thread):
     // killing bqh must not leave a plugin running for ever.
     // SAFETY: prctl is async-signal-safe and touches no memory of ours.
@@ -375,7 +384,9 @@ fn supervise(args: &[String], limit: Duration) -> (anyhow::Result<String>, Optio
         Err(e) => return (Err(e), None),
     };
     let answer = match last {
-        _ if out.killed => Err(anyhow!("no answer within {:?}: the library hangs ({})", limit.saturating_add(GRACE), out.peak_rss())),
+        _ if out.killed => {
+            Err(anyhow!("no answer within {:?}: the library hangs ({})", limit.saturating_add(GRACE), out.peak_rss()))
+        }
         Some(line) if out.status.success() => Ok(line),
         _ => Err(anyhow!("the child process {}", ended(&out))),
     };
@@ -390,7 +401,11 @@ fn ended(out: &Finished) -> String {
         how += " without printing its result (did the library call exit?)";
     }
     let tail = &out.stderr_tail[out.stderr_tail.len().saturating_sub(3)..];
-    if tail.is_empty() { how } else { format!("{how}: {}", tail.join(" / ")) }
+    if tail.is_empty() {
+        how
+    } else {
+        format!("{how}: {}", tail.join(" / "))
+    }
 }
 
 /// Checks, in a child process and within [`LOAD_LIMIT`], that the library at `path` loads and
@@ -441,7 +456,13 @@ fn run_in_child(path: &Path, native: Option<NativeKind>, spec: RunSpec, repetiti
     let (answer, peak_rss_kib) = supervise(&args, limit);
     let mut row = match answer.and_then(parse) {
         Ok(row) => row,
-        Err(e) => Row::new(&name, mode, &spec, repetition, Err(e.context(format!("{name} {} (capacity {})", spec.workload, spec.capacity)))),
+        Err(e) => Row::new(
+            &name,
+            mode,
+            &spec,
+            repetition,
+            Err(e.context(format!("{name} {} (capacity {})", spec.workload, spec.capacity))),
+        ),
     };
     row.child_peak_rss_kib = peak_rss_kib;
     row

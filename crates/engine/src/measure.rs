@@ -224,7 +224,6 @@ impl PushTimes {
     }
 }
 
-
 /// Per consumer: which items it saw (a bitmap indexed by producer and sequence) and the last
 /// sequence number seen from each producer. Merged after the run into an exact verdict.
 ///
@@ -257,12 +256,23 @@ impl Delivery {
 
     /// The record of the only consumer.
     pub fn sole(producers: u64, per_producer: u64) -> Self {
-        Delivery { producers, per_producer, sole: true, seen: Vec::new(), next: vec![0; producers as usize], first_error: None }
+        Delivery {
+            producers,
+            per_producer,
+            sole: true,
+            seen: Vec::new(),
+            next: vec![0; producers as usize],
+            first_error: None,
+        }
     }
 
     /// The record for `consumers` consumers of a run.
     pub fn for_consumers(consumers: u64, producers: u64, per_producer: u64) -> Self {
-        if consumers == 1 { Delivery::sole(producers, per_producer) } else { Delivery::new(producers, per_producer) }
+        if consumers == 1 {
+            Delivery::sole(producers, per_producer)
+        } else {
+            Delivery::new(producers, per_producer)
+        }
     }
 
     #[inline(always)]
@@ -283,7 +293,9 @@ impl Delivery {
         }
         let next = self.next[p as usize];
         if s < next {
-            self.fail(|| format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1));
+            self.fail(|| {
+                format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1)
+            });
         }
         self.next[p as usize] = s + 1;
         let bit = (p * self.per_producer + s) as usize;
@@ -307,7 +319,9 @@ impl Delivery {
         }
         let next = self.next[p as usize];
         if s < next {
-            self.fail(|| format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1));
+            self.fail(|| {
+                format!("producer {p}'s item {s} arrived after its item {}: reordered or duplicated", next - 1)
+            });
         } else {
             self.fail(|| format!("producer {p}'s item {next} was lost or reordered: its item {s} came first"));
         }
@@ -568,7 +582,8 @@ mod tests {
     #[test]
     fn the_checksum_catches_what_a_slice_can_get_wrong() {
         let all: Vec<(u64, u64)> = (0..3).flat_map(|p| (0..5).map(move |s| (p, s))).collect();
-        let (mut a, b) = (sum_of(all.iter().rev().copied().step_by(2)), sum_of(all.iter().rev().copied().skip(1).step_by(2)));
+        let (mut a, b) =
+            (sum_of(all.iter().rev().copied().step_by(2)), sum_of(all.iter().rev().copied().skip(1).step_by(2)));
         a.merge(&b);
         assert_eq!(Checksum::verdict(a, 3, 5), Ok(()));
         let verdict = |items: Vec<(u64, u64)>| Checksum::verdict(sum_of(items), 3, 5).unwrap_err();
@@ -579,7 +594,8 @@ mod tests {
         let foreign: Vec<_> = all[1..].iter().copied().chain([(7, 0)]).collect();
         assert!(verdict(foreign).contains("not the items pushed"));
         // Items (0,1) and (0,3) lost, (0,0) and (0,4) twice: the same count and the same sum.
-        let cancelling: Vec<_> = all.iter().copied().filter(|&i| i != (0, 1) && i != (0, 3)).chain([(0, 0), (0, 4)]).collect();
+        let cancelling: Vec<_> =
+            all.iter().copied().filter(|&i| i != (0, 1) && i != (0, 3)).chain([(0, 0), (0, 4)]).collect();
         assert_eq!(sum_of(cancelling.clone()).sum, sum_of(all.clone()).sum);
         assert!(verdict(cancelling).contains("not the items pushed"));
         // The edges: no item at all, and the largest item.
@@ -614,7 +630,10 @@ mod tests {
         for (items, says) in [
             (&[(0, 0), (0, 1)][..], "1 of 3 items lost; first: producer 0's item 2"),
             (&[(0, 0), (0, 2), (0, 1)][..], "producer 0's item 1 was lost or reordered: its item 2 came first"),
-            (&[(0, 0), (0, 1), (0, 1), (0, 2)][..], "producer 0's item 1 arrived after its item 1: reordered or duplicated"),
+            (
+                &[(0, 0), (0, 1), (0, 1), (0, 2)][..],
+                "producer 0's item 1 arrived after its item 1: reordered or duplicated",
+            ),
             (&[(0, 0), (0, 1), (0, 2), (0, 3)][..], "never pushed"),
             (&[(3, 0)][..], "never pushed"),
         ] {

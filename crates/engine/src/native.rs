@@ -10,11 +10,11 @@
 
 use std::time::Duration;
 
-pub use crate::impls::NativeKind;
 use crate::impls::plugin::Plugin;
+pub use crate::impls::NativeKind;
 use crate::impls::{c_abi, ocaml, tokio};
-use crate::measure::{cpu_since, cpu_time};
 use crate::measure::Tally;
+use crate::measure::{cpu_since, cpu_time};
 use crate::placement::Placement;
 use crate::watchdog::within;
 use crate::workloads::{RunSpec, MAX_THREADS};
@@ -31,7 +31,10 @@ fn check(kind: NativeKind, spec: &RunSpec) -> anyhow::Result<()> {
         anyhow::bail!("{} is driven only: the native runners pop one item at a time", spec.workload);
     }
     if spec.placement == Placement::CrossCore && kind == NativeKind::TokioTasks {
-        anyhow::bail!("{}: tasks move between the runtime's workers, so producers and consumers cannot be placed apart", kind.mode());
+        anyhow::bail!(
+            "{}: tasks move between the runtime's workers, so producers and consumers cannot be placed apart",
+            kind.mode()
+        );
     }
     Ok(())
 }

@@ -139,7 +139,9 @@ fn fit(plan: &mut Plan, references: usize) -> (u32, Duration, Vec<String>) {
     let said = shortened
         .iter()
         .map(|x| match x {
-            sizing::Shortened::Reps { .. } => format!("first pairs per cell reduced from {} to {first}", plan.first_pairs),
+            sizing::Shortened::Reps { .. } => {
+                format!("first pairs per cell reduced from {} to {first}", plan.first_pairs)
+            }
             run => run.to_string(),
         })
         .collect();
@@ -157,7 +159,11 @@ pub fn execute(what: &'static str, plan: &mut Plan, limit: Duration) -> Outcome 
 
 /// [`execute`] with any function that makes one run: the tests hand in queues whose speed they
 /// know.
-pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row) -> Outcome {
+pub fn execute_with(
+    what: &'static str,
+    plan: &mut Plan,
+    measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
+) -> Outcome {
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     let mut order = 0u64;
@@ -223,7 +229,11 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
                     record(rows, row, Kind::Slice, 0, false);
                     return None;
                 }
-                RunSpec { items: sizing::items_for(rate.unwrap_or(f64::NAN), plan.run, spec.producers), sampling: Sampling::PLAIN, ..spec }
+                RunSpec {
+                    items: sizing::items_for(rate.unwrap_or(f64::NAN), plan.run, spec.producers),
+                    sampling: Sampling::PLAIN,
+                    ..spec
+                }
             }
         };
         // The warm-up, discarded unless it failed; the faster of its rate and the pilot's
@@ -247,24 +257,43 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
         progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
         let s = sized(measure, reference, *r, &mut rows, &mut record);
         if s.is_none() {
-            progress.println(format!("FAILED: the reference {label}: {}; its configuration is skipped", rows.last().map_or("", |r| &r.error)));
+            progress.println(format!(
+                "FAILED: the reference {label}: {}; its configuration is skipped",
+                rows.last().map_or("", |r| &r.error)
+            ));
         }
         ref_specs.push(s);
     }
     let mut cells: Vec<Cell> = Vec::new();
     for &(target, spec) in &plan.cells {
-        let config = references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
+        let config =
+            references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
         let Some(_) = ref_specs[config] else { continue };
         let label = label(target, &spec);
         if target == plan.reference(&spec) {
             // The A/A control: both halves the same run, so that only time tells them apart.
-            cells.push(Cell { target, spec: ref_specs[config].expect("kept above"), config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 });
+            cells.push(Cell {
+                target,
+                spec: ref_specs[config].expect("kept above"),
+                config,
+                log_ratios: Vec::new(),
+                failed: false,
+                pair_cost: plan.run * 2,
+            });
             continue;
         }
         progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
         match sized(measure, target, spec, &mut rows, &mut record) {
-            Some(spec) => cells.push(Cell { target, spec, config, log_ratios: Vec::new(), failed: false, pair_cost: plan.run * 2 }),
-            None => progress.println(format!("FAILED: {label}: {}; its pairs are skipped", rows.last().map_or("", |r| &r.error))),
+            Some(spec) => cells.push(Cell {
+                target,
+                spec,
+                config,
+                log_ratios: Vec::new(),
+                failed: false,
+                pair_cost: plan.run * 2,
+            }),
+            None => progress
+                .println(format!("FAILED: {label}: {}; its pairs are skipped", rows.last().map_or("", |r| &r.error))),
         }
     }
 
@@ -285,13 +314,21 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
     }
 
     // One pair of cell `i`: candidate first when `first` is true.
-    let mut run_pair = |cells: &mut Vec<Cell>, i: usize, rows: &mut Vec<Row>, progress: &mut Progress, measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row| {
+    let mut run_pair = |cells: &mut Vec<Cell>,
+                        i: usize,
+                        rows: &mut Vec<Row>,
+                        progress: &mut Progress,
+                        measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row| {
         let c = &cells[i];
         let reference = ref_specs[c.config].expect("kept above");
         pair_id += 1;
         let candidate_first = c.log_ratios.len().is_multiple_of(2);
         let r = plan.reference(&reference);
-        let halves = if candidate_first { [(c.target, c.spec, false), (r, reference, true)] } else { [(r, reference, true), (c.target, c.spec, false)] };
+        let halves = if candidate_first {
+            [(c.target, c.spec, false), (r, reference, true)]
+        } else {
+            [(r, reference, true), (c.target, c.spec, false)]
+        };
         let t0 = Instant::now();
         let mut rates = [f64::NAN; 2];
         let mut failed = false;
@@ -301,7 +338,12 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
                 record(rows, row, Kind::Discarded, pair_id, is_ref);
             });
             if !row.ok() {
-                progress.println(format!("FAILED: {} (pair with {}): {}", label(target, &spec), label(c.target, &c.spec), row.error));
+                progress.println(format!(
+                    "FAILED: {} (pair with {}): {}",
+                    label(target, &spec),
+                    label(c.target, &c.spec),
+                    row.error
+                ));
                 failed = true;
             }
             rates[is_ref as usize] = row.items_per_second;
@@ -330,7 +372,9 @@ pub fn execute_with(what: &'static str, plan: &mut Plan, measure: &mut dyn FnMut
     }
     loop {
         let next = (0..cells.len())
-            .filter(|&i| !cells[i].failed && cells[i].log_ratios.len() < MAX_PAIRS && cells[i].distance(plan.goal) > 1.0)
+            .filter(|&i| {
+                !cells[i].failed && cells[i].log_ratios.len() < MAX_PAIRS && cells[i].distance(plan.goal) > 1.0
+            })
             .max_by(|&a, &b| cells[a].distance(plan.goal).total_cmp(&cells[b].distance(plan.goal)));
         let Some(i) = next else { break };
         if started.elapsed() + cells[i].pair_cost * 2 > plan.budget {
@@ -375,7 +419,11 @@ fn checked(
 }
 
 fn finite(x: f64) -> f64 {
-    if x.is_finite() && x > 0.0 { x } else { 0.0 }
+    if x.is_finite() && x > 0.0 {
+        x
+    } else {
+        0.0
+    }
 }
 
 fn label(t: Target, s: &RunSpec) -> String {
@@ -411,7 +459,8 @@ mod tests {
 
     /// A made-up slice of `seconds` whose threads used `cpu` seconds on one CPU.
     fn slice(seconds: f64, cpu: f64) -> Row {
-        let spec = RunSpec { placement: crate::placement::Placement::SameCore, ..RunSpec::new(Workload::Spsc, 16, 1000) };
+        let spec =
+            RunSpec { placement: crate::placement::Placement::SameCore, ..RunSpec::new(Workload::Spsc, 16, 1000) };
         let t = crate::measure::Tally {
             seconds,
             cpu: Default::default(),
@@ -437,7 +486,11 @@ mod tests {
         let row = checked(
             &mut |_, _, _| {
                 calls += 1;
-                if calls <= 2 { slice(0.01, 1.0) } else { slice(0.01, 0.0099) }
+                if calls <= 2 {
+                    slice(0.01, 1.0)
+                } else {
+                    slice(0.01, 0.0099)
+                }
             },
             crossbeam,
             spec,

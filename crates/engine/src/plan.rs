@@ -55,7 +55,9 @@ pub fn measure(target: Target, spec: RunSpec, repetition: u32, limit: Duration) 
     match target {
         Target::Driven(Choice::Builtin(b)) => with_builtin!(b, |imp| measure_driven(imp, spec, repetition, limit)),
         Target::Driven(Choice::Plugin(path)) => isolated::run(path, spec, repetition, limit),
-        Target::Native(k) => Row::new(&target.implementation(), target.mode(), &spec, repetition, run_native(k, spec, limit)),
+        Target::Native(k) => {
+            Row::new(&target.implementation(), target.mode(), &spec, repetition, run_native(k, spec, limit))
+        }
         Target::ModuleNative(path, k) => isolated::run_native(path, k, spec, repetition, limit),
     }
 }
@@ -77,7 +79,11 @@ impl Plan {
 
 /// Threads a run starts (seq runs on the calling thread).
 pub(crate) fn threads(s: &RunSpec) -> u64 {
-    if s.workload == Workload::Seq { 1 } else { s.producers + s.consumers }
+    if s.workload == Workload::Seq {
+        1
+    } else {
+        s.producers + s.consumers
+    }
 }
 
 /// Grows a run until it lasts [`sizing::PILOT_RUN`]; its rate in items per second. `None` when
@@ -87,7 +93,11 @@ pub(crate) fn pilot(target: Target, spec: RunSpec, limit: Duration) -> (Option<f
 }
 
 /// [`pilot`] through any run function (the paired schedule's tests hand in fake queues).
-pub(crate) fn pilot_with(run: &mut dyn FnMut(Target, RunSpec, u32) -> Row, target: Target, spec: RunSpec) -> (Option<f64>, Option<Row>) {
+pub(crate) fn pilot_with(
+    run: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
+    target: Target,
+    spec: RunSpec,
+) -> (Option<f64>, Option<Row>) {
     let mut items = sizing::min_items(spec.producers);
     loop {
         let row = run(target, RunSpec { items, ..spec }, 0);
@@ -105,7 +115,11 @@ pub(crate) fn pilot_with(run: &mut dyn FnMut(Target, RunSpec, u32) -> Row, targe
 
 fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 120.0 { format!("{}m{:02}s", s as u64 / 60, s as u64 % 60) } else { format!("{s:.0} s") }
+    if s >= 120.0 {
+        format!("{}m{:02}s", s as u64 / 60, s as u64 % 60)
+    } else {
+        format!("{s:.0} s")
+    }
 }
 
 /// Runs a plan: says how it is sized against its budget, runs the pilots, the warm-up and the
@@ -155,7 +169,8 @@ pub fn execute(
     // Kept apart, and listed after the measured rows, so that the reports keep the plan's order.
     let mut pilot_failures = Vec::new();
     for (i, (target, spec)) in plan.configs.iter_mut().enumerate() {
-        let what = format!("pilot {} {} {} cap {}", target.implementation(), target.mode(), spec.workload, spec.capacity);
+        let what =
+            format!("pilot {} {} {} cap {}", target.implementation(), target.mode(), spec.workload, spec.capacity);
         if !plan.fixed_items {
             let (rate, failure) = pilot(*target, *spec, limit);
             if let Some(row) = failure {
@@ -213,7 +228,9 @@ pub fn execute(
         for &c in impls {
             shutdown_matrix.push(match c {
                 Choice::Builtin(b) => with_builtin!(b, |imp| shutdown::probe_all(imp)),
-                Choice::Plugin(path) => isolated::probes(path, shutdown::PROBE_LIMIT * shutdown::Question::ALL.len() as u32),
+                Choice::Plugin(path) => {
+                    isolated::probes(path, shutdown::PROBE_LIMIT * shutdown::Question::ALL.len() as u32)
+                }
             });
             progress.step(sizing::PROBES_COST, &format!("shutdown probes: {}", c.name()));
         }

@@ -122,7 +122,9 @@ pub enum AdapterClose {
 /// Why a queue could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NewError {
-    #[error("{name} has no rendezvous mode: capacity must be at least 1 (only rust-sync-channel and crossbeam accept 0)")]
+    #[error(
+        "{name} has no rendezvous mode: capacity must be at least 1 (only rust-sync-channel and crossbeam accept 0)"
+    )]
     ZeroCapacity { name: String },
     #[error("capacity {capacity} is larger than the harness allows ({MAX_CAPACITY}); choose a smaller --capacity")]
     TooLarge { capacity: usize },
@@ -141,7 +143,11 @@ pub trait Impl: Send + Sync + 'static {
     /// What the harness adapter adds to the implementation's own closing: by default the
     /// close-on-drop of `impls::closing` for an explicit-close queue.
     fn adapter_close(&self) -> AdapterClose {
-        if self.traits().explicit_close { AdapterClose::OnDrop } else { AdapterClose::Nothing }
+        if self.traits().explicit_close {
+            AdapterClose::OnDrop
+        } else {
+            AdapterClose::Nothing
+        }
     }
     /// Makes a queue; `capacity` has been checked by [`Impl::bounded`].
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError>;

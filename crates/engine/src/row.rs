@@ -146,7 +146,11 @@ impl Row {
 
     /// A repetition as every run was before paired measurement: unpinned, unpaired.
     pub fn is_legacy(&self) -> bool {
-        self.kind == Kind::Run && self.placement == Placement::Unpinned && self.pair == 0 && !self.reference && self.order == 0
+        self.kind == Kind::Run
+            && self.placement == Placement::Unpinned
+            && self.pair == 0
+            && !self.reference
+            && self.order == 0
     }
 
     /// How many of its last columns a file of `rows` can leave out: the columns added since
@@ -169,7 +173,11 @@ impl Row {
     /// run that recorded no threads' CPU time (made before bqh measured it).
     pub fn over_cpu(&self) -> Option<String> {
         let (Some(cpu), Some(cpus)) = (self.threads_cpu_s, self.allowed_cpus) else { return None };
-        if !self.ok() || self.kind == Kind::Discarded || !self.seconds.is_finite() || cpu <= measure::cpu_bound(self.seconds, cpus) {
+        if !self.ok()
+            || self.kind == Kind::Discarded
+            || !self.seconds.is_finite()
+            || cpu <= measure::cpu_bound(self.seconds, cpus)
+        {
             return None;
         }
         Some(format!(
@@ -188,7 +196,8 @@ impl Row {
             return None;
         }
         // 1e308 as written, not as 309 digits.
-        let short = |x: f64| if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") };
+        let short =
+            |x: f64| if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") };
         if !(self.seconds.is_finite() && self.seconds > 0.0) {
             return Some(format!("seconds is {}: a run takes a finite, positive time", short(self.seconds)));
         }

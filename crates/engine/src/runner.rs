@@ -59,13 +59,21 @@ pub fn pop_plain<C: Consumer>(rx: &C, st: &mut SideStats) -> Result<u64, QueueEr
 /// [`push_counted`] in an observation run, [`push_plain`] in a throughput slice.
 #[inline]
 pub fn push_one<P: Producer>(tx: &P, it: u64, st: &mut SideStats, observe: bool) -> Result<(), QueueError> {
-    if observe { push_counted(tx, it, st) } else { push_plain(tx, it, st) }
+    if observe {
+        push_counted(tx, it, st)
+    } else {
+        push_plain(tx, it, st)
+    }
 }
 
 /// [`pop_counted`] in an observation run, [`pop_plain`] in a throughput slice.
 #[inline]
 pub fn pop_one<C: Consumer>(rx: &C, st: &mut SideStats, observe: bool) -> Result<u64, QueueError> {
-    if observe { pop_counted(rx, st) } else { pop_plain(rx, st) }
+    if observe {
+        pop_counted(rx, st)
+    } else {
+        pop_plain(rx, st)
+    }
 }
 
 /// What every thread of a run shares: the spec, the start gate (`G`: a std or a tokio barrier),
@@ -234,8 +242,14 @@ pub struct Consumed {
 
 /// Adds up what each consumer counted.
 pub fn merge_consumers(consumed: Vec<ConsumerOut>) -> Consumed {
-    let mut all =
-        Consumed { pop: SideStats::default(), max_occupancy: None, latencies_ns: Vec::new(), receipts: Vec::new(), spans: Vec::new(), failed: None };
+    let mut all = Consumed {
+        pop: SideStats::default(),
+        max_occupancy: None,
+        latencies_ns: Vec::new(),
+        receipts: Vec::new(),
+        spans: Vec::new(),
+        failed: None,
+    };
     for c in consumed {
         all.pop.add(&c.stats);
         all.max_occupancy = all.max_occupancy.max(c.max_len);
@@ -249,7 +263,12 @@ pub fn merge_consumers(consumed: Vec<ConsumerOut>) -> Consumed {
 
 /// The one tally of a threaded run of `spec`, from what each side counted: its time is the
 /// workers' spans together (earliest start to latest end), `cpu` the process's.
-pub fn tally(spec: &RunSpec, cpu: (Duration, Duration), produced: Vec<ProducerOut>, consumed: Vec<ConsumerOut>) -> Tally {
+pub fn tally(
+    spec: &RunSpec,
+    cpu: (Duration, Duration),
+    produced: Vec<ProducerOut>,
+    consumed: Vec<ConsumerOut>,
+) -> Tally {
     let mut push = SideStats::default();
     let mut failed = None;
     let mut spans = Spans::default();

@@ -86,7 +86,9 @@ pub enum Shortened {
 impl std::fmt::Display for Shortened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Shortened::Run { from, to } => write!(f, "runs shortened from {} ms to {} ms", from.as_millis(), to.as_millis()),
+            Shortened::Run { from, to } => {
+                write!(f, "runs shortened from {} ms to {} ms", from.as_millis(), to.as_millis())
+            }
             Shortened::Reps { from, to } => write!(f, "repetitions reduced from {from} to {to}"),
         }
     }
@@ -170,7 +172,8 @@ mod tests {
     #[test]
     fn a_plan_that_cannot_fit_is_shortened_and_says_so() {
         let many = shapes(2000, None);
-        let (s, est, said) = fit(&many, Sizing { run: Duration::from_millis(100), reps: 9 }, 6, true, Duration::from_secs(60));
+        let (s, est, said) =
+            fit(&many, Sizing { run: Duration::from_millis(100), reps: 9 }, 6, true, Duration::from_secs(60));
         assert_eq!(s, Sizing { run: MIN_RUN, reps: MIN_REPS });
         assert!(est > Duration::from_secs(60));
         assert_eq!(said.len(), 2, "{said:?}");

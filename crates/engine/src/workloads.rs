@@ -78,7 +78,11 @@ impl Workload {
     }
 
     pub fn consumer_work_ns(self) -> u64 {
-        if self == Workload::SlowConsumer { SLOW_CONSUMER_WORK_NS } else { 0 }
+        if self == Workload::SlowConsumer {
+            SLOW_CONSUMER_WORK_NS
+        } else {
+            0
+        }
     }
 
     /// The consumers take items with `pop_many(max)` instead of one `pop` at a time: the most
@@ -227,7 +231,10 @@ impl RunSpec {
             return Err("seq runs on one thread: it has no cross-core placement".into());
         }
         if self.consumer_work_ns() > MAX_CONSUMER_WORK_NS {
-            return Err(format!("{} ns of consumer work per item: at most {MAX_CONSUMER_WORK_NS} (1 ms)", self.consumer_work_ns()));
+            return Err(format!(
+                "{} ns of consumer work per item: at most {MAX_CONSUMER_WORK_NS} (1 ms)",
+                self.consumer_work_ns()
+            ));
         }
         if self.sampling.latency_shift > 20 || self.sampling.occupancy_shift > 20 {
             return Err("sampling shifts above 20 (one sample in a million) leave nothing to report".into());

@@ -50,7 +50,11 @@ impl Env {
     pub fn collect(study: &str, toolchain: &Toolchain, parameters: serde_json::Value) -> Env {
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+            })
             .unwrap_or_else(|| "unknown".into());
         let dirty = first_line("git", &["status", "--porcelain", "--untracked-files=no"]).is_some();
         let commit = first_line("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());

@@ -139,7 +139,12 @@ pub fn read_csv<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
                 csv::ErrorKind::Deserialize { err, .. } => err.field().map(|f| format!(", {}", column(f as usize))),
                 _ => None,
             };
-            anyhow::anyhow!("{}: row {}{} does not fit the results schema: {e}", path.display(), i + 1, at.unwrap_or_default())
+            anyhow::anyhow!(
+                "{}: row {}{} does not fit the results schema: {e}",
+                path.display(),
+                i + 1,
+                at.unwrap_or_default()
+            )
         })?);
     }
     Ok(rows)
@@ -147,7 +152,11 @@ pub fn read_csv<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
 
 /// [`read_csv`] where the file may be absent: no rows then.
 pub fn read_csv_if_present<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
-    if present(path) { read_csv(path) } else { Ok(Vec::new()) }
+    if present(path) {
+        read_csv(path)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Writes `rows` as a CSV file with a header.
@@ -163,7 +172,8 @@ pub fn write_csv<'a, T: Serialize + 'a>(path: &Path, rows: impl IntoIterator<Ite
 /// Writes a folder's `env.json`.
 pub fn write_env(dir: &Path, env: &Env) -> anyhow::Result<()> {
     let path = dir.join(ENV_JSON);
-    fs::write(&path, serde_json::to_string_pretty(env)? + "\n").with_context(|| format!("cannot write {}", path.display()))
+    fs::write(&path, serde_json::to_string_pretty(env)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Reads a results folder's `env.json` (which says which study it holds), through
@@ -171,10 +181,12 @@ pub fn write_env(dir: &Path, env: &Env) -> anyhow::Result<()> {
 pub fn read_env(dir: &Path) -> anyhow::Result<Env> {
     let path = dir.join(ENV_JSON);
     if let Err(e) = fs::symlink_metadata(&path) {
-        return Err(e).with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()));
+        return Err(e)
+            .with_context(|| format!("cannot read {}: is {} a results folder?", path.display(), dir.display()));
     }
     let bytes = read_input(&path)?;
-    serde_json::from_slice(without_bom(&bytes)).with_context(|| format!("{} does not fit the results schema", path.display()))
+    serde_json::from_slice(without_bom(&bytes))
+        .with_context(|| format!("{} does not fit the results schema", path.display()))
 }
 
 #[cfg(test)]
@@ -226,7 +238,10 @@ mod tests {
         // Sparse: no disk block is written, and no byte is read before the refusal.
         fs::File::create(&big).unwrap().set_len(INPUT_LIMIT + 1).unwrap();
         let msg = refusal(&big);
-        assert!(msg.contains(&format!("{} is larger than the 256 MiB", big.display())) && msg.contains("268435457 bytes"), "{msg}");
+        assert!(
+            msg.contains(&format!("{} is larger than the 256 MiB", big.display())) && msg.contains("268435457 bytes"),
+            "{msg}"
+        );
         assert_eq!(INPUT_LIMIT, 256 << 20, "INPUT_LIMIT_SHOWN says 256 MiB");
         let _ = fs::remove_dir_all(&d);
     }
@@ -254,7 +269,8 @@ mod tests {
     #[test]
     fn a_csv_file_reads_the_same_however_its_lines_end() {
         let d = folder("csv");
-        let rows = vec![Pair { implementation: "c".into(), items: 1 }, Pair { implementation: "ocaml".into(), items: 20 }];
+        let rows =
+            vec![Pair { implementation: "c".into(), items: 1 }, Pair { implementation: "ocaml".into(), items: 20 }];
         for (name, text) in [
             ("lf", "implementation,items\nc,1\nocaml,20\n"),
             ("crlf", "implementation,items\r\nc,1\r\nocaml,20\r\n"),

@@ -95,9 +95,7 @@ pub enum Refusal {
     Empty,
     #[error("{0} contains '..'; write the path without '..' (its meaning depends on symbolic links)")]
     DotDot(String),
-    #[error(
-        "{path} is {what}, which bqh never writes into or replaces: choose a new folder, e.g. results/mine"
-    )]
+    #[error("{path} is {what}, which bqh never writes into or replaces: choose a new folder, e.g. results/mine")]
     Protected { path: String, what: String },
     #[error(
         "{0} is a committed canonical run (it holds {CANONICAL_MARKER}) and is never overwritten; choose another \
@@ -154,7 +152,11 @@ pub fn decide(path: &Path, target: Target, found: Found, places: &Places) -> Res
     let protected = if abs.parent().is_none() {
         Some("the root of the file system")
     } else if home.as_deref().is_some_and(holds) {
-        Some(if home.as_deref() == Some(abs.as_path()) { "the home folder" } else { "a folder that holds the home folder" })
+        Some(if home.as_deref() == Some(abs.as_path()) {
+            "the home folder"
+        } else {
+            "a folder that holds the home folder"
+        })
     } else if holds(&root) {
         Some(if root == abs { "the project's root folder" } else { "a folder that holds the project" })
     } else if holds(&cwd) {
@@ -194,8 +196,8 @@ pub fn look(path: &Path) -> std::io::Result<Found> {
     }
     if t.is_file() {
         let mut head = vec![0; FILE_SIGNATURE.len()];
-        let own = fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
-            && head == FILE_SIGNATURE.as_bytes();
+        let own =
+            fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == FILE_SIGNATURE.as_bytes();
         return Ok(if own { Found::OwnFile } else { Found::ForeignFile });
     }
     if !t.is_dir() {
@@ -245,7 +247,11 @@ fn parent_of(path: &Path) -> &Path {
 fn identity(path: &Path) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = fs::symlink_metadata(path).ok()?;
-    Some(Identity { dev: m.dev(), ino: m.ino(), mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()) })
+    Some(Identity {
+        dev: m.dev(),
+        ino: m.ino(),
+        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    })
 }
 
 impl Claim {
@@ -371,7 +377,8 @@ impl Claim {
                     // Two renames: for a moment the target is missing.
                     Err(_) => fs::rename(&self.path, &old).and_then(|()| fs::rename(staging, &self.path)),
                 };
-                swapped.with_context(|| format!("cannot replace {} with {}", self.path.display(), staging.display()))?;
+                swapped
+                    .with_context(|| format!("cannot replace {} with {}", self.path.display(), staging.display()))?;
                 // `old` is the folder `check` just found to hold the marker.
                 fs::remove_dir_all(&old).with_context(|| format!("cannot remove the old results in {}", old.display()))
             }
@@ -410,12 +417,14 @@ impl Claim {
             .open(&tmp)
             .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
             .with_context(|| format!("cannot write {}", tmp.display()))?;
-        check(&self.path, Target::File).and_then(|_| {
-            fs::rename(&tmp, &self.path).with_context(|| format!("cannot move {} to {}", tmp.display(), self.path.display()))
-        })
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })
+        check(&self.path, Target::File)
+            .and_then(|_| {
+                fs::rename(&tmp, &self.path)
+                    .with_context(|| format!("cannot move {} to {}", tmp.display(), self.path.display()))
+            })
+            .inspect_err(|_| {
+                let _ = fs::remove_file(&tmp);
+            })
     }
 }
 
@@ -426,10 +435,12 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
     let (a, b) = (c(a)?, c(b)?);
     // SAFETY: two valid NUL-terminated paths; the call reads them and nothing else.
-    let rc = unsafe {
-        libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
-    };
-    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 #[cfg(test)]
@@ -438,11 +449,7 @@ mod tests {
     use super::*;
 
     fn places() -> Places {
-        Places {
-            cwd: "/work/project".into(),
-            home: Some("/home/ada".into()),
-            project_root: "/work/project".into(),
-        }
+        Places { cwd: "/work/project".into(), home: Some("/home/ada".into()), project_root: "/work/project".into() }
     }
 
     fn dir(path: &str, found: Found) -> Result<Action, Refusal> {

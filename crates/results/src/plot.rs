@@ -12,8 +12,13 @@ pub type Plot = (String, String);
 
 /// Log-axis bounds with a margin, from the values to be drawn.
 pub fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
-    let (lo, hi) = values.filter(|v| *v > 0.0 && v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    if lo > hi { 0.01..1.0 } else { lo / 1.5..hi * 1.5 }
+    let (lo, hi) =
+        values.filter(|v| *v > 0.0 && v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi {
+        0.01..1.0
+    } else {
+        lo / 1.5..hi * 1.5
+    }
 }
 
 /// A chart with one group of bars per category on x and a log y axis: the frame shared by the
@@ -41,7 +46,11 @@ pub fn bar_chart<'a, 'b>(
         .x_label_formatter(&|x| {
             // Label only the middle of each group.
             let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.01 && i < n { categories[i].clone() } else { String::new() }
+            if (x - i as f64 - 0.5).abs() < 0.01 && i < n {
+                categories[i].clone()
+            } else {
+                String::new()
+            }
         })
         .y_desc(y_desc)
         .label_style(("sans-serif", TEXT_PX))
@@ -55,7 +64,15 @@ pub type Series = (String, RGBColor, Vec<(usize, (f64, f64, f64))>);
 
 /// A chart of lines over categories on x (capacities, thread counts), with a log y axis and
 /// min-max whiskers: the frame shared by throughput-against-capacity and thread scaling.
-pub fn lines(dir: &Path, file: &str, caption: String, xs: &[String], x_desc: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<()> {
+pub fn lines(
+    dir: &Path,
+    file: &str,
+    caption: String,
+    xs: &[String],
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> anyhow::Result<()> {
     lines_faceted(dir, file, &[(caption, series.to_vec())], xs, x_desc, y_desc)
 }
 
@@ -90,7 +107,14 @@ pub const MOST_SERIES: usize = 8;
 /// [`lines`] in panels stacked one above the other, each with its caption and its legend (in
 /// its own column right of the data), all on one y axis range: a plot of more series than one
 /// panel reads well ([`MOST_SERIES`]) split into groups the caller names.
-pub fn lines_faceted(dir: &Path, file: &str, panels: &[(String, Vec<Series>)], xs: &[String], x_desc: &str, y_desc: &str) -> anyhow::Result<()> {
+pub fn lines_faceted(
+    dir: &Path,
+    file: &str,
+    panels: &[(String, Vec<Series>)],
+    xs: &[String],
+    x_desc: &str,
+    y_desc: &str,
+) -> anyhow::Result<()> {
     let all = || panels.iter().flat_map(|p| p.1.iter());
     let y = log_range(all().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])));
     let path = dir.join(file);
@@ -117,7 +141,11 @@ pub fn lines_faceted(dir: &Path, file: &str, panels: &[(String, Vec<Series>)], x
             .x_labels(xs.len())
             .x_label_formatter(&|x| {
                 let i = x.round();
-                if (x - i).abs() < 0.01 && i >= 0.0 { xs.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+                if (x - i).abs() < 0.01 && i >= 0.0 {
+                    xs.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
             })
             .x_desc(x_desc)
             .y_desc(y_desc)
@@ -133,13 +161,18 @@ pub fn lines_faceted(dir: &Path, file: &str, panels: &[(String, Vec<Series>)], x
 
 /// The lines of a [`lines`] chart: per series a line through its medians, a dot at each and
 /// a whisker from min to max.
-fn draw_lines(chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>, series: &[Series]) -> anyhow::Result<()> {
+fn draw_lines(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>,
+    series: &[Series],
+) -> anyhow::Result<()> {
     for (_, c, pts) in series {
         let c = *c;
         let pts: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64, v)).collect();
         chart.draw_series(LineSeries::new(pts.iter().map(|&(x, (m, _, _))| (x, m)), c.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&(x, (m, _, _))| Circle::new((x, m), 3, c.filled())))?;
-        chart.draw_series(pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))))?;
+        chart.draw_series(
+            pts.iter().map(|&(x, (_, lo, hi))| PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1))),
+        )?;
     }
     Ok(())
 }
@@ -168,14 +201,22 @@ pub type ForestSeries = (String, RGBColor, Vec<(usize, Interval)>);
 
 /// A forest plot: one row per label, a point and its interval per series, on a log x axis
 /// with a line at 1.0 (no difference); the legend above the plot area, outside the data.
-pub fn forest(dir: &Path, file: &str, caption: &str, labels: &[String], x_desc: &str, series: &[ForestSeries]) -> anyhow::Result<()> {
+pub fn forest(
+    dir: &Path,
+    file: &str,
+    caption: &str,
+    labels: &[String],
+    x_desc: &str,
+    series: &[ForestSeries],
+) -> anyhow::Result<()> {
     let n = labels.len().max(1);
     let k = series.len().max(1);
     let row_px = (k as u32 * 12 + 14).max(30);
     let legend_px = if series.len() > 1 { 34 } else { 0 };
     let label_px = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32 * (TEXT_PX * 55 / 100) + 16;
     let (width, height) = (760, 40 + legend_px + 70 + row_px * n as u32);
-    let mut x = log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])).chain([1.0]));
+    let mut x =
+        log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])).chain([1.0]));
     x = x.start.min(0.8)..x.end.max(1.25);
     let path = dir.join(file);
     let root = SVGBackend::new(&path, (width, height)).into_drawing_area();
@@ -207,7 +248,11 @@ pub fn forest(dir: &Path, file: &str, caption: &str, labels: &[String], x_desc: 
             // Rows from the top: row i is centred at n - i - 0.5.
             let i = n as f64 - y - 0.5;
             let r = i.round();
-            if (i - r).abs() < 0.01 && r >= 0.0 { labels.get(r as usize).cloned().unwrap_or_default() } else { String::new() }
+            if (i - r).abs() < 0.01 && r >= 0.0 {
+                labels.get(r as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
         .x_label_formatter(&|v| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string())
         .label_style(("sans-serif", TEXT_PX))
@@ -218,8 +263,12 @@ pub fn forest(dir: &Path, file: &str, caption: &str, labels: &[String], x_desc: 
     for (j, (_, c, pts)) in series.iter().enumerate() {
         let c = *c;
         // Series spread over the row's middle, first on top.
-        let offset = |i: usize| n as f64 - i as f64 - 0.5 + if k > 1 { 0.3 - 0.6 * j as f64 / (k - 1) as f64 } else { 0.0 };
-        chart.draw_series(pts.iter().map(|&(i, (_, lo, hi))| PathElement::new(vec![(lo, offset(i)), (hi, offset(i))], c.stroke_width(2))))?;
+        let offset =
+            |i: usize| n as f64 - i as f64 - 0.5 + if k > 1 { 0.3 - 0.6 * j as f64 / (k - 1) as f64 } else { 0.0 };
+        chart
+            .draw_series(pts.iter().map(|&(i, (_, lo, hi))| {
+                PathElement::new(vec![(lo, offset(i)), (hi, offset(i))], c.stroke_width(2))
+            }))?;
         chart.draw_series(pts.iter().map(|&(i, (m, _, _))| Circle::new((m, offset(i)), 5, c.filled())))?;
     }
     root.present()?;
@@ -284,7 +333,8 @@ pub struct Header {
 
 impl Header {
     pub fn new(frame: Frame, caption: &str, keys: &[Key]) -> Header {
-        let per_line = ((frame.width as i32 - 24) / Frame { text: frame.text + 2, ..frame }.chars_px(1).max(1)) as usize;
+        let per_line =
+            ((frame.width as i32 - 24) / Frame { text: frame.text + 2, ..frame }.chars_px(1).max(1)) as usize;
         let mut caption_lines: Vec<String> = Vec::new();
         for word in caption.split_whitespace() {
             match caption_lines.last_mut() {
@@ -348,9 +398,19 @@ pub fn compact(v: f64) -> String {
     let decimals = if a > 0.0 && a < 1.0 { (-a.log10()).ceil() as usize + 1 } else { 3 };
     let trim = |x: f64| {
         let s = format!("{x:.decimals$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     };
-    if a >= 1e6 { format!("{}M", trim(v / 1e6)) } else if a >= 1e3 { format!("{}k", trim(v / 1e3)) } else { trim(v) }
+    if a >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if a >= 1e3 {
+        format!("{}k", trim(v / 1e3))
+    } else {
+        trim(v)
+    }
 }
 
 /// Which of `labels`, evenly spaced over `px` pixels, can be shown without touching the one
@@ -407,7 +467,11 @@ pub fn lines_in(
         .x_label_formatter(&|x| {
             let i = x.round();
             let at = (x - i).abs() < 0.01 && i >= 0.0 && shown.get(i as usize) == Some(&true);
-            if at { xs[i as usize].clone() } else { String::new() }
+            if at {
+                xs[i as usize].clone()
+            } else {
+                String::new()
+            }
         })
         .y_label_formatter(&|v| compact(*v))
         .light_line_style(TRANSPARENT)
@@ -439,11 +503,13 @@ pub fn dots_in(
     let t = frame.text as i32;
     let (label_h, gap) = (t + 8, (t / 2).max(9));
     let row_h = label_h + gap * k as i32 + 6;
-    let mut x = log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])).chain(reference));
+    let mut x =
+        log_range(series.iter().flat_map(|s| s.2.iter().flat_map(|&(_, (m, lo, hi))| [m, lo, hi])).chain(reference));
     if let Some(r) = reference {
         x = x.start.min(r * 0.8)..x.end.max(r * 1.25);
     }
-    let keys: Vec<Key> = if series.len() > 1 { series.iter().map(|s| (s.0.clone(), s.1, Swatch::Dot)).collect() } else { Vec::new() };
+    let keys: Vec<Key> =
+        if series.len() > 1 { series.iter().map(|s| (s.0.clone(), s.1, Swatch::Dot)).collect() } else { Vec::new() };
     let head = Header::new(frame, caption, &keys);
     let x_area = frame.text * 3 + 4;
     let rows_px = n as i32 * row_h;
@@ -459,7 +525,10 @@ pub fn dots_in(
         .x_label_area_size(x_area)
         .y_label_area_size(0)
         // Ratios read best in doublings (0.5, 1, 2), anything else in powers of ten.
-        .build_cartesian_2d(x.clone().log_scale().base(if reference.is_some() { 2.0 } else { 10.0 }), 0f64..rows_px as f64)?;
+        .build_cartesian_2d(
+            x.clone().log_scale().base(if reference.is_some() { 2.0 } else { 10.0 }),
+            0f64..rows_px as f64,
+        )?;
     chart
         .configure_mesh()
         .disable_mesh()
@@ -487,7 +556,9 @@ pub fn dots_in(
     for (j, (_, c, pts)) in series.iter().enumerate() {
         let c = *c;
         let at = |i: usize| y(i as i32 * row_h + label_h + gap * j as i32 + gap / 2);
-        chart.draw_series(pts.iter().map(|&(i, (_, lo, hi))| PathElement::new(vec![(lo, at(i)), (hi, at(i))], c.stroke_width(2))))?;
+        chart.draw_series(
+            pts.iter().map(|&(i, (_, lo, hi))| PathElement::new(vec![(lo, at(i)), (hi, at(i))], c.stroke_width(2))),
+        )?;
         chart.draw_series(pts.iter().map(|&(i, (m, _, _))| Circle::new((m, at(i)), 4, c.filled())))?;
     }
     root.present()?;
@@ -518,7 +589,10 @@ mod tests {
     /// The smallest font size in an SVG plotters wrote.
     fn smallest_font(path: &Path) -> f64 {
         let svg = std::fs::read_to_string(path).unwrap();
-        svg.split("font-size=\"").skip(1).map(|s| s[..s.find('"').unwrap()].parse::<f64>().unwrap()).fold(f64::MAX, f64::min)
+        svg.split("font-size=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse::<f64>().unwrap())
+            .fold(f64::MAX, f64::min)
     }
 
     #[test]
@@ -528,7 +602,17 @@ mod tests {
         let xs: Vec<String> = (0..9).map(|i| (1u32 << i).to_string()).collect();
         let line = |j: usize| (0..9).map(|i| (i, (1.0 + (i * j) as f64, 1.0, 2.0 + (i * j) as f64))).collect();
         let series: Vec<Series> = (0..8).map(|j| (format!("series {j}"), PALETTE[j], line(j))).collect();
-        lines_in(NARROW, &dir, "l.svg", "a caption long enough to need a second line at this width", &xs, "x", "y", &series).unwrap();
+        lines_in(
+            NARROW,
+            &dir,
+            "l.svg",
+            "a caption long enough to need a second line at this width",
+            &xs,
+            "x",
+            "y",
+            &series,
+        )
+        .unwrap();
         let labels: Vec<String> = (0..5).map(|i| format!("row {i}")).collect();
         let row = |j: usize| (0..5).map(|i| (i, (0.5 + j as f64, 0.4, 0.6 + j as f64))).collect();
         let dots: Vec<ForestSeries> = (0..4).map(|j| (format!("capacity {j}"), PALETTE[j], row(j))).collect();

@@ -158,7 +158,9 @@ pub fn two_modes(values: &[f64]) -> Option<[Mode; 2]> {
     let third = (hi - lo) / 3.0;
     let valley = v.iter().filter(|&&x| x > lo + third && x < hi - third).count();
     let (lo, hi) = (lo.exp(), hi.exp());
-    (ashman > 2.0 && valley as f64 <= 0.05 * n as f64 && hi / lo >= 1.5).then(|| [Mode { share: k as f64 / n as f64, median: lo }, Mode { share: (n - k) as f64 / n as f64, median: hi }])
+    (ashman > 2.0 && valley as f64 <= 0.05 * n as f64 && hi / lo >= 1.5).then(|| {
+        [Mode { share: k as f64 / n as f64, median: lo }, Mode { share: (n - k) as f64 / n as f64, median: hi }]
+    })
 }
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom (a two-sided 95% interval):

@@ -87,7 +87,10 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         bail!("nothing to run: give --tasks or --threads");
     }
     if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
-        bail!("--capacity: give capacities between 1 and {} (tokio's channel has no capacity 0)", bq_engine::MAX_CAPACITY);
+        bail!(
+            "--capacity: give capacities between 1 and {} (tokio's channel has no capacity 0)",
+            bq_engine::MAX_CAPACITY
+        );
     }
     let fan_in = |producers, capacity| RunSpec {
         workload: Workload::FanIn,
@@ -187,7 +190,16 @@ fn spawn_tasks(n: u64) -> SpawnCost {
         Ok(rt) => rt,
         Err(e) => {
             let error = format!("cannot build a tokio runtime with {workers} workers: {e}");
-            return SpawnCost { kind: "tasks".into(), wanted: n, started: 0, start_ms: f64::NAN, join_ms: f64::NAN, address_space_mib: f64::NAN, resident_mib: f64::NAN, error };
+            return SpawnCost {
+                kind: "tasks".into(),
+                wanted: n,
+                started: 0,
+                start_ms: f64::NAN,
+                join_ms: f64::NAN,
+                address_space_mib: f64::NAN,
+                resident_mib: f64::NAN,
+                error,
+            };
         }
     };
     rt.block_on(async {

@@ -40,7 +40,11 @@ pub const DATA_FILES: &[&str] = &[ENV_JSON, RUNS_CSV, SPAWN_CSV];
 
 /// Reads an async study's folder (`spawn.csv` where present).
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?, spawned: read_csv_if_present(&dir.join(SPAWN_CSV))? })
+    Ok(Results {
+        env: read_env(dir)?,
+        rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?,
+        spawned: read_csv_if_present(&dir.join(SPAWN_CSV))?,
+    })
 }
 
 /// Writes every file of an async study's folder into `dir` (which exists).
@@ -94,7 +98,11 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
 }
 
 fn ms(x: f64) -> String {
-    if x.is_finite() { format!("{x:.1}") } else { "–".into() }
+    if x.is_finite() {
+        format!("{x:.1}")
+    } else {
+        "–".into()
+    }
 }
 
 /// The spawn measurements in words, for the reading.
@@ -135,12 +143,21 @@ fn reading(gs: &[Group], spawned: &[SpawnCost]) -> String {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.capacity == cap).collect();
         let tasks = ws.iter().find(|g| g.mode == Mode::NativeTasks).map(|g| g.label());
         let thread_labels: Vec<String> = labels(&ws).into_iter().filter(|l| Some(l) != tasks.as_ref()).collect();
-        let task_counts: Vec<u64> =
-            ws.iter().filter(|g| g.mode == Mode::NativeTasks).map(|g| g.producers).collect::<BTreeSet<_>>().into_iter().collect();
-        let thread_counts: BTreeSet<u64> = ws.iter().filter(|g| g.mode != Mode::NativeTasks).map(|g| g.producers).collect();
+        let task_counts: Vec<u64> = ws
+            .iter()
+            .filter(|g| g.mode == Mode::NativeTasks)
+            .map(|g| g.producers)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let thread_counts: BTreeSet<u64> =
+            ws.iter().filter(|g| g.mode != Mode::NativeTasks).map(|g| g.producers).collect();
         writeln!(out, "- **Capacity {cap}.**").unwrap();
         for &n in &thread_counts {
-            let best = thread_labels.iter().filter_map(|l| median_at(&ws, l, n).map(|m| (l, m))).min_by(|a, b| a.1.total_cmp(&b.1));
+            let best = thread_labels
+                .iter()
+                .filter_map(|l| median_at(&ws, l, n).map(|m| (l, m)))
+                .min_by(|a, b| a.1.total_cmp(&b.1));
             let task = tasks.as_deref().and_then(|t| median_at(&ws, t, n));
             match (task, best) {
                 (Some(t), Some((l, b))) => writeln!(
@@ -149,13 +166,16 @@ fn reading(gs: &[Group], spawned: &[SpawnCost]) -> String {
                     if t <= b { format!("{:.1}× faster", b / t) } else { format!("{:.1}× slower", t / b) }
                 )
                 .unwrap(),
-                (None, Some((l, b))) => writeln!(out, "  - {n} producers: the fastest threads ({l}) {b:.0} ns per item.").unwrap(),
+                (None, Some((l, b))) => {
+                    writeln!(out, "  - {n} producers: the fastest threads ({l}) {b:.0} ns per item.").unwrap()
+                }
                 _ => {}
             }
         }
         if let (Some(t), Some(&lo), Some(&hi)) = (tasks.as_deref(), task_counts.first(), task_counts.last()) {
             if let (Some(a), Some(b), true) = (median_at(&ws, t, lo), median_at(&ws, t, hi), hi > lo) {
-                writeln!(out, "  - Tasks from {lo} to {hi} producers: {a:.0} → {b:.0} ns per item (×{:.1}).", b / a).unwrap();
+                writeln!(out, "  - Tasks from {lo} to {hi} producers: {a:.0} → {b:.0} ns per item (×{:.1}).", b / a)
+                    .unwrap();
             }
         }
     }
@@ -200,7 +220,8 @@ pub fn summary_markdown(env: &Env, rows: &[Row], spawned: &[SpawnCost], plots: &
             write!(out, "| {l} |").unwrap();
             for &n in &counts {
                 let cell = ws.iter().find(|g| g.label() == l && g.producers == n).and_then(|g| stat(&g.ok, ns));
-                write!(out, " {} |", cell.map_or("–".into(), |s| format!("{:.0} [{:.0}–{:.0}]", s.0, s.1, s.2))).unwrap();
+                write!(out, " {} |", cell.map_or("–".into(), |s| format!("{:.0} [{:.0}–{:.0}]", s.0, s.1, s.2)))
+                    .unwrap();
             }
             out.push('\n');
         }

@@ -15,9 +15,11 @@ use crate::runs::first_seen;
 /// configuration's reference; returns them for the summary.
 pub fn write_forests(dir: &Path, cells: &[Cell]) -> anyhow::Result<Vec<Plot>> {
     let mut plots = Vec::new();
-    let configs: Vec<(Workload, Placement, Option<u64>)> = first_seen(cells.iter().map(|c| (c.workload, c.placement, c.consumer_work_ns)));
+    let configs: Vec<(Workload, Placement, Option<u64>)> =
+        first_seen(cells.iter().map(|c| (c.workload, c.placement, c.consumer_work_ns)));
     for (w, p, work) in configs {
-        let here: Vec<&Cell> = cells.iter().filter(|c| (c.workload, c.placement, c.consumer_work_ns) == (w, p, work)).collect();
+        let here: Vec<&Cell> =
+            cells.iter().filter(|c| (c.workload, c.placement, c.consumer_work_ns) == (w, p, work)).collect();
         let reference = crate::ratios::label(here[0].reference);
         let labels = first_seen(here.iter().map(|c| c.shown()));
         let capacities: BTreeSet<usize> = here.iter().map(|c| c.capacity).collect();

@@ -129,9 +129,18 @@ pub fn write(dir: &Path, env: &Env, cells: &[Cell]) -> anyhow::Result<()> {
     }
     let out = Results {
         schema: SCHEMA,
-        machine: Machine { cpu_model: &env.cpu_model, cores: env.cores, kernel: &env.kernel, date_utc: &env.date_utc, git_commit: &env.git_commit },
+        machine: Machine {
+            cpu_model: &env.cpu_model,
+            cores: env.cores,
+            kernel: &env.kernel,
+            date_utc: &env.date_utc,
+            git_commit: &env.git_commit,
+        },
         command: &env.command,
-        references: ratios::references(cells).into_iter().map(|(placement, r)| Reference { placement, implementation: ratios::label(r) }).collect(),
+        references: ratios::references(cells)
+            .into_iter()
+            .map(|(placement, r)| Reference { placement, implementation: ratios::label(r) })
+            .collect(),
         cells: cells.iter().map(|c| cell_json(c, env.cores)).collect(),
         verdicts,
     };

@@ -121,7 +121,11 @@ pub fn references(args: &Args) -> References {
                 let b = REFERENCES.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).expect("every placement has one");
                 Target::Driven(Choice::Builtin(b))
             };
-            References { same_core: of(Placement::SameCore), cross_core: of(Placement::CrossCore), unpinned: of(Placement::Unpinned) }
+            References {
+                same_core: of(Placement::SameCore),
+                cross_core: of(Placement::CrossCore),
+                unpinned: of(Placement::Unpinned),
+            }
         }
     }
 }
@@ -168,7 +172,8 @@ fn unsupported(t: Target, spec: &RunSpec) -> Option<String> {
         }
         Target::ModuleNative(..) if spec.workload.pop_many_max().is_some() => Some(String::new()),
         Target::Native(NativeKind::OcamlDomains) | Target::ModuleNative(_, NativeKind::OcamlDomains)
-            if spec.workload != Workload::Seq && threads as usize > bq_engine::impls::ocaml::native::recommended_domains() =>
+            if spec.workload != Workload::Seq
+                && threads as usize > bq_engine::impls::ocaml::native::recommended_domains() =>
         {
             Some(format!(
                 "{} ({}) skips {} ({} domains): more than Domain.recommended_domain_count ({} here), OCaml's advice \
@@ -195,7 +200,8 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
         (true, false) => vec![1, 16, 1024],
         (true, true) => vec![16],
     };
-    let (first_pairs, run_ms, budget) = (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
+    let (first_pairs, run_ms, budget) =
+        (args.run.reps(&DEFAULTS)?, args.run.run_ms(&DEFAULTS)?, args.run.budget(&DEFAULTS)?);
     if !(args.goal >= 0.1 && args.goal <= 100.0) {
         bail!("--goal {}: choose a half-width between 0.1 and 100 percent", args.goal);
     }
@@ -214,7 +220,10 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
     }
     for &ns in &args.consumer_work {
         if ns > bq_engine::workloads::MAX_CONSUMER_WORK_NS {
-            bail!("--consumer-work {ns}: choose between 0 and {} ns (1 ms)", bq_engine::workloads::MAX_CONSUMER_WORK_NS);
+            bail!(
+                "--consumer-work {ns}: choose between 0 and {} ns (1 ms)",
+                bq_engine::workloads::MAX_CONSUMER_WORK_NS
+            );
         }
     }
     let refs = references(args);
@@ -242,7 +251,8 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
         }
     }
     if targets.iter().all(|&t| is_reference(t)) && !args.modes.contains(&ModeChoice::Driven) {
-        let native: Vec<&str> = Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect();
+        let native: Vec<&str> =
+            Builtin::ALL.iter().filter(|b| !b.native_runners().is_empty()).map(|b| b.name()).collect();
         bail!(
             "nothing to run: only {} have native runners (plugins and the Rust queues run in driven mode only); add \
              --mode driven, or choose one of them",
@@ -251,7 +261,8 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
     }
     let mut cells = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    let works: Vec<Option<u64>> = if args.consumer_work.is_empty() { vec![None] } else { args.consumer_work.iter().map(|&n| Some(n)).collect() };
+    let works: Vec<Option<u64>> =
+        if args.consumer_work.is_empty() { vec![None] } else { args.consumer_work.iter().map(|&n| Some(n)).collect() };
     for &w in &workloads {
         for &capacity in &capacities {
             let (mut producers, mut consumers) = w.threads();
@@ -265,13 +276,25 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
             for placement in placements(args, w) {
                 let reference = refs.of(placement);
                 if capacity == 0 && !reference.rendezvous() {
-                    skipped.push(format!("{w} at capacity 0 {placement}: the reference {} has no rendezvous", reference.implementation()));
+                    skipped.push(format!(
+                        "{w} at capacity 0 {placement}: the reference {} has no rendezvous",
+                        reference.implementation()
+                    ));
                     continue;
                 }
                 for &consumer_work in &works {
                     // Checked with the smallest item count a pilot may use, and with --items if fixed.
                     let items = args.items.unwrap_or(sizing::min_items(producers));
-                    let spec = RunSpec { workload: w, producers, consumers, capacity, items, sampling: Sampling::PLAIN, placement, consumer_work };
+                    let spec = RunSpec {
+                        workload: w,
+                        producers,
+                        consumers,
+                        capacity,
+                        items,
+                        sampling: Sampling::PLAIN,
+                        placement,
+                        consumer_work,
+                    };
                     spec.check().map_err(|e| anyhow::anyhow!("{w}: {e}"))?;
                     let spec = RunSpec { items: args.items.unwrap_or(0), ..spec };
                     for &t in &targets {
@@ -329,7 +352,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let native: Vec<_> = if args.no_shutdown {
         Vec::new()
     } else {
-        impls.iter().filter_map(|c| if let Choice::Builtin(b) = c { Some(*b) } else { None }).flat_map(native::probe_all).collect()
+        impls
+            .iter()
+            .filter_map(|c| if let Choice::Builtin(b) = c { Some(*b) } else { None })
+            .flat_map(native::probe_all)
+            .collect()
     };
     let memory = if args.no_memory {
         None
@@ -363,9 +390,10 @@ fn probes(impls: &[Choice]) -> Vec<Vec<bq_engine::shutdown::Observation>> {
             eprintln!("[compare] shutdown probes: {}", c.name());
             match c {
                 Choice::Builtin(b) => bq_engine::with_builtin!(b, |imp| bq_engine::shutdown::probe_all(imp)),
-                Choice::Plugin(path) => {
-                    isolated::probes(path, bq_engine::shutdown::PROBE_LIMIT * bq_engine::shutdown::Question::ALL.len() as u32)
-                }
+                Choice::Plugin(path) => isolated::probes(
+                    path,
+                    bq_engine::shutdown::PROBE_LIMIT * bq_engine::shutdown::Question::ALL.len() as u32,
+                ),
             }
         })
         .collect()

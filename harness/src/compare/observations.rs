@@ -17,7 +17,11 @@ use crate::shutdown::report::matrix_markdown;
 
 /// "spsc" same-core, "spsc · cross-core" elsewhere, with the consumer's work where set.
 fn config(r: &Row) -> String {
-    let mut l = if r.placement == Placement::SameCore { r.workload.to_string() } else { format!("{} · {}", r.workload, r.placement) };
+    let mut l = if r.placement == Placement::SameCore {
+        r.workload.to_string()
+    } else {
+        format!("{} · {}", r.workload, r.placement)
+    };
     if let Some(ns) = r.consumer_work_ns {
         write!(l, " · consumer work {ns} ns").unwrap();
     }
@@ -39,7 +43,11 @@ fn pct(x: f64) -> String {
 
 /// Seconds to four decimals; a time that is not zero never shows as 0.0000.
 fn secs(x: f64) -> String {
-    if x > 0.0 && x < 0.00005 { "<0.0001".into() } else { format!("{x:.4}") }
+    if x > 0.0 && x < 0.00005 {
+        "<0.0001".into()
+    } else {
+        format!("{x:.4}")
+    }
 }
 
 fn us(ns: Option<u64>) -> String {
@@ -47,7 +55,13 @@ fn us(ns: Option<u64>) -> String {
         None => "–".into(),
         Some(ns) => {
             let us = ns as f64 / 1e3;
-            if us >= 100.0 { format!("{us:.0}") } else if us >= 1.0 { format!("{us:.1}") } else { format!("{us:.2}") }
+            if us >= 100.0 {
+                format!("{us:.0}")
+            } else if us >= 1.0 {
+                format!("{us:.1}")
+            } else {
+                format!("{us:.2}")
+            }
         }
     }
 }
@@ -161,7 +175,11 @@ mod tests {
     /// each configuration headed with its placement.
     #[test]
     fn observations_say_what_one_run_saw_under_its_placement() {
-        let env = Env::collect("compare", &bq_results::Toolchain { rustc: "r", ocamlopt: "o", cc: "c" }, serde_json::json!({}));
+        let env = Env::collect(
+            "compare",
+            &bq_results::Toolchain { rustc: "r", ocamlopt: "o", cc: "c" },
+            serde_json::json!({}),
+        );
         let rows = vec![
             observed("crossbeam", Workload::Spsc, Placement::SameCore),
             observed("c-pthread", Workload::Spsc, Placement::SameCore),

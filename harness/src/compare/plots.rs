@@ -51,7 +51,10 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::
             .find(|g| g.workload == w && g.capacity == cap && g.implementation == s.1 && g.mode == s.2)
             .and_then(|g| stat(&g.ok, mips))
     };
-    let all = workloads.iter().flat_map(|&w| series.iter().filter_map(move |s| value(w, s))).flat_map(|(m, lo, hi)| [m, lo, hi]);
+    let all = workloads
+        .iter()
+        .flat_map(|&w| series.iter().filter_map(move |s| value(w, s)))
+        .flat_map(|(m, lo, hi)| [m, lo, hi]);
     let y = log_range(all.collect::<Vec<_>>().into_iter());
     let file = "throughput.svg".to_string();
     let path = dir.join(&file);
@@ -62,10 +65,15 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::
     let width = 0.8 / series.len().max(1) as f64;
     for (k, s) in series.iter().enumerate() {
         let c = color(s.1, s.2);
-        let bars: Vec<(f64, (f64, f64, f64))> =
-            workloads.iter().enumerate().filter_map(|(i, &w)| value(w, s).map(|v| (i as f64 + 0.1 + k as f64 * width, v))).collect();
+        let bars: Vec<(f64, (f64, f64, f64))> = workloads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &w)| value(w, s).map(|v| (i as f64 + 0.1 + k as f64 * width, v)))
+            .collect();
         chart
-            .draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?
+            .draw_series(
+                bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())),
+            )?
             .label(s.0.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
         chart.draw_series(bars.iter().map(|&(x, (_, lo, hi))| {
@@ -73,7 +81,13 @@ fn throughput_bars(dir: &Path, gs: &[Group], workloads: &[Workload]) -> anyhow::
             PathElement::new(vec![(mid, lo), (mid, hi)], BLACK.stroke_width(1))
         }))?;
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", bq_results::plot::TEXT_PX))
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()?;
     root.present()?;
     Ok(Some((file, format!("throughput per workload and implementation, capacity {cap}"))))
 }
@@ -132,10 +146,17 @@ fn latency_bars(dir: &Path, gs: &[Group], workload: Workload) -> anyhow::Result<
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).label_font(("sans-serif", bq_results::plot::TEXT_PX)).border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", bq_results::plot::TEXT_PX))
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()?;
     root.present()?;
     // The few-series figures: a row per implementation they keep, a dot per percentile.
-    let kept: Vec<&Group> = ws.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
+    let kept: Vec<&Group> =
+        ws.iter().copied().filter(|g| headline_colour(g.implementation, g.mode).is_some()).collect();
     let rows: Vec<String> = kept.iter().map(|g| g.label()).collect();
     let dots: Vec<ForestSeries> = pcts
         .iter()

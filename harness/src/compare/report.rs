@@ -22,14 +22,16 @@ use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
 
-use crate::ratios::{self, fmt_ratio, ratio_cell, ratio_pm, Cell};
 use super::{forest, json, observations, plots, verdict};
-use bq_engine::placement::Placement;
 use crate::memory::report as memory_report;
 use crate::memory::rows as memory_rows;
-use crate::shutdown::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
-use crate::runs::{first_seen, groups, labels, mips, stability, failures, stat, throughput_cell, workloads, Group, RUNS_CSV};
+use crate::ratios::{self, fmt_ratio, ratio_cell, ratio_pm, Cell};
+use crate::runs::{
+    failures, first_seen, groups, labels, mips, stability, stat, throughput_cell, workloads, Group, RUNS_CSV,
+};
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
+use crate::shutdown::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
+use bq_engine::placement::Placement;
 
 /// A comparison's folder.
 pub struct Results {
@@ -112,10 +114,15 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     let reps = rows.iter().map(|r| r.repetition).max().unwrap_or(0);
     let mut out = String::new();
     header(&mut out, "Bounded queues compared", env);
-    writeln!(out, "Command: `{}`. Every figure is the median of {reps} repetitions; throughput comes with a 95% \
+    writeln!(
+        out,
+        "Command: `{}`. Every figure is the median of {reps} repetitions; throughput comes with a 95% \
                    interval for the median, [low–high] (order statistics: the interval between the k-th lowest and the \
                    k-th highest repetition that covers the median with 95% probability; below 6 repetitions no such \
-                   interval exists and it is min–max). The rows behind each figure are in `runs.csv`.\n", env.command).unwrap();
+                   interval exists and it is min–max). The rows behind each figure are in `runs.csv`.\n",
+        env.command
+    )
+    .unwrap();
 
     out.push_str(&failures(rows));
 
@@ -123,13 +130,21 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     out.push_str(&reading(&gs, &workloads));
 
     writeln!(out, "## Throughput (million items per second)\n").unwrap();
-    out.push_str("Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
+    out.push_str(
+        "Median [95% interval]; ⚠: the interval is wider than ±10% (see Stability). `driven`: Rust threads drive \
                   the queue through the harness interface (rows without a mode); `native`: the language's own threads \
-                  (pthreads in C; OCaml domains or systhreads; tokio tasks).\n\n");
+                  (pthreads in C; OCaml domains or systhreads; tokio tasks).\n\n",
+    );
     for w in &workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         let (p, c) = (ws[0].producers, ws[0].consumers);
-        writeln!(out, "### {w} ({p} producer{}, {c} consumer{})\n", if p == 1 { "" } else { "s" }, if c == 1 { "" } else { "s" }).unwrap();
+        writeln!(
+            out,
+            "### {w} ({p} producer{}, {c} consumer{})\n",
+            if p == 1 { "" } else { "s" },
+            if c == 1 { "" } else { "s" }
+        )
+        .unwrap();
         table_by_capacity(&mut out, &ws, throughput_cell);
     }
     out.push_str("## Stability\n\n");
@@ -141,7 +156,9 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
     for w in &workloads {
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w).collect();
         writeln!(out, "### {w}\n").unwrap();
-        table_by_capacity(&mut out, &ws, |g| stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or("–".into(), |s| format!("{:.2}", s.0)));
+        table_by_capacity(&mut out, &ws, |g| {
+            stat(&g.ok, |r| Some(r.cpu_per_wall)).map_or("–".into(), |s| format!("{:.2}", s.0))
+        });
     }
 
     out.push_str("## Blocking (backpressure)\n\nDriven mode. Waits: share of pushes (pops) that found the queue full (empty) and had to \
@@ -155,9 +172,12 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         writeln!(out, "### {w}\n").unwrap();
         out.push_str("| implementation | capacity | push waits | pop waits | producers blocked (s) | consumers blocked (s) | max occupancy |\n|---|---|---|---|---|---|---|\n");
         for g in &ws {
-            let pct = |f: fn(&Row) -> f64| stat(&g.ok, |r| Some(f(r) * 100.0)).map_or("–".into(), |s| format!("{:.1}%", s.0));
+            let pct = |f: fn(&Row) -> f64| {
+                stat(&g.ok, |r| Some(f(r) * 100.0)).map_or("–".into(), |s| format!("{:.1}%", s.0))
+            };
             let secs = |f: fn(&Row) -> f64| stat(&g.ok, |r| Some(f(r))).map_or("–".into(), |s| format!("{:.3}", s.0));
-            let occ = stat(&g.ok, |r| r.max_occupancy.map(|x| x as f64)).map_or("n/a".into(), |s| format!("{:.0}", s.2));
+            let occ =
+                stat(&g.ok, |r| r.max_occupancy.map(|x| x as f64)).map_or("n/a".into(), |s| format!("{:.0}", s.2));
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
@@ -174,17 +194,22 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         out.push('\n');
     }
 
-    out.push_str("## Latency, push to pop (µs)\n\np50 / p99 / p99.9 of sampled items (1 in 16), from the start of the push \
+    out.push_str(
+        "## Latency, push to pop (µs)\n\np50 / p99 / p99.9 of sampled items (1 in 16), from the start of the push \
                   (so it includes time blocked on a full queue) to the end of the pop; median over repetitions. \
-                  `seq` has none: one thread pushes and pops.\n\n");
+                  `seq` has none: one thread pushes and pops.\n\n",
+    );
     for w in &workloads {
-        let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == *w && g.ok.iter().any(|r| r.latency_samples.is_some())).collect();
+        let ws: Vec<&Group> =
+            gs.iter().filter(|g| g.workload == *w && g.ok.iter().any(|r| r.latency_samples.is_some())).collect();
         if ws.is_empty() {
             continue;
         }
         writeln!(out, "### {w}\n").unwrap();
         table_by_capacity(&mut out, &ws, |g| {
-            let q = |f: fn(&Row) -> Option<u64>| stat(&g.ok, |r| f(r).map(|x| x as f64 / 1e3)).map_or("–".into(), |s| fmt_us(s.0));
+            let q = |f: fn(&Row) -> Option<u64>| {
+                stat(&g.ok, |r| f(r).map(|x| x as f64 / 1e3)).map_or("–".into(), |s| fmt_us(s.0))
+            };
             format!("{} / {} / {}", q(|r| r.latency_p50_ns), q(|r| r.latency_p99_ns), q(|r| r.latency_p999_ns))
         });
     }
@@ -226,7 +251,10 @@ fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
         table_by_capacity(&mut out, &ws, |g| {
             let base = gs
                 .iter()
-                .find(|b| (b.implementation, b.mode, b.workload, b.capacity, b.placement) == (top, Mode::Driven, g.workload, g.capacity, g.placement))
+                .find(|b| {
+                    (b.implementation, b.mode, b.workload, b.capacity, b.placement)
+                        == (top, Mode::Driven, g.workload, g.capacity, g.placement)
+                })
                 .and_then(|b| stat(&b.ok, mips))
                 .map(|s| s.0);
             match (stat(&g.ok, mips), base) {
@@ -239,7 +267,13 @@ fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
 }
 
 fn fmt_us(us: f64) -> String {
-    if us >= 100.0 { format!("{us:.0}") } else if us >= 1.0 { format!("{us:.1}") } else { format!("{us:.2}") }
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 1.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
 }
 
 fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: usize) -> Option<f64> {
@@ -252,7 +286,8 @@ fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: 
 /// Per native mode: native / driven throughput for every configuration both ran.
 fn boundary(gs: &[Group]) -> String {
     let mut out = String::new();
-    let natives: Vec<(&str, Mode)> = first_seen(gs.iter().filter(|g| g.mode != Mode::Driven).map(|g| (g.implementation, g.mode)));
+    let natives: Vec<(&str, Mode)> =
+        first_seen(gs.iter().filter(|g| g.mode != Mode::Driven).map(|g| (g.implementation, g.mode)));
     if natives.is_empty() {
         return "No native runs in this selection.\n\n".into();
     }
@@ -271,14 +306,28 @@ fn boundary(gs: &[Group]) -> String {
                 ratios.push(r);
             }
             let f = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.2}"));
-            writeln!(out, "| {imp} | {mode} | {} | {} | {} | {} | {} |", g.workload, g.capacity, f(d), f(n), ratio.map_or("–".into(), |r| format!("{r:.2}×"))).unwrap();
+            writeln!(
+                out,
+                "| {imp} | {mode} | {} | {} | {} | {} | {} |",
+                g.workload,
+                g.capacity,
+                f(d),
+                f(n),
+                ratio.map_or("–".into(), |r| format!("{r:.2}×"))
+            )
+            .unwrap();
         }
         per_mode.push((format!("{imp} {mode}"), ratios));
     }
     out.push('\n');
     for (name, ratios) in per_mode {
         if let Some(g) = geomean(&ratios) {
-            writeln!(out, "- **{name}**: native / driven = {g:.2}× (geometric mean over {} configurations)", ratios.len()).unwrap();
+            writeln!(
+                out,
+                "- **{name}**: native / driven = {g:.2}× (geometric mean over {} configurations)",
+                ratios.len()
+            )
+            .unwrap();
         }
     }
     out.push('\n');
@@ -292,8 +341,11 @@ fn reading(gs: &[Group], workloads: &[Workload]) -> String {
     for w in workloads {
         let ws: Vec<&&Group> = driven.iter().filter(|g| g.workload == *w).collect();
         let Some(cap) = ws.iter().map(|g| g.capacity).max() else { continue };
-        let mut at: Vec<(&str, f64)> =
-            ws.iter().filter(|g| g.capacity == cap).filter_map(|g| stat(&g.ok, mips).map(|s| (g.implementation, s.0))).collect();
+        let mut at: Vec<(&str, f64)> = ws
+            .iter()
+            .filter(|g| g.capacity == cap)
+            .filter_map(|g| stat(&g.ok, mips).map(|s| (g.implementation, s.0)))
+            .collect();
         if at.len() < 2 {
             continue;
         }
@@ -302,7 +354,11 @@ fn reading(gs: &[Group], workloads: &[Workload]) -> String {
         writeln!(
             out,
             "- **{w}** (capacity {cap}, driven): fastest {} at {:.2} M items/s, slowest {} at {:.2}: {:.1}× apart.",
-            best.0, best.1, worst.0, worst.1, best.1 / worst.1
+            best.0,
+            best.1,
+            worst.0,
+            worst.1,
+            best.1 / worst.1
         )
         .unwrap();
     }
@@ -327,7 +383,9 @@ fn reading(gs: &[Group], workloads: &[Workload]) -> String {
     let slow: Vec<String> = driven
         .iter()
         .filter(|g| g.workload == Workload::SlowConsumer && g.capacity == 16)
-        .filter_map(|g| stat(&g.ok, |r| Some(r.push_wait_share * 100.0)).map(|s| format!("{} {:.0}%", g.implementation, s.0)))
+        .filter_map(|g| {
+            stat(&g.ok, |r| Some(r.push_wait_share * 100.0)).map(|s| format!("{} {:.0}%", g.implementation, s.0))
+        })
         .collect();
     if !slow.is_empty() {
         writeln!(out, "- **Backpressure** (slow-consumer, capacity 16): share of pushes that had to wait: {}. The queue's capacity bounds the memory a fast producer can fill; the producers wait instead.", slow.join(", ")).unwrap();
@@ -388,7 +446,11 @@ fn goal(env: &Env) -> f64 {
 /// "spsc" for same-core, "spsc · cross-core" for another placement; the consumer's work
 /// after it where the run set one.
 fn config_label(c: &Cell) -> String {
-    let mut l = if c.placement == Placement::SameCore { c.workload.to_string() } else { format!("{} · {}", c.workload, c.placement) };
+    let mut l = if c.placement == Placement::SameCore {
+        c.workload.to_string()
+    } else {
+        format!("{} · {}", c.workload, c.placement)
+    };
     if let Some(ns) = c.consumer_work_ns {
         write!(l, " · consumer work {ns} ns").unwrap();
     }
@@ -493,11 +555,23 @@ fn verdict_table(out: &mut String, cells: &[Cell], p: Placement) {
         let names: Vec<String> = v.fastest.iter().map(|c| format!("**{}**", c.implementation)).collect();
         let fastest = if names.len() > 1 { format!("tie: {}", names.join(" = ")) } else { names[0].clone() };
         let margin = match v.margin {
-            Some((next, m)) => format!("{}× [{}–{}] ({})", fmt_ratio(m.ratio), fmt_ratio(m.low), fmt_ratio(m.high), next.implementation),
+            Some((next, m)) => format!(
+                "{}× [{}–{}] ({})",
+                fmt_ratio(m.ratio),
+                fmt_ratio(m.low),
+                fmt_ratio(m.high),
+                next.implementation
+            ),
             None => "– (no other can be told apart)".into(),
         };
         let modes = if top.modes().is_some() { " ⌁" } else { "" };
-        writeln!(out, "| {shape} | {} | {fastest}{modes} | {} | {margin} |", v.capacity, v.mips().map_or("–".into(), fmt_mips)).unwrap();
+        writeln!(
+            out,
+            "| {shape} | {} | {fastest}{modes} | {} | {margin} |",
+            v.capacity,
+            v.mips().map_or("–".into(), fmt_mips)
+        )
+        .unwrap();
     }
     out.push('\n');
 }
@@ -548,7 +622,8 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
     out.push_str(&crate::runs::children(rows));
 
     // The evidence: the method, the A/A control, the clock check.
-    let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3)).unwrap_or(f64::NAN);
+    let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3))
+        .unwrap_or(f64::NAN);
     let pairs = cells.iter().filter_map(|c| c.ratio).map(|r| r.pairs).sum::<usize>();
     let references: Vec<String> = placements.iter().map(|&p| format!("{} {p}", ref_of(p))).collect();
     out.push_str("## How it was measured, and the A/A control\n\n");
@@ -607,9 +682,11 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
     out.push('\n');
 
     // The details: every implementation at one capacity, per placement, with the A/A beside.
-    let headline = if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
+    let headline =
+        if cells.iter().any(|c| c.capacity == 16) { 16 } else { cells.iter().map(|c| c.capacity).max().unwrap_or(0) };
     for &p in &placements {
-        let here: Vec<&Cell> = cells.iter().filter(|c| c.capacity == headline && c.placement == p && c.mode == Mode::Driven).collect();
+        let here: Vec<&Cell> =
+            cells.iter().filter(|c| c.capacity == headline && c.placement == p && c.mode == Mode::Driven).collect();
         if here.is_empty() {
             continue;
         }
@@ -661,9 +738,11 @@ fn port_section(cells: &[Cell]) -> String {
     if lines.is_empty() {
         return String::new();
     }
-    let mut out = String::from("## Your port against your original
+    let mut out = String::from(
+        "## Your port against your original
 
-");
+",
+    );
     out.push_str(
         "Each library or OCaml module given with `--plugin` against the one given with `--reference`, in every \
          configuration: its ratio with its 95% interval. Both driven: the same Rust threads drive both (an OCaml \
@@ -682,7 +761,8 @@ fn port_section(cells: &[Cell]) -> String {
 /// One line per configuration where a library or module (not a built-in) was compared with a
 /// reference that is not a built-in either: a port against its original.
 pub fn port_lines(cells: &[Cell]) -> Vec<String> {
-    let file = |s: &str| std::path::Path::new(s).file_name().map_or(s.to_string(), |f| f.to_string_lossy().into_owned());
+    let file =
+        |s: &str| std::path::Path::new(s).file_name().map_or(s.to_string(), |f| f.to_string_lossy().into_owned());
     cells
         .iter()
         .filter(|c| !c.aa && c.mode == Mode::Driven && Builtin::from_name(c.implementation).is_none())
@@ -723,12 +803,15 @@ pub fn port_lines(cells: &[Cell]) -> Vec<String> {
 fn swap_section(cells: &[Cell]) -> String {
     let mut out = String::new();
     let mut lines = Vec::new();
-    for c in cells.iter().filter(|c| c.mode == Mode::Driven && matches!(c.workload, Workload::FanIn | Workload::FanInBatch)) {
+    for c in
+        cells.iter().filter(|c| c.mode == Mode::Driven && matches!(c.workload, Workload::FanIn | Workload::FanInBatch))
+    {
         let Some(sibling) = Builtin::from_name(c.implementation).and_then(Builtin::swap_sibling) else { continue };
         let Some(s) = cells.iter().find(|s| {
             s.implementation == sibling.name()
                 && s.mode == Mode::Driven
-                && (s.workload, s.capacity, s.placement, s.consumer_work_ns) == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
+                && (s.workload, s.capacity, s.placement, s.consumer_work_ns)
+                    == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
         }) else {
             continue;
         };
@@ -749,17 +832,21 @@ fn swap_section(cells: &[Cell]) -> String {
     if lines.is_empty() {
         return out;
     }
-    out.push_str("## Swap buffers against their language's queue
+    out.push_str(
+        "## Swap buffers against their language's queue
 
-");
+",
+    );
     out.push_str(
         "A swap buffer's consumer takes everything buffered under one lock; with many producers (fan-in) that is its case. Throughput of each against the mutex and condition variable queue of its language, in the same configuration, with its 95% interval (fan-in-batch: the consumer takes batches with `pop_many`).
 
 ",
     );
-    out.push_str("| swap / sibling | configuration | capacity | throughput ratio |
+    out.push_str(
+        "| swap / sibling | configuration | capacity | throughput ratio |
 |---|---|---|---|
-");
+",
+    );
     for l in lines {
         out.push_str(&l);
         out.push('\n');
@@ -818,12 +905,15 @@ fn native_section(cells: &[Cell], goal: f64) -> String {
          Native/driven: the native run's throughput over the same queue's when Rust threads drive it across the \
          language boundary (above 1: the boundary costs that much; tasks against threads for tokio).\n\n",
     );
-    out.push_str("| runner | configuration | capacity | ratio to the reference | native / driven |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| runner | configuration | capacity | ratio to the reference | native / driven |\n|---|---|---|---|---|\n",
+    );
     for c in native {
         let driven = cells.iter().find(|d| {
             d.implementation == c.implementation
                 && d.mode == Mode::Driven
-                && (d.workload, d.capacity, d.placement, d.consumer_work_ns) == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
+                && (d.workload, d.capacity, d.placement, d.consumer_work_ns)
+                    == (c.workload, c.capacity, c.placement, c.consumer_work_ns)
         });
         let boundary = driven.and_then(|d| d.ratio).map_or("–".into(), |d| {
             let q = stats::ratio_between(c.ratio.expect("kept above"), d);

@@ -35,23 +35,30 @@ impl Verdict<'_> {
 /// The placement the verdict leads with: cross-core when the run has it (what a program whose
 /// producers and consumers have CPUs of their own gets), else same-core, else unpinned.
 pub fn headline_placement(cells: &[Cell]) -> Option<Placement> {
-    [Placement::CrossCore, Placement::SameCore, Placement::Unpinned].into_iter().find(|p| cells.iter().any(|c| c.placement == *p))
+    [Placement::CrossCore, Placement::SameCore, Placement::Unpinned]
+        .into_iter()
+        .find(|p| cells.iter().any(|c| c.placement == *p))
 }
 
 /// The verdicts of `placement`, in the order the configurations were run.
 pub fn verdicts<'a>(cells: &'a [Cell<'a>], placement: Placement) -> Vec<Verdict<'a>> {
-    let driven: Vec<&Cell> = cells.iter().filter(|c| c.mode == Mode::Driven && c.placement == placement && c.ratio.is_some()).collect();
+    let driven: Vec<&Cell> =
+        cells.iter().filter(|c| c.mode == Mode::Driven && c.placement == placement && c.ratio.is_some()).collect();
     let configs = first_seen(driven.iter().map(|c| (c.workload, c.capacity, c.consumer_work_ns)));
     configs
         .into_iter()
         .filter_map(|(workload, capacity, work)| {
-            let mut here: Vec<&Cell> =
-                driven.iter().copied().filter(|c| (c.workload, c.capacity, c.consumer_work_ns) == (workload, capacity, work)).collect();
+            let mut here: Vec<&Cell> = driven
+                .iter()
+                .copied()
+                .filter(|c| (c.workload, c.capacity, c.consumer_work_ns) == (workload, capacity, work))
+                .collect();
             here.sort_by(|a, b| ratio(b).total_cmp(&ratio(a)));
             let top = *here.first()?;
             let top_ratio = top.ratio?;
-            let (fastest, rest): (Vec<&Cell>, Vec<&Cell>) =
-                here.into_iter().partition(|c| std::ptr::eq(*c, top) || ratio_between(top_ratio, c.ratio.expect("kept above")).contains(1.0));
+            let (fastest, rest): (Vec<&Cell>, Vec<&Cell>) = here.into_iter().partition(|c| {
+                std::ptr::eq(*c, top) || ratio_between(top_ratio, c.ratio.expect("kept above")).contains(1.0)
+            });
             let margin = rest.first().map(|c| (*c, ratio_between(top_ratio, c.ratio.expect("kept above"))));
             Some(Verdict { workload, capacity, placement, consumer_work_ns: work, fastest, margin })
         })
@@ -64,7 +71,11 @@ fn ratio(c: &Cell) -> f64 {
 
 /// "mpsc (4 → 1)": a workload with its threads.
 pub fn shape(workload: Workload, producers: u64, consumers: u64) -> String {
-    if workload == Workload::Seq { "seq (1 thread)".into() } else { format!("{workload} ({producers} → {consumers})") }
+    if workload == Workload::Seq {
+        "seq (1 thread)".into()
+    } else {
+        format!("{workload} ({producers} → {consumers})")
+    }
 }
 
 #[cfg(test)]
@@ -80,7 +91,8 @@ mod tests {
         for (i, &x) in ratios.iter().enumerate() {
             for (name, ips, is_ref) in [(imp, 1e6 * x, false), ("ref", 1e6, true)] {
                 let mut r = Row::new(name, Mode::Driven, &spec, 1, Err(anyhow::anyhow!("x")));
-                (r.kind, r.pair, r.reference, r.status, r.items_per_second) = (Kind::Slice, first + i as u64, is_ref, Status::Ok, ips);
+                (r.kind, r.pair, r.reference, r.status, r.items_per_second) =
+                    (Kind::Slice, first + i as u64, is_ref, Status::Ok, ips);
                 r.order = 2 * (first + i as u64) + is_ref as u64;
                 rows.push(r);
             }

@@ -39,8 +39,8 @@ use bq_results::Claim;
 use crate::run_args::{Defaults, RunArgs};
 use crate::study::{self, Study};
 pub use rows::{
-    bound_bytes, check_bound, size_label, Allocator, Capacity, PayloadSpec, RunRecord, SampleRow, CONSUMERS, MAX_PAYLOAD, MEMORY_CSV,
-    MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
+    bound_bytes, check_bound, size_label, Allocator, Capacity, PayloadSpec, RunRecord, SampleRow, CONSUMERS,
+    MAX_PAYLOAD, MEMORY_CSV, MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
 };
 
 /// The consumer's spin per item is at least this many times one item's cost on one thread
@@ -59,7 +59,9 @@ pub const DEFAULTS: Defaults =
 
 /// What `bqh memory --help` says after the flags.
 fn memory_help() -> String {
-    format!("{}\n\n{}", "\
+    format!(
+        "{}\n\n{}",
+        "\
 Each configuration (implementation x capacity x allocator x payload) runs in its own child
 process. Unbounded means std::sync::mpsc::channel for rust-sync-channel, crossbeam_channel::unbounded
 for crossbeam, and a capacity of N (the items of the run) for the others.
@@ -68,7 +70,9 @@ Gc.compact ()) runs under glibc when ocaml is among the implementations.
 
   bqh memory                                  # the full study: results/latest-memory/
   bqh memory --quick                          # a short look
-  bqh memory --impl crossbeam --capacity 16,unbounded --allocator glibc,jemalloc --payload 1048576:1024", DEFAULTS.help())
+  bqh memory --impl crossbeam --capacity 16,unbounded --allocator glibc,jemalloc --payload 1048576:1024",
+        DEFAULTS.help()
+    )
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize)]
@@ -168,7 +172,9 @@ pub struct Outcome {
 /// than the consumer. At most the send limit over N, so that the drain ends in bounded time too.
 fn spin_ns(cfg: &Config, pipeline_ns: u64) -> u64 {
     let items = cfg.payload.items.max(1);
-    (cfg.run_ms * 1_000_000 / items).max(cfg.spin_factor.saturating_mul(pipeline_ns)).min(cfg.max_send_ms.saturating_mul(1_000_000) / items)
+    (cfg.run_ms * 1_000_000 / items)
+        .max(cfg.spin_factor.saturating_mul(pipeline_ns))
+        .min(cfg.max_send_ms.saturating_mul(1_000_000) / items)
 }
 
 /// Runs one configuration of [`OCAML_NATIVE`] in this process: `ocaml/bq_memory.ml` calibrates,
@@ -350,7 +356,11 @@ fn child(json: &str) -> anyhow::Result<ExitCode> {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
         let file = lib.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         if !maps.contains(&file) {
-            bail!("allocator {}: {} is not loaded in the child: LD_PRELOAD did not take effect", cfg.allocator, lib.display());
+            bail!(
+                "allocator {}: {} is not loaded in the child: LD_PRELOAD did not take effect",
+                cfg.allocator,
+                lib.display()
+            );
         }
     }
     if cfg.implementation == OCAML_NATIVE {
@@ -362,7 +372,8 @@ fn child(json: &str) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&out)?);
         std::process::exit(0)
     }
-    let b = Builtin::from_name(&cfg.implementation).with_context(|| format!("unknown implementation {}", cfg.implementation))?;
+    let b = Builtin::from_name(&cfg.implementation)
+        .with_context(|| format!("unknown implementation {}", cfg.implementation))?;
     let trim = cfg.allocator == Allocator::GlibcTrim;
     let n = usize::try_from(cfg.payload.items)?;
     let mut out = match (cfg.capacity, b) {
@@ -595,7 +606,11 @@ pub fn execute(title: &str, plan: &[Config], limit: Duration) -> (Vec<RunRecord>
         let (r, s) = run_one(c, limit);
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
         let result = if r.ok() {
-            format!("peak live {:.1} MiB, peak RSS {:.1} MiB", mib(r.peak_live_bytes), mib(r.peak_rss_bytes.unwrap_or(0)))
+            format!(
+                "peak live {:.1} MiB, peak RSS {:.1} MiB",
+                mib(r.peak_live_bytes),
+                mib(r.peak_rss_bytes.unwrap_or(0))
+            )
         } else {
             format!("FAILED: {}", r.error)
         };
@@ -623,7 +638,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let (records, samples) = execute("memory", &plan, args.run.limit()?);
-    let results = report::Results { env: study::env(Study::Memory, serde_json::to_value(args)?), runs: records, samples };
+    let results =
+        report::Results { env: study::env(Study::Memory, serde_json::to_value(args)?), runs: records, samples };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.runs.iter().filter(|r| !r.ok()).count();
     Ok(study::finish(out.path(), "summary.md, memory.csv, memory-runs.csv, env.json, plots", failed, 0))

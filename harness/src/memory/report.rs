@@ -23,7 +23,8 @@ use crate::figures::{facets, headline_colour, FRAMES};
 use crate::runs::color;
 
 use super::rows::{
-    size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, MEMORY_CSV, MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
+    size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, MEMORY_CSV, MEMORY_RUNS_CSV,
+    OCAML_NATIVE, PRODUCERS,
 };
 
 const MIB: f64 = (1u64 << 20) as f64;
@@ -61,7 +62,11 @@ pub const DATA_FILES: &[&str] = &[ENV_JSON, MEMORY_RUNS_CSV, MEMORY_CSV];
 
 /// Reads a memory study's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, runs: read_csv(&dir.join(MEMORY_RUNS_CSV))?, samples: read_csv(&dir.join(MEMORY_CSV))? })
+    Ok(Results {
+        env: read_env(dir)?,
+        runs: read_csv(&dir.join(MEMORY_RUNS_CSV))?,
+        samples: read_csv(&dir.join(MEMORY_CSV))?,
+    })
 }
 
 /// A folder's memory section, where it has one.
@@ -106,8 +111,10 @@ pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> 
     let caps: Vec<Capacity> = runs.iter().map(|r| r.capacity).collect::<BTreeSet<_>>().into_iter().collect();
     out.push_str("| implementation |");
     caps.iter().for_each(|c| write!(out, " capacity {c}: live / RSS |").unwrap());
-    out.push_str(" RSS kept after the drop (unbounded) |
-|---|");
+    out.push_str(
+        " RSS kept after the drop (unbounded) |
+|---|",
+    );
     out.push_str(&"---|".repeat(caps.len() + 1));
     out.push('\n');
     for imp in distinct(runs.iter().map(|r| r.implementation.as_str())) {
@@ -126,7 +133,10 @@ pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> 
             .and_then(|r| r.rss_after_drop_bytes.map(|b| format!("{:.0}", mib(b.saturating_sub(r.rss_start_bytes)))));
         writeln!(out, " {} |", kept.unwrap_or("–".into())).unwrap();
     }
-    let caps_here: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
+    let caps_here: Vec<Capacity> = timeline_bounded(&caps)
+        .into_iter()
+        .chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded))
+        .collect();
     if let Some(imp) = timeline_impl(runs) {
         let file = "memory-timeline.svg";
         if timeline(dir, file, samples, &imp, r0.payload_bytes, r0.allocator, &caps_here, &[])? {
@@ -141,12 +151,18 @@ pub fn append_section(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> 
 /// Values in first-seen order.
 fn distinct<T: PartialEq + Copy>(it: impl Iterator<Item = T>) -> Vec<T> {
     let mut v = Vec::new();
-    it.for_each(|x| if !v.contains(&x) { v.push(x) });
+    it.for_each(|x| {
+        if !v.contains(&x) {
+            v.push(x)
+        }
+    });
     v
 }
 
 fn find<'a>(runs: &'a [RunRecord], imp: &str, cap: Capacity, alloc: Allocator, bytes: u64) -> Option<&'a RunRecord> {
-    runs.iter().find(|r| r.ok() && r.implementation == imp && r.capacity == cap && r.allocator == alloc && r.payload_bytes == bytes)
+    runs.iter().find(|r| {
+        r.ok() && r.implementation == imp && r.capacity == cap && r.allocator == alloc && r.payload_bytes == bytes
+    })
 }
 
 /// The implementation whose timeline the plots show: crossbeam (the user report's channel)
@@ -158,7 +174,10 @@ fn timeline_impl(runs: &[RunRecord]) -> Option<String> {
 
 /// The bounded capacity the timelines set beside the unbounded one: 16 where it ran.
 fn timeline_bounded(caps: &[Capacity]) -> Option<Capacity> {
-    caps.iter().copied().find(|&c| c == Capacity::Bounded(16)).or_else(|| caps.iter().copied().find(|c| *c != Capacity::Unbounded))
+    caps.iter()
+        .copied()
+        .find(|&c| c == Capacity::Bounded(16))
+        .or_else(|| caps.iter().copied().find(|c| *c != Capacity::Unbounded))
 }
 
 fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow::Result<Vec<Plot>> {
@@ -169,16 +188,28 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
     if let Some(imp) = timeline_impl(runs) {
         for &bytes in &sizes {
             for &alloc in &allocs {
-                let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
+                let panels: Vec<Capacity> = timeline_bounded(&caps)
+                    .into_iter()
+                    .chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded))
+                    .collect();
                 let file = format!("timeline-{}-{alloc}.svg", size_label(bytes).replace(' ', ""));
                 if timeline(dir, &file, samples, &imp, bytes, alloc, &panels, &FRAMES)? {
-                    plots.push((file, format!("{imp}, {} payloads, {alloc}: RSS and live bytes against time, bounded and unbounded", size_label(bytes))));
+                    plots.push((
+                        file,
+                        format!(
+                            "{imp}, {} payloads, {alloc}: RSS and live bytes against time, bounded and unbounded",
+                            size_label(bytes)
+                        ),
+                    ));
                 }
             }
         }
     }
     // OCaml's own memory: the same panels for ocaml-native, with the GC's heap.
-    let panels: Vec<Capacity> = timeline_bounded(&caps).into_iter().chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded)).collect();
+    let panels: Vec<Capacity> = timeline_bounded(&caps)
+        .into_iter()
+        .chain(caps.contains(&Capacity::Unbounded).then_some(Capacity::Unbounded))
+        .collect();
     for &bytes in &sizes {
         let file = format!("timeline-{OCAML_NATIVE}-{}.svg", size_label(bytes).replace(' ', ""));
         if timeline(dir, &file, samples, OCAML_NATIVE, bytes, Allocator::Glibc, &panels, &FRAMES)? {
@@ -189,7 +220,10 @@ fn write_plots(dir: &Path, runs: &[RunRecord], samples: &[SampleRow]) -> anyhow:
         for &alloc in &allocs {
             let file = format!("peak-rss-{}-{alloc}.svg", size_label(bytes).replace(' ', ""));
             if peak_vs_capacity(dir, &file, runs, bytes, alloc, &caps)? {
-                plots.push((file, format!("{} payloads, {alloc}: peak RSS against capacity, per implementation", size_label(bytes))));
+                plots.push((
+                    file,
+                    format!("{} payloads, {alloc}: peak RSS against capacity, per implementation", size_label(bytes)),
+                ));
             }
         }
     }
@@ -207,28 +241,59 @@ struct Timeline<'a> {
 }
 
 /// The samples of `imp`'s timeline in each of `panels` that has some; None when none has.
-fn timeline_data<'a>(samples: &'a [SampleRow], imp: &'a str, bytes: u64, alloc: Allocator, panels: &[Capacity]) -> Option<Timeline<'a>> {
+fn timeline_data<'a>(
+    samples: &'a [SampleRow],
+    imp: &'a str,
+    bytes: u64,
+    alloc: Allocator,
+    panels: &[Capacity],
+) -> Option<Timeline<'a>> {
     let panels: Vec<(Capacity, Vec<&SampleRow>)> = panels
         .iter()
-        .map(|&c| (c, samples.iter().filter(|s| s.implementation == imp && s.capacity == c && s.allocator == alloc && s.payload_bytes == bytes).collect::<Vec<_>>()))
+        .map(|&c| {
+            (
+                c,
+                samples
+                    .iter()
+                    .filter(|s| {
+                        s.implementation == imp && s.capacity == c && s.allocator == alloc && s.payload_bytes == bytes
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, v)| !v.is_empty())
         .collect();
     if panels.is_empty() {
         return None;
     }
     let t_max = panels.iter().flat_map(|(_, v)| v.iter().map(|s| s.t_s)).fold(0.0f64, f64::max).max(0.01);
-    let y_max = panels.iter().flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0))))).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    let y_max = panels
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|s| mib(s.rss_bytes.max(s.live_bytes).max(s.gc_heap_bytes.unwrap_or(0)))))
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        * 1.1;
     Some(Timeline { imp, bytes, alloc, panels, t_max, y_max })
 }
 
-const TIMELINE_COLOURS: (RGBColor, RGBColor, RGBColor) = (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
+const TIMELINE_COLOURS: (RGBColor, RGBColor, RGBColor) =
+    (RGBColor(31, 100, 200), RGBColor(230, 120, 0), RGBColor(40, 160, 60));
 
 /// RSS (solid) and live payload bytes (dashed) against time, and the OCaml GC's major heap
 /// (dotted) where it was sampled, one panel per capacity, the phases marked by dashed lines
 /// at their first sample: the report's own figure at `file`, 1000 px wide, and one at each of
 /// `frames` beside it (`name-narrow.svg`, ...). False when there was nothing to draw.
 #[allow(clippy::too_many_arguments)]
-fn timeline(dir: &Path, file: &str, samples: &[SampleRow], imp: &str, bytes: u64, alloc: Allocator, panels: &[Capacity], frames: &[Frame]) -> anyhow::Result<bool> {
+fn timeline(
+    dir: &Path,
+    file: &str,
+    samples: &[SampleRow],
+    imp: &str,
+    bytes: u64,
+    alloc: Allocator,
+    panels: &[Capacity],
+    frames: &[Frame],
+) -> anyhow::Result<bool> {
     const REPORT: Frame = Frame { name: "report", width: 1000, text: bq_results::plot::TEXT_PX };
     let Some(tl) = timeline_data(samples, imp, bytes, alloc, panels) else { return Ok(false) };
     draw_timeline(REPORT, &dir.join(file), &tl)?;
@@ -280,7 +345,8 @@ fn draw_timeline(frame: Frame, path: &Path, tl: &Timeline) -> anyhow::Result<()>
     let Timeline { imp, bytes, alloc, panels: runs, t_max, y_max } = tl;
     let (t_max, y_max) = (*t_max, *y_max);
     let (rss_c, live_c, gc_c) = TIMELINE_COLOURS;
-    let mut keys: Vec<Key> = vec![("RSS".into(), rss_c, Swatch::Line), ("live payload bytes".into(), live_c, Swatch::Dashed)];
+    let mut keys: Vec<Key> =
+        vec![("RSS".into(), rss_c, Swatch::Line), ("live payload bytes".into(), live_c, Swatch::Dashed)];
     if runs.iter().any(|(_, v)| v.iter().any(|s| s.gc_heap_bytes.is_some())) {
         keys.push(("OCaml GC major heap".into(), gc_c, Swatch::Dotted));
     }
@@ -292,7 +358,8 @@ fn draw_timeline(frame: Frame, path: &Path, tl: &Timeline) -> anyhow::Result<()>
     let lines = names.iter().flatten().map(|n| n.line + 1).max().unwrap_or(1) as u32;
     let (panel_h, phase_h) = (if frame.width < 500 { 300 } else { 320 }, lines * (t + 4));
     let head = Header::new(frame, &caption, &keys);
-    let root = SVGBackend::new(path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
+    let root =
+        SVGBackend::new(path, (frame.width, head.height + (panel_h + phase_h) * runs.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, body) = root.split_vertically(head.height);
     head.draw(&top)?;
@@ -320,12 +387,22 @@ fn draw_timeline(frame: Frame, path: &Path, tl: &Timeline) -> anyhow::Result<()>
             .axis_desc_style(("sans-serif", t))
             .draw()?;
         for n in placed {
-            chart.draw_series(DashedLineSeries::new([(n.t_s, 0.0), (n.t_s, y_max)], 5, 4, BLACK.mix(0.6).stroke_width(1)))?;
+            chart.draw_series(DashedLineSeries::new(
+                [(n.t_s, 0.0), (n.t_s, y_max)],
+                5,
+                4,
+                BLACK.mix(0.6).stroke_width(1),
+            ))?;
             let y = (t + 12 + n.line as u32 * (t + 4)) as i32;
             top.draw(&Text::new(n.phase.name().to_string(), (n.x, y), ("sans-serif", t).into_font().color(&BLACK)))?;
         }
         chart.draw_series(LineSeries::new(v.iter().map(|s| (s.t_s, mib(s.rss_bytes))), rss_c.stroke_width(2)))?;
-        chart.draw_series(DashedLineSeries::new(v.iter().map(|s| (s.t_s, mib(s.live_bytes))), 6, 4, live_c.stroke_width(2)))?;
+        chart.draw_series(DashedLineSeries::new(
+            v.iter().map(|s| (s.t_s, mib(s.live_bytes))),
+            6,
+            4,
+            live_c.stroke_width(2),
+        ))?;
         if v.iter().any(|s| s.gc_heap_bytes.is_some()) {
             let gc = v.iter().filter_map(|s| Some((s.t_s, mib(s.gc_heap_bytes?))));
             chart.draw_series(DashedLineSeries::new(gc, 2, 3, gc_c.stroke_width(2)))?;
@@ -337,8 +414,16 @@ fn draw_timeline(frame: Frame, path: &Path, tl: &Timeline) -> anyhow::Result<()>
 
 /// Peak RSS against capacity, one line per implementation, and the line capacity × S (N × S
 /// for unbounded). False when there was nothing to draw.
-fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, alloc: Allocator, caps: &[Capacity]) -> anyhow::Result<bool> {
-    let ours: Vec<&RunRecord> = runs.iter().filter(|r| r.ok() && r.payload_bytes == bytes && r.allocator == alloc).collect();
+fn peak_vs_capacity(
+    dir: &Path,
+    file: &str,
+    runs: &[RunRecord],
+    bytes: u64,
+    alloc: Allocator,
+    caps: &[Capacity],
+) -> anyhow::Result<bool> {
+    let ours: Vec<&RunRecord> =
+        runs.iter().filter(|r| r.ok() && r.payload_bytes == bytes && r.allocator == alloc).collect();
     if ours.is_empty() || caps.len() < 2 {
         return Ok(false);
     }
@@ -347,7 +432,12 @@ fn peak_vs_capacity(dir: &Path, file: &str, runs: &[RunRecord], bytes: u64, allo
         let pts = caps
             .iter()
             .enumerate()
-            .filter_map(|(i, &c)| ours.iter().find(|r| r.implementation == imp && r.capacity == c).and_then(|r| r.peak_rss_bytes).map(|b| (i, (mib(b), mib(b), mib(b)))))
+            .filter_map(|(i, &c)| {
+                ours.iter()
+                    .find(|r| r.implementation == imp && r.capacity == c)
+                    .and_then(|r| r.peak_rss_bytes)
+                    .map(|b| (i, (mib(b), mib(b), mib(b))))
+            })
             .collect();
         series.push((imp.to_string(), color(imp, Mode::Driven), pts));
     }
@@ -411,7 +501,13 @@ fn gc_reading(runs: &[RunRecord], bytes: u64, bounded: Option<Capacity>) -> Opti
     if let Some(b) = bounded.and_then(|c| find(runs, OCAML_NATIVE, c, Allocator::Glibc, bytes)) {
         if let (Some(p), Some(bound)) = (b.gc_heap_peak_bytes, b.bound_bytes) {
             // KiB below a MiB: a bound of 18 payloads of 64 B reads 1.1 KiB, not 0.0 MiB.
-            let size = |b: u64| if b < 1 << 20 { format!("{:.1} KiB", b as f64 / 1024.0) } else { format!("{:.1} MiB", mib(b)) };
+            let size = |b: u64| {
+                if b < 1 << 20 {
+                    format!("{:.1} KiB", b as f64 / 1024.0)
+                } else {
+                    format!("{:.1} MiB", mib(b))
+                }
+            };
             write!(
                 line,
                 " At capacity {}, live payload stayed within its bound ({} of {}) while the heap peaked at {}: \
@@ -462,7 +558,17 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         writeln!(out, "## ⚠ FAILED RUNS ({})\n", failed.len()).unwrap();
         out.push_str("| implementation | capacity | allocator | payload | what went wrong |\n|---|---|---|---|---|\n");
         for r in &failed {
-            writeln!(out, "| {} | {} | {} | {} × {} | {} |", r.implementation, r.capacity, r.allocator, size_label(r.payload_bytes), r.items, r.error.replace('|', "/")).unwrap();
+            writeln!(
+                out,
+                "| {} | {} | {} | {} × {} | {} |",
+                r.implementation,
+                r.capacity,
+                r.allocator,
+                size_label(r.payload_bytes),
+                r.items,
+                r.error.replace('|', "/")
+            )
+            .unwrap();
         }
         out.push('\n');
     }
@@ -472,7 +578,8 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         let items = of_size[0].items;
         writeln!(out, "**{} × {items}** ({:.0} MiB in all):\n", size_label(bytes), mib(bytes * items)).unwrap();
         let bounded: Vec<&&RunRecord> = of_size.iter().filter(|r| r.ok() && r.bound_bytes.is_some()).collect();
-        let worst = bounded.iter().map(|r| r.peak_live_bytes as f64 / r.bound_bytes.unwrap_or(1) as f64).fold(0.0f64, f64::max);
+        let worst =
+            bounded.iter().map(|r| r.peak_live_bytes as f64 / r.bound_bytes.unwrap_or(1) as f64).fold(0.0f64, f64::max);
         let broke = of_size.iter().filter(|r| r.error.starts_with("the bound did not hold")).count();
         let capped = of_size.iter().filter(|r| r.ok() && r.items_sent < r.items).count();
         if capped > 0 {
@@ -505,10 +612,16 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
                 .filter_map(|imp| {
                     let u = find(runs, imp, Capacity::Unbounded, reference, bytes)?;
                     let b = find(runs, imp, tb, reference, bytes)?;
-                    Some(format!("{imp} {:.0} MiB (×{:.1})", mib(u.peak_live_bytes), u.peak_live_bytes as f64 / b.peak_live_bytes.max(1) as f64))
+                    Some(format!(
+                        "{imp} {:.0} MiB (×{:.1})",
+                        mib(u.peak_live_bytes),
+                        u.peak_live_bytes as f64 / b.peak_live_bytes.max(1) as f64
+                    ))
                 })
                 .collect();
-            if let Some(Capacity::Bounded(big)) = caps.iter().rev().copied().find(|c| matches!(c, Capacity::Bounded(n) if *n as u64 >= items)) {
+            if let Some(Capacity::Bounded(big)) =
+                caps.iter().rev().copied().find(|c| matches!(c, Capacity::Bounded(n) if *n as u64 >= items))
+            {
                 writeln!(out, "- Capacity {big} is at least N = {items}: the bound never stops the producer, so it behaves like unbounded.").unwrap();
             }
             if !ratios.is_empty() {
@@ -524,13 +637,21 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
         for &alloc in &allocs {
             let ok: Vec<&&RunRecord> = of_size
                 .iter()
-                .filter(|r| r.ok() && r.allocator == alloc && r.capacity == Capacity::Unbounded && r.implementation != OCAML_NATIVE)
+                .filter(|r| {
+                    r.ok()
+                        && r.allocator == alloc
+                        && r.capacity == Capacity::Unbounded
+                        && r.implementation != OCAML_NATIVE
+                })
                 .collect();
             if ok.is_empty() {
                 continue;
             }
-            let kept = |f: fn(&RunRecord) -> Option<u64>| median(ok.iter().filter_map(|r| f(r).map(|v| mib(v.saturating_sub(r.rss_start_bytes)))));
-            let peak = median(ok.iter().filter_map(|r| r.peak_rss_bytes.map(|v| mib(v.saturating_sub(r.rss_start_bytes)))));
+            let kept = |f: fn(&RunRecord) -> Option<u64>| {
+                median(ok.iter().filter_map(|r| f(r).map(|v| mib(v.saturating_sub(r.rss_start_bytes)))))
+            };
+            let peak =
+                median(ok.iter().filter_map(|r| r.peak_rss_bytes.map(|v| mib(v.saturating_sub(r.rss_start_bytes)))));
             let mut line = format!(
                 "- {alloc}, unbounded runs (median over implementations, RSS above its start): peak {:.0} MiB; after the \
                  drain {:.0} MiB; after the queue is dropped {:.0} MiB",
@@ -577,7 +698,11 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             }
             out.push_str("\n\n");
         }
-        writeln!(out, "### What each allocator keeps: RSS above its start after the queue is dropped, unbounded runs, MiB\n").unwrap();
+        writeln!(
+            out,
+            "### What each allocator keeps: RSS above its start after the queue is dropped, unbounded runs, MiB\n"
+        )
+        .unwrap();
         table_head(&mut out, "implementation", &allocs, |a| a.to_string());
         for imp in &impls {
             write!(out, "| {imp} |").unwrap();
@@ -592,7 +717,9 @@ pub fn summary_markdown(env: &Env, runs: &[RunRecord], plots: &[Plot]) -> String
             }
             out.push('\n');
         }
-        out.push_str("\n(glibc-trim: after `malloc_trim(0)`; ocaml-native: after the drop, before `Gc.compact ()`.)\n\n");
+        out.push_str(
+            "\n(glibc-trim: after `malloc_trim(0)`; ocaml-native: after the drop, before `Gc.compact ()`.)\n\n",
+        );
     }
     out.push_str("## Runs\n\n| implementation | capacity | allocator | payload | items sent | queue | consumer spin per item | sending | draining done |\n|---|---|---|---|---|---|---|---|---|\n");
     for r in runs.iter().filter(|r| r.ok()) {
@@ -625,7 +752,18 @@ mod tests {
 
     fn sample(t_s: f64, phase: Phase) -> SampleRow {
         let (implementation, capacity, allocator) = ("crossbeam".into(), Capacity::Bounded(16), Allocator::Glibc);
-        SampleRow { implementation, capacity, allocator, payload_bytes: 64, t_s, rss_bytes: 0, live_bytes: 0, buffered: None, phase, gc_heap_bytes: None }
+        SampleRow {
+            implementation,
+            capacity,
+            allocator,
+            payload_bytes: 64,
+            t_s,
+            rss_bytes: 0,
+            live_bytes: 0,
+            buffered: None,
+            phase,
+            gc_heap_bytes: None,
+        }
     }
 
     #[test]

@@ -151,10 +151,15 @@ impl FromStr for PayloadSpec {
             return Err(format!("payload '{s}': BYTES from 1 to {MAX_PAYLOAD}"));
         }
         if items == 0 || items > MAX_CAPACITY as u64 {
-            return Err(format!("payload '{s}': ITEMS from 1 to {MAX_CAPACITY} (the ring queues hold N when unbounded)"));
+            return Err(format!(
+                "payload '{s}': ITEMS from 1 to {MAX_CAPACITY} (the ring queues hold N when unbounded)"
+            ));
         }
         if bytes.saturating_mul(items) > MAX_TOTAL {
-            return Err(format!("payload '{s}': {} bytes in all, more than the {MAX_TOTAL} a run may send", bytes as u128 * items as u128));
+            return Err(format!(
+                "payload '{s}': {} bytes in all, more than the {MAX_TOTAL} a run may send",
+                bytes as u128 * items as u128
+            ));
         }
         Ok(PayloadSpec { bytes, items })
     }
@@ -240,7 +245,9 @@ pub struct SampleRow {
 /// + [`ALLOWANCE`]; `None` without a bound.
 pub fn bound_bytes(capacity: Capacity, payload_bytes: u64) -> Option<u64> {
     match capacity {
-        Capacity::Bounded(c) => Some((c as u64 + PRODUCERS + CONSUMERS).saturating_mul(payload_bytes).saturating_add(ALLOWANCE)),
+        Capacity::Bounded(c) => {
+            Some((c as u64 + PRODUCERS + CONSUMERS).saturating_mul(payload_bytes).saturating_add(ALLOWANCE))
+        }
         Capacity::Unbounded => None,
     }
 }

@@ -90,7 +90,16 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         for &capacity in &args.capacities {
             for n in thread_counts(args.max_threads) {
                 let consumers = if w == Workload::Mpmc { n } else { 1 };
-                let spec = RunSpec { workload: w, producers: n, consumers, capacity, items: 0, sampling: Sampling::PLAIN, placement: Default::default(), consumer_work: None };
+                let spec = RunSpec {
+                    workload: w,
+                    producers: n,
+                    consumers,
+                    capacity,
+                    items: 0,
+                    sampling: Sampling::PLAIN,
+                    placement: Default::default(),
+                    consumer_work: None,
+                };
                 let fits = |t: &Target| match t {
                     Target::Native(k) | Target::ModuleNative(_, k) => n + consumers <= k.max_threads(),
                     Target::Driven(_) => true,

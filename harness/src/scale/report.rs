@@ -18,7 +18,7 @@ use super::rows::RUNS_CSV;
 use super::SHAPES;
 use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
-use crate::runs::{first_seen, failures, groups, labels, series_by_label, stability, stat, Group};
+use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group};
 
 /// A scaling study's folder.
 pub struct Results {
@@ -104,11 +104,19 @@ fn threads(g: &Group) -> u64 {
 /// (shape, capacity) pairs present, in the study's order.
 fn panels(gs: &[Group]) -> Vec<(Workload, usize)> {
     let caps: BTreeSet<usize> = gs.iter().map(|g| g.capacity).collect();
-    SHAPES.iter().flat_map(|&w| caps.iter().map(move |&c| (w, c))).filter(|&(w, c)| gs.iter().any(|g| g.workload == w && g.capacity == c)).collect()
+    SHAPES
+        .iter()
+        .flat_map(|&w| caps.iter().map(move |&c| (w, c)))
+        .filter(|&(w, c)| gs.iter().any(|g| g.workload == w && g.capacity == c))
+        .collect()
 }
 
 fn axis(w: Workload) -> &'static str {
-    if w == Workload::Mpmc { "producers = consumers" } else { "producers (1 consumer)" }
+    if w == Workload::Mpmc {
+        "producers = consumers"
+    } else {
+        "producers (1 consumer)"
+    }
 }
 
 /// Where the cost per item of one implementation stops growing gently, in words.
@@ -135,7 +143,9 @@ pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
         let file = format!("scaling-{w}-{cap}.svg");
         let caption = format!("{w}, capacity {cap}: cost per item against threads (median; whiskers: min-max)");
         let series = series_by_label(&ws, &counts, threads, ns);
-        let colour = |label: &str| ws.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode));
+        let colour = |label: &str| {
+            ws.iter().find(|g| g.label() == label).and_then(|g| headline_colour(g.implementation, g.mode))
+        };
         lines_faceted(dir, &file, &facets(&caption, series, Vec::new(), colour), &xs, axis(w), "ns per item (log)")?;
         let few = headline_series(&ws, &counts, threads, ns);
         for f in FRAMES {
@@ -159,9 +169,7 @@ pub fn summary_markdown(env: &Env, all: &[Row], plots: &[Plot]) -> String {
          number of threads: for fan-in N producers and 1 consumer, for mpmc N producers and N consumers. The machine \
          has {} cores: every point right of {} runs more threads than cores. `ocaml (native-domains)` stops where \
          producers and consumers together would pass 126: OCaml 5 runs at most 128 domains at once.\n",
-        env.command,
-        env.cores,
-        env.cores
+        env.command, env.cores, env.cores
     )
     .unwrap();
     out.push_str(&failures(all));
@@ -170,8 +178,11 @@ pub fn summary_markdown(env: &Env, all: &[Row], plots: &[Plot]) -> String {
         writeln!(out, "- **{w}, capacity {cap}**, the cost per item as the threads double (knee: a doubling that costs more than ×{KNEE}):").unwrap();
         let ws: Vec<&Group> = gs.iter().filter(|g| g.workload == w && g.capacity == cap).collect();
         for l in labels(&ws) {
-            let points: Vec<(u64, f64)> =
-                ws.iter().filter(|g| g.label() == l).filter_map(|g| stat(&g.ok, ns).map(|s| (threads(g), s.0))).collect();
+            let points: Vec<(u64, f64)> = ws
+                .iter()
+                .filter(|g| g.label() == l)
+                .filter_map(|g| stat(&g.ok, ns).map(|s| (threads(g), s.0)))
+                .collect();
             writeln!(out, "  - {l}: {}", knee(&points)).unwrap();
         }
     }

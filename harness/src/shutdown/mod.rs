@@ -33,8 +33,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let out = args.out.as_deref().map(Claim::dir).transpose()?;
     let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
     let matrix = shutdown::probe_matrix(&impls);
-    let native: Vec<NativeObservation> =
-        if args.native || out.is_some() { impls.iter().flat_map(|&b| native::probe_all(b)).collect() } else { Vec::new() };
+    let native: Vec<NativeObservation> = if args.native || out.is_some() {
+        impls.iter().flat_map(|&b| native::probe_all(b)).collect()
+    } else {
+        Vec::new()
+    };
     print!("{}", report::matrix_markdown(&matrix));
     if !native.is_empty() {
         print!("\n{}", report::native_matrix_markdown(&native));
@@ -45,7 +48,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let parameters = serde_json::json!({ "impls": args.impls, "native": true, "out": args.out });
         let results = report::Results { env: study::env(Study::Shutdown, parameters), matrix, native };
         out.write_dir(|dir| report::write(dir, &results))?;
-        return Ok(study::finish(out.path(), "summary.md, shutdown.csv, shutdown-native.csv, env.json", 0, probe_failures));
+        return Ok(study::finish(
+            out.path(),
+            "summary.md, shutdown.csv, shutdown-native.csv, env.json",
+            0,
+            probe_failures,
+        ));
     }
     Ok(if probe_failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -51,7 +51,11 @@ pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
 
 /// `shutdown.csv`, where the probes ran.
 pub fn write_matrix(dir: &Path, matrix: &[Vec<Observation>]) -> anyhow::Result<()> {
-    if matrix.is_empty() { Ok(()) } else { write_csv(&dir.join(SHUTDOWN_CSV), matrix.iter().flatten()) }
+    if matrix.is_empty() {
+        Ok(())
+    } else {
+        write_csv(&dir.join(SHUTDOWN_CSV), matrix.iter().flatten())
+    }
 }
 
 /// A folder's `shutdown.csv` as columns, or nothing where the run made no probes.
@@ -101,7 +105,11 @@ pub fn read_native(dir: &Path) -> anyhow::Result<Vec<NativeObservation>> {
 /// API named in the first row.
 pub fn native_matrix_markdown(native: &[NativeObservation]) -> String {
     let mut names: Vec<&str> = Vec::new();
-    native.iter().for_each(|o| if !names.contains(&o.implementation.as_str()) { names.push(&o.implementation) });
+    native.iter().for_each(|o| {
+        if !names.contains(&o.implementation.as_str()) {
+            names.push(&o.implementation)
+        }
+    });
     let find = |name: &str, q: Option<NativeQuestion>| {
         native.iter().find(|o| o.implementation == name && q.is_none_or(|q| o.question == q))
     };
@@ -134,7 +142,9 @@ pub fn native_matrix_markdown(native: &[NativeObservation]) -> String {
 /// The shutdown matrix as Markdown: one row per question, one column per implementation.
 pub fn matrix_markdown(observations: &[Vec<Observation>]) -> String {
     let mut out = String::new();
-    table_head(&mut out, "question", observations, |col| col.first().map_or("?", |o| o.implementation.as_str()).to_string());
+    table_head(&mut out, "question", observations, |col| {
+        col.first().map_or("?", |o| o.implementation.as_str()).to_string()
+    });
     for q in Question::ALL {
         write!(out, "| {} |", q.text()).unwrap();
         for col in observations {

@@ -132,7 +132,11 @@ impl StrategySpec {
 
     /// Items a consumer holds at once after a take.
     pub fn take(&self) -> usize {
-        if self.policy == Policy::NaturalBatch { self.batch } else { 1 }
+        if self.policy == Policy::NaturalBatch {
+            self.batch
+        } else {
+            1
+        }
     }
 }
 
@@ -235,15 +239,21 @@ fn offer<P: Producer>(tx: &P, it: u64, policy: Policy, st: &mut SideStats) -> Re
 fn producer<P: Producer>(run: &Run, tx: &P, id: u64) -> ProducerOut {
     let (s, p) = (&run.spec, &run.extra);
     let per = s.per_producer();
-    let mut out =
-        ProducerOut { offers: SideStats::default(), accepted: 0, dropped: 0, dropped_bits: vec![0; per.div_ceil(64) as usize], failed: None };
+    let mut out = ProducerOut {
+        offers: SideStats::default(),
+        accepted: 0,
+        dropped: 0,
+        dropped_bits: vec![0; per.div_ceil(64) as usize],
+        failed: None,
+    };
     let burst = s.workload.burst();
     run.start.wait();
     for seq in 0..per {
         run.pushing(id, seq);
         if let Some(sem) = &p.semaphore {
             if !sem.try_acquire() && !waited(&mut out.offers, || sem.acquire()) {
-                out.failed = Some(format!("producer {id}: the semaphore closed before item {seq}: the consumer ended early"));
+                out.failed =
+                    Some(format!("producer {id}: the semaphore closed before item {seq}: the consumer ended early"));
                 break;
             }
             let n = p.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
@@ -293,11 +303,8 @@ fn consumer<C: Consumer>(run: &Run, rx: &C, has_len: bool) -> ConsumerOut {
         if has_len && out.stats.ops & occupancy_mask == 0 {
             out.max_len = out.max_len.max(rx.len());
         }
-        let got = if batch > 1 {
-            rx.pop_many(batch, &mut taken).map(|_| ())
-        } else {
-            rx.pop().map(|it| taken.push(it))
-        };
+        let got =
+            if batch > 1 { rx.pop_many(batch, &mut taken).map(|_| ()) } else { rx.pop().map(|it| taken.push(it)) };
         if got.is_err() {
             break; // closed and drained: the only error a blocking pop returns
         }
@@ -357,7 +364,8 @@ fn run_threads<I: Impl>(imp: &I, spec: StrategySpec) -> anyhow::Result<StrategyT
     let peak_rss = if rss { peak_rss_bytes() } else { None };
     let peak_live = payload::peak_live_bytes().saturating_sub(live_before);
 
-    let (mut push, mut accepted, mut dropped, mut failed, mut dropped_bits) = (SideStats::default(), 0, 0, None, Vec::new());
+    let (mut push, mut accepted, mut dropped, mut failed, mut dropped_bits) =
+        (SideStats::default(), 0, 0, None, Vec::new());
     for p in produced {
         push.add(&p.offers);
         accepted += p.accepted;
@@ -412,7 +420,10 @@ pub fn check(spec: &StrategySpec) -> Result<(), String> {
         return Err("--permits 0: a semaphore without permits lets nothing through".into());
     }
     if !(8..=MAX_PAYLOAD).contains(&spec.payload) {
-        return Err(format!("--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes", spec.payload));
+        return Err(format!(
+            "--payload {}: choose between 8 (the item's number) and {MAX_PAYLOAD} bytes",
+            spec.payload
+        ));
     }
     Ok(())
 }
@@ -427,7 +438,15 @@ pub fn run_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, limit: Duratio
 /// One repetition as a row: the generic entry tests use.
 pub fn measure_strategy<I: Impl>(imp: &'static I, spec: StrategySpec, repetition: u32, limit: Duration) -> StrategyRow {
     let tally = run_strategy(imp, spec, limit);
-    let mut row = StrategyRow::new(imp.name(), &spec.run, spec.policy, spec.batch_column(), spec.permits_column(), repetition, tally);
+    let mut row = StrategyRow::new(
+        imp.name(),
+        &spec.run,
+        spec.policy,
+        spec.batch_column(),
+        spec.permits_column(),
+        repetition,
+        tally,
+    );
     row.check_live_bytes(spec.payload, spec.take());
     row
 }
@@ -508,7 +527,9 @@ impl Config {
 
     fn measure(self, repetition: u32, limit: Duration) -> Measured {
         match self {
-            Config::Policy(b, spec) => Measured::Policy(bq_engine::with_builtin!(b, |imp| measure_strategy(imp, spec, repetition, limit))),
+            Config::Policy(b, spec) => {
+                Measured::Policy(bq_engine::with_builtin!(b, |imp| measure_strategy(imp, spec, repetition, limit)))
+            }
             Config::Pipeline(b, spec) => Measured::Pipeline(bq_engine::with_builtin!(b, |imp| {
                 PipelineRow::new(imp.name(), &spec, repetition, run_pipeline(imp, spec, limit))
             })),
@@ -527,7 +548,10 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
         bail!("--permits {}: choose between 1 and {}", args.permits.unwrap_or(0), bq_engine::MAX_CAPACITY);
     }
     if args.capacities.is_empty() || args.capacities.iter().any(|&c| c == 0 || c > bq_engine::MAX_CAPACITY) {
-        bail!("--capacity: give capacities between 1 and {} (a policy needs a queue that can hold an item)", bq_engine::MAX_CAPACITY);
+        bail!(
+            "--capacity: give capacities between 1 and {} (a policy needs a queue that can hold an item)",
+            bq_engine::MAX_CAPACITY
+        );
     }
     if let Some(w) = args.workloads.iter().find(|w| **w == Workload::Seq) {
         bail!("--workload {w}: seq runs on one thread; choose among slow-consumer, fan-in, bursty, spsc, mpsc, mpmc");
@@ -547,7 +571,13 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
             for &policy in &policies {
                 for &capacity in &args.capacities {
                     let run = RunSpec { items: 0, ..RunSpec::new(w, capacity, 0) };
-                    let spec = StrategySpec { run, policy, batch: args.batch, permits: args.permits.unwrap_or(capacity), payload: args.payload };
+                    let spec = StrategySpec {
+                        run,
+                        policy,
+                        batch: args.batch,
+                        permits: args.permits.unwrap_or(capacity),
+                        payload: args.payload,
+                    };
                     check(&StrategySpec { run: RunSpec { items: plan::min_items(run.producers), ..run }, ..spec })
                         .map_err(anyhow::Error::msg)?;
                     configs.extend(impls.iter().map(|&b| Config::Policy(b, spec)));
@@ -588,7 +618,12 @@ fn pilot(config: Config, limit: Duration) -> Result<f64, Box<Measured>> {
 
 /// Runs the study: the plan said against the budget, pilots, warm-up and repetitions
 /// (outermost), as the engine's `plan::execute` does. Returns the rows of both kinds, in plan order.
-pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: Duration) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
+pub fn execute(
+    configs: &mut [Config],
+    sizing: Sizing,
+    budget: Duration,
+    limit: Duration,
+) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
     let mut shapes: Vec<Shape> =
         configs.iter().map(|c| Shape { threads: c.threads(), producers: c.producers(), rate: None }).collect();
     let (sizing, estimate, said) = plan::fit(&shapes, sizing, 0, false, budget);
@@ -643,7 +678,8 @@ pub fn execute(configs: &mut [Config], sizing: Sizing, budget: Duration, limit: 
             if rep > 0 || !m.ok() {
                 measured.push(m);
             }
-            let next = configs.get(i + 1).map_or(String::new(), |c| format!("{} (rep {rep} of {})", c.name(), sizing.reps));
+            let next =
+                configs.get(i + 1).map_or(String::new(), |c| format!("{} (rep {rep} of {})", c.name(), sizing.reps));
             progress.step(took.max(Duration::from_micros(1)) + plan::THREAD_COST * configs[i].threads() as u32, &next);
         }
     }

@@ -103,7 +103,10 @@ fn transform<C: Consumer, P: Producer>(run: &Stages, rx: C, tx: P) -> (SideStats
         if let Err(e) = push_counted(&tx, it, &mut st) {
             // SAFETY: not enqueued: this stage still owns it.
             let id = unsafe { take_payload(it, run.spec.payload) };
-            return (st, Some(format!("transform: push of item {} returned {e} while the queue was open", split(id).1)));
+            return (
+                st,
+                Some(format!("transform: push of item {} returned {e} while the queue was open", split(id).1)),
+            );
         }
     }
     (st, None)
@@ -163,7 +166,17 @@ fn run_stages<I: Impl>(imp: &I, spec: PipelineSpec) -> anyhow::Result<PipelineTa
     let peak_rss = if rss { peak_rss_bytes() } else { None };
     let peak_live_bytes = payload::peak_live_bytes().saturating_sub(live_before);
     let delivery = failed.or(failed2).map_or_else(|| Delivery::verdict(vec![delivery]), Err);
-    Ok(PipelineTally { seconds, source_seconds, source, transform, peak_in_flight, latencies_ns, peak_rss_bytes: peak_rss, peak_live_bytes, delivery })
+    Ok(PipelineTally {
+        seconds,
+        source_seconds,
+        source,
+        transform,
+        peak_in_flight,
+        latencies_ns,
+        peak_rss_bytes: peak_rss,
+        peak_live_bytes,
+        delivery,
+    })
 }
 
 /// Runs the pipeline once on `imp`, under a watchdog of `limit`.

@@ -37,8 +37,14 @@ pub enum Policy {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 6] =
-        [Policy::Block, Policy::Drop, Policy::TimeoutDrop100us, Policy::TimeoutDrop1ms, Policy::NaturalBatch, Policy::Semaphore];
+    pub const ALL: [Policy; 6] = [
+        Policy::Block,
+        Policy::Drop,
+        Policy::TimeoutDrop100us,
+        Policy::TimeoutDrop1ms,
+        Policy::NaturalBatch,
+        Policy::Semaphore,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -105,7 +111,11 @@ impl Variant {
     }
 
     pub fn write_ns(self) -> u64 {
-        if self == Variant::Balanced { WRITE_NS } else { SLOW_WRITE_NS }
+        if self == Variant::Balanced {
+            WRITE_NS
+        } else {
+            SLOW_WRITE_NS
+        }
     }
 }
 

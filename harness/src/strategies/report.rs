@@ -13,7 +13,9 @@ use bq_engine::row::Mode;
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
 use bq_results::markdown::{header, plots_section};
-use bq_results::plot::{bar_chart, dots_in, legend_column, legend_width, log_range, ForestSeries, Plot, Series, Swatch};
+use bq_results::plot::{
+    bar_chart, dots_in, legend_column, legend_width, log_range, ForestSeries, Plot, Series, Swatch,
+};
 use bq_results::stats::{median, median_min_max, median_with_interval};
 use bq_results::Env;
 
@@ -56,14 +58,17 @@ pub const DATA_FILES: &[&str] = &[ENV_JSON, STRATEGIES_CSV, PIPELINE_CSV];
 /// Reads a strategies study's folder. A file that is empty (a part the run skipped) gives no
 /// rows.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, rows: read_csv(&dir.join(STRATEGIES_CSV))?, pipeline: read_csv(&dir.join(PIPELINE_CSV))? })
+    Ok(Results {
+        env: read_env(dir)?,
+        rows: read_csv(&dir.join(STRATEGIES_CSV))?,
+        pipeline: read_csv(&dir.join(PIPELINE_CSV))?,
+    })
 }
 
 /// (median, lo, hi) of the 95% interval of the median (min-max below 6 values).
 fn interval(v: Vec<f64>) -> Option<(f64, f64, f64)> {
     median_with_interval(v).map(|(m, lo, hi, _)| (m, lo, hi))
 }
-
 
 /// One configuration of the policy runs.
 struct Cell<'a> {
@@ -88,11 +93,18 @@ fn cells(rows: &[StrategyRow]) -> Vec<Cell<'_>> {
     let mut out: Vec<Cell> = Vec::new();
     for r in rows {
         let i = match out.iter().position(|c| {
-            (c.implementation, c.workload, c.policy, c.capacity) == (r.implementation.as_str(), r.workload, r.policy, r.capacity)
+            (c.implementation, c.workload, c.policy, c.capacity)
+                == (r.implementation.as_str(), r.workload, r.policy, r.capacity)
         }) {
             Some(i) => i,
             None => {
-                out.push(Cell { implementation: &r.implementation, workload: r.workload, policy: r.policy, capacity: r.capacity, ok: Vec::new() });
+                out.push(Cell {
+                    implementation: &r.implementation,
+                    workload: r.workload,
+                    policy: r.policy,
+                    capacity: r.capacity,
+                    ok: Vec::new(),
+                });
                 out.len() - 1
             }
         };
@@ -106,19 +118,33 @@ fn cells(rows: &[StrategyRow]) -> Vec<Cell<'_>> {
 /// (shape, capacity) panels in first-seen order.
 fn panels(cs: &[Cell]) -> Vec<(Workload, usize)> {
     let mut v: Vec<(Workload, usize)> = Vec::new();
-    cs.iter().for_each(|c| if !v.contains(&(c.workload, c.capacity)) { v.push((c.workload, c.capacity)) });
+    cs.iter().for_each(|c| {
+        if !v.contains(&(c.workload, c.capacity)) {
+            v.push((c.workload, c.capacity))
+        }
+    });
     v
 }
 
 fn first_seen<T: PartialEq + Copy>(it: impl Iterator<Item = T>) -> Vec<T> {
     let mut v = Vec::new();
-    it.for_each(|x| if !v.contains(&x) { v.push(x) });
+    it.for_each(|x| {
+        if !v.contains(&x) {
+            v.push(x)
+        }
+    });
     v
 }
 
 fn us(ns: f64) -> String {
     let us = ns / 1e3;
-    if us >= 100.0 { format!("{us:.0}") } else if us >= 1.0 { format!("{us:.1}") } else { format!("{us:.2}") }
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 1.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
 }
 
 fn mib(bytes: f64) -> String {
@@ -141,14 +167,35 @@ fn failures(rows: &[StrategyRow], pipeline: &[PipelineRow]) -> String {
         return out;
     }
     writeln!(out, "## ⚠ FAILED RUNS ({n})\n").unwrap();
-    out.push_str("These runs lost, duplicated or miscounted items, overfilled a queue or a semaphore, hung or panicked \
-                  (repetition 0 is a pilot or the warm-up). They are not in any figure below.\n\n");
+    out.push_str(
+        "These runs lost, duplicated or miscounted items, overfilled a queue or a semaphore, hung or panicked \
+                  (repetition 0 is a pilot or the warm-up). They are not in any figure below.\n\n",
+    );
     out.push_str("| implementation | run | capacity | repetition | what went wrong |\n|---|---|---|---|---|\n");
     for r in rows.iter().filter(|r| !r.ok()) {
-        writeln!(out, "| {} | {} {} | {} | {} | {} |", r.implementation, r.workload, r.policy, r.capacity, r.repetition, r.error.replace('|', "/")).unwrap();
+        writeln!(
+            out,
+            "| {} | {} {} | {} | {} | {} |",
+            r.implementation,
+            r.workload,
+            r.policy,
+            r.capacity,
+            r.repetition,
+            r.error.replace('|', "/")
+        )
+        .unwrap();
     }
     for r in pipeline.iter().filter(|r| !r.ok()) {
-        writeln!(out, "| {} | pipeline {} | {} | {} | {} |", r.implementation, r.variant, r.capacity, r.repetition, r.error.replace('|', "/")).unwrap();
+        writeln!(
+            out,
+            "| {} | pipeline {} | {} | {} | {} |",
+            r.implementation,
+            r.variant,
+            r.capacity,
+            r.repetition,
+            r.error.replace('|', "/")
+        )
+        .unwrap();
     }
     out.push('\n');
     out
@@ -160,7 +207,12 @@ fn ratio_to_block(cs: &[Cell], w: Workload, cap: usize, p: Policy, f: impl Fn(&C
         .iter()
         .filter(|c| c.workload == w && c.capacity == cap && c.policy == p)
         .filter_map(|c| {
-            let base = cs.iter().find(|b| b.workload == w && b.capacity == cap && b.policy == Policy::Block && b.implementation == c.implementation)?;
+            let base = cs.iter().find(|b| {
+                b.workload == w
+                    && b.capacity == cap
+                    && b.policy == Policy::Block
+                    && b.implementation == c.implementation
+            })?;
             let (a, b) = (f(c)?, f(base)?);
             (b > 0.0).then_some(a / b)
         })
@@ -183,11 +235,15 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
         )
         .unwrap();
         for policy in first_seen(cs.iter().filter(|c| c.workload == w && c.capacity == cap).map(|c| c.policy)) {
-            let drops = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.drop_share))));
+            let drops = median(
+                cs.iter()
+                    .filter(|c| c.workload == w && c.capacity == cap && c.policy == policy)
+                    .filter_map(|c| c.col(|r| Some(r.drop_share))),
+            );
             let blocked = median(
                 cs.iter()
                     .filter(|c| c.workload == w && c.capacity == cap && c.policy == policy)
-                    .filter_map(|c| c.col(|r| Some(r.producer_blocked_s / r.seconds / r.producers as f64)))
+                    .filter_map(|c| c.col(|r| Some(r.producer_blocked_s / r.seconds / r.producers as f64))),
             );
             if policy == Policy::Block {
                 writeln!(
@@ -200,13 +256,21 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
             }
             let delivered = ratio_to_block(cs, w, cap, policy, |c| c.delivered().map(|s| s.0));
             let p99 = ratio_to_block(cs, w, cap, policy, |c| c.col(|r| r.latency_p99_ns.map(|x| x as f64)));
-            let mut line = format!("  - `{policy}`: delivers {} the items per second, p99 latency {}", times(delivered), times(p99));
+            let mut line = format!(
+                "  - `{policy}`: delivers {} the items per second, p99 latency {}",
+                times(delivered),
+                times(p99)
+            );
             if policy.drops() {
                 write!(line, ", drops {:.1}% of what was produced", drops.unwrap_or(f64::NAN) * 100.0).unwrap();
             }
             write!(line, "; producers blocked {:.0}% of the run", blocked.unwrap_or(f64::NAN) * 100.0).unwrap();
             if policy == Policy::NaturalBatch {
-                let mean = median(cs.iter().filter(|c| c.workload == w && c.capacity == cap && c.policy == policy).filter_map(|c| c.col(|r| Some(r.mean_batch))));
+                let mean = median(
+                    cs.iter()
+                        .filter(|c| c.workload == w && c.capacity == cap && c.policy == policy)
+                        .filter_map(|c| c.col(|r| Some(r.mean_batch))),
+                );
                 write!(line, ", {:.1} items per pop_many (median)", mean.unwrap_or(f64::NAN)).unwrap();
             }
             out.push_str(&line);
@@ -215,18 +279,18 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
     }
     if !pipeline.is_empty() {
         let med = |v: Variant, f: &dyn Fn(&PipelineRow) -> f64| {
-            median(pipeline_impls(pipeline).iter().filter_map(|i| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f))))
+            median(pipeline_impls(pipeline).iter().filter_map(|i| {
+                median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f))
+            }))
         };
         let ratio = |a: Variant, b: Variant, f: &dyn Fn(&PipelineRow) -> f64| {
-            median(
-                pipeline_impls(pipeline)
-                    .iter()
-                    .filter_map(|i| {
-                        let m = |v: Variant| median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f));
-                        let (x, y) = (m(a)?, m(b)?);
-                        (y > 0.0).then_some(x / y)
-                    })
-            )
+            median(pipeline_impls(pipeline).iter().filter_map(|i| {
+                let m = |v: Variant| {
+                    median(pipeline.iter().filter(|r| r.ok() && r.variant == v && r.implementation == *i).map(f))
+                };
+                let (x, y) = (m(a)?, m(b)?);
+                (y > 0.0).then_some(x / y)
+            }))
         };
         let tput = |r: &PipelineRow| r.items_per_second;
         let source = |r: &PipelineRow| r.source_items_per_second;
@@ -234,9 +298,11 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
         let inflight = |r: &PipelineRow| r.peak_in_flight as f64;
         let live = |r: &PipelineRow| r.peak_live_bytes as f64;
         out.push_str("- **The pipeline** (median over implementations):\n");
-        if let (Some(t), Some(b0), Some(b1)) =
-            (ratio(Variant::SlowWrite, Variant::Balanced, &tput), med(Variant::Balanced, &blocked), med(Variant::SlowWrite, &blocked))
-        {
+        if let (Some(t), Some(b0), Some(b1)) = (
+            ratio(Variant::SlowWrite, Variant::Balanced, &tput),
+            med(Variant::Balanced, &blocked),
+            med(Variant::SlowWrite, &blocked),
+        ) {
             writeln!(
                 out,
                 "  - Slowing the write stage from {} to {} µs per item: throughput {}, the source's own pace {}, the source \
@@ -252,7 +318,9 @@ fn reading(cs: &[Cell], pipeline: &[PipelineRow]) -> String {
             )
             .unwrap();
         }
-        if let (Some(m), Some(b)) = (ratio(Variant::UnboundedMiddle, Variant::SlowWrite, &inflight), med(Variant::UnboundedMiddle, &blocked)) {
+        if let (Some(m), Some(b)) =
+            (ratio(Variant::UnboundedMiddle, Variant::SlowWrite, &inflight), med(Variant::UnboundedMiddle, &blocked))
+        {
             writeln!(
                 out,
                 "  - With the middle queue unbounded (a capacity of at least the run's items) and the same slow write stage: \
@@ -344,7 +412,12 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
             for cell in cs.iter().filter(|c| c.workload == w && c.capacity == cap) {
                 let q = |f: fn(&StrategyRow) -> Option<u64>| or_dash(cell.col(|r| f(r).map(|x| x as f64)).map(us));
                 let held = match cell.policy {
-                    Policy::Semaphore => cell.ok.iter().filter_map(|r| r.max_in_flight).max().map(|m| format!("{m} (of {})", cell.ok[0].permits.unwrap_or(0))),
+                    Policy::Semaphore => cell
+                        .ok
+                        .iter()
+                        .filter_map(|r| r.max_in_flight)
+                        .max()
+                        .map(|m| format!("{m} (of {})", cell.ok[0].permits.unwrap_or(0))),
                     _ => cell.ok.iter().filter_map(|r| r.max_occupancy).max().map(|m| m.to_string()),
                 };
                 writeln!(
@@ -392,13 +465,19 @@ pub fn summary_markdown(env: &Env, rows: &[StrategyRow], pipeline: &[PipelineRow
         out.push_str("| implementation | variant | capacity | throughput (k items/s) | source pace (k items/s) | latency p50 / p99 / p99.9 (µs) | source blocked | peak in flight (items) | live (KiB) | peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|\n");
         let configs = first_seen(pipeline.iter().map(|r| (r.implementation.as_str(), r.variant, r.capacity)));
         for (imp, v, cap) in configs {
-            let ok: Vec<&PipelineRow> = pipeline.iter().filter(|r| r.ok() && (r.implementation.as_str(), r.variant, r.capacity) == (imp, v, cap)).collect();
+            let ok: Vec<&PipelineRow> = pipeline
+                .iter()
+                .filter(|r| r.ok() && (r.implementation.as_str(), r.variant, r.capacity) == (imp, v, cap))
+                .collect();
             let col = |f: &dyn Fn(&PipelineRow) -> Option<f64>| median(ok.iter().filter_map(|r| f(r)));
             let q = |f: fn(&PipelineRow) -> Option<u64>| or_dash(col(&|r| f(r).map(|x| x as f64)).map(us));
             writeln!(
                 out,
                 "| {imp} | {v} | {cap} | {} | {} | {} / {} / {} | {} | {} | {} | {} |",
-                or_dash(interval(ok.iter().map(|r| r.items_per_second / 1e3).collect()).map(|(m, lo, hi)| format!("{m:.1} [{lo:.1}–{hi:.1}]"))),
+                or_dash(
+                    interval(ok.iter().map(|r| r.items_per_second / 1e3).collect())
+                        .map(|(m, lo, hi)| format!("{m:.1} [{lo:.1}–{hi:.1}]"))
+                ),
                 or_dash(col(&|r| Some(r.source_items_per_second / 1e3)).map(|m| format!("{m:.1}"))),
                 q(|r| r.latency_p50_ns),
                 q(|r| r.latency_p99_ns),
@@ -421,13 +500,26 @@ type Bars = (String, RGBColor, Vec<Option<(f64, f64, f64)>>);
 
 /// Bars over categories, one series per implementation, on a log axis; whiskers min-max; in
 /// panels of at most eight series ([`facets`]), each with its legend in a column right of it.
-fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], series: &[Bars], y_desc: &str) -> anyhow::Result<bool> {
-    let values: Vec<f64> = series.iter().flat_map(|s| s.2.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi])).filter(|v| *v > 0.0).collect();
+fn grouped_bars(
+    dir: &Path,
+    file: &str,
+    caption: String,
+    categories: &[String],
+    series: &[Bars],
+    y_desc: &str,
+) -> anyhow::Result<bool> {
+    let values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.2.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi]))
+        .filter(|v| *v > 0.0)
+        .collect();
     if values.is_empty() {
         return Ok(false);
     }
     let y = log_range(values.into_iter());
-    let as_points = |vals: &[Option<(f64, f64, f64)>]| vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect();
+    let as_points = |vals: &[Option<(f64, f64, f64)>]| {
+        vals.iter().enumerate().filter_map(|(i, v)| v.filter(|v| v.0 > 0.0).map(|v| (i, v))).collect()
+    };
     let all: Vec<Series> = series.iter().map(|(label, c, vals)| (label.clone(), *c, as_points(vals))).collect();
     let panels = facets(&caption, all.clone(), Vec::new(), |label| headline_colour(label, Mode::Driven));
     let legend_w = legend_width(series.iter().map(|s| s.0.chars().count()).max().unwrap_or(0));
@@ -441,8 +533,11 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
         let width = 0.8 / ss.len().max(1) as f64;
         for (k, (_, c, pts)) in ss.iter().enumerate() {
             let c = *c;
-            let bars: Vec<(f64, (f64, f64, f64))> = pts.iter().map(|&(i, v)| (i as f64 + 0.1 + k as f64 * width, v)).collect();
-            chart.draw_series(bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())))?;
+            let bars: Vec<(f64, (f64, f64, f64))> =
+                pts.iter().map(|&(i, v)| (i as f64 + 0.1 + k as f64 * width, v)).collect();
+            chart.draw_series(
+                bars.iter().map(|&(x, (m, _, _))| Rectangle::new([(x, y.start), (x + width * 0.9, m)], c.filled())),
+            )?;
             chart.draw_series(bars.iter().map(|&(x, (_, lo, hi))| {
                 let mid = x + width * 0.45;
                 PathElement::new(vec![(mid, lo.max(y.start)), (mid, hi)], BLACK.stroke_width(1))
@@ -452,8 +547,10 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     root.present()?;
     // The few-series figures: a row per category, a dot per implementation the figures keep
     // (bars side by side would be a few pixels wide on a phone).
-    let few: Vec<ForestSeries> =
-        all.into_iter().filter_map(|(label, _, pts)| Some((label.clone(), headline_colour(&label, Mode::Driven)?, pts))).collect();
+    let few: Vec<ForestSeries> = all
+        .into_iter()
+        .filter_map(|(label, _, pts)| Some((label.clone(), headline_colour(&label, Mode::Driven)?, pts)))
+        .collect();
     let caption = caption.replace("no bar", "no dot");
     for f in FRAMES {
         dots_in(f, dir, &f.file(file), &caption, categories, y_desc, &few, None)?;
@@ -461,13 +558,14 @@ fn grouped_bars(dir: &Path, file: &str, caption: String, categories: &[String], 
     Ok(true)
 }
 
-
 pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -> anyhow::Result<Vec<Plot>> {
     let cs = cells(rows);
     let mut plots = Vec::new();
     type Pick = fn(&StrategyRow) -> Option<f64>;
     let metrics: [(&str, &str, &str, Pick); 3] = [
-        ("delivered", "delivered items per second", "million items per second (log)", |r| Some(r.delivered_per_second / 1e6)),
+        ("delivered", "delivered items per second", "million items per second (log)", |r| {
+            Some(r.delivered_per_second / 1e6)
+        }),
         ("p99", "p99 latency of delivered items", "microseconds (log)", |r| r.latency_p99_ns.map(|x| x as f64 / 1e3)),
         ("dropped", "share of produced items dropped (no bar: none)", "percent (log)", |r| Some(r.drop_share * 100.0)),
     ];
@@ -485,7 +583,11 @@ pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -
                 .map(|&i| {
                     let vals = policies
                         .iter()
-                        .map(|&p| here.iter().find(|c| c.implementation == i && c.policy == p).and_then(|c| median_min_max(c.ok.iter().filter_map(|r| f(r)))))
+                        .map(|&p| {
+                            here.iter()
+                                .find(|c| c.implementation == i && c.policy == p)
+                                .and_then(|c| median_min_max(c.ok.iter().filter_map(|r| f(r))))
+                        })
                         .collect();
                     (i.to_string(), color(i, Mode::Driven), vals)
                 })
@@ -503,12 +605,19 @@ pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -
         let names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
         type PPick = fn(&PipelineRow) -> Option<f64>;
         let metrics: [(&str, &str, &str, PPick); 4] = [
-            ("throughput", "throughput end to end", "thousand items per second (log)", |r| Some(r.items_per_second / 1e3)),
-            ("source-pace", "the source's pace (items / time until its last push)", "thousand items per second (log)", |r| {
-                Some(r.source_items_per_second / 1e3)
+            ("throughput", "throughput end to end", "thousand items per second (log)", |r| {
+                Some(r.items_per_second / 1e3)
             }),
+            (
+                "source-pace",
+                "the source's pace (items / time until its last push)",
+                "thousand items per second (log)",
+                |r| Some(r.source_items_per_second / 1e3),
+            ),
             ("in-flight", "peak items in flight (memory, in items)", "items (log)", |r| Some(r.peak_in_flight as f64)),
-            ("source-blocked", "share of the run the source was blocked", "percent (log)", |r| Some(r.source_blocked_share * 100.0)),
+            ("source-blocked", "share of the run the source was blocked", "percent (log)", |r| {
+                Some(r.source_blocked_share * 100.0)
+            }),
         ];
         for (key, what, y_desc, f) in metrics {
             let series: Vec<Bars> = impls
@@ -516,13 +625,27 @@ pub fn write_plots(dir: &Path, rows: &[StrategyRow], pipeline: &[PipelineRow]) -
                 .map(|&i| {
                     let vals = variants
                         .iter()
-                        .map(|&v| median_min_max(pipeline.iter().filter(|r| r.ok() && r.implementation == i && r.variant == v).filter_map(f)))
+                        .map(|&v| {
+                            median_min_max(
+                                pipeline
+                                    .iter()
+                                    .filter(|r| r.ok() && r.implementation == i && r.variant == v)
+                                    .filter_map(f),
+                            )
+                        })
                         .collect();
                     (i.to_string(), color(i, Mode::Driven), vals)
                 })
                 .collect();
             let file = format!("pipeline-{key}.svg");
-            if grouped_bars(dir, &file, format!("pipeline: {what} (median; whiskers: min-max)"), &names, &series, y_desc)? {
+            if grouped_bars(
+                dir,
+                &file,
+                format!("pipeline: {what} (median; whiskers: min-max)"),
+                &names,
+                &series,
+                y_desc,
+            )? {
                 plots.push((file, format!("pipeline: {what}, per variant")));
             }
         }

@@ -169,7 +169,10 @@ impl StrategyRow {
             format!("accepted {} + dropped {} != produced {}", t.accepted, t.dropped, t.produced),
         );
         check(t.delivered != t.accepted, format!("{} items delivered, {} accepted", t.delivered, t.accepted));
-        check(t.dropped > 0 && !policy.drops(), format!("{} items dropped by the {policy} policy, which never drops", t.dropped));
+        check(
+            t.dropped > 0 && !policy.drops(),
+            format!("{} items dropped by the {policy} policy, which never drops", t.dropped),
+        );
         if let Some(max) = t.max_occupancy {
             check(max > spec.capacity, format!("len {max} observed above capacity {}", spec.capacity));
         }
@@ -285,7 +288,12 @@ impl PipelineRow {
 
     /// The row of one repetition. With both queues bounded, more items in flight than
     /// [`PipelineSpec::bound`] fails the run, like a length above the capacity.
-    pub fn new(implementation: &str, spec: &PipelineSpec, repetition: u32, run: anyhow::Result<PipelineTally>) -> PipelineRow {
+    pub fn new(
+        implementation: &str,
+        spec: &PipelineSpec,
+        repetition: u32,
+        run: anyhow::Result<PipelineTally>,
+    ) -> PipelineRow {
         let mut row = PipelineRow {
             implementation: implementation.into(),
             variant: spec.variant,
@@ -325,7 +333,8 @@ impl PipelineRow {
         let bounded = spec.variant != super::policy::Variant::UnboundedMiddle;
         let live_bound = spec.bound() * spec.payload as u64;
         if bounded && verdict.is_ok() && t.peak_live_bytes > live_bound {
-            verdict = Err(format!("{} payload bytes alive at once, above the bound of {live_bound}", t.peak_live_bytes));
+            verdict =
+                Err(format!("{} payload bytes alive at once, above the bound of {live_bound}", t.peak_live_bytes));
         }
         if bounded && verdict.is_ok() && t.peak_in_flight > spec.bound() {
             verdict = Err(format!(

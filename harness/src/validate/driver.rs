@@ -16,12 +16,10 @@
 //!   interleaving; `proptest`'s value trees shrink each field on its own and assume a
 //!   deterministic test.
 
-
 use super::model::{Caps, Rng};
 pub use super::report::Check;
 use super::report::{Finding, Kind};
 use bq_engine::queue::Impl;
-
 
 /// What the checks inside a worker need.
 pub struct Ctx {

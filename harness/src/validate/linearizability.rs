@@ -166,10 +166,19 @@ pub fn blocking_somewhere(case: &Case) -> Option<(usize, usize)> {
 /// Prefix problems (a sequential divergence) or a non-linearizable history.
 #[derive(Debug, Clone)]
 pub enum Failure {
-    Prefix { at: usize, got: Ret, expected: Ret },
+    Prefix {
+        at: usize,
+        got: Ret,
+        expected: Ret,
+    },
     /// The history, and the commands no order could explain (indices into it; see [`check`]).
-    NotLinearizable { events: Vec<Event>, unexplained: Vec<usize> },
-    Hung { detail: String },
+    NotLinearizable {
+        events: Vec<Event>,
+        unexplained: Vec<usize>,
+    },
+    Hung {
+        detail: String,
+    },
     Panicked(String),
 }
 
@@ -451,7 +460,9 @@ impl CaseCheck for Linearizability {
                     case.prefix[*at]
                 ),
             ),
-            Failure::NotLinearizable { .. } => (Kind::NotLinearizable, "the parallel history is not linearizable".into()),
+            Failure::NotLinearizable { .. } => {
+                (Kind::NotLinearizable, "the parallel history is not linearizable".into())
+            }
             Failure::Hung { detail } => (Kind::Hang, format!("a command the model says returns did not: {detail}")),
             Failure::Panicked(m) => (Kind::Panic, m.clone()),
         };

@@ -122,7 +122,8 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let json = args.json.as_deref().map(Claim::file).transpose()?;
     let timeline_dir = args.timeline.clone().or_else(|| args.json.as_ref().map(|j| j.with_extension("timelines")));
     let timelines = timeline_dir.as_deref().map(Claim::dir).transpose()?;
-    let reference_is_builtin = matches!(Choice::parse(&args.reference).map_err(anyhow::Error::msg)?, Choice::Builtin(_));
+    let reference_is_builtin =
+        matches!(Choice::parse(&args.reference).map_err(anyhow::Error::msg)?, Choice::Builtin(_));
     let candidates: Vec<String> = if args.candidate.is_empty() {
         // tokio is validated on request (`--candidate tokio`): its linearizability check finds
         // a real window (see `impls/tokio.rs`), so it is not in the default run that must pass.
@@ -203,7 +204,10 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
             report.of_reference = of_reference;
             if let (Some(claim), Some(h)) = (&timelines, report.findings.first().and_then(|f| f.history.as_ref())) {
                 let file = format!("{}-{}.svg", file_name(c), check.name());
-                let title = format!("{c}: the smallest non-linearizable history found (seed {})", report.findings[0].seed.unwrap_or(0));
+                let title = format!(
+                    "{c}: the smallest non-linearizable history found (seed {})",
+                    report.findings[0].seed.unwrap_or(0)
+                );
                 pictures.push((file.clone(), timeline::svg(h, &title)));
                 report.timeline = Some(claim.path().join(file).display().to_string());
             }
@@ -234,7 +238,9 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     let failed: Vec<&CheckReport> = reports.iter().filter(|r| !r.passed()).collect();
     // A finding of the reference (alone, or where it differs from the model in a comparison) is
     // the reference's, not the candidate's.
-    let of_ref = |r: &&CheckReport| r.of_reference || r.findings.iter().all(|f| matches!(f.kind, Kind::ReferenceMismatch | Kind::ReferenceCrash));
+    let of_ref = |r: &&CheckReport| {
+        r.of_reference || r.findings.iter().all(|f| matches!(f.kind, Kind::ReferenceMismatch | Kind::ReferenceCrash))
+    };
     let bad: std::collections::BTreeSet<&str> =
         failed.iter().filter(|r| !of_ref(r)).map(|r| r.candidate.as_str()).collect();
     let reference_failed = failed.iter().any(of_ref);
@@ -248,14 +254,20 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
             format!("; failed: {}", bad.into_iter().collect::<Vec<_>>().join(", "))
         },
         if reference_failed {
-            format!("; reference failed: {} itself deviates from the model queue or crashed (see its findings)", args.reference)
+            format!(
+                "; reference failed: {} itself deviates from the model queue or crashed (see its findings)",
+                args.reference
+            )
         } else {
             String::new()
         }
     );
     if let Some(json) = &json {
         // An object that begins with bqh's signature, so that the next run may replace it.
-        let text = format!("{FILE_SIGNATURE}, \"command\": \"validate\", \"reports\": {}}}\n", serde_json::to_string_pretty(&reports)?);
+        let text = format!(
+            "{FILE_SIGNATURE}, \"command\": \"validate\", \"reports\": {}}}\n",
+            serde_json::to_string_pretty(&reports)?
+        );
         json.write_file(text.as_bytes())?;
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -37,12 +37,8 @@ pub const LONG: Duration = Duration::from_secs(3600);
 
 /// The long timeouts: an hour, and the largest each API can express: OCaml's `max_int`
 /// nanoseconds (`bqueue.ml`), `u64::MAX` nanoseconds (`c/bq.h`), `Duration::MAX` (Rust).
-pub const LONG_TIMEOUTS: [Duration; 4] = [
-    LONG,
-    Duration::from_nanos(bq_engine::queue::MAX_ITEM),
-    Duration::from_nanos(u64::MAX),
-    Duration::MAX,
-];
+pub const LONG_TIMEOUTS: [Duration; 4] =
+    [LONG, Duration::from_nanos(bq_engine::queue::MAX_ITEM), Duration::from_nanos(u64::MAX), Duration::MAX];
 
 /// A timeout as the reports show it.
 pub fn show_timeout(t: Duration) -> String {
@@ -150,8 +146,7 @@ impl Model {
     /// True when `op` would wait here (a blocking push on a full open queue, a blocking pop on
     /// an empty open one; a long-timed one counts as blocking, a short-timed one never does).
     pub fn would_block(&self, op: Op) -> bool {
-        op.waits()
-            && if op.is_push() { self.is_full() && !self.closed } else { self.items.is_empty() && !self.closed }
+        op.waits() && if op.is_push() { self.is_full() && !self.closed } else { self.items.is_empty() && !self.closed }
     }
 
     /// Applies `op` atomically. A timed command linearises at a moment when it returns at once,

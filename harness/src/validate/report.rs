@@ -34,7 +34,6 @@ impl Check {
     }
 }
 
-
 /// What kind of misbehaviour a finding is; tests and scripts match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -150,7 +149,11 @@ impl CheckReport {
             let _ = writeln!(out, "      note: {n}");
         }
         for f in &self.findings {
-            let whose = if self.of_reference { format!(" (the reference {} deviates from the model queue)", self.candidate) } else { String::new() };
+            let whose = if self.of_reference {
+                format!(" (the reference {} deviates from the model queue)", self.candidate)
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "      finding [{}]: {}{whose}", kind_name(f.kind), f.property);
             let _ = writeln!(out, "        {}", f.summary);
             if !f.case.is_empty() {

@@ -30,11 +30,7 @@ pub fn svg(h: &History, title: &str) -> String {
     );
     let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="white"/>"##);
     let _ = writeln!(s, r##"<text x="10" y="20" font-size="14">{}</text>"##, escape(title));
-    let _ = writeln!(
-        s,
-        r##"<text x="10" y="36" fill="#555">{}</text>"##,
-        escape(&h.start)
-    );
+    let _ = writeln!(s, r##"<text x="10" y="36" fill="#555">{}</text>"##, escape(&h.start));
     let _ = writeln!(
         s,
         r##"<text x="10" y="50" fill="#555">bars: invocation to return; red: no order of the history explains these results on the model queue</text>"##
@@ -78,7 +74,8 @@ pub fn svg(h: &History, title: &str) -> String {
         }
     }
     let axis = TOP + LANE * h.threads as f64 + 10.0;
-    let _ = writeln!(s, r##"<line x1="{LEFT}" x2="{:.1}" y1="{axis:.1}" y2="{axis:.1}" stroke="black"/>"##, WIDTH - RIGHT);
+    let _ =
+        writeln!(s, r##"<line x1="{LEFT}" x2="{:.1}" y1="{axis:.1}" y2="{axis:.1}" stroke="black"/>"##, WIDTH - RIGHT);
     for i in 0..=4 {
         let t = t0 + (t1 - t0) * i / 4;
         let _ = writeln!(
@@ -108,7 +105,11 @@ mod tests {
             end_ns,
             unexplained,
         };
-        let h = History { start: "capacity 1".into(), threads: 2, ops: vec![op(0, "push(1)", 0, 10, false), op(1, "try_pop()", 20, 30, true)] };
+        let h = History {
+            start: "capacity 1".into(),
+            threads: 2,
+            ops: vec![op(0, "push(1)", 0, 10, false), op(1, "try_pop()", 20, 30, true)],
+        };
         let s = svg(&h, "a <title>");
         assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
         assert_eq!(s.matches("<rect x=").count(), 2);

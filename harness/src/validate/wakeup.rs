@@ -67,7 +67,8 @@ impl Scenario {
         let mut lines = vec![format!("capacity {}, {state} queue", self.capacity)];
         if self.timeouts_before > 0 {
             let t = show_timeout(self.before);
-            let call = if self.side == Side::Consumers { format!("pop_timeout({t})") } else { format!("push_timeout({t})") };
+            let call =
+                if self.side == Side::Consumers { format!("pop_timeout({t})") } else { format!("push_timeout({t})") };
             lines.push(format!("{} x {call} that timed out", self.timeouts_before));
         }
         lines.push(format!("{} {who} parked in {}", self.timed.len(), calls.join(", ")));
@@ -318,7 +319,11 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
                 let _ = r.close(); // try to release them; the process exits soon anyway
             }
         }
-        return Err(if matches!(f.0, Kind::ClosedWhileOpen | Kind::Panic) { f } else { tally.blocked_finding(s, len.map(|l| l as isize)) });
+        return Err(if matches!(f.0, Kind::ClosedWhileOpen | Kind::Panic) {
+            f
+        } else {
+            tally.blocked_finding(s, len.map(|l| l as isize))
+        });
     }
 
     // Judge what they got.

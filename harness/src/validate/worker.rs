@@ -17,10 +17,10 @@ use super::sequential::{self, Sequential};
 use super::stress::Stress;
 use super::wakeup::Wakeup;
 use super::{shutdown, Args};
-use bq_engine::impls::Choice;
-use bq_engine::isolated::{describe_exit, run_self};
 use bq_engine::impls::plugin::Plugin;
 use bq_engine::impls::Builtin;
+use bq_engine::impls::Choice;
+use bq_engine::isolated::{describe_exit, run_self};
 use bq_engine::queue::{Impl, Traits};
 
 /// A worker gets this long for one check before it is killed and reported as hung. The checks
@@ -191,9 +191,10 @@ pub(super) struct WorkerOutput {
 }
 
 pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) -> anyhow::Result<WorkerOutput> {
-    let mut argv: Vec<String> = ["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]
-        .map(String::from)
-        .to_vec();
+    let mut argv: Vec<String> =
+        ["validate", "--worker", what, "--reference", &args.reference, "--candidate", candidate]
+            .map(String::from)
+            .to_vec();
     argv.extend(["--seed".into(), seed.to_string()]);
     if let Some(n) = args.cases {
         argv.extend(["--cases".into(), n.to_string()]);

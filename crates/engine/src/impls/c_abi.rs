@@ -270,7 +270,13 @@ impl Impl for CPthread {
         "c-pthread"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(BUILTIN_ABI, capacity).ok_or_else(|| NewError::Failed {
@@ -294,7 +300,13 @@ impl Impl for CVyukov {
         "c-vyukov"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(VYUKOV_ABI, capacity).ok_or_else(|| NewError::Failed {
@@ -318,7 +330,13 @@ impl Impl for CSwap {
         "c-swap"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(SWAP_ABI, capacity).ok_or_else(|| NewError::Failed {
@@ -509,6 +527,10 @@ mod tests {
         let mut c = [0usize; 64];
         let n = unsafe { bq_native_layout(c.as_mut_ptr(), c.len()) };
         assert_eq!(n, rust.len(), "bq_native.h has {n} sizes and offsets, c_abi.rs mirrors {}", rust.len());
-        assert_eq!(&c[..n], &rust[..], "bq_native.h's structs and their mirror in c_abi.rs differ (sizes, then offsets)");
+        assert_eq!(
+            &c[..n],
+            &rust[..],
+            "bq_native.h's structs and their mirror in c_abi.rs differ (sizes, then offsets)"
+        );
     }
 }

@@ -91,7 +91,8 @@ unsafe impl Sync for Closures {}
 
 /// A function `ocaml/bq_ffi.ml` registered; call with the domain lock held.
 fn named(name: &str) -> OCamlClosure {
-    OCamlClosure::named(name).unwrap_or_else(|| panic!("OCaml function {name} is not registered: is ocaml/bq_ffi.ml linked?"))
+    OCamlClosure::named(name)
+        .unwrap_or_else(|| panic!("OCaml function {name} is not registered: is ocaml/bq_ffi.ml linked?"))
 }
 
 fn ops(module: Module) -> &'static Ops {
@@ -142,11 +143,19 @@ fn int(n: u64) -> OCaml<'static, OCamlInt> {
 }
 
 fn push_status(code: i64) -> Result<(), QueueError> {
-    if code == BQ_OK as i64 { Ok(()) } else { Err(error(-code)) }
+    if code == BQ_OK as i64 {
+        Ok(())
+    } else {
+        Err(error(-code))
+    }
 }
 
 fn pop_status(code: i64) -> Result<u64, QueueError> {
-    if code >= 0 { Ok(code as u64) } else { Err(error(code)) }
+    if code >= 0 {
+        Ok(code as u64)
+    } else {
+        Err(error(code))
+    }
 }
 
 /// `code` is a negated status code of `ocaml/bq_ffi.ml`.
@@ -384,7 +393,6 @@ pub mod native {
         x.max(0) as u64
     }
 
-
     /// OCaml's `Domain.recommended_domain_count ()`: how many domains it advises running at
     /// once on this machine.
     pub fn recommended_domains() -> usize {
@@ -607,7 +615,13 @@ impl Impl for Ocaml {
         "ocaml"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = OcamlQueue::new(Module::Bqueue, capacity)
@@ -628,7 +642,13 @@ impl Impl for OcamlSwap {
         "ocaml-swap"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = OcamlQueue::new(Module::BqSwap, capacity)

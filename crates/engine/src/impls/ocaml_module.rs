@@ -51,7 +51,8 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     let text = std::fs::read_to_string(source).map_err(|e| format!("{shown}: {e}"))?;
     let ocamlopt = ocamlopt();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&text, BQUEUE_MLI, BQ_FFI_ML, BQ_SWAP_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, BQ_NATIVE_ML, BQ_NATIVE_H, &ocamlopt).hash(&mut h);
+    (&text, BQUEUE_MLI, BQ_FFI_ML, BQ_SWAP_ML, CLOCK_STUBS_C, BQ_PLUGIN_C, BQ_H, BQ_NATIVE_ML, BQ_NATIVE_H, &ocamlopt)
+        .hash(&mut h);
     let dir = std::env::temp_dir().join(format!("bqh-ocaml-{:016x}", h.finish()));
     let lib = dir.join("libbqueue.so");
     if lib.exists() {
@@ -76,10 +77,15 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
             ("bq_native.h", BQ_NATIVE_H),
             (
                 "exports.map",
-                &format!("{{ global: {}; {}; local: *; }};\n", super::c_abi::SYMBOLS.join("; "), NATIVE_SYMBOLS.join("; ")),
+                &format!(
+                    "{{ global: {}; {}; local: *; }};\n",
+                    super::c_abi::SYMBOLS.join("; "),
+                    NATIVE_SYMBOLS.join("; ")
+                ),
             ),
         ] {
-            std::fs::write(work.join(name), body).map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
+            std::fs::write(work.join(name), body)
+                .map_err(|e| format!("cannot write {}: {e}", work.join(name).display()))?;
         }
         let run = |cmd: &mut Command| -> Result<(), String> {
             let what = format!("{cmd:?}");
@@ -98,8 +104,9 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
         };
         let threads = ["-I", "+unix", "-I", "+threads", "unix.cmxa", "threads.cmxa"];
         // The signature first, on its own, so that a mismatch is reported as one.
-        run(Command::new(&ocamlopt).args(["-c", "bqueue.mli"]))
-            .map_err(|m| format!("ocaml/bqueue.mli does not compile with {} (is it OCaml >= 5.1?):\n{m}", ocamlopt.display()))?;
+        run(Command::new(&ocamlopt).args(["-c", "bqueue.mli"])).map_err(|m| {
+            format!("ocaml/bqueue.mli does not compile with {} (is it OCaml >= 5.1?):\n{m}", ocamlopt.display())
+        })?;
         run(Command::new(&ocamlopt).args(&threads[..4]).args(["-c", "bqueue.ml"])).map_err(|m| {
             if m.contains("does not match the interface") {
                 format!(
@@ -118,10 +125,18 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
             .args(["-output-complete-obj", "-o", "bqueue_plugin.o"])
             .args(["clock_stubs.c", "bq_plugin.c", "bqueue.ml", "bq_swap.ml", "bq_ffi.ml", "bq_native.ml"]))
         .map_err(|m| format!("linking {shown} with the OCaml runtime failed:\n{m}"))?;
-        let libs = Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
+        let libs =
+            Command::new(&ocamlopt).args(["-config-var", "native_c_libraries"]).output().map_err(|e| e.to_string())?;
         let libs = String::from_utf8_lossy(&libs.stdout).to_string();
         run(Command::new("gcc")
-            .args(["-shared", "-o", "libbqueue.so", "bqueue_plugin.o", "-Wl,--version-script=exports.map", "-Wl,-Bsymbolic"])
+            .args([
+                "-shared",
+                "-o",
+                "libbqueue.so",
+                "bqueue_plugin.o",
+                "-Wl,--version-script=exports.map",
+                "-Wl,-Bsymbolic",
+            ])
             .args(libs.split_whitespace()))
         .map_err(|m| format!("gcc could not make a shared library of {shown}:\n{m}"))?;
         // Only the library is cached: the objects (about 13 MB) are of no further use.

@@ -13,7 +13,6 @@ use super::c_abi::{BqAbi, CQueue, PopManyFn, SYMBOLS};
 use super::closing;
 use crate::queue::{Impl, NewError, Traits};
 
-
 /// The optional function of `c/bq.h`: used when the plugin exports it, else built from
 /// `bq_pop` and `bq_try_pop`.
 pub const OPTIONAL_SYMBOL: &str = "bq_pop_many";
@@ -129,7 +128,8 @@ impl Plugin {
         let Some([d, s]) = self.native else {
             anyhow::bail!("{} has no native runner: only an OCaml module (.ml) runs on its own threads", self.name)
         };
-        let what = if domains { "the OCaml module's runner on domains" } else { "the OCaml module's runner on systhreads" };
+        let what =
+            if domains { "the OCaml module's runner on domains" } else { "the OCaml module's runner on systhreads" };
         super::c_abi::native::run_with(if domains { d } else { s }, what, spec)
     }
 }
@@ -152,7 +152,13 @@ impl Impl for Plugin {
     }
     /// What c/bq.h promises: an explicit close, `bq_len`, a native timed push, no capacity 0.
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = CQueue::new(self.abi, capacity).ok_or_else(|| NewError::Failed {

@@ -155,7 +155,13 @@ impl Impl for RustSyncChannel {
         "rust-sync-channel"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: true, has_len: false, native_push_timeout: false, exact_try_pop: false }
+        Traits {
+            explicit_close: false,
+            rendezvous: true,
+            has_len: false,
+            native_push_timeout: false,
+            exact_try_pop: false,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(SyncTx, SyncRx), NewError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
@@ -232,7 +238,13 @@ impl Impl for Crossbeam {
         "crossbeam"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: true, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: false,
+            rendezvous: true,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(CrossbeamTx, CrossbeamRx), NewError> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
@@ -302,7 +314,13 @@ impl Impl for RustChannel {
         "rust-channel"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: false, has_len: false, native_push_timeout: true, exact_try_pop: false }
+        Traits {
+            explicit_close: false,
+            rendezvous: false,
+            has_len: false,
+            native_push_timeout: true,
+            exact_try_pop: false,
+        }
     }
     fn make(&self, _capacity: usize) -> Result<(ChannelTx, ChannelRx), NewError> {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -320,7 +338,13 @@ impl Impl for CrossbeamUnbounded {
         "crossbeam-unbounded"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: false, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: false,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, _capacity: usize) -> Result<(CrossbeamTx, CrossbeamRx), NewError> {
         let (tx, rx) = crossbeam_channel::unbounded();

@@ -52,7 +52,13 @@ impl Impl for RustPort {
         "rust-port"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
         let q = bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
@@ -101,10 +107,17 @@ impl Impl for RustSwap {
         "rust-swap"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: true,
+        }
     }
     fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = bq_port::swap::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
+        let q =
+            bq_port::swap::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
         Ok(closing::handles(q))
     }
 }

@@ -196,7 +196,11 @@ impl TokioRx {
                 rt.block_on(async { tokio::time::timeout(left(d), wait).await }).map_err(|_| QueueError::Timeout)?
             }
         };
-        if n == 0 { Err(QueueError::Closed) } else { Ok(n) }
+        if n == 0 {
+            Err(QueueError::Closed)
+        } else {
+            Ok(n)
+        }
     }
 }
 
@@ -260,7 +264,13 @@ impl Impl for Tokio {
         "tokio"
     }
     fn traits(&self) -> Traits {
-        Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: false }
+        Traits {
+            explicit_close: true,
+            rendezvous: false,
+            has_len: true,
+            native_push_timeout: true,
+            exact_try_pop: false,
+        }
     }
     fn adapter_close(&self) -> AdapterClose {
         AdapterClose::Explicit
@@ -271,8 +281,11 @@ impl Impl for Tokio {
             return Err(NewError::ZeroCapacity { name: self.name().into() });
         }
         let (tx, rx) = tokio::sync::mpsc::channel(capacity);
-        let shared =
-            Arc::new(SharedRx { rx: Mutex::new(rx), close_requested: AtomicBool::new(false), close_wanted: Notify::new() });
+        let shared = Arc::new(SharedRx {
+            rx: Mutex::new(rx),
+            close_requested: AtomicBool::new(false),
+            close_wanted: Notify::new(),
+        });
         let rx = TokioRx { shared, tx: tx.downgrade(), rt: LocalRuntime::default() };
         Ok((TokioTx { tx, rx: Arc::downgrade(&rx.shared), rt: LocalRuntime::default() }, rx))
     }
@@ -502,7 +515,8 @@ pub mod native {
         let (tx, rx) = tokio::sync::mpsc::channel(spec.capacity);
         let (open, gate) = watch::channel(false);
         let run = Arc::new(Run::new(spec, Gate { ready: Semaphore::new(0), open: gate }, ()));
-        let producers: Vec<_> = (0..spec.producers).map(|p| tokio::spawn(producer(run.clone(), tx.clone(), p))).collect();
+        let producers: Vec<_> =
+            (0..spec.producers).map(|p| tokio::spawn(producer(run.clone(), tx.clone(), p))).collect();
         drop(tx); // the producers' clones are the only ones: the last to finish closes the channel
         let consumers: Vec<_> = if spec.consumers == 1 {
             vec![tokio::spawn(consumer(run.clone(), Rx::Sole(rx)))]

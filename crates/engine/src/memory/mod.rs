@@ -48,7 +48,6 @@
 pub mod payload;
 mod sampler;
 
-
 pub use sampler::{peak_rss_bytes, reset_peak_rss, rss_bytes, Phase, Sample, Sampler};
 
 /// Returns freed memory at the top of glibc's heaps and in its arenas to the kernel

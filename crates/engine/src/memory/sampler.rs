@@ -103,7 +103,8 @@ struct Shared {
 
 impl Shared {
     fn record(&self) {
-        let buffered = self.probe.lock().unwrap_or_else(PoisonError::into_inner).as_ref().and_then(|f| f()).map(|n| n as u64);
+        let buffered =
+            self.probe.lock().unwrap_or_else(PoisonError::into_inner).as_ref().and_then(|f| f()).map(|n| n as u64);
         let sample = Sample {
             t_s: self.start.elapsed().as_secs_f64(),
             rss_bytes: rss_bytes().unwrap_or(0),

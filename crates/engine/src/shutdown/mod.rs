@@ -15,8 +15,8 @@ use crate::queue::{AdapterClose, Consumer, Impl, Producer, QueueError};
 pub mod native;
 mod observation;
 
-pub use observation::{NativeObservation, NativeQuestion, Observation, Question, Verdict};
 use crate::watchdog::{join_all, within};
+pub use observation::{NativeObservation, NativeQuestion, Observation, Question, Verdict};
 
 /// How long one probe may take before it is reported as a hang.
 pub const PROBE_LIMIT: Duration = Duration::from_secs(10);

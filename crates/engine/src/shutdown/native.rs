@@ -17,12 +17,12 @@ use std::sync::{mpsc, Arc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::{NativeObservation, NativeQuestion, Verdict};
 use crate::impls::c_abi::{CQueue, BUILTIN_ABI, SWAP_ABI, VYUKOV_ABI};
 use crate::impls::closing::ExplicitQueue;
 use crate::impls::ocaml::{raise_in_ocaml, Module, OcamlQueue};
 use crate::impls::Builtin;
 use crate::queue::QueueError;
-use super::{NativeObservation, NativeQuestion, Verdict};
 use crate::watchdog::within;
 
 /// How long blocked threads get to be released before the probe says they were not.
@@ -378,7 +378,11 @@ impl<Q: ExplicitQueue> Native for Values<Q> {
         self.item_note
     }
     fn dies(&self) -> &'static str {
-        if self.raises { "raised" } else { "panicked" }
+        if self.raises {
+            "raised"
+        } else {
+            "panicked"
+        }
     }
     fn die(&self, who: &str) -> ! {
         if self.raises {
@@ -489,7 +493,10 @@ fn producers_released_when_consumer_dies<N: Native>(n: &'static N) -> Answer {
     let answer = if released.len() == WAITERS {
         let slowest = released.iter().map(|(t, _)| t.saturating_duration_since(died)).max().unwrap_or_default();
         let why = released.iter().find_map(|(_, w)| w.clone()).unwrap_or_else(|| "Ok".into());
-        (Verdict::Yes, format!("{WAITERS} of {WAITERS} released with {why} {} after the consumer {}", ms(slowest), n.dies()))
+        (
+            Verdict::Yes,
+            format!("{WAITERS} of {WAITERS} released with {why} {} after the consumer {}", ms(slowest), n.dies()),
+        )
     } else if n.close(&tx) {
         let rest = gather(&done, WAITERS - released.len(), Instant::now() + PROBE_LIMIT / 2);
         let why = rest.iter().find_map(|(_, w)| w.clone()).unwrap_or_else(|| "?".into());
@@ -541,7 +548,10 @@ fn consumer_released_when_producer_dies<N: Native>(n: &'static N) -> Answer {
         ),
         (None, Some(c)) => {
             n.close(c);
-            let why = gather(&done, 1, Instant::now() + PROBE_LIMIT / 2).pop().and_then(|(_, w)| w).unwrap_or_else(|| "?".into());
+            let why = gather(&done, 1, Instant::now() + PROBE_LIMIT / 2)
+                .pop()
+                .and_then(|(_, w)| w)
+                .unwrap_or_else(|| "?".into());
             (
                 Verdict::No,
                 format!(
@@ -568,7 +578,12 @@ fn refused_push_returns_item<N: Native>(n: &'static N) -> Answer {
     let before = dropped();
     let full = n.try_push(&tx, 2);
     let after_full = dropped();
-    let rx = if n.close(&tx) { Some(rx) } else { drop(rx) /* a channel closes when its receiver goes */; None };
+    let rx = if n.close(&tx) {
+        Some(rx)
+    } else {
+        drop(rx) /* a channel closes when its receiver goes */;
+        None
+    };
     let before_closed = dropped();
     let closed = n.push(&tx, 3);
     let after_closed = dropped();

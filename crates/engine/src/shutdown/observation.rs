@@ -38,7 +38,9 @@ impl Question {
             Question::DrainAfterClose => "consumers drain what is buffered after the last producer handle drops",
             Question::PushAfterClose => "a push after the explicit close fails and enqueues nothing",
             Question::ProducersWokenWhenConsumersLeave => "blocked producers are woken when the consumers go away",
-            Question::ConsumersWokenOnLastProducerDrop => "blocked consumers are woken when the last producer handle drops",
+            Question::ConsumersWokenOnLastProducerDrop => {
+                "blocked consumers are woken when the last producer handle drops"
+            }
             Question::ConsumersWokenOnExplicitClose => "blocked consumers are woken by the explicit close",
             Question::ProducersWokenOnExplicitClose => "blocked producers are woken by the explicit close",
             Question::NothingLost => "nothing accepted is lost when the producers close mid-stream",
@@ -102,11 +104,19 @@ impl NativeQuestion {
 
     pub fn text(self) -> &'static str {
         match self {
-            NativeQuestion::ProducersReleasedWhenConsumerDies => "blocked producers are released when the consumer panics (raises)",
-            NativeQuestion::ConsumerReleasedWhenProducerDies => "a blocked consumer is released when the producer panics (raises)",
+            NativeQuestion::ProducersReleasedWhenConsumerDies => {
+                "blocked producers are released when the consumer panics (raises)"
+            }
+            NativeQuestion::ConsumerReleasedWhenProducerDies => {
+                "a blocked consumer is released when the producer panics (raises)"
+            }
             NativeQuestion::RefusedPushReturnsItem => "a refused push hands the item back to the caller",
-            NativeQuestion::BufferDroppedWhenConsumersLeave => "items still buffered are dropped when the last consumer leaves",
-            NativeQuestion::OneHolderClosesForAll => "one holder can close the queue for all, apart from dropping its handle",
+            NativeQuestion::BufferDroppedWhenConsumersLeave => {
+                "items still buffered are dropped when the last consumer leaves"
+            }
+            NativeQuestion::OneHolderClosesForAll => {
+                "one holder can close the queue for all, apart from dropping its handle"
+            }
         }
     }
 }
