@@ -181,7 +181,10 @@ fn main() {
     let solution = example.split("// ANCHOR: main").next().unwrap();
     let mut all = Out { dir: out, mods: String::new(), sources: Vec::new() };
     all.queue("solution", solution, "book-examples/examples/step5_queue.rs");
-    let mut table = String::from("/// Every queue of the test: (name, right?, its checks).\npub const VARIANTS: &[(&str, bool, fn() -> crate::check::Checks)] = &[\n");
+    let mut table = String::from(
+        "/// How a queue of the test is checked.\npub type Run = fn() -> crate::check::Checks;\n\
+         /// Every queue of the test: (name, right?, its checks).\npub const VARIANTS: &[(&str, bool, Run)] = &[\n",
+    );
     table.push_str("    (\"solution\", true, || crate::check::checks::<solution_std::Queue<u64>, solution_shuttle::Queue<u64>>()),\n");
     for (answers, right) in [(RIGHT, true), (WRONG, false)] {
         for a in answers {

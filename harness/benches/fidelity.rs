@@ -23,7 +23,7 @@
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bq_engine::driven::run_driven;
 use bq_engine::impls::{Crossbeam, RustSyncChannel};

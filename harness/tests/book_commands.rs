@@ -307,7 +307,8 @@ fn chapter_9_exercise_1_runs_as_printed() {
     let broadcast =
         "    pthread_cond_broadcast(&q->not_full);\n    pthread_mutex_unlock(&q->mutex);\n}\n/* ANCHOR_END: close */";
     // (the edit, c/bq.c's text, what it becomes, what the output shows, what the chapter quotes)
-    let cases: [(&str, &str, &str, &[&str], &[&str]); 2] = [
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+    let cases: [Case; 2] = [
         (
             "close does not wake producers",
             broadcast,
