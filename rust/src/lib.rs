@@ -69,13 +69,13 @@ pub struct Queue<T> {
 // ANCHOR_END: queue_struct
 
 impl<T> Queue<T> {
-    // ANCHOR: lock
+// ANCHOR: lock
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
-    // ANCHOR_END: lock
+// ANCHOR_END: lock
 
-    // ANCHOR: wait_until
+// ANCHOR: wait_until
     /// `Condition.wait` in a loop, with a deadline (see the module comment). No deadline: the
     /// timeout is too long for an `Instant` (like OCaml's saturated one, it never comes).
     fn wait_until<'a>(
@@ -93,26 +93,26 @@ impl<T> Queue<T> {
             None => cond.wait_while(guard, |s| !ready(s)).unwrap_or_else(PoisonError::into_inner),
         }
     }
-    // ANCHOR_END: wait_until
+// ANCHOR_END: wait_until
 
-    // ANCHOR: enqueue
+// ANCHOR: enqueue
     // Caller holds the lock.
     fn enqueue(&self, s: &mut State<T>, x: T) {
         s.items.push_back(x);
         self.not_empty.notify_one();
     }
-    // ANCHOR_END: enqueue
+// ANCHOR_END: enqueue
 
-    // ANCHOR: dequeue
+// ANCHOR: dequeue
     // Caller holds the lock.
     fn dequeue(&self, s: &mut State<T>) -> T {
         let x = s.items.pop_front().expect("dequeue on an empty queue");
         self.not_full.notify_one();
         x
     }
-    // ANCHOR_END: dequeue
+// ANCHOR_END: dequeue
 
-    // ANCHOR: create
+// ANCHOR: create
     /// A queue holding at most `capacity` items; `None` when `capacity` is 0 (there is no
     /// rendezvous mode, as in the OCaml original, which raises `Invalid_argument`).
     pub fn new(capacity: usize) -> Option<Self> {
@@ -126,28 +126,23 @@ impl<T> Queue<T> {
             capacity,
         })
     }
-    // ANCHOR_END: create
+// ANCHOR_END: create
 
     fn is_full(&self, s: &State<T>) -> bool {
         s.items.len() >= self.capacity
     }
 
-    // ANCHOR: push
+// ANCHOR: push
     /// Waits while the queue is full and open.
     pub fn push(&self, x: T) -> Result<(), Error> {
         let s = self.lock();
-        let mut s =
-            self.not_full.wait_while(s, |s| self.is_full(s) && !s.closed).unwrap_or_else(PoisonError::into_inner);
-        if s.closed {
-            Err(Error::Closed)
-        } else {
-            self.enqueue(&mut s, x);
-            Ok(())
-        }
+        let mut s = self.not_full.wait_while(s, |s| self.is_full(s) && !s.closed)
+            .unwrap_or_else(PoisonError::into_inner);
+        if s.closed { Err(Error::Closed) } else { self.enqueue(&mut s, x); Ok(()) }
     }
-    // ANCHOR_END: push
+// ANCHOR_END: push
 
-    // ANCHOR: try_push
+// ANCHOR: try_push
     pub fn try_push(&self, x: T) -> Result<(), Error> {
         let mut s = self.lock();
         if s.closed {
@@ -159,9 +154,9 @@ impl<T> Queue<T> {
             Ok(())
         }
     }
-    // ANCHOR_END: try_push
+// ANCHOR_END: try_push
 
-    // ANCHOR: push_timeout
+// ANCHOR: push_timeout
     pub fn push_timeout(&self, x: T, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
@@ -175,24 +170,20 @@ impl<T> Queue<T> {
             Ok(())
         }
     }
-    // ANCHOR_END: push_timeout
+// ANCHOR_END: push_timeout
 
-    // ANCHOR: pop
+// ANCHOR: pop
     /// Waits while the queue is empty and open; after close, drains what is buffered.
     pub fn pop(&self) -> Result<T, Error> {
         let s = self.lock();
-        let mut s =
-            self.not_empty.wait_while(s, |s| s.items.is_empty() && !s.closed).unwrap_or_else(PoisonError::into_inner);
+        let mut s = self.not_empty.wait_while(s, |s| s.items.is_empty() && !s.closed)
+            .unwrap_or_else(PoisonError::into_inner);
         // closed and drained
-        if s.items.is_empty() {
-            Err(Error::Closed)
-        } else {
-            Ok(self.dequeue(&mut s))
-        }
+        if s.items.is_empty() { Err(Error::Closed) } else { Ok(self.dequeue(&mut s)) }
     }
-    // ANCHOR_END: pop
+// ANCHOR_END: pop
 
-    // ANCHOR: try_pop
+// ANCHOR: try_pop
     pub fn try_pop(&self) -> Result<T, Error> {
         let mut s = self.lock();
         if !s.items.is_empty() {
@@ -203,9 +194,9 @@ impl<T> Queue<T> {
             Err(Error::Empty)
         }
     }
-    // ANCHOR_END: try_pop
+// ANCHOR_END: try_pop
 
-    // ANCHOR: pop_timeout
+// ANCHOR: pop_timeout
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, Error> {
         let deadline = Instant::now().checked_add(timeout);
         let s = self.lock();
@@ -218,9 +209,9 @@ impl<T> Queue<T> {
             Err(Error::Timeout)
         }
     }
-    // ANCHOR_END: pop_timeout
+// ANCHOR_END: pop_timeout
 
-    // ANCHOR: close
+// ANCHOR: close
     /// Idempotent; wakes every waiter.
     pub fn close(&self) {
         let mut s = self.lock();
@@ -229,13 +220,13 @@ impl<T> Queue<T> {
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
-    // ANCHOR_END: close
+// ANCHOR_END: close
 
-    // ANCHOR: len
+// ANCHOR: len
     pub fn len(&self) -> usize {
         self.lock().items.len()
     }
-    // ANCHOR_END: len
+// ANCHOR_END: len
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -38,8 +38,8 @@ pub use super::Error;
 
 #[derive(Debug)]
 struct State<T> {
-    items: Vec<T>,       // producers' side, newest last
-    batch: Vec<T>,       // swapped out, the oldest items, oldest last
+    items: Vec<T>, // producers' side, newest last
+    batch: Vec<T>, // swapped out, the oldest items, oldest last
     push_waiters: usize, // threads asleep on not_full
     pop_waiters: usize,  // threads asleep on not_empty
     closed: bool,
@@ -166,12 +166,7 @@ impl<T> Queue<T> {
     pub fn push(&self, x: T) -> Result<(), Error> {
         let s = self.lock();
         let mut s = self.wait_until(Side::Push, s, None, |s| !self.is_full(s) || s.closed);
-        if s.closed {
-            Err(Error::Closed)
-        } else {
-            self.enqueue(&mut s, x);
-            Ok(())
-        }
+        if s.closed { Err(Error::Closed) } else { self.enqueue(&mut s, x); Ok(()) }
     }
 
     pub fn try_push(&self, x: T) -> Result<(), Error> {
@@ -205,11 +200,7 @@ impl<T> Queue<T> {
         let s = self.lock();
         let mut s = self.wait_until(Side::Pop, s, None, |s| s.buffered() > 0 || s.closed);
         // closed and drained
-        if s.buffered() == 0 {
-            Err(Error::Closed)
-        } else {
-            Ok(self.take_one(&mut s))
-        }
+        if s.buffered() == 0 { Err(Error::Closed) } else { Ok(self.take_one(&mut s)) }
     }
 
     pub fn try_pop(&self) -> Result<T, Error> {
@@ -246,11 +237,7 @@ impl<T> Queue<T> {
         let s = self.lock();
         let mut s = self.wait_until(Side::Pop, s, None, |s| s.buffered() > 0 || s.closed);
         // closed and drained
-        if s.buffered() == 0 {
-            Err(Error::Closed)
-        } else {
-            Ok(self.take(&mut s, max, out))
-        }
+        if s.buffered() == 0 { Err(Error::Closed) } else { Ok(self.take(&mut s, max, out)) }
     }
 
     /// Idempotent; wakes every waiter.
@@ -314,11 +301,7 @@ mod tests {
         for i in 0..100u32 {
             q.push(i).unwrap();
             assert_eq!(q.try_push(i), Err(Error::Full));
-            if i % 2 == 0 {
-                out.push(q.pop().unwrap())
-            } else {
-                q.pop_many(usize::MAX, &mut out).unwrap();
-            }
+            if i % 2 == 0 { out.push(q.pop().unwrap()) } else { q.pop_many(usize::MAX, &mut out).unwrap(); }
         }
         assert_eq!(out, (0..100).collect::<Vec<_>>());
     }
