@@ -18,7 +18,7 @@ use bq_results::outdir::FILE_SIGNATURE;
 use bq_results::stats::{ratio_between, Ratio};
 use bq_results::{Claim, Env};
 
-use crate::ratios::{self, fmt_ratio, Cell};
+use crate::ratios::{self, fmt_ratio, short_name, Cell};
 use crate::runs::{read_runs, RUNS_CSV};
 
 #[derive(Debug, clap::Args)]
@@ -77,21 +77,12 @@ impl Change {
     }
 }
 
-/// An implementation as the two runs can share it: a built-in's name, a library's file name.
-fn name(implementation: &str) -> String {
-    if implementation.contains('/') {
-        Path::new(implementation).file_name().map_or(implementation.to_string(), |f| f.to_string_lossy().into_owned())
-    } else {
-        implementation.to_string()
-    }
-}
-
 /// What identifies a cell across runs.
 type Key = (String, Mode, String, u64, u64, usize, Placement, Option<u64>, String);
 
 fn key(c: &Cell) -> Key {
     (
-        name(c.implementation),
+        short_name(c.implementation),
         c.mode,
         c.workload.to_string(),
         c.producers,
@@ -99,7 +90,7 @@ fn key(c: &Cell) -> Key {
         c.capacity,
         c.placement,
         c.consumer_work_ns,
-        ratios::label((&name(c.reference.0), c.reference.1)),
+        ratios::label((&short_name(c.reference.0), c.reference.1)),
     )
 }
 

@@ -42,6 +42,25 @@ pub fn label((implementation, mode): (&str, Mode)) -> String {
     }
 }
 
+/// "spsc" same-core, "spsc · cross-core" in another placement, with the consumer's work per item
+/// after it where the run set one: how a configuration is headed in every report.
+pub fn config_label(workload: Workload, placement: Placement, consumer_work_ns: Option<u64>) -> String {
+    let mut l =
+        if placement == Placement::SameCore { workload.to_string() } else { format!("{workload} · {placement}") };
+    if let Some(ns) = consumer_work_ns {
+        l += &format!(" · consumer work {ns} ns");
+    }
+    l
+}
+
+/// An implementation as two runs or two sides can share it: a built-in's name, a library's or
+/// module's file name (a port built in two places is one port).
+pub fn short_name(implementation: &str) -> String {
+    std::path::Path::new(implementation)
+        .file_name()
+        .map_or(implementation.to_string(), |f| f.to_string_lossy().into_owned())
+}
+
 impl Cell<'_> {
     /// "ocaml" for driven runs, "ocaml (native-domains)" for the others.
     pub fn label(&self) -> String {

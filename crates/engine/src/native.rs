@@ -43,17 +43,27 @@ fn check(kind: NativeKind, spec: &RunSpec) -> anyhow::Result<()> {
 pub fn run_native(kind: NativeKind, spec: RunSpec, limit: Duration) -> anyhow::Result<Tally> {
     check(kind, &spec)?;
     let what = format!("{} {} (capacity {})", kind.mode(), spec.workload, spec.capacity);
-    within(&what, limit, move || {
-        // Every thread, domain or worker the runner creates inherits this thread's CPUs.
+    placed_and_timed(&what, spec, limit, move || match kind {
+        NativeKind::CPthreads => c_abi::native::run(&spec),
+        NativeKind::OcamlDomains => ocaml::native::run(&spec, true),
+        NativeKind::OcamlSysthreads => ocaml::native::run(&spec, false),
+        NativeKind::TokioTasks => tokio::native::run(&spec),
+    })
+}
+
+/// Runs `run` under a watchdog of `limit`, on a thread placed as `spec` says (every thread,
+/// domain or worker a runner creates inherits its CPUs), with the process's CPU time taken
+/// around it: the runners fill in their own times and counts.
+fn placed_and_timed(
+    what: &str,
+    spec: RunSpec,
+    limit: Duration,
+    run: impl FnOnce() -> anyhow::Result<Tally> + Send + 'static,
+) -> anyhow::Result<Tally> {
+    within(what, limit, move || {
         spec.placement.enter().map_err(anyhow::Error::msg)?;
         let cpu0 = cpu_time();
-        // The runners fill in their own times and counts; the process's CPU time is taken here.
-        let mut tally = match kind {
-            NativeKind::CPthreads => c_abi::native::run(&spec)?,
-            NativeKind::OcamlDomains => ocaml::native::run(&spec, true)?,
-            NativeKind::OcamlSysthreads => ocaml::native::run(&spec, false)?,
-            NativeKind::TokioTasks => tokio::native::run(&spec)?,
-        };
+        let mut tally = run()?;
         tally.cpu = cpu_since(cpu0);
         Ok(tally)
     })?
@@ -70,11 +80,5 @@ pub fn run_module(plugin: &'static Plugin, kind: NativeKind, spec: RunSpec, limi
         _ => anyhow::bail!("{}: an OCaml module runs on domains or systhreads only", kind.mode()),
     };
     let what = format!("{} {} {} (capacity {})", plugin.path().display(), kind.mode(), spec.workload, spec.capacity);
-    within(&what, limit, move || {
-        spec.placement.enter().map_err(anyhow::Error::msg)?;
-        let cpu0 = cpu_time();
-        let mut tally = plugin.run_native(&spec, domains)?;
-        tally.cpu = cpu_since(cpu0);
-        Ok(tally)
-    })?
+    placed_and_timed(&what, spec, limit, move || plugin.run_native(&spec, domains))
 }

@@ -135,9 +135,7 @@ pub fn references(args: &Args) -> References {
 pub fn implementations(args: &Args) -> anyhow::Result<Vec<Choice>> {
     let mut v = args.run.choices(&DEFAULTS)?;
     v.extend(args.plugins.iter().filter(|p| !v.contains(p)).copied().collect::<Vec<_>>());
-    let r = references(args);
-    let used = if args.placements.is_empty() { Placement::ALL.to_vec() } else { args.placements.clone() };
-    for t in used.into_iter().map(|p| r.of(p)) {
+    for t in reference_targets(args) {
         if let Target::Driven(c) = t {
             if !v.contains(&c) {
                 v.push(c);
@@ -152,13 +150,29 @@ pub fn implementations(args: &Args) -> anyhow::Result<Vec<Choice>> {
 /// Unpinned runs flip between the two from one slice to the next (their A/A interval was
 /// ±77-113% on the 2-core machine of docs/measurement.md), so they are asked for by name.
 fn placements(args: &Args, w: Workload) -> Vec<Placement> {
-    let wanted = if !args.placements.is_empty() {
-        args.placements.clone()
-    } else {
-        vec![Placement::SameCore, Placement::CrossCore]
-    };
     // seq is one thread: nothing to place apart.
-    wanted.into_iter().filter(|&p| !(w == Workload::Seq && p == Placement::CrossCore)).collect()
+    run_placements(args).into_iter().filter(|&p| !(w == Workload::Seq && p == Placement::CrossCore)).collect()
+}
+
+/// Every placement the run uses: `--placement`, or same-core and cross-core.
+fn run_placements(args: &Args) -> Vec<Placement> {
+    if args.placements.is_empty() {
+        vec![Placement::SameCore, Placement::CrossCore]
+    } else {
+        args.placements.clone()
+    }
+}
+
+/// The references of the placements the run uses, each once.
+fn reference_targets(args: &Args) -> Vec<Target> {
+    let refs = references(args);
+    let mut out: Vec<Target> = Vec::new();
+    for t in run_placements(args).into_iter().map(|p| refs.of(p)) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// Why `t` does not run `spec`, if it does not.
@@ -227,14 +241,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Plan, Vec<String>)> {
         }
     }
     let refs = references(args);
-    // The references of the placements this run uses, each once.
-    let used = if args.placements.is_empty() { Placement::ALL.to_vec() } else { args.placements.clone() };
-    let mut targets: Vec<Target> = Vec::new();
-    for t in used.into_iter().map(|p| refs.of(p)) {
-        if !targets.contains(&t) {
-            targets.push(t);
-        }
-    }
+    let mut targets = reference_targets(args);
     let reference_targets = targets.clone();
     let is_reference = |t: Target| reference_targets.contains(&t);
     for &c in &impls {

@@ -6,7 +6,6 @@
 
 use std::fmt::Write;
 
-use bq_engine::placement::Placement;
 use bq_engine::row::{Mode, Row};
 use bq_engine::shutdown::Observation;
 use bq_results::markdown::header;
@@ -17,15 +16,7 @@ use crate::shutdown::report::matrix_markdown;
 
 /// "spsc" same-core, "spsc · cross-core" elsewhere, with the consumer's work where set.
 fn config(r: &Row) -> String {
-    let mut l = if r.placement == Placement::SameCore {
-        r.workload.to_string()
-    } else {
-        format!("{} · {}", r.workload, r.placement)
-    };
-    if let Some(ns) = r.consumer_work_ns {
-        write!(l, " · consumer work {ns} ns").unwrap();
-    }
-    l
+    crate::ratios::config_label(r.workload, r.placement, r.consumer_work_ns)
 }
 
 fn label(r: &Row) -> String {
@@ -150,6 +141,7 @@ pub fn markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>]) -> Strin
 mod tests {
     use super::*;
     use bq_engine::measure::Tally;
+    use bq_engine::placement::Placement;
     use bq_engine::row::Kind;
     use bq_engine::workloads::{RunSpec, Workload};
     use std::time::Duration;

@@ -446,15 +446,7 @@ fn goal(env: &Env) -> f64 {
 /// "spsc" for same-core, "spsc · cross-core" for another placement; the consumer's work
 /// after it where the run set one.
 fn config_label(c: &Cell) -> String {
-    let mut l = if c.placement == Placement::SameCore {
-        c.workload.to_string()
-    } else {
-        format!("{} · {}", c.workload, c.placement)
-    };
-    if let Some(ns) = c.consumer_work_ns {
-        write!(l, " · consumer work {ns} ns").unwrap();
-    }
-    l
+    ratios::config_label(c.workload, c.placement, c.consumer_work_ns)
 }
 
 /// What a placement means for a reader's own program.
@@ -525,19 +517,6 @@ fn ratio_pm_marked(c: &Cell, goal: f64) -> String {
     format!("{}{mark}{modes}", ratio_pm(r))
 }
 
-/// Million items per second, three significant digits.
-fn fmt_mips(m: f64) -> String {
-    if m >= 100.0 {
-        format!("{m:.0}")
-    } else if m >= 10.0 {
-        format!("{m:.1}")
-    } else if m >= 0.1 {
-        format!("{m:.2}")
-    } else {
-        format!("{m:.3}")
-    }
-}
-
 /// The verdict table of one placement.
 fn verdict_table(out: &mut String, cells: &[Cell], p: Placement) {
     let vs = verdict::verdicts(cells, p);
@@ -569,7 +548,7 @@ fn verdict_table(out: &mut String, cells: &[Cell], p: Placement) {
             out,
             "| {shape} | {} | {fastest}{modes} | {} | {margin} |",
             v.capacity,
-            v.mips().map_or("–".into(), fmt_mips)
+            v.mips().map_or("–".into(), fmt_ratio)
         )
         .unwrap();
     }
@@ -761,8 +740,7 @@ fn port_section(cells: &[Cell]) -> String {
 /// One line per configuration where a library or module (not a built-in) was compared with a
 /// reference that is not a built-in either: a port against its original.
 pub fn port_lines(cells: &[Cell]) -> Vec<String> {
-    let file =
-        |s: &str| std::path::Path::new(s).file_name().map_or(s.to_string(), |f| f.to_string_lossy().into_owned());
+    let file = ratios::short_name;
     cells
         .iter()
         .filter(|c| !c.aa && c.mode == Mode::Driven && Builtin::from_name(c.implementation).is_none())
@@ -879,9 +857,9 @@ fn modes_section(cells: &[Cell]) -> String {
             config_label(c),
             c.capacity,
             lo.share * 100.0,
-            fmt_mips(lo.median / 1e6),
+            fmt_ratio(lo.median / 1e6),
             hi.share * 100.0,
-            fmt_mips(hi.median / 1e6)
+            fmt_ratio(hi.median / 1e6)
         )
         .unwrap();
     }
@@ -962,7 +940,7 @@ fn ratios_markdown(env: &Env, cells: &[Cell]) -> String {
         .unwrap();
         out.push_str("| implementation | capacity | ratio [95% interval] | pairs | M items/s | slices, p10–p90 |\n|---|---|---|---|---|---|\n");
         for c in here {
-            let spread = c.spread().map_or("–".into(), |(a, b)| format!("{}–{}", fmt_mips(a), fmt_mips(b)));
+            let spread = c.spread().map_or("–".into(), |(a, b)| format!("{}–{}", fmt_ratio(a), fmt_ratio(b)));
             let modes = if c.modes().is_some() { " ⌁" } else { "" };
             writeln!(
                 out,
@@ -971,7 +949,7 @@ fn ratios_markdown(env: &Env, cells: &[Cell]) -> String {
                 c.capacity,
                 ratio_cell(c.ratio, goal),
                 c.ratio.map_or(0, |r| r.pairs),
-                c.mips().map_or("–".into(), fmt_mips)
+                c.mips().map_or("–".into(), fmt_ratio)
             )
             .unwrap();
         }
