@@ -92,8 +92,10 @@ static inline void checksum_add(checksum *c, uint64_t item) {
 /* One worker's share of the run on its own clocks: after the gate to after its last operation. */
 typedef struct { uint64_t start_ns, end_ns, cpu0, cpu_ns; } span;
 
-static void span_start(span *sp) { sp->cpu0 = thread_cpu_ns(); sp->start_ns = now_ns(); }
-static void span_stop(span *sp) { sp->end_ns = now_ns(); sp->cpu_ns = thread_cpu_ns() - sp->cpu0; }
+/* The wall clock outside the CPU clock at both ends, as in measure.rs's SpanClock: the CPU time
+ * measured then lies within the span. */
+static void span_start(span *sp) { sp->start_ns = now_ns(); sp->cpu0 = thread_cpu_ns(); }
+static void span_stop(span *sp) { sp->cpu_ns = thread_cpu_ns() - sp->cpu0; sp->end_ns = now_ns(); }
 
 /* Pins the calling thread to `cpu` (-1: leaves it where it is). 0 on success. */
 static int pin_self(int32_t cpu) {

@@ -60,12 +60,14 @@ type span = { start_ns : int; end_ns : int; cpu_ns : int }
 let no_span = { start_ns = 0; end_ns = 0; cpu_ns = 0 }
 
 (* Runs [f] and returns its result with its span. *)
+(* The wall clock outside the CPU clock at both ends, as in measure.rs's SpanClock: the CPU
+   time measured then lies within the span. *)
 let timed f =
-  let cpu0 = thread_cpu () in
   let start_ns = now () in
+  let cpu0 = thread_cpu () in
   let r = f () in
-  let end_ns = now () in
-  (r, { start_ns; end_ns; cpu_ns = thread_cpu () - cpu0 })
+  let cpu_ns = thread_cpu () - cpu0 in
+  (r, { start_ns; end_ns = now (); cpu_ns })
 
 (* A throughput slice's proof of delivery, as crates/engine/src/measure.rs's Checksum: a count,
    a sum and a sum of mixes of the items a consumer took, compared after the run with those of

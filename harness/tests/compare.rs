@@ -290,10 +290,11 @@ fn a_length_above_the_capacity_fails_the_run() {
 }
 
 /// Builds `c/bq.c`-based plugins (the correct queue, and the crashing and hanging fixtures)
-/// into a temporary folder.
-fn plugins() -> (PathBuf, PathBuf, PathBuf) {
+/// into a temporary folder of the calling test's own: tests run in parallel, and `tmp`
+/// empties the folder it names, so a shared one would vanish under the other test.
+fn plugins(test: &str) -> (PathBuf, PathBuf, PathBuf) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-    let dir = tmp("plugins");
+    let dir = tmp(&format!("plugins-{test}"));
     std::fs::create_dir_all(&dir).unwrap();
     let build = |src: PathBuf, name: &str| {
         let lib = dir.join(name);
@@ -318,7 +319,7 @@ fn plugins() -> (PathBuf, PathBuf, PathBuf) {
 
 #[test]
 fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
-    let (good, crash, hang) = plugins();
+    let (good, crash, hang) = plugins("beside");
     let dir = tmp("with-plugins");
     let list = format!("{},{},{}", good.display(), crash.display(), hang.display());
     let out = bqh(&[
@@ -532,7 +533,7 @@ fn the_pair_order_is_recorded_and_alternates() {
 /// user's module and run in a child process), apart.
 #[test]
 fn a_port_is_measured_against_its_original_driven_and_on_its_own_domains() {
-    let (port, _, _) = plugins();
+    let (port, _, _) = plugins("port");
     let dir = tmp("port-against-original");
     std::fs::create_dir_all(&dir).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();

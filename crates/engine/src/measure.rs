@@ -56,17 +56,20 @@ pub struct SpanClock {
     cpu0: u64,
 }
 
+// The wall clock is read outside the CPU clock, at both ends: the CPU time measured is then
+// used within the span, and time the hypervisor takes the CPU away between two readings (which
+// a guest may count as the thread's) falls inside the span too, never outside it.
 impl SpanClock {
     #[inline]
     pub fn start() -> SpanClock {
-        let cpu0 = thread_cpu_ns();
-        SpanClock { start_ns: now_ns(), cpu0 }
+        let start_ns = now_ns();
+        SpanClock { start_ns, cpu0: thread_cpu_ns() }
     }
 
     #[inline]
     pub fn stop(self) -> Span {
-        let end_ns = now_ns();
-        Span { start_ns: self.start_ns, end_ns, cpu_ns: thread_cpu_ns().saturating_sub(self.cpu0) }
+        let cpu_ns = thread_cpu_ns().saturating_sub(self.cpu0);
+        Span { start_ns: self.start_ns, end_ns: now_ns(), cpu_ns }
     }
 }
 

@@ -528,8 +528,9 @@ pub mod native {
         // Every task waits at the gate: nothing has started, so the clocks can.
         let tasks = (spec.producers + spec.consumers) as u32;
         run.start.ready.acquire_many(tasks).await.map_err(|e| anyhow::anyhow!("the start gate: {e}"))?.forget();
-        let cpu0 = clocks.read();
+        // The wall clock outside the CPU clocks, as in measure::SpanClock.
         let t0 = now_ns();
+        let cpu0 = clocks.read();
         open.send_replace(true);
         let mut produced = Vec::new();
         for (p, h) in producers.into_iter().enumerate() {
@@ -539,8 +540,8 @@ pub mod native {
         for (c, h) in consumers.into_iter().enumerate() {
             consumed.push(h.await.map_err(|e| anyhow::anyhow!("consumer task {c}: {e}"))?);
         }
-        let seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
         let cpu = WorkerClocks::used(&cpu0, &clocks.read());
+        let seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
 
         // The caller measures the process's CPU time (`native.rs`).
         let mut t = tally(&spec, Default::default(), produced, consumed);
@@ -568,11 +569,12 @@ pub mod native {
         if spec.workload == Workload::Seq {
             // One task, not the calling thread: the same pitfall as for the consumers.
             return rt.block_on(async {
-                let cpu0 = clocks.read();
                 let t0 = now_ns();
+                let cpu0 = clocks.read();
                 let mut t = tokio::spawn(run_seq(spec)).await.map_err(|e| anyhow::anyhow!("the seq task: {e}"))?;
+                let cpu = WorkerClocks::used(&cpu0, &clocks.read());
                 t.seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
-                t.threads_cpu = Some(std::time::Duration::from_nanos(WorkerClocks::used(&cpu0, &clocks.read())));
+                t.threads_cpu = Some(std::time::Duration::from_nanos(cpu));
                 Ok(t)
             });
         }
