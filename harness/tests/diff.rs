@@ -82,20 +82,21 @@ fn diff_catches_a_slowed_port_and_passes_the_same_code_twice() {
         bqh_within(&args, LIMIT)
     };
 
-    // The same code twice: matched by the library's file name, no change beyond 5%.
-    let same = diff(&runs[1], &["--impl", "libport.so", "--fail-above", "5"]);
+    // The same code twice: matched by the library's file name. Runs of the same code drift by up to
+    // 17% on the project's guest (docs/usage.md), so 30% is a harness that broke, not noise.
+    let same = diff(&runs[1], &["--impl", "libport.so", "--fail-above", "30"]);
     let text = String::from_utf8_lossy(&same.stdout);
     assert_eq!(same.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&same.stderr));
     assert!(text.contains("| libport.so | spsc (1 → 1) · same-core | 16 | crossbeam |"), "{text}");
     assert!(text.contains("2 configurations in both runs"), "{text}");
 
-    // The port whose push spins 2 µs: slower in both workloads, marked, exit 1 naming them.
+    // The port whose push spins 2 µs is several times slower in both workloads: marked, exit 1.
     let json = dir.join("changes.json");
-    let slow = diff(&runs[2], &["--impl", "libport.so", "--fail-above", "5", "--json", json.to_str().unwrap()]);
+    let slow = diff(&runs[2], &["--impl", "libport.so", "--fail-above", "30", "--json", json.to_str().unwrap()]);
     let (text, err) = (String::from_utf8_lossy(&slow.stdout), String::from_utf8_lossy(&slow.stderr));
     assert_eq!(slow.status.code(), Some(1), "{text}{err}");
     assert_eq!(text.matches(" ↓ |").count(), 2, "{text}");
-    assert!(err.contains("2 configuration(s) got slower by more than 5%"), "{err}");
+    assert!(err.contains("2 configuration(s) got slower by more than 30%"), "{err}");
     let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(j["command"], "diff");
     assert!(j["changes"].as_array().unwrap().iter().all(|c| c["high"].as_f64().unwrap() < 1.0));
