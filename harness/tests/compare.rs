@@ -452,8 +452,8 @@ static SLOW: Rigged = Rigged { name: "spin-40us", spin_ns: 40_000, ..Rigged::CRO
 /// The paired schedule on two queues of known speed: the reference (20 µs per item) against
 /// itself and against one half as fast (40 µs).
 fn paired_on_known_queues() -> Vec<Row> {
-    use bq_engine::paired::{execute_with, Plan, References};
-    use bq_engine::plan::Target;
+    use bq_engine::paired::{measure_pairs_with, Plan, References};
+    use bq_engine::target::Target;
     use bq_engine::{Builtin, Choice};
     let reference = Target::Driven(Choice::Builtin(Builtin::Crossbeam));
     let slow = Target::Driven(Choice::Builtin(Builtin::CPthread));
@@ -468,14 +468,14 @@ fn paired_on_known_queues() -> Vec<Row> {
         budget: Duration::from_secs(4),
         fixed_items: None,
     };
-    let mut run = |t: Target, s: RunSpec, rep: u32| {
+    let run = move |&(t, s): &(Target, RunSpec), rep: u32| {
         if t == reference {
             measure_driven(&FAST, s, rep, LIMIT)
         } else {
             measure_driven(&SLOW, s, rep, LIMIT)
         }
     };
-    execute_with("test", &mut plan, &mut run).rows
+    measure_pairs_with("test", &mut plan, Box::new(run)).rows
 }
 
 #[test]

@@ -13,8 +13,12 @@
 //! - [`isolated`]: a plugin's runs and probes in a child process, so a crash is a finding.
 //! - [`measure`]: what a run counts (`Tally`) and the per-item bookkeeping behind it.
 //! - [`row`]: one run as a row of `runs.csv` (`Row`), made from a `Tally`.
+//! - [`target`]: what one run measures (`Target`) in one configuration, and the run itself.
 //! - [`sizing`]: how runs are sized to a time budget (arithmetic only).
-//! - [`plan`]: a plan of configurations and its execution: pilots, warm-ups, repetitions.
+//! - [`schedule`]: the one scheduler: pilots, warm-ups, repetitions, every study's progress.
+//! - [`paired`]: the paired schedule of compare and scale on it: slices beside a reference,
+//!   the A/A control, more pairs where the intervals are widest.
+//! - [`placement`]: which CPUs a run's threads may use.
 //! - [`memory`]: counted payloads and the memory sampler.
 //! - [`shutdown`]: the shutdown probes, through the interface and through each queue's own API.
 //! - [`progress`]: time-weighted progress, as a bar or as log lines.
@@ -31,13 +35,14 @@ pub mod memory;
 pub mod native;
 pub mod paired;
 pub mod placement;
-pub mod plan;
 pub mod progress;
 pub mod queue;
 pub mod row;
 pub mod runner;
+pub mod schedule;
 pub mod shutdown;
 pub mod sizing;
+pub mod target;
 pub mod watchdog;
 pub mod workloads;
 

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use bq_results::stats::{paired_ratio, Ratio};
 
 use crate::placement::Placement;
-use crate::plan::{measure, pilot_with, threads, Target};
-use crate::progress::Progress;
 use crate::row::{Kind, Row};
-use crate::sizing::{self, Shape, Sizing};
+use crate::schedule::{Length, Measurable, Measure, Scheduler};
+use crate::sizing::{Shape, Shortened, Sizing};
+use crate::target::{measure, threads, Target};
 use crate::workloads::{RunSpec, Sampling};
 
 /// The most pairs one cell gets: past this its interval narrows by under 1% per 10 pairs, and
@@ -88,8 +88,8 @@ impl Plan {
 struct Cell {
     target: Target,
     spec: RunSpec,
-    /// Index of its configuration's reference in `References`.
-    config: usize,
+    /// Its configuration's reference run, sized.
+    reference: RunSpec,
     log_ratios: Vec<f64>,
     /// Why it stopped early: its own failure, or its reference's.
     failed: bool,
@@ -114,321 +114,293 @@ fn same_config(a: &RunSpec, b: &RunSpec) -> bool {
         == (b.workload, b.producers, b.consumers, b.capacity, b.placement, b.consumer_work)
 }
 
-/// What a run made: every row (slices, observations, failures) in the order they were run.
-pub struct Outcome {
+/// What the pairs made: every row (slices, observations, failures) in the order they were run.
+pub struct PairedRows {
     pub rows: Vec<Row>,
     /// Cells whose interval did not reach the goal in the budget: (label, half-width).
     pub short: Vec<(String, f64)>,
 }
 
-/// Sizes a plan to its budget before it runs: slices shortened down to [`sizing::MIN_RUN`], then
-/// fewer first pairs down to [`FLOOR_PAIRS`]. Returns the first pairs and what was said.
-fn fit(plan: &mut Plan, references: usize) -> (u32, Duration, Vec<String>) {
-    // Each cell: a warm-up, its first pairs (two slices each) and an observation.
+/// The sizing a plan asks for: each cell a warm-up and its first pairs (two slices each), each
+/// configuration's reference a warm-up; the first pairs it fits in its budget, in repetitions
+/// (a warm-up and two per pair).
+fn wanted(plan: &Plan, references: usize) -> (Vec<Shape>, Sizing) {
     let shapes: Vec<Shape> = plan
         .cells
         .iter()
         .map(|(_, s)| Shape { threads: threads(s), producers: s.producers, rate: None })
         .chain(std::iter::repeat_n(Shape { threads: 2, producers: 1, rate: None }, references))
         .collect();
-    let wanted = Sizing { run: plan.run, reps: plan.first_pairs * 2 + 1 };
-    let (s, est, shortened) = sizing::fit(&shapes, wanted, 0, false, plan.budget);
-    plan.run = s.run;
-    let first = (s.reps.saturating_sub(1) / 2).max(FLOOR_PAIRS.min(plan.first_pairs));
-    // Repetitions here are a warm-up and two slices per first pair: said as pairs.
-    let said = shortened
-        .iter()
-        .map(|x| match x {
-            sizing::Shortened::Reps { .. } => {
-                format!("first pairs per cell reduced from {} to {first}", plan.first_pairs)
-            }
-            run => run.to_string(),
-        })
-        .collect();
-    (first, est, said)
+    (shapes, Sizing { run: plan.run, reps: plan.first_pairs * 2 + 1 })
 }
 
-/// Keeps a run's row in `rows`, as a run of `kind`, in `pair` (0: none), the reference's half
-/// or not: its place in the order is the next.
-type Record<'a> = dyn FnMut(&mut Vec<Row>, Row, Kind, u64, bool) + 'a;
-
-/// Runs a plan; `what` names the command in progress lines.
-pub fn execute(what: &'static str, plan: &mut Plan, limit: Duration) -> Outcome {
-    execute_with(what, plan, &mut |t, s, rep| measure(t, s, rep, limit))
+/// The first pairs a sizing leaves each cell, never under [`FLOOR_PAIRS`].
+fn first_pairs(plan: &Plan, sized: Sizing) -> u32 {
+    (sized.reps.saturating_sub(1) / 2).max(FLOOR_PAIRS.min(plan.first_pairs))
 }
 
-/// [`execute`] with any function that makes one run: the tests hand in queues whose speed they
-/// know.
-pub fn execute_with(
-    what: &'static str,
-    plan: &mut Plan,
-    measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
-) -> Outcome {
+/// What was shortened, said in pairs, the unit `--reps` sets here.
+fn in_pairs(plan: &Plan, x: &Shortened) -> String {
+    match x {
+        Shortened::Reps { to, .. } => format!(
+            "first pairs per cell reduced from {} to {}",
+            plan.first_pairs,
+            first_pairs(plan, Sizing { run: plan.run, reps: *to })
+        ),
+        run => run.to_string(),
+    }
+}
+
+/// Runs a plan's pairs; `what` names the command in progress lines.
+pub fn measure_pairs(what: &'static str, plan: &mut Plan, limit: Duration) -> PairedRows {
+    measure_pairs_with(what, plan, Box::new(move |(t, s): &(Target, RunSpec), rep| measure(*t, *s, rep, limit)))
+}
+
+/// [`measure_pairs`] with any function that makes one run: the tests hand in queues whose speed
+/// they know.
+pub fn measure_pairs_with(what: &'static str, plan: &mut Plan, run: Measure<'_, (Target, RunSpec)>) -> PairedRows {
     let started = Instant::now();
-    let mut rows: Vec<Row> = Vec::new();
-    let mut order = 0u64;
-    let mut pair_id = 0u64;
-    let mut record = |rows: &mut Vec<Row>, mut row: Row, kind: Kind, pair: u64, reference: bool| {
-        order += 1;
-        (row.kind, row.pair, row.reference, row.order) = (kind, pair, reference, order);
-        rows.push(row);
-    };
-
     // One reference spec per configuration.
-    let mut references: Vec<RunSpec> = Vec::new();
+    let mut configs: Vec<RunSpec> = Vec::new();
     for (_, s) in &plan.cells {
-        if !references.iter().any(|r| same_config(r, s)) {
-            references.push(*s);
+        if !configs.iter().any(|r| same_config(r, s)) {
+            configs.push(*s);
         }
     }
-    let (first_pairs, estimate, said) = fit(plan, references.len());
+    let length = match plan.fixed_items {
+        Some(items) => Length::Items(items),
+        None => Length::Time(plan.run),
+    };
+    let mut scheduler = Scheduler::with_measure(what, length, run);
     let mut against: Vec<String> = Vec::new();
     for p in [Placement::SameCore, Placement::CrossCore, Placement::Unpinned] {
-        if references.iter().any(|r| r.placement == p) {
+        if configs.iter().any(|r| r.placement == p) {
             against.push(format!("{} {p}", plan.references.of(p).implementation()));
         }
     }
-    eprintln!(
-        "[{what}] {} cells in {} configurations against {}; slices of about {} ms, at least {first_pairs} pairs each, \
-         then more where the interval is wider than ±{:.0}%, for {} s",
-        plan.cells.len(),
-        references.len(),
-        against.join(", "),
-        plan.run.as_millis(),
-        plan.goal * 100.0,
-        plan.budget.as_secs()
+    let (shapes, wanted) = wanted(plan, configs.len());
+    let (cells, goal, budget) = (plan.cells.len(), plan.goal, plan.budget);
+    let (sized, estimate) = scheduler.fit(
+        &shapes,
+        wanted,
+        plan.budget,
+        &|s| {
+            format!(
+                "{cells} cells in {} configurations against {}; slices of about {} ms, at least {} pairs each, then \
+                 more where the interval is wider than ±{:.0}%, for {} s",
+                configs.len(),
+                against.join(", "),
+                s.run.as_millis(),
+                first_pairs(plan, s),
+                goal * 100.0,
+                budget.as_secs()
+            )
+        },
+        &|x| in_pairs(plan, x),
     );
-    for s in &said {
-        eprintln!("[{what}] to fit the budget: {s}");
-    }
-    if estimate > plan.budget {
-        eprintln!(
-            "[{what}] warning: even shortened, the first pairs need about {} s, more than the budget of {} s; choose \
-             fewer --impl/--workload/--capacity/--placement, or give it --budget {}",
-            estimate.as_secs(),
-            plan.budget.as_secs(),
-            estimate.as_secs() + 1
-        );
-    }
-    crate::impls::ocaml::ensure_runtime();
-    let mut progress = Progress::new(what, plan.budget.max(estimate));
+    plan.run = sized.run;
+    // The extra pairs fill the budget.
+    scheduler.set_total(budget.max(estimate));
+    let mut pairs = Pairs { scheduler, plan, rows: Vec::new(), order: 0, pair: 0, cells: Vec::new() };
+    pairs.size(&configs);
+    pairs.observe();
+    pairs.first_pairs(first_pairs(pairs.plan, sized));
+    pairs.extra_pairs(started);
+    pairs.scheduler.finish();
+    let short = pairs
+        .cells
+        .iter()
+        .filter(|c| !c.failed && c.distance(goal) > 1.0)
+        .map(|c| ((c.target, c.spec).label(), c.ratio().map_or(f64::INFINITY, |r| r.half_width())))
+        .collect();
+    PairedRows { rows: pairs.rows, short }
+}
 
-    // Pilots and warm-ups: each target's items in each configuration; a failure ends its cell
-    // (or, for the reference, its configuration's cells) with the failed row reported.
-    let sized = |measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
-                 target: Target,
-                 spec: RunSpec,
-                 rows: &mut Vec<Row>,
-                 record: &mut Record<'_>|
-     -> Option<RunSpec> {
-        let spec = match plan.fixed_items {
-            Some(items) => RunSpec { items, sampling: Sampling::PLAIN, ..spec },
-            None => {
-                let (rate, failure) = pilot_with(measure, target, RunSpec { sampling: Sampling::PLAIN, ..spec });
-                if let Some(row) = failure {
-                    record(rows, row, Kind::Slice, 0, false);
-                    return None;
-                }
-                RunSpec {
-                    items: sizing::items_for(rate.unwrap_or(f64::NAN), plan.run, spec.producers),
-                    sampling: Sampling::PLAIN,
-                    ..spec
+/// The paired schedule's state: the cells, each with its configuration's sized reference, and
+/// every row in the order it ran. Its phases are its methods.
+struct Pairs<'p, 'm> {
+    scheduler: Scheduler<'m, (Target, RunSpec)>,
+    plan: &'p Plan,
+    rows: Vec<Row>,
+    /// The last run's place in the order, and the last pair's number.
+    order: u64,
+    pair: u64,
+    cells: Vec<Cell>,
+}
+
+impl Pairs<'_, '_> {
+    /// Keeps a run's row as a run of `kind`, in `pair` (0: none), the reference's half or not:
+    /// its place in the order is the next.
+    fn record(&mut self, mut row: Row, kind: Kind, pair: u64, reference: bool) {
+        self.order += 1;
+        (row.kind, row.pair, row.reference, row.order) = (kind, pair, reference, self.order);
+        self.rows.push(row);
+    }
+
+    /// Pilots and warm-ups: each configuration's reference, then each candidate; a failure ends
+    /// its cell (or, for the reference, its configuration's cells) with the failed row kept.
+    fn size(&mut self, configs: &[RunSpec]) {
+        let mut references: Vec<Option<RunSpec>> = Vec::new();
+        for r in configs {
+            let run = (self.plan.reference(r), RunSpec { sampling: Sampling::PLAIN, ..*r });
+            match self.scheduler.sized(&run) {
+                Ok((_, s)) => references.push(Some(s)),
+                Err(row) => {
+                    self.scheduler.say(format!(
+                        "FAILED: the reference {}: {}; its configuration is skipped",
+                        run.label(),
+                        row.error
+                    ));
+                    self.record(row, Kind::Slice, 0, false);
+                    references.push(None);
                 }
             }
-        };
-        // The warm-up, discarded unless it failed; the faster of its rate and the pilot's
-        // sizes the slices (a configuration that flips between a fast and a slow regime then
-        // runs at least the target in either).
-        let row = measure(target, spec, 0);
-        if !row.ok() {
-            record(rows, row, Kind::Slice, 0, false);
-            return None;
         }
-        if plan.fixed_items.is_some() {
-            return Some(spec);
-        }
-        let rate = row.items_per_second.max(spec.items as f64 / plan.run.as_secs_f64());
-        Some(RunSpec { items: sizing::items_for(rate, plan.run, spec.producers), ..spec })
-    };
-    let mut ref_specs: Vec<Option<RunSpec>> = Vec::new();
-    for r in &references {
-        let reference = plan.reference(r);
-        let label = format!("{} {} cap {} {}", reference.implementation(), r.workload, r.capacity, r.placement);
-        progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
-        let s = sized(measure, reference, *r, &mut rows, &mut record);
-        if s.is_none() {
-            progress.println(format!(
-                "FAILED: the reference {label}: {}; its configuration is skipped",
-                rows.last().map_or("", |r| &r.error)
-            ));
-        }
-        ref_specs.push(s);
-    }
-    let mut cells: Vec<Cell> = Vec::new();
-    for &(target, spec) in &plan.cells {
-        let config =
-            references.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
-        let Some(_) = ref_specs[config] else { continue };
-        let label = label(target, &spec);
-        if target == plan.reference(&spec) {
-            // The A/A control: both halves the same run, so that only time tells them apart.
-            cells.push(Cell {
-                target,
-                spec: ref_specs[config].expect("kept above"),
-                config,
-                log_ratios: Vec::new(),
-                failed: false,
-                pair_cost: plan.run * 2,
-            });
-            continue;
-        }
-        progress.step(sizing::PILOT_COST, &format!("pilot {label}"));
-        match sized(measure, target, spec, &mut rows, &mut record) {
-            Some(spec) => cells.push(Cell {
+        for &(target, spec) in &self.plan.cells {
+            let config =
+                configs.iter().position(|r| same_config(r, &spec)).expect("every cell's configuration is listed");
+            let Some(reference) = references[config] else { continue };
+            let spec = if target == self.plan.reference(&spec) {
+                // The A/A control: both halves the same run, so that only time tells them apart.
+                reference
+            } else {
+                match self.scheduler.sized(&(target, RunSpec { sampling: Sampling::PLAIN, ..spec })) {
+                    Ok((_, s)) => s,
+                    Err(row) => {
+                        let label = (target, spec).label();
+                        self.scheduler.say(format!("FAILED: {label}: {}; its pairs are skipped", row.error));
+                        self.record(row, Kind::Slice, 0, false);
+                        continue;
+                    }
+                }
+            };
+            self.cells.push(Cell {
                 target,
                 spec,
-                config,
+                reference,
                 log_ratios: Vec::new(),
                 failed: false,
-                pair_cost: plan.run * 2,
-            }),
-            None => progress
-                .println(format!("FAILED: {label}: {}; its pairs are skipped", rows.last().map_or("", |r| &r.error))),
+                pair_cost: self.plan.run * 2,
+            });
         }
     }
 
-    // Observations: one counted, sampled run of each target in each configuration.
-    let mut observed: Vec<(String, usize)> = Vec::new();
-    for c in &cells {
-        let reference = ref_specs[c.config].expect("kept above");
-        for (target, spec) in [(c.target, c.spec), (plan.reference(&reference), reference)] {
-            let key = (label(target, &spec), c.config);
-            if observed.contains(&key) {
-                continue;
+    /// One counted, sampled run of each target in each configuration.
+    fn observe(&mut self) {
+        let mut observed: Vec<(Target, RunSpec)> = Vec::new();
+        for i in 0..self.cells.len() {
+            let c = &self.cells[i];
+            for run in [(c.target, c.spec), (self.plan.reference(&c.reference), c.reference)] {
+                if observed.iter().any(|o| o.0 == run.0 && same_config(&o.1, &run.1)) {
+                    continue;
+                }
+                let row = self.scheduler.measure(
+                    &(run.0, RunSpec { sampling: Sampling::DEFAULT, ..run.1 }),
+                    0,
+                    &format!("observing {}", run.label()),
+                );
+                self.record(row, Kind::Observation, 0, false);
+                observed.push(run);
             }
-            let row = measure(target, RunSpec { sampling: Sampling::DEFAULT, ..spec }, 0);
-            progress.step(Duration::from_secs_f64(finite(row.seconds)), &format!("observing {}", key.0));
-            record(&mut rows, row, Kind::Observation, 0, false);
-            observed.push(key);
         }
     }
 
-    // One pair of cell `i`: candidate first when `first` is true.
-    let mut run_pair = |cells: &mut Vec<Cell>,
-                        i: usize,
-                        rows: &mut Vec<Row>,
-                        progress: &mut Progress,
-                        measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row| {
-        let c = &cells[i];
-        let reference = ref_specs[c.config].expect("kept above");
-        pair_id += 1;
-        let candidate_first = c.log_ratios.len().is_multiple_of(2);
-        let r = plan.reference(&reference);
-        let halves = if candidate_first {
-            [(c.target, c.spec, false), (r, reference, true)]
-        } else {
-            [(r, reference, true), (c.target, c.spec, false)]
-        };
+    /// One slice whose clock is checked: a run whose threads used more CPU time than its clock
+    /// allows is kept as discarded and run again ([`checked`]).
+    fn slice(&mut self, run: (Target, RunSpec), repetition: u32, reference: bool) -> Row {
+        let label = run.label();
+        let scheduler = &mut self.scheduler;
+        let (row, discarded) = checked(&mut || scheduler.measure(&run, repetition, &label));
+        for d in discarded {
+            self.scheduler.say(format!("discarded: {label}: {}; run again", d.error));
+            self.record(d, Kind::Discarded, self.pair, reference);
+        }
+        row
+    }
+
+    /// One pair of cell `i`, in the order its pairs so far call for (candidate first in odd
+    /// pairs); a failed half ends the cell.
+    fn pair(&mut self, i: usize) {
         let t0 = Instant::now();
+        self.pair += 1;
+        let c = &self.cells[i];
+        let (candidate, reference) = ((c.target, c.spec), (self.plan.reference(&c.reference), c.reference));
+        let halves = if c.log_ratios.len().is_multiple_of(2) {
+            [(candidate, false), (reference, true)]
+        } else {
+            [(reference, true), (candidate, false)]
+        };
+        let repetition = c.log_ratios.len() as u32 + 1;
         let mut rates = [f64::NAN; 2];
         let mut failed = false;
-        for (target, spec, is_ref) in halves {
-            let row = checked(measure, target, spec, c.log_ratios.len() as u32 + 1, &mut |row| {
-                progress.println(format!("discarded: {}: {}; run again", label(target, &spec), row.error));
-                record(rows, row, Kind::Discarded, pair_id, is_ref);
-            });
+        for (run, is_ref) in halves {
+            let row = self.slice(run, repetition, is_ref);
             if !row.ok() {
-                progress.println(format!(
-                    "FAILED: {} (pair with {}): {}",
-                    label(target, &spec),
-                    label(c.target, &c.spec),
-                    row.error
-                ));
+                self.scheduler.say(format!("FAILED: {} (pair with {}): {}", run.label(), candidate.label(), row.error));
                 failed = true;
             }
             rates[is_ref as usize] = row.items_per_second;
-            record(rows, row, Kind::Slice, pair_id, is_ref);
+            self.record(row, Kind::Slice, self.pair, is_ref);
             if failed {
                 break;
             }
         }
-        let c = &mut cells[i];
+        let c = &mut self.cells[i];
         c.pair_cost = t0.elapsed();
         if failed {
             c.failed = true;
         } else {
             c.log_ratios.push((rates[0] / rates[1]).ln());
         }
-        progress.step(c.pair_cost, &label(c.target, &c.spec));
-    };
+    }
 
-    // First pairs of every cell, then the budget where the intervals are widest.
-    for i in 0..cells.len() {
-        for _ in 0..first_pairs {
-            if !cells[i].failed {
-                run_pair(&mut cells, i, &mut rows, &mut progress, measure);
+    /// `n` pairs of every cell.
+    fn first_pairs(&mut self, n: u32) {
+        for i in 0..self.cells.len() {
+            for _ in 0..n {
+                if !self.cells[i].failed {
+                    self.pair(i);
+                }
             }
         }
     }
-    loop {
-        let next = (0..cells.len())
-            .filter(|&i| {
-                !cells[i].failed && cells[i].log_ratios.len() < MAX_PAIRS && cells[i].distance(plan.goal) > 1.0
-            })
-            .max_by(|&a, &b| cells[a].distance(plan.goal).total_cmp(&cells[b].distance(plan.goal)));
-        let Some(i) = next else { break };
-        if started.elapsed() + cells[i].pair_cost * 2 > plan.budget {
-            break;
-        }
-        for _ in 0..2 {
-            run_pair(&mut cells, i, &mut rows, &mut progress, measure);
+
+    /// While the budget lasts, two more pairs (one of each order) of the cell whose interval is
+    /// furthest from the goal, until every cell reaches it.
+    fn extra_pairs(&mut self, started: Instant) {
+        let goal = self.plan.goal;
+        loop {
+            let cells = &self.cells;
+            let next = (0..cells.len())
+                .filter(|&i| !cells[i].failed && cells[i].log_ratios.len() < MAX_PAIRS && cells[i].distance(goal) > 1.0)
+                .max_by(|&a, &b| cells[a].distance(goal).total_cmp(&cells[b].distance(goal)));
+            let Some(i) = next else { break };
+            if started.elapsed() + cells[i].pair_cost * 2 > self.plan.budget {
+                break;
+            }
+            for _ in 0..2 {
+                self.pair(i);
+            }
         }
     }
-    progress.finish();
-    let short = cells
-        .iter()
-        .filter(|c| !c.failed && c.distance(plan.goal) > 1.0)
-        .map(|c| (label(c.target, &c.spec), c.ratio().map_or(f64::INFINITY, |r| r.half_width())))
-        .collect();
-    Outcome { rows, short }
 }
 
 /// One slice whose clock is checked: a run whose threads used more CPU time than its clock
-/// allows is handed to `discard` (as a row whose error says why) and run again, at most
+/// allows is discarded (returned second, its error saying why) and run again, at most
 /// [`CLOCK_RETRIES`] times; after that it is a failed run.
-fn checked(
-    measure: &mut dyn FnMut(Target, RunSpec, u32) -> Row,
-    target: Target,
-    spec: RunSpec,
-    repetition: u32,
-    discard: &mut dyn FnMut(Row),
-) -> Row {
-    let mut attempt = 0;
+fn checked(measure: &mut dyn FnMut() -> Row) -> (Row, Vec<Row>) {
+    let mut discarded = Vec::new();
     loop {
-        let mut row = measure(target, spec, repetition);
-        let Some(why) = row.over_cpu() else { return row };
-        if attempt == CLOCK_RETRIES {
+        let mut row = measure();
+        let Some(why) = row.over_cpu() else { return (row, discarded) };
+        if discarded.len() as u32 == CLOCK_RETRIES {
             row.status = crate::row::Status::Failed;
             row.error = format!("clock check failed {} times in a row: {why}", CLOCK_RETRIES + 1);
-            return row;
+            return (row, discarded);
         }
         row.error = why;
-        discard(row);
-        attempt += 1;
+        discarded.push(row);
     }
-}
-
-fn finite(x: f64) -> f64 {
-    if x.is_finite() && x > 0.0 {
-        x
-    } else {
-        0.0
-    }
-}
-
-fn label(t: Target, s: &RunSpec) -> String {
-    let work = s.consumer_work.map_or(String::new(), |ns| format!(" consumer work {ns} ns"));
-    format!("{} {} {} cap {} {}{work}", t.implementation(), t.mode(), s.workload, s.capacity, s.placement)
 }
 
 #[cfg(test)]
@@ -441,7 +413,7 @@ mod tests {
     #[test]
     fn a_plan_too_big_for_its_budget_says_its_first_pairs_were_reduced() {
         let crossbeam = Target::Driven(crate::impls::Choice::Builtin(Builtin::Crossbeam));
-        let mut plan = Plan {
+        let plan = Plan {
             references: References::all(crossbeam),
             cells: (0..400).map(|_| (crossbeam, RunSpec::new(Workload::Spsc, 16, 0))).collect(),
             run: Duration::from_millis(40),
@@ -450,8 +422,10 @@ mod tests {
             budget: Duration::from_secs(1),
             fixed_items: None,
         };
-        let (first, _, said) = fit(&mut plan, 1);
-        assert_eq!(first, FLOOR_PAIRS);
+        let (shapes, asked) = wanted(&plan, 1);
+        let (sized, _, shortened) = crate::sizing::fit(&shapes, asked, plan.budget);
+        assert_eq!(first_pairs(&plan, sized), FLOOR_PAIRS);
+        let said: Vec<String> = shortened.iter().map(|x| in_pairs(&plan, x)).collect();
         assert!(said.iter().any(|s| s == &format!("first pairs per cell reduced from 6 to {FLOOR_PAIRS}")), "{said:?}");
         assert!(said.iter().any(|s| s.starts_with("runs shortened from 40 ms")), "{said:?}");
         assert!(!said.iter().any(|s| s.contains("repetitions")), "{said:?}");
@@ -478,33 +452,23 @@ mod tests {
     /// stays impossible fails, saying why.
     #[test]
     fn a_slice_whose_threads_outran_its_clock_is_run_again() {
-        let crossbeam = Target::Driven(crate::impls::Choice::Builtin(Builtin::Crossbeam));
-        let spec = RunSpec::new(Workload::Spsc, 16, 1000);
         // Two impossible runs (1 s of CPU in 10 ms on one CPU), then a possible one.
         let mut calls = 0;
-        let mut discarded = Vec::new();
-        let row = checked(
-            &mut |_, _, _| {
-                calls += 1;
-                if calls <= 2 {
-                    slice(0.01, 1.0)
-                } else {
-                    slice(0.01, 0.0099)
-                }
-            },
-            crossbeam,
-            spec,
-            1,
-            &mut |r| discarded.push(r),
-        );
+        let (row, discarded) = checked(&mut || {
+            calls += 1;
+            if calls <= 2 {
+                slice(0.01, 1.0)
+            } else {
+                slice(0.01, 0.0099)
+            }
+        });
         assert!(row.ok() && row.over_cpu().is_none(), "{row:?}");
         assert_eq!(discarded.len(), 2);
         assert!(discarded[0].error.contains("its clock did not cover their work"), "{}", discarded[0].error);
         // Never possible: failed after the retries, every attempt counted.
-        let mut discarded = 0;
-        let row = checked(&mut |_, _, _| slice(0.01, 1.0), crossbeam, spec, 1, &mut |_| discarded += 1);
+        let (row, discarded) = checked(&mut || slice(0.01, 1.0));
         assert!(!row.ok());
-        assert_eq!(discarded, CLOCK_RETRIES);
+        assert_eq!(discarded.len() as u32, CLOCK_RETRIES);
         assert!(row.error.starts_with("clock check failed 4 times in a row"), "{}", row.error);
     }
 

@@ -20,8 +20,6 @@ pub const PILOT_RUN: Duration = Duration::from_millis(10);
 pub const PILOT_COST: Duration = Duration::from_millis(40);
 /// What the estimate allows for starting and joining one thread of a run.
 pub const THREAD_COST: Duration = Duration::from_micros(150);
-/// What the estimate allows for the shutdown probes of one implementation.
-pub const PROBES_COST: Duration = Duration::from_secs(2);
 /// Items per run, at the least and at the most (memory: a bit and 1/16 of a slot per item).
 pub const MIN_ITEMS: u64 = 256;
 pub const MAX_ITEMS: u64 = 20_000_000;
@@ -67,13 +65,9 @@ fn run_time(shape: &Shape, run: Duration) -> Duration {
     work + THREAD_COST * shape.threads as u32
 }
 
-/// The expected duration of the whole comparison.
-pub fn estimate(shapes: &[Shape], sizing: Sizing, implementations: usize, probes: bool) -> Duration {
-    let per_config: Duration = shapes
-        .iter()
-        .map(|s| PILOT_COST.max(run_time(s, PILOT_RUN)) + run_time(s, sizing.run) * (sizing.reps + 1))
-        .sum();
-    per_config + if probes { PROBES_COST * implementations as u32 } else { Duration::ZERO }
+/// The expected duration of the whole plan: each configuration's pilot, warm-up and runs.
+pub fn estimate(shapes: &[Shape], sizing: Sizing) -> Duration {
+    shapes.iter().map(|s| PILOT_COST.max(run_time(s, PILOT_RUN)) + run_time(s, sizing.run) * (sizing.reps + 1)).sum()
 }
 
 /// What [`fit`] shortened to meet a budget; a plan says it in its own words.
@@ -97,14 +91,8 @@ impl std::fmt::Display for Shortened {
 /// The sizing that fits `budget`: `wanted` if it fits; else shorter runs (down to [`MIN_RUN`]),
 /// then fewer repetitions (down to [`MIN_REPS`]). Returns the sizing, its estimate, and what
 /// was shortened (nothing when it fitted).
-pub fn fit(
-    shapes: &[Shape],
-    wanted: Sizing,
-    implementations: usize,
-    probes: bool,
-    budget: Duration,
-) -> (Sizing, Duration, Vec<Shortened>) {
-    let est = |s: Sizing| estimate(shapes, s, implementations, probes);
+pub fn fit(shapes: &[Shape], wanted: Sizing, budget: Duration) -> (Sizing, Duration, Vec<Shortened>) {
+    let est = |s: Sizing| estimate(shapes, s);
     let mut s = wanted;
     let mut said = Vec::new();
     if est(s) > budget {
@@ -157,12 +145,12 @@ mod tests {
         // machine's: 10,000 items per second everywhere.
         let slow = shapes(180, Some(10_000.0));
         let budget = Duration::from_secs(270);
-        let (s, est, said) = fit(&slow, Sizing { run: Duration::from_millis(80), reps: 9 }, 6, true, budget);
+        let (s, est, said) = fit(&slow, Sizing { run: Duration::from_millis(80), reps: 9 }, budget);
         assert!(est <= budget, "estimated {est:?} for a budget of {budget:?}: {s:?}");
         assert!(s.run >= MIN_RUN && s.reps >= MIN_REPS);
         // The same plan on a fast machine needs no shortening.
         let fast = shapes(180, Some(20e6));
-        let (s2, est2, said2) = fit(&fast, Sizing { run: Duration::from_millis(80), reps: 9 }, 6, true, budget);
+        let (s2, est2, said2) = fit(&fast, Sizing { run: Duration::from_millis(80), reps: 9 }, budget);
         assert!(est2 <= budget && said2.is_empty(), "{est2:?} {said2:?}");
         assert_eq!(s2, Sizing { run: Duration::from_millis(80), reps: 9 });
         // Sized by time, the two machines take about as long (within the floors' effect).
@@ -172,8 +160,7 @@ mod tests {
     #[test]
     fn a_plan_that_cannot_fit_is_shortened_and_says_so() {
         let many = shapes(2000, None);
-        let (s, est, said) =
-            fit(&many, Sizing { run: Duration::from_millis(100), reps: 9 }, 6, true, Duration::from_secs(60));
+        let (s, est, said) = fit(&many, Sizing { run: Duration::from_millis(100), reps: 9 }, Duration::from_secs(60));
         assert_eq!(s, Sizing { run: MIN_RUN, reps: MIN_REPS });
         assert!(est > Duration::from_secs(60));
         assert_eq!(said.len(), 2, "{said:?}");

@@ -5,7 +5,7 @@
 //! channel) run at 64 and 1,024, the most threads a run of the harness starts. What 10,000
 //! threads would cost is measured apart: idle threads and idle tasks are started, counted,
 //! weighed (address space and resident memory) and joined ([`SpawnCost`], `spawn.csv`).
-//! Runs are sized and repeated as in `bqh compare` (the engine's `plan::execute`); the report
+//! Runs are sized by time and repeated by the engine's scheduler (`schedule.rs`); the report
 //! is `report.rs`.
 
 use std::process::ExitCode;
@@ -19,8 +19,9 @@ use serde::Serialize;
 
 use bq_engine::impls::{tokio::native::MAX_TASKS, Builtin, Choice};
 use bq_engine::native::NativeKind;
-use bq_engine::plan::{execute, Plan, Target};
+use bq_engine::schedule::{self, Length, Schedule, Scheduler};
 use bq_engine::sizing::Sizing;
+use bq_engine::target::{Target, TargetSpec};
 use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Sampling, Workload, MAX_THREADS};
 use bq_results::Claim;
@@ -77,7 +78,9 @@ fn check_counts(flag: &str, counts: &[u64], most: u64, empty_ok: bool) -> anyhow
 }
 
 /// Every fan-in configuration of the study, in report order: capacity, then tasks, then threads.
-pub fn plan(args: &Args) -> anyhow::Result<Plan> {
+/// The study's configurations, how each is sized, and the budget, from the command line;
+/// refuses bad input.
+pub fn plan(args: &Args) -> anyhow::Result<(Vec<TargetSpec>, Sizing, Duration)> {
     check_counts("tasks", &args.tasks, MAX_TASKS, true)?;
     check_counts("threads", &args.threads, MAX_THREADS, true)?;
     check_counts("spawn", &args.spawn, MAX_SPAWN, true)?;
@@ -111,12 +114,8 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
             configs.extend(impls.iter().map(|&b| (Target::Driven(Choice::Builtin(b)), fan_in(n, capacity))));
         }
     }
-    Ok(Plan {
-        configs,
-        sizing: Sizing { run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?), reps: args.run.reps(&DEFAULTS)? },
-        fixed_items: false,
-        budget: args.run.budget(&DEFAULTS)?,
-    })
+    let sizing = Sizing { run: Duration::from_millis(args.run.run_ms(&DEFAULTS)?), reps: args.run.reps(&DEFAULTS)? };
+    Ok((configs, sizing, args.run.budget(&DEFAULTS)?))
 }
 
 /// (VmSize, VmRSS) of this process in MiB, from `/proc/self/status`.
@@ -264,10 +263,21 @@ pub fn spawn_costs(counts: &[u64], limit: Duration) -> Vec<SpawnCost> {
 
 /// `bqh async`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut plan = plan(args)?;
+    let (configs, wanted, budget) = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let limit = args.run.limit()?;
-    let (rows, _) = execute("async", &mut plan, &[], false, limit);
+    let mut scheduler = Scheduler::new("async", Length::Time(wanted.run), limit);
+    let each = |s: Sizing| {
+        format!(
+            "{} configurations, each: a pilot, 1 warm-up and {} measured runs of about {} ms",
+            configs.len(),
+            s.reps,
+            s.run.as_millis()
+        )
+    };
+    let (sized, _) = scheduler.fit(&schedule::shapes(&configs), wanted, budget, &each, &|x| x.to_string());
+    let rows = scheduler.execute(&configs, Schedule::Repetitions(sized.reps));
+    scheduler.finish();
     eprintln!("[async] starting idle tasks and threads: {:?}", args.spawn);
     let spawned = spawn_costs(&args.spawn, limit);
     let results = report::Results { env: study::env(Study::Async, serde_json::to_value(args)?), rows, spawned };

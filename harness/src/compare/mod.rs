@@ -24,9 +24,9 @@ use bq_engine::isolated;
 use bq_engine::native::NativeKind;
 use bq_engine::paired::{self, Plan, References};
 use bq_engine::placement::Placement;
-use bq_engine::plan::Target;
 use bq_engine::shutdown::{native, Verdict};
 use bq_engine::sizing;
+use bq_engine::target::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
@@ -352,7 +352,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             isolated::check_loads(path)?;
         }
     }
-    let outcome = paired::execute("compare", &mut plan, limit);
+    let outcome = paired::measure_pairs("compare", &mut plan, limit);
     let shutdown = if args.no_shutdown { Vec::new() } else { probes(&impls) };
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).
@@ -368,7 +368,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let memory = if args.no_memory {
         None
     } else {
-        let (runs, samples) = memory::execute("compare: memory section", &memory::compare_section(&impls), limit);
+        let (runs, samples) =
+            memory::measure_configs("compare: memory section", &memory::compare_section(&impls), limit);
         Some(memory::report::Section { runs, samples })
     };
 

@@ -34,6 +34,7 @@ use bq_engine::measure::spin_work;
 use bq_engine::memory::{malloc_trim, payload, peak_rss_bytes, reset_peak_rss, Phase, Sample, Sampler};
 use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 use bq_engine::row::Status;
+use bq_engine::schedule::{self, Length, Schedule, Scheduler};
 use bq_results::Claim;
 
 use crate::run_args::{Defaults, RunArgs};
@@ -591,41 +592,86 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
     (record, samples)
 }
 
-/// Runs every configuration of `plan` in its own child process, saying what runs first and
-/// each result as it comes.
-pub fn execute(title: &str, plan: &[Config], limit: Duration) -> (Vec<RunRecord>, Vec<SampleRow>) {
+/// One configuration's run: its record and its samples.
+pub struct MemoryRun {
+    pub record: RunRecord,
+    pub samples: Vec<SampleRow>,
+}
+
+impl schedule::Outcome for MemoryRun {
+    fn ok(&self) -> bool {
+        self.record.ok()
+    }
+    fn seconds(&self) -> f64 {
+        self.record.send_s + self.record.receive_s
+    }
+    /// Not sized by rate: every run sends its items or stops at `max_send_ms`.
+    fn items_per_second(&self) -> f64 {
+        f64::NAN
+    }
+    fn error(&self) -> &str {
+        &self.record.error
+    }
+    fn summary(&self) -> Option<String> {
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        let r = &self.record;
+        Some(format!(
+            "peak live {:.1} MiB, peak RSS {:.1} MiB",
+            mib(r.peak_live_bytes),
+            mib(r.peak_rss_bytes.unwrap_or(0))
+        ))
+    }
+}
+
+/// A configuration runs once, in its own child process, and sizes itself (its payload's items,
+/// within `max_send_ms`).
+impl schedule::Measurable for Config {
+    type Row = MemoryRun;
+
+    fn label(&self) -> String {
+        format!(
+            "{} capacity {} {} {}",
+            self.implementation,
+            self.capacity,
+            self.allocator,
+            size_label(self.payload.bytes)
+        )
+    }
+    fn threads(&self) -> u64 {
+        2
+    }
+    fn producers(&self) -> u64 {
+        1
+    }
+    fn with_items(&self, _: u64) -> Config {
+        self.clone()
+    }
+    fn measure(&self, _: u32, limit: Duration) -> MemoryRun {
+        let (record, samples) = run_one(self, limit);
+        MemoryRun { record, samples }
+    }
+    fn expected(&self) -> Duration {
+        estimate(self)
+    }
+}
+
+/// Runs every configuration of `plan` once, each in its own child process, on the engine's
+/// scheduler; `what` names the command in progress lines.
+pub fn measure_configs(what: &'static str, plan: &[Config], limit: Duration) -> (Vec<RunRecord>, Vec<SampleRow>) {
     let total: Duration = plan.iter().map(estimate).sum();
     eprintln!(
-        "{title}: {} runs (implementation x capacity x allocator x payload), each in its own process, about {:.0} s",
+        "[{what}] {} runs (implementation x capacity x allocator x payload), each in its own process, about {:.0} s",
         plan.len(),
         total.as_secs_f64()
     );
-    let started = Instant::now();
+    // Runs that size themselves: the length is not used.
+    let mut scheduler = Scheduler::new(what, Length::Items(0), limit);
+    let runs = scheduler.execute(plan, Schedule::Once);
+    scheduler.finish();
     let (mut records, mut samples) = (Vec::new(), Vec::new());
-    for (i, c) in plan.iter().enumerate() {
-        let (r, s) = run_one(c, limit);
-        let mib = |b: u64| b as f64 / (1 << 20) as f64;
-        let result = if r.ok() {
-            format!(
-                "peak live {:.1} MiB, peak RSS {:.1} MiB",
-                mib(r.peak_live_bytes),
-                mib(r.peak_rss_bytes.unwrap_or(0))
-            )
-        } else {
-            format!("FAILED: {}", r.error)
-        };
-        eprintln!(
-            "[{}/{} {:.0}s] {} capacity {} {} {}: {result}",
-            i + 1,
-            plan.len(),
-            started.elapsed().as_secs_f64(),
-            c.implementation,
-            c.capacity,
-            c.allocator,
-            size_label(c.payload.bytes),
-        );
-        records.push(r);
-        samples.extend(s);
+    for r in runs {
+        records.push(r.record);
+        samples.extend(r.samples);
     }
     (records, samples)
 }
@@ -637,7 +683,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let (records, samples) = execute("memory", &plan, args.run.limit()?);
+    let (records, samples) = measure_configs("memory", &plan, args.run.limit()?);
     let results =
         report::Results { env: study::env(Study::Memory, serde_json::to_value(args)?), runs: records, samples };
     out.write_dir(|dir| report::write(dir, &results))?;

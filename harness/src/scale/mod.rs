@@ -1,7 +1,7 @@
 //! Thread scaling (`bqh scale`, `make scale`): the cost per item against the number of threads,
 //! for the fan-in shape (N producers, 1 consumer) and the mpmc shape (N producers, N consumers),
 //! N = 1, 2, 4, ... up to `--max-threads`, at each capacity, for every implementation. Runs are
-//! paired with the reference as in `bqh compare` (the engine's `paired::execute`), so each
+//! paired with the reference as in `bqh compare` (the engine's `paired::measure_pairs`), so each
 //! point also has a ratio with its interval; the report is `report.rs`. More threads than cores is the point: how each design behaves when the
 //! threads outnumber the cores is what this shows.
 
@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use bq_engine::impls::Choice;
 use bq_engine::paired::{self, Plan, References};
-use bq_engine::plan::Target;
+use bq_engine::target::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
@@ -126,7 +126,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let rows = paired::execute("scale", &mut plan, args.run.limit()?).rows;
+    let rows = paired::measure_pairs("scale", &mut plan, args.run.limit()?).rows;
     let results = report::Results { env: study::env(Study::Scale, serde_json::to_value(args)?), rows };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();

@@ -2,8 +2,8 @@
 //! costs on the same workload. The slow-consumer, fan-in and bursty shapes run under every
 //! [`Policy`] (block, drop, timeout-drop, natural-batch, semaphore) on every implementation,
 //! driven from Rust threads; then the pipeline (`pipeline.rs`). Every run accounts for every
-//! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time as in `bqh compare` (a pilot, a
-//! warm-up, the repetitions; the engine's `sizing`); the report is `report.rs`.
+//! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time and repeated by the engine's
+//! scheduler (`schedule.rs`: a pilot, a warm-up, the repetitions); the report is `report.rs`.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,10 +17,10 @@ use serde::Serialize;
 use bq_engine::impls::Builtin;
 use bq_engine::measure::{cpu_since, cpu_time, item, payload_item, spin_work, take_payload, Delivery, SideStats};
 use bq_engine::memory::{payload, peak_rss_bytes, reset_peak_rss};
-use bq_engine::progress::Progress;
 use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 use bq_engine::runner::{self, waited, ConsumerOut};
-use bq_engine::sizing::{self as plan, Shape, Sizing};
+use bq_engine::schedule::{self, Length, Measurable, Outcome, Schedule, Scheduler};
+use bq_engine::sizing::{self, Sizing};
 use bq_engine::watchdog::{join_all, within};
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_results::Claim;
@@ -465,7 +465,7 @@ pub enum Measured {
     Pipeline(PipelineRow),
 }
 
-impl Measured {
+impl Outcome for Measured {
     fn ok(&self) -> bool {
         match self {
             Measured::Policy(r) => r.ok(),
@@ -481,7 +481,7 @@ impl Measured {
     }
 
     /// Items offered per second: what sizes the next run.
-    fn rate(&self) -> f64 {
+    fn items_per_second(&self) -> f64 {
         match self {
             Measured::Policy(r) => r.produced_per_second,
             Measured::Pipeline(r) => r.items_per_second,
@@ -496,8 +496,10 @@ impl Measured {
     }
 }
 
-impl Config {
-    fn name(&self) -> String {
+impl Measurable for Config {
+    type Row = Measured;
+
+    fn label(&self) -> String {
         match self {
             Config::Policy(b, s) => format!("{b} {} {} cap {}", s.run.workload, s.policy, s.run.capacity),
             Config::Pipeline(b, s) => format!("{b} pipeline {} cap {}", s.variant, s.capacity),
@@ -518,15 +520,15 @@ impl Config {
         }
     }
 
-    fn with_items(self, items: u64) -> Config {
-        match self {
+    fn with_items(&self, items: u64) -> Config {
+        match *self {
             Config::Policy(b, s) => Config::Policy(b, StrategySpec { run: RunSpec { items, ..s.run }, ..s }),
             Config::Pipeline(b, s) => Config::Pipeline(b, pipeline::sized(s, items)),
         }
     }
 
-    fn measure(self, repetition: u32, limit: Duration) -> Measured {
-        match self {
+    fn measure(&self, repetition: u32, limit: Duration) -> Measured {
+        match *self {
             Config::Policy(b, spec) => {
                 Measured::Policy(bq_engine::with_builtin!(b, |imp| measure_strategy(imp, spec, repetition, limit)))
             }
@@ -578,7 +580,7 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
                         permits: args.permits.unwrap_or(capacity),
                         payload: args.payload,
                     };
-                    check(&StrategySpec { run: RunSpec { items: plan::min_items(run.producers), ..run }, ..spec })
+                    check(&StrategySpec { run: RunSpec { items: sizing::min_items(run.producers), ..run }, ..spec })
                         .map_err(anyhow::Error::msg)?;
                     configs.extend(impls.iter().map(|&b| Config::Policy(b, spec)));
                 }
@@ -595,96 +597,30 @@ pub fn plan(args: &Args) -> anyhow::Result<(Vec<Config>, Sizing, Duration)> {
     Ok((configs, Sizing { run: Duration::from_millis(run_ms), reps }, budget))
 }
 
-fn secs(d: Duration) -> String {
-    format!("{:.0} s", d.as_secs_f64())
-}
-
-/// Grows a run until it lasts [`plan::PILOT_RUN`]; its rate. `Err` with the failed row.
-fn pilot(config: Config, limit: Duration) -> Result<f64, Box<Measured>> {
-    let mut items = plan::min_items(config.producers());
-    loop {
-        let m = config.with_items(items).measure(0, limit);
-        if !m.ok() {
-            return Err(Box::new(m));
-        }
-        let t = m.seconds().max(1e-6);
-        if t >= plan::PILOT_RUN.as_secs_f64() || items >= plan::MAX_ITEMS {
-            return Ok(m.rate());
-        }
-        let grow = (plan::PILOT_RUN.as_secs_f64() * 1.5 / t).clamp(2.0, 100.0);
-        items = ((items as f64 * grow) as u64).min(plan::MAX_ITEMS);
-    }
-}
-
-/// Runs the study: the plan said against the budget, pilots, warm-up and repetitions
-/// (outermost), as the engine's `plan::execute` does. Returns the rows of both kinds, in plan order.
-pub fn execute(
-    configs: &mut [Config],
-    sizing: Sizing,
+/// Runs the study on the engine's scheduler: the plan said against the budget, then each
+/// configuration's pilot, warm-up and repetitions (outermost). Returns the rows of both kinds,
+/// in the order they ran.
+pub fn measure_configs(
+    configs: &[Config],
+    wanted: Sizing,
     budget: Duration,
     limit: Duration,
 ) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
-    let mut shapes: Vec<Shape> =
-        configs.iter().map(|c| Shape { threads: c.threads(), producers: c.producers(), rate: None }).collect();
-    let (sizing, estimate, said) = plan::fit(&shapes, sizing, 0, false, budget);
+    let mut scheduler = Scheduler::new("strategies", Length::Time(wanted.run), limit);
     let policies = configs.iter().filter(|c| matches!(c, Config::Policy(..))).count();
-    eprintln!(
-        "[strategies] {} configurations ({policies} policy runs, {} pipelines), each: a pilot, 1 warm-up and {} measured runs of about {} ms; estimated {} (budget {})",
-        configs.len(),
-        configs.len() - policies,
-        sizing.reps,
-        sizing.run.as_millis(),
-        secs(estimate),
-        secs(budget)
-    );
-    for s in &said {
-        eprintln!("[strategies] to fit the budget: {s}");
-    }
-    bq_engine::impls::ocaml::ensure_runtime();
-    let mut progress = Progress::new("strategies", estimate);
-    let mut skip = vec![false; configs.len()];
-    let mut measured: Vec<Measured> = Vec::new();
-    let mut pilot_failures = Vec::new();
-    for (i, c) in configs.iter_mut().enumerate() {
-        let rate = match pilot(*c, limit) {
-            Ok(rate) => Some(rate),
-            Err(m) => {
-                progress.println(format!("FAILED: pilot {}: {}; its repetitions are skipped", c.name(), m.error()));
-                pilot_failures.push(*m);
-                skip[i] = true;
-                None
-            }
-        };
-        shapes[i].rate = rate;
-        *c = c.with_items(plan::items_for(rate.unwrap_or(f64::NAN), sizing.run, c.producers()));
-        progress.step(plan::PILOT_COST, &format!("pilot {}", c.name()));
-    }
-    progress.set_total(plan::estimate(&shapes, sizing, 0, false));
-    for rep in 0..=sizing.reps {
-        for i in 0..configs.len() {
-            if skip[i] {
-                continue;
-            }
-            let m = configs[i].measure(rep, limit);
-            if rep == 0 && m.ok() {
-                // The faster of the pilot's and the warm-up's rates sizes the measured runs.
-                let rate = m.rate().max(shapes[i].rate.unwrap_or(0.0));
-                configs[i] = configs[i].with_items(plan::items_for(rate, sizing.run, configs[i].producers()));
-            }
-            if !m.ok() {
-                progress.println(format!("FAILED: {} rep {rep}: {}", configs[i].name(), m.error()));
-            }
-            let took = Duration::from_secs_f64(if m.seconds().is_finite() { m.seconds() } else { 0.0 });
-            if rep > 0 || !m.ok() {
-                measured.push(m);
-            }
-            let next =
-                configs.get(i + 1).map_or(String::new(), |c| format!("{} (rep {rep} of {})", c.name(), sizing.reps));
-            progress.step(took.max(Duration::from_micros(1)) + plan::THREAD_COST * configs[i].threads() as u32, &next);
-        }
-    }
-    progress.finish();
-    measured.extend(pilot_failures);
+    let each = |s: Sizing| {
+        format!(
+            "{} configurations ({policies} policy runs, {} pipelines), each: a pilot, 1 warm-up and {} measured runs \
+             of about {} ms",
+            configs.len(),
+            configs.len() - policies,
+            s.reps,
+            s.run.as_millis()
+        )
+    };
+    let (sized, _) = scheduler.fit(&schedule::shapes(configs), wanted, budget, &each, &|x| x.to_string());
+    let measured = scheduler.execute(configs, Schedule::Repetitions(sized.reps));
+    scheduler.finish();
     let (mut policy_rows, mut pipeline_rows) = (Vec::new(), Vec::new());
     for m in measured {
         match m {
@@ -697,9 +633,9 @@ pub fn execute(
 
 /// `bqh strategies`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (mut configs, sizing, budget) = plan(args)?;
+    let (configs, sizing, budget) = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let (rows, pipeline) = execute(&mut configs, sizing, budget, args.run.limit()?);
+    let (rows, pipeline) = measure_configs(&configs, sizing, budget, args.run.limit()?);
     let results = report::Results { env: study::env(Study::Strategies, serde_json::to_value(args)?), rows, pipeline };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count() + results.pipeline.iter().filter(|r| !r.ok()).count();
