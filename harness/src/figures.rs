@@ -6,6 +6,7 @@
 use plotters::style::RGBColor;
 
 use bq_engine::row::{Mode, Row};
+use bq_engine::Builtin;
 use bq_results::plot::{Frame, Series, COLUMN, MOST_SERIES, NARROW, PALETTE};
 
 use crate::runs::{series_by_label, Group};
@@ -13,25 +14,13 @@ use crate::runs::{series_by_label, Group};
 /// The frames every few-series figure is drawn at.
 pub const FRAMES: [Frame; 2] = [NARROW, COLUMN];
 
-/// The colour of a series a few-series figure keeps, `None` for one it leaves out: each design
-/// once, in driven mode (through the harness, as every study measures them all), and OCaml on
-/// its own domains, the native mode the studies' readings discuss. The swap buffers (variants
-/// of the mutex queue, compared with it in tables of their own) and the other native modes
-/// stay in the full plots. Okabe and Ito's colours, grey for the yellow that is hard to see
-/// on white.
+/// The colour of a series a few-series figure keeps, `None` for one it leaves out: the built-ins'
+/// table says which (each design once, in driven mode, and OCaml on its own domains, the native
+/// mode the studies' readings discuss; not the swap buffers, compared with their mutex queue in
+/// tables of their own) and in which of Okabe and Ito's colours. A plugin is never kept.
 pub fn headline_colour(implementation: &str, mode: Mode) -> Option<RGBColor> {
-    let [blue, orange, green, vermillion, purple, sky, black, _] = PALETTE;
-    match (implementation, mode) {
-        ("crossbeam", Mode::Driven) => Some(blue),
-        ("rust-sync-channel", Mode::Driven) => Some(sky),
-        ("c-pthread", Mode::Driven) => Some(green),
-        ("c-vyukov", Mode::Driven) => Some(purple),
-        ("ocaml", Mode::Driven) => Some(vermillion),
-        ("ocaml", Mode::NativeDomains) => Some(black),
-        ("rust-port", Mode::Driven) => Some(orange),
-        ("tokio", Mode::Driven) => Some(RGBColor(110, 110, 110)),
-        _ => None,
-    }
+    let (r, g, b) = Builtin::from_name(implementation)?.headline_colour(mode)?;
+    Some(RGBColor(r, g, b))
 }
 
 /// [`series_by_label`] for the series of `gs` a few-series figure keeps, in their colours.
@@ -120,7 +109,6 @@ pub fn facets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bq_engine::Builtin;
 
     #[test]
     fn at_most_eight_series_each_in_a_colour_of_its_own() {

@@ -20,6 +20,8 @@ fn the_table_has_ten_distinct_names_and_colours() {
     assert_eq!(Builtin::ALL.len(), 10);
     for (i, a) in Builtin::ALL.iter().enumerate() {
         assert_eq!(Builtin::from_name(a.name()), Some(*a));
+        let adapter = bq_engine::with_builtin!(*a, |imp| bq_engine::Impl::name(imp).to_string());
+        assert_eq!(adapter, a.name(), "the adapter of {a} names itself {adapter}");
         for b in &Builtin::ALL[i + 1..] {
             assert_ne!(a.name(), b.name());
             assert_ne!(a.colour(), b.colour(), "{a} and {b} share a colour");
@@ -27,6 +29,10 @@ fn the_table_has_ten_distinct_names_and_colours() {
         if let Some(s) = a.swap_sibling() {
             assert!(s.swap_sibling().is_none(), "{a}'s sibling {s} is itself a swap buffer");
         }
+        // The few-series figures keep each design in driven mode, and leave the swap buffers
+        // to their own tables: a design the table gives no headline colour would vanish.
+        let driven = a.headline_colour(bq_engine::row::Mode::Driven);
+        assert_eq!(driven.is_some(), a.swap_sibling().is_none(), "{a}: headline colour {driven:?}");
     }
 }
 

@@ -11,11 +11,12 @@
 //! only to sleep or to wake a sleeper; the native runner
 //! takes its queue's and its start gate's; the harness holds no lock across the boundary.
 
+use super::closing::explicit_close_adapter;
 use std::ffi::c_int;
 use std::time::Duration;
 
-use super::closing::{self, ExplicitQueue};
-use crate::queue::{pop_many_one_by_one, timeout_ns, Impl, NewError, QueueError, Traits};
+use super::closing::ExplicitQueue;
+use crate::queue::{pop_many_one_by_one, timeout_ns, NewError, QueueError};
 
 /// The symbols a plugin must export, in the order of `c/bq.h` (`crates/engine/build.rs` lists
 /// them too, to rename them in `c/bq_vyukov.c`: a build script cannot use the crate's constants).
@@ -259,94 +260,31 @@ impl ExplicitQueue for CQueue {
     }
 }
 
-/// `c-pthread`: `c/bq.c`.
-pub struct CPthread;
-
-impl Impl for CPthread {
-    type Tx = closing::Tx<CQueue>;
-    type Rx = closing::Rx<CQueue>;
-
-    fn name(&self) -> &str {
-        "c-pthread"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = CQueue::new(BUILTIN_ABI, capacity).ok_or_else(|| NewError::Failed {
-            name: self.name().into(),
-            capacity,
-            reason: "bq_new returned NULL (out of memory?)".into(),
-        })?;
-        Ok(closing::handles(q))
-    }
+/// Makes one of the C queues, or says why not.
+fn c_queue(abi: BqAbi, name: &str, capacity: usize) -> Result<CQueue, NewError> {
+    CQueue::new(abi, capacity).ok_or_else(|| NewError::Failed {
+        name: name.into(),
+        capacity,
+        reason: "bq_new returned NULL (out of memory?)".into(),
+    })
 }
 
-/// `c-vyukov`: `c/bq_vyukov.c`, Vyukov's bounded MPMC ring buffer, blocking (it spins briefly,
-/// then sleeps on a condition variable). Driven only: `c/bq_native.c` runs `c/bq.c`.
-pub struct CVyukov;
+explicit_close_adapter!(
+    /// `c-pthread`: `c/bq.c`.
+    CPthread: CQueue, |name, capacity| c_queue(BUILTIN_ABI, name, capacity)
+);
 
-impl Impl for CVyukov {
-    type Tx = closing::Tx<CQueue>;
-    type Rx = closing::Rx<CQueue>;
+explicit_close_adapter!(
+    /// `c-vyukov`: `c/bq_vyukov.c`, Vyukov's bounded MPMC ring buffer, blocking (it spins briefly,
+    /// then sleeps on a condition variable). Driven only: `c/bq_native.c` runs `c/bq.c`.
+    CVyukov: CQueue, |name, capacity| c_queue(VYUKOV_ABI, name, capacity)
+);
 
-    fn name(&self) -> &str {
-        "c-vyukov"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = CQueue::new(VYUKOV_ABI, capacity).ok_or_else(|| NewError::Failed {
-            name: self.name().into(),
-            capacity,
-            reason: "bq_new returned NULL (out of memory?)".into(),
-        })?;
-        Ok(closing::handles(q))
-    }
-}
-
-/// `c-swap`: `c/bq_swap.c`, the swap buffer (`bq_pop_many` takes a batch in one lock).
-/// Driven only: `c/bq_native.c` runs `c/bq.c`.
-pub struct CSwap;
-
-impl Impl for CSwap {
-    type Tx = closing::Tx<CQueue>;
-    type Rx = closing::Rx<CQueue>;
-
-    fn name(&self) -> &str {
-        "c-swap"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = CQueue::new(SWAP_ABI, capacity).ok_or_else(|| NewError::Failed {
-            name: self.name().into(),
-            capacity,
-            reason: "bq_new returned NULL (out of memory?)".into(),
-        })?;
-        Ok(closing::handles(q))
-    }
-}
+explicit_close_adapter!(
+    /// `c-swap`: `c/bq_swap.c`, the swap buffer (`bq_pop_many` takes a batch in one lock).
+    /// Driven only: `c/bq_native.c` runs `c/bq.c`.
+    CSwap: CQueue, |name, capacity| c_queue(SWAP_ABI, name, capacity)
+);
 
 /// The native runner of `c/bq_native.h`: pthreads inside C run the workload and hand back
 /// their figures once per run.

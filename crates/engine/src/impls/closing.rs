@@ -8,7 +8,40 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::queue::{pop_many_one_by_one, Consumer, Producer, QueueError, Unsupported};
+use crate::queue::{pop_many_one_by_one, Consumer, Producer, QueueError, Traits, Unsupported};
+
+/// What every explicit-close queue offers through the adapter.
+pub const TRAITS: Traits =
+    Traits { explicit_close: true, rendezvous: false, has_len: true, native_push_timeout: true, exact_try_pop: true };
+
+/// Declares the adapter of one explicit-close built-in: its `Impl` over [`handles`], named by
+/// the built-ins' table (`$adapter` is its variant there). C's, OCaml's and the port's queues
+/// differ only in the queue's type and how it is made: `$new`, with `$name` and `$capacity`
+/// bound, gives the queue or the `NewError` that says why not.
+macro_rules! explicit_close_adapter {
+    ($(#[doc = $doc:expr])* $adapter:ident: $queue:ty, |$name:ident, $capacity:ident| $new:expr) => {
+        $(#[doc = $doc])*
+        pub struct $adapter;
+
+        impl $crate::queue::Impl for $adapter {
+            type Tx = $crate::impls::closing::Tx<$queue>;
+            type Rx = $crate::impls::closing::Rx<$queue>;
+
+            fn name(&self) -> &str {
+                $crate::impls::Builtin::$adapter.name()
+            }
+            fn traits(&self) -> $crate::queue::Traits {
+                $crate::impls::closing::TRAITS
+            }
+            fn make(&self, $capacity: usize) -> Result<(Self::Tx, Self::Rx), $crate::queue::NewError> {
+                let $name: &str = self.name();
+                let queue: Result<$queue, $crate::queue::NewError> = $new;
+                Ok($crate::impls::closing::handles(queue?))
+            }
+        }
+    };
+}
+pub(crate) use explicit_close_adapter;
 
 /// The operations of an explicit-close queue, as its language presents them.
 #[allow(clippy::len_without_is_empty)] // c/bq.h and the OCaml queue have a length only

@@ -15,8 +15,8 @@ pub use rust_channels::{Crossbeam, CrossbeamUnbounded, RustChannel, RustSyncChan
 pub use rust_port::{RustPort, RustSwap};
 pub use tokio::Tokio;
 
-/// Declares the built-ins from one table: the `Builtin` enum and its lists, names, colours and
-/// siblings, the native runners, and the two dispatch macros (`with_builtin!` over the harness
+/// Declares the built-ins from one table: the `Builtin` enum and its lists, names, colours (in
+/// the full plots, and in the few-series figures: Okabe and Ito's, at most eight) and siblings, the native runners, and the two dispatch macros (`with_builtin!` over the harness
 /// adapters, `with_native_api!` over each queue's own API for the native shutdown probes).
 /// `$d` is a literal `$`, so that the macros written here can have parameters of their own.
 /// Inside this crate both are in scope by `#[macro_use]` on `mod impls` (lib.rs); other crates
@@ -28,6 +28,7 @@ macro_rules! builtins {
             name: $name:literal,
             adapter: $adapter:ident,
             colour: $colour:expr,
+            headline: [$(($hmode:ident, $hcolour:expr)),*],
             swap_sibling: $sibling:expr,
             native: [$($native:expr),*],
             native_api: $api:ident $(,)?
@@ -58,6 +59,15 @@ macro_rules! builtins {
                 match self {
                     $(Builtin::$variant => $colour,)*
                 }
+            }
+
+            /// Its colour in the few-series figures, in each mode they keep it in; `None` for a
+            /// mode (or a whole built-in: the swap buffers) they leave out, by the table's choice.
+            pub fn headline_colour(self, mode: crate::row::Mode) -> Option<(u8, u8, u8)> {
+                let kept: &[(crate::row::Mode, (u8, u8, u8))] = match self {
+                    $(Builtin::$variant => &[$((crate::row::Mode::$hmode, $hcolour)),*],)*
+                };
+                kept.iter().find(|(m, _)| *m == mode).map(|(_, c)| *c)
             }
 
             /// For a swap buffer, the mutex-and-condition queue of the same language it is
@@ -107,6 +117,21 @@ macro_rules! builtins {
     };
 }
 
+// The few-series figures' colours: Okabe and Ito's (`bq_results::plot::PALETTE`, which the other
+// plots use too), grey for their yellow, which is hard to see on white.
+const fn okabe(i: usize) -> (u8, u8, u8) {
+    let c = bq_results::plot::PALETTE[i];
+    (c.0, c.1, c.2)
+}
+const OKABE_BLUE: (u8, u8, u8) = okabe(0);
+const OKABE_ORANGE: (u8, u8, u8) = okabe(1);
+const OKABE_GREEN: (u8, u8, u8) = okabe(2);
+const OKABE_VERMILLION: (u8, u8, u8) = okabe(3);
+const OKABE_PURPLE: (u8, u8, u8) = okabe(4);
+const OKABE_SKY: (u8, u8, u8) = okabe(5);
+const OKABE_BLACK: (u8, u8, u8) = okabe(6);
+const GREY: (u8, u8, u8) = (110, 110, 110);
+
 // ANCHOR: builtins
 // Adding an implementation: its adapter file beside this one, its native API for the shutdown
 // probes in `shutdown/native.rs`, and one entry here. Every list the user sees comes from this
@@ -116,6 +141,7 @@ builtins! { $
         name: "rust-sync-channel",
         adapter: RustSyncChannel,
         colour: (230, 120, 0),
+        headline: [(Driven, OKABE_SKY)],
         swap_sibling: None,
         native: [],
         native_api: StdChannel,
@@ -124,6 +150,7 @@ builtins! { $
         name: "crossbeam",
         adapter: Crossbeam,
         colour: (31, 100, 200),
+        headline: [(Driven, OKABE_BLUE)],
         swap_sibling: None,
         native: [],
         native_api: CrossbeamChannel,
@@ -132,6 +159,7 @@ builtins! { $
         name: "c-pthread",
         adapter: CPthread,
         colour: (40, 150, 60),
+        headline: [(Driven, OKABE_GREEN)],
         swap_sibling: None,
         native: [NativeKind::CPthreads],
         native_api: C_PTHREAD,
@@ -141,6 +169,7 @@ builtins! { $
         name: "c-vyukov",
         adapter: CVyukov,
         colour: (0, 170, 170),
+        headline: [(Driven, OKABE_PURPLE)],
         swap_sibling: None,
         native: [],
         native_api: C_VYUKOV,
@@ -149,6 +178,7 @@ builtins! { $
         name: "ocaml",
         adapter: Ocaml,
         colour: (200, 40, 120),
+        headline: [(Driven, OKABE_VERMILLION), (NativeDomains, OKABE_BLACK)],
         swap_sibling: None,
         native: [NativeKind::OcamlDomains, NativeKind::OcamlSysthreads],
         native_api: OCAML,
@@ -157,6 +187,7 @@ builtins! { $
         name: "rust-port",
         adapter: RustPort,
         colour: (120, 80, 40),
+        headline: [(Driven, OKABE_ORANGE)],
         swap_sibling: None,
         native: [],
         native_api: Port,
@@ -165,6 +196,7 @@ builtins! { $
         name: "tokio",
         adapter: Tokio,
         colour: (130, 60, 200),
+        headline: [(Driven, GREY)],
         swap_sibling: None,
         native: [NativeKind::TokioTasks],
         native_api: TokioChannel,
@@ -174,6 +206,7 @@ builtins! { $
         name: "c-swap",
         adapter: CSwap,
         colour: (120, 200, 110),
+        headline: [],
         swap_sibling: Some(Builtin::CPthread),
         native: [],
         native_api: C_SWAP,
@@ -182,6 +215,7 @@ builtins! { $
         name: "ocaml-swap",
         adapter: OcamlSwap,
         colour: (235, 130, 180),
+        headline: [],
         swap_sibling: Some(Builtin::Ocaml),
         native: [],
         native_api: OCAML_SWAP,
@@ -190,6 +224,7 @@ builtins! { $
         name: "rust-swap",
         adapter: RustSwap,
         colour: (190, 150, 100),
+        headline: [],
         swap_sibling: Some(Builtin::RustPort),
         native: [],
         native_api: SwapPort,

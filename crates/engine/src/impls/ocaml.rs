@@ -1,5 +1,5 @@
 //! Rust's view of OCaml, all of it: `ocaml`, the OCaml 5 queue of `ocaml/bqueue.ml`, and
-//! `ocaml-swap`, the swap buffer of `ocaml/bq_swap.ml`, called through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); the memory study's OCaml-native run of `ocaml/bq_memory.ml` ([`memory`]); and the
+//! `ocaml-swap`, the swap buffer of `ocaml/bq_swap.ml`, called through `ocaml-interop`; the native runner of `ocaml/bq_native.ml` ([`native`]); an OCaml-native run of counted payloads with the process and the GC sampled, `ocaml/bq_memory.ml` ([`memory`]); and the
 //! probes the boundary's benches and tests call ([`probe`]).
 //!
 //! The OCaml side is `ocaml/bq_ffi.ml`, `ocaml/bq_native.ml` and `ocaml/bq_memory.ml`; all conversions happen in
@@ -13,6 +13,7 @@
 //! The harness never holds a Rust lock across these calls. A `pop_many` is one call: OCaml
 //! takes the batch (under one queue lock for `ocaml-swap`) and returns it as an `int array`.
 
+use super::closing::explicit_close_adapter;
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -21,8 +22,8 @@ use ocaml_interop::internal::OCamlClosure;
 use ocaml_interop::{BoxRoot, OCaml, OCamlInt, OCamlRuntime, OCamlUniformArray, ToOCaml};
 
 use super::c_abi::{BQ_CLOSED, BQ_EMPTY, BQ_FULL, BQ_OK, BQ_TIMEOUT};
-use super::closing::{self, ExplicitQueue};
-use crate::queue::{timeout_ns, Impl, NewError, QueueError, Traits, MAX_ITEM};
+use super::closing::ExplicitQueue;
+use crate::queue::{timeout_ns, NewError, QueueError, MAX_ITEM};
 
 /// The OCaml version the harness was built against.
 pub const OCAML_VERSION: &str = env!("BQ_OCAML_VERSION");
@@ -453,9 +454,10 @@ pub mod native {
     }
 }
 
-/// The memory study's OCaml-native run of `ocaml/bq_memory.ml` (`ocaml-native` in
-/// `harness/src/memory/`): OCaml domains make `Bytes` payloads, pass them through `Bqueue` and
-/// sample the process and the GC; the samples come back as columns. The Rust thread that calls
+/// An OCaml-native run of counted payloads, `ocaml/bq_memory.ml`: OCaml domains make `Bytes`
+/// payloads, pass them through `Bqueue` and sample the process and the GC, as
+/// `crate::memory`'s payloads and sampler do for queues driven from Rust; the samples come back
+/// as columns. The Rust thread that calls
 /// holds the domain lock; `Domain.join` and `Unix.sleepf` release it while the domains run.
 pub mod memory {
     use ocaml_interop::{impl_from_ocaml_record, impl_to_ocaml_record, OCamlUniformArray};
@@ -604,58 +606,18 @@ pub mod probe {
     }
 }
 
-/// `ocaml`: `ocaml/bqueue.ml`.
-pub struct Ocaml;
+explicit_close_adapter!(
+    /// `ocaml`: `ocaml/bqueue.ml`.
+    Ocaml: OcamlQueue, |name, capacity| {
+    OcamlQueue::new(Module::Bqueue, capacity).ok_or_else(|| NewError::ZeroCapacity { name: name.into() })
+});
 
-impl Impl for Ocaml {
-    type Tx = closing::Tx<OcamlQueue>;
-    type Rx = closing::Rx<OcamlQueue>;
-
-    fn name(&self) -> &str {
-        "ocaml"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = OcamlQueue::new(Module::Bqueue, capacity)
-            .ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
-        Ok(closing::handles(q))
-    }
-}
-
-/// `ocaml-swap`: `ocaml/bq_swap.ml`, the swap buffer. Driven only: `ocaml/bq_native.ml` runs
-/// `bqueue.ml`.
-pub struct OcamlSwap;
-
-impl Impl for OcamlSwap {
-    type Tx = closing::Tx<OcamlQueue>;
-    type Rx = closing::Rx<OcamlQueue>;
-
-    fn name(&self) -> &str {
-        "ocaml-swap"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = OcamlQueue::new(Module::BqSwap, capacity)
-            .ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
-        Ok(closing::handles(q))
-    }
-}
+explicit_close_adapter!(
+    /// `ocaml-swap`: `ocaml/bq_swap.ml`, the swap buffer. Driven only: `ocaml/bq_native.ml` runs
+    /// `bqueue.ml`.
+    OcamlSwap: OcamlQueue, |name, capacity| {
+    OcamlQueue::new(Module::BqSwap, capacity).ok_or_else(|| NewError::ZeroCapacity { name: name.into() })
+});
 
 #[cfg(test)]
 mod tests {

@@ -152,7 +152,7 @@ impl Impl for RustSyncChannel {
     type Rx = SyncRx;
 
     fn name(&self) -> &str {
-        "rust-sync-channel"
+        super::Builtin::RustSyncChannel.name()
     }
     fn traits(&self) -> Traits {
         Traits {
@@ -235,7 +235,7 @@ impl Impl for Crossbeam {
     type Rx = CrossbeamRx;
 
     fn name(&self) -> &str {
-        "crossbeam"
+        super::Builtin::Crossbeam.name()
     }
     fn traits(&self) -> Traits {
         Traits {

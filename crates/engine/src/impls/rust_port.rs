@@ -1,12 +1,11 @@
 //! `rust-port`: `bq_port::Queue`, the Rust port of the OCaml queue (`rust/src/lib.rs`), and
 //! `rust-swap`: `bq_port::swap::Queue`, the port of the OCaml swap buffer (`rust/src/swap.rs`).
 
+use super::closing::explicit_close_adapter;
 use std::time::Duration;
 
-use super::closing::{self, ExplicitQueue};
-use crate::queue::{Impl, NewError, QueueError, Traits};
-
-pub struct RustPort;
+use super::closing::ExplicitQueue;
+use crate::queue::{NewError, QueueError};
 
 fn err(e: bq_port::Error) -> QueueError {
     match e {
@@ -44,27 +43,11 @@ impl ExplicitQueue for bq_port::Queue<u64> {
     }
 }
 
-impl Impl for RustPort {
-    type Tx = closing::Tx<bq_port::Queue<u64>>;
-    type Rx = closing::Rx<bq_port::Queue<u64>>;
-
-    fn name(&self) -> &str {
-        "rust-port"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q = bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
-        Ok(closing::handles(q))
-    }
-}
+explicit_close_adapter!(
+    /// `rust-port`: the port of the OCaml queue.
+    RustPort: bq_port::Queue<u64>,
+    |name, capacity| bq_port::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: name.into() })
+);
 
 impl ExplicitQueue for bq_port::swap::Queue<u64> {
     fn push(&self, item: u64) -> Result<(), QueueError> {
@@ -96,28 +79,8 @@ impl ExplicitQueue for bq_port::swap::Queue<u64> {
     }
 }
 
-/// `rust-swap`: the swap buffer.
-pub struct RustSwap;
-
-impl Impl for RustSwap {
-    type Tx = closing::Tx<bq_port::swap::Queue<u64>>;
-    type Rx = closing::Rx<bq_port::swap::Queue<u64>>;
-
-    fn name(&self) -> &str {
-        "rust-swap"
-    }
-    fn traits(&self) -> Traits {
-        Traits {
-            explicit_close: true,
-            rendezvous: false,
-            has_len: true,
-            native_push_timeout: true,
-            exact_try_pop: true,
-        }
-    }
-    fn make(&self, capacity: usize) -> Result<(Self::Tx, Self::Rx), NewError> {
-        let q =
-            bq_port::swap::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: self.name().into() })?;
-        Ok(closing::handles(q))
-    }
-}
+explicit_close_adapter!(
+    /// `rust-swap`: the swap buffer.
+    RustSwap: bq_port::swap::Queue<u64>,
+    |name, capacity| bq_port::swap::Queue::new(capacity).ok_or_else(|| NewError::ZeroCapacity { name: name.into() })
+);

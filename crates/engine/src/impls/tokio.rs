@@ -261,7 +261,7 @@ impl Impl for Tokio {
     type Rx = TokioRx;
 
     fn name(&self) -> &str {
-        "tokio"
+        super::Builtin::Tokio.name()
     }
     fn traits(&self) -> Traits {
         Traits {

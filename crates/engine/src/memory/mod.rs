@@ -1,5 +1,6 @@
 //! Memory: payloads whose bytes are counted, and a sampler of the process's memory over time.
-//! The memory study (`bqh memory`) is built on these; other studies use them to report a peak.
+//! Any study may build on them (a run's peak RSS, live bytes over time); OCaml's own payloads
+//! and GC heap are sampled on the OCaml side (`impls::ocaml::memory`).
 //!
 //! - A **payload** is `size` bytes from `malloc`, written when made, read ("touched") and freed
 //!   by whoever takes it. Its address is the queue item ([`payload::alloc`] returns it as a

@@ -62,8 +62,8 @@ pub struct Sample {
     /// Items in the queue, where the `len` probe answers.
     pub buffered: Option<u64>,
     pub phase: Phase,
-    /// The OCaml GC's major heap (`Gc.quick_stat`'s heap_words), bytes: the OCaml-native runs
-    /// of the study only (`ocaml/bq_memory.ml`); this sampler does not see it.
+    /// The OCaml GC's major heap (`Gc.quick_stat`'s heap_words), bytes: OCaml-native runs only
+    /// (`impls::ocaml::memory`, which samples it); this sampler does not see it.
     #[serde(default)]
     pub gc_heap_bytes: Option<u64>,
 }
