@@ -392,7 +392,7 @@ fn plugins_are_compared_beside_the_built_ins_and_a_bad_one_fails_alone() {
 /// reason, and leaves no domain waiting behind it: the next run in the process still works.
 #[test]
 fn too_many_domains_fail_one_run_and_leave_the_runtime_usable() {
-    use bq_engine::native::{run_native, NativeKind};
+    use bq_engine::native_runners::{run_native, NativeKind};
     let too_many = RunSpec { producers: 200, ..RunSpec::new(Workload::FanIn, 16, 2_000) };
     let err = run_native(NativeKind::OcamlDomains, too_many, LIMIT).unwrap_err().to_string();
     assert!(err.contains("could not start 201 domains") && err.contains("failed to allocate domain"), "{err}");

@@ -1,4 +1,4 @@
-//! The native shutdown probes (`crates/engine/src/shutdown/native.rs`): each built-in's own API gives
+//! The native shutdown probes (`crates/engine/src/shutdown/own_api.rs`): each built-in's own API gives
 //! the answers its language's design implies, every probe ends within its deadline (no thread
 //! left blocked), and `bqh shutdown --out` writes a results folder that `bqh report` redraws
 //! as written.
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use bq_engine::shutdown::native::{probe_all, GRACE, PROBE_LIMIT};
+use bq_engine::shutdown::own_api::{probe_all, GRACE, PROBE_LIMIT};
 use bq_engine::shutdown::{NativeQuestion, Verdict};
 use bq_engine::watchdog::within;
 use bq_engine::Builtin;

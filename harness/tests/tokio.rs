@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bq_engine::impls::Tokio;
-use bq_engine::native::{run_native, NativeKind};
+use bq_engine::native_runners::{run_native, NativeKind};
 use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_engine::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};

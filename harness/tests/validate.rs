@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::validate::{Check, CheckReport, Kind};
+use harness::validate::{Check, CheckReport, Misbehaviour};
 
 const BQH: &str = env!("CARGO_BIN_EXE_bqh");
 /// One validation of one candidate takes seconds; a mutant whose waiters hang costs several
@@ -119,7 +119,7 @@ fn fixture(name: &str) -> String {
     fixtures().join(format!("lib{name}.so")).to_str().unwrap().to_string()
 }
 
-fn has(reports: &[CheckReport], check: Check, kind: Kind) -> bool {
+fn has(reports: &[CheckReport], check: Check, kind: Misbehaviour) -> bool {
     reports.iter().any(|r| r.findings.iter().any(|f| f.check == check && f.kind == kind))
 }
 
@@ -282,7 +282,7 @@ fn a_broken_ocaml_reference_is_rejected_as_the_reference() {
     });
     let (out, reports) = validate(&["--reference", &module, "--candidate", "rust-port", "--checks", "sequential"]);
     assert_eq!(out.code, Some(1), "{}", out.show());
-    assert!(has(&reports, Check::Sequential, Kind::ReferenceMismatch), "{}", out.show());
+    assert!(has(&reports, Check::Sequential, Misbehaviour::ReferenceMismatch), "{}", out.show());
     assert!(out.stdout.contains("itself deviates from the model queue"), "{}", out.show());
 }
 
@@ -303,9 +303,9 @@ fn a_crashing_reference_is_not_blamed_on_the_candidate() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(!out.stdout.contains("failed: rust-port"), "the candidate was blamed:\n{}", out.show());
     assert!(out.stdout.contains("1 of 1 candidate(s) passed every check; reference failed"), "{}", out.show());
-    let kinds = [Kind::ReferenceCrash, Kind::ReferenceMismatch];
+    let kinds = [Misbehaviour::ReferenceCrash, Misbehaviour::ReferenceMismatch];
     assert!(reports.iter().flat_map(|r| &r.findings).all(|f| kinds.contains(&f.kind)), "{}", out.show());
-    assert!(has(&reports, Check::Sequential, Kind::ReferenceCrash), "{}", out.show());
+    assert!(has(&reports, Check::Sequential, Misbehaviour::ReferenceCrash), "{}", out.show());
 }
 
 /// A module that does not match the signature: the compiler's message and what to change,
@@ -344,7 +344,7 @@ fn a_linearizability_failure_has_a_timeline() {
     let (out, reports) = ["5", "1005", "2005"]
         .iter()
         .map(|seed| validate(&["--candidate", &lib, "--checks", "linearizability", "--seed", seed]))
-        .find(|(_, r)| has(r, Check::Linearizability, Kind::NotLinearizable))
+        .find(|(_, r)| has(r, Check::Linearizability, Misbehaviour::NotLinearizable))
         .expect("capacity_off_by_one: no non-linearizable history in three runs");
     assert_eq!(out.code, Some(1), "{}", out.show());
     let r = &reports[0];
@@ -359,7 +359,7 @@ fn a_linearizability_failure_has_a_timeline() {
 
 /// Validates the mutant `name` with every check: it must fail, with every finding of `all`
 /// and at least one of `any` (bugs that show under concurrency may be caught by either).
-fn rejects(name: &str, all: &[(Check, Kind)], any: &[(Check, Kind)]) {
+fn rejects(name: &str, all: &[(Check, Misbehaviour)], any: &[(Check, Misbehaviour)]) {
     let (out, reports) = validate(&["--candidate", &fixture(name)]);
     assert_eq!(out.code, Some(1), "{name} was not rejected:\n{}", out.show());
     for &(c, k) in all {
@@ -376,10 +376,10 @@ fn rejects(name: &str, all: &[(Check, Kind)], any: &[(Check, Kind)]) {
     }
 }
 
-const CLOSED_WHILE_OPEN: &[(Check, Kind)] =
-    &[(Check::Wakeup, Kind::ClosedWhileOpen), (Check::Stress, Kind::ClosedWhileOpen)];
-const NOT_WOKEN_BY_CLOSE: &[(Check, Kind)] =
-    &[(Check::Wakeup, Kind::NotWokenByClose), (Check::Stress, Kind::NotWokenByClose)];
+const CLOSED_WHILE_OPEN: &[(Check, Misbehaviour)] =
+    &[(Check::Wakeup, Misbehaviour::ClosedWhileOpen), (Check::Stress, Misbehaviour::ClosedWhileOpen)];
+const NOT_WOKEN_BY_CLOSE: &[(Check, Misbehaviour)] =
+    &[(Check::Wakeup, Misbehaviour::NotWokenByClose), (Check::Stress, Misbehaviour::NotWokenByClose)];
 
 #[test]
 fn rejects_c_if_instead_of_while() {
@@ -388,27 +388,31 @@ fn rejects_c_if_instead_of_while() {
 
 #[test]
 fn rejects_c_signal_instead_of_broadcast_on_close() {
-    rejects("signal_on_close", &[(Check::Shutdown, Kind::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
+    rejects("signal_on_close", &[(Check::Shutdown, Misbehaviour::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
 }
 
 #[test]
 fn rejects_c_shared_condvar_with_signal() {
-    rejects("shared_condvar", &[(Check::Stress, Kind::Deadlock)], &[]);
+    rejects("shared_condvar", &[(Check::Stress, Misbehaviour::Deadlock)], &[]);
 }
 
 #[test]
 fn rejects_c_capacity_off_by_one() {
-    rejects("capacity_off_by_one", &[(Check::Sequential, Kind::Mismatch)], &[]);
+    rejects("capacity_off_by_one", &[(Check::Sequential, Misbehaviour::Mismatch)], &[]);
 }
 
 #[test]
 fn rejects_c_close_that_drops_items() {
-    rejects("close_drops_items", &[(Check::Sequential, Kind::Mismatch), (Check::Shutdown, Kind::ShutdownDiffers)], &[]);
+    rejects(
+        "close_drops_items",
+        &[(Check::Sequential, Misbehaviour::Mismatch), (Check::Shutdown, Misbehaviour::ShutdownDiffers)],
+        &[],
+    );
 }
 
 #[test]
 fn rejects_c_lost_wakeup_on_timeout() {
-    rejects("lost_wakeup_on_timeout", &[(Check::Wakeup, Kind::LostWakeup)], &[]);
+    rejects("lost_wakeup_on_timeout", &[(Check::Wakeup, Misbehaviour::LostWakeup)], &[]);
 }
 
 #[test]
@@ -418,12 +422,12 @@ fn rejects_port_if_instead_of_while() {
 
 #[test]
 fn rejects_port_notify_one_on_close() {
-    rejects("port_notify_one_on_close", &[(Check::Shutdown, Kind::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
+    rejects("port_notify_one_on_close", &[(Check::Shutdown, Misbehaviour::ShutdownDiffers)], NOT_WOKEN_BY_CLOSE);
 }
 
 #[test]
 fn rejects_port_shared_condvar() {
-    rejects("port_shared_condvar", &[(Check::Stress, Kind::Deadlock)], &[]);
+    rejects("port_shared_condvar", &[(Check::Stress, Misbehaviour::Deadlock)], &[]);
 }
 
 /// The replay command of a finding reproduces it.
@@ -502,7 +506,7 @@ fn a_crashing_plugin_is_a_finding() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(reports.len(), 2, "both checks reported:\n{}", out.show());
     let f = &reports[0].findings[0];
-    assert_eq!(f.kind, Kind::Crash, "{}", out.show());
+    assert_eq!(f.kind, Misbehaviour::Crash, "{}", out.show());
     assert!(f.summary.contains("SIGSEGV") && f.summary.contains("sequential case"), "{}", f.summary);
 }
 
@@ -519,7 +523,7 @@ fn a_foreign_status_code_is_a_clear_finding() {
     let code = "returned 42, which is not a status code of c/bq.h";
     let wakeup = reports.iter().find(|r| r.check == Check::Wakeup).expect("a wakeup report");
     let f = &wakeup.findings[0];
-    assert_eq!(f.kind, Kind::Panic, "{}", out.show());
+    assert_eq!(f.kind, Misbehaviour::Panic, "{}", out.show());
     assert!(f.summary.contains(code), "{}", out.show());
     for r in &reports {
         for f in &r.findings {
@@ -538,7 +542,7 @@ fn a_wakeup_finding_shrinks_to_two_waiters() {
     let (out, reports) = validate(&["--candidate", &fixture("signal_on_close"), "--checks", "wakeup"]);
     assert_eq!(out.code, Some(1), "{}", out.show());
     let f = &reports[0].findings[0];
-    assert_eq!(f.kind, Kind::NotWokenByClose, "{}", out.show());
+    assert_eq!(f.kind, Misbehaviour::NotWokenByClose, "{}", out.show());
     assert!(
         f.case.iter().any(|l| l.starts_with("2 consumers parked") || l.starts_with("2 producers parked")),
         "{}",
@@ -553,7 +557,7 @@ fn a_hanging_plugin_is_a_finding() {
     let (out, reports) = validate(&["--candidate", &fixture("hang"), "--checks", "sequential"]);
     assert_eq!(out.code, Some(1), "{}", out.show());
     let f = &reports[0].findings[0];
-    assert_eq!(f.kind, Kind::Hang, "{}", out.show());
+    assert_eq!(f.kind, Misbehaviour::Hang, "{}", out.show());
     assert!(f.summary.contains("try_push") && f.summary.contains("never returned"), "{}", f.summary);
 }
 

@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context};
 
 use crate::driven::measure_driven;
 use crate::impls::plugin::Plugin;
-use crate::native::NativeKind;
+use crate::native_runners::NativeKind;
 use crate::row::{Mode, Row};
 use crate::shutdown::{self, Observation, Question, Verdict};
 use crate::workloads::RunSpec;
@@ -124,7 +124,7 @@ pub fn child(args: &Args) -> anyhow::Result<ExitCode> {
                     .with_context(|| {
                         format!("--native {mode}: an OCaml module runs native-domains or native-systhreads")
                     })?;
-                let run = crate::native::run_module(plugin, kind, spec, limit);
+                let run = crate::native_runners::run_module(plugin, kind, spec, limit);
                 Row::new(crate::queue::Impl::name(plugin), kind.mode(), &spec, args.repetition, run)
             }
         };

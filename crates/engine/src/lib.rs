@@ -9,7 +9,7 @@
 //! - [`runner`]: what every threaded runner shares: the start gate and clock, counted push and
 //!   pop, and each side's counts.
 //! - [`driven`]: the Rust runner that drives any implementation through the interface.
-//! - [`native`]: the C, OCaml and tokio native runners, picked and timed.
+//! - [`native_runners`]: the C, OCaml and tokio native runners, picked and timed.
 //! - [`isolated`]: a plugin's runs and probes in a child process, so a crash is a finding.
 //! - [`measure`]: what a run counts (`Tally`) and the per-item bookkeeping behind it.
 //! - [`row`]: one run as a row of `runs.csv` (`Row`), made from a `Tally`.
@@ -32,7 +32,7 @@ pub mod driven;
 pub mod isolated;
 pub mod measure;
 pub mod memory;
-pub mod native;
+pub mod native_runners;
 pub mod paired;
 pub mod placement;
 pub mod progress;

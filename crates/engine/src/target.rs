@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::driven::measure_driven;
 use crate::impls::Choice;
 use crate::isolated;
-use crate::native::{run_native, NativeKind};
+use crate::native_runners::{run_native, NativeKind};
 use crate::queue::Impl;
 use crate::row::{Mode, Row};
 use crate::schedule::{Measurable, Outcome};

@@ -207,7 +207,7 @@ impl RunSpec {
     }
 
     /// [`check`](RunSpec::check) with at most `most` producers and `most` consumers (tasks
-    /// are cheaper than threads: see `native.rs`).
+    /// are cheaper than threads: see `native_runners.rs`).
     pub fn check_up_to(&self, most: u64) -> Result<(), String> {
         if self.producers == 0 || self.consumers == 0 {
             return Err("producers and consumers must be at least 1".into());

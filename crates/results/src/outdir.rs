@@ -33,7 +33,7 @@ const MARKER_TEXT: &str = "This folder was written by bqh (crates/results/src/ou
 
 /// What the output is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub enum Output {
     /// A results folder.
     Dir,
     /// One file.
@@ -136,7 +136,7 @@ fn lexical(path: &Path) -> PathBuf {
 }
 
 /// May `path` be written, given what is there? A pure function: no disk access.
-pub fn decide(path: &Path, target: Target, found: Found, places: &Places) -> Result<Action, Refusal> {
+pub fn decide(path: &Path, output: Output, found: Found, places: &Places) -> Result<Action, Refusal> {
     let shown = path.display().to_string();
     if path.as_os_str().is_empty() {
         return Err(Refusal::Empty);
@@ -167,19 +167,19 @@ pub fn decide(path: &Path, target: Target, found: Found, places: &Places) -> Res
     if let Some(what) = protected {
         return Err(Refusal::Protected { path: shown, what: what.into() });
     }
-    match (target, found) {
+    match (output, found) {
         (_, Found::Nothing) => Ok(Action::Create),
         (_, Found::Symlink) => Err(Refusal::Symlink(shown)),
         (_, Found::Other) => Err(Refusal::Other(shown)),
-        (Target::Dir, Found::EmptyDir) => Ok(Action::Create),
-        (Target::Dir, Found::OwnDir) => Ok(Action::Replace),
-        (Target::Dir, Found::CanonicalDir) => Err(Refusal::Canonical(shown)),
-        (Target::Dir, Found::ForeignDir) => Err(Refusal::ForeignDir(shown)),
-        (Target::Dir, Found::OwnFile | Found::ForeignFile) => Err(Refusal::FileNotDir(shown)),
-        (Target::File, Found::OwnFile) => Ok(Action::Replace),
-        (Target::File, Found::ForeignFile) => Err(Refusal::ForeignFile(shown)),
-        (Target::File, Found::CanonicalDir) => Err(Refusal::Canonical(shown)),
-        (Target::File, Found::EmptyDir | Found::OwnDir | Found::ForeignDir) => Err(Refusal::DirNotFile(shown)),
+        (Output::Dir, Found::EmptyDir) => Ok(Action::Create),
+        (Output::Dir, Found::OwnDir) => Ok(Action::Replace),
+        (Output::Dir, Found::CanonicalDir) => Err(Refusal::Canonical(shown)),
+        (Output::Dir, Found::ForeignDir) => Err(Refusal::ForeignDir(shown)),
+        (Output::Dir, Found::OwnFile | Found::ForeignFile) => Err(Refusal::FileNotDir(shown)),
+        (Output::File, Found::OwnFile) => Ok(Action::Replace),
+        (Output::File, Found::ForeignFile) => Err(Refusal::ForeignFile(shown)),
+        (Output::File, Found::CanonicalDir) => Err(Refusal::Canonical(shown)),
+        (Output::File, Found::EmptyDir | Found::OwnDir | Found::ForeignDir) => Err(Refusal::DirNotFile(shown)),
     }
 }
 
@@ -216,16 +216,16 @@ pub fn look(path: &Path) -> std::io::Result<Found> {
 }
 
 /// Checks `path` against the rule, as it is now.
-pub fn check(path: &Path, target: Target) -> anyhow::Result<Action> {
+pub fn check(path: &Path, output: Output) -> anyhow::Result<Action> {
     let found = look(path).with_context(|| format!("cannot look at {}", path.display()))?;
-    Ok(decide(path, target, found, &Places::of_this_process()?)?)
+    Ok(decide(path, output, found, &Places::of_this_process()?)?)
 }
 
 /// A path bqh has checked and may write. Check early (before a long run), write at the end.
 #[derive(Debug, Clone)]
 pub struct Claim {
     path: PathBuf,
-    target: Target,
+    output: Output,
     /// The target folder as it was when claimed: replaced only if it is still that folder.
     seen: Option<Identity>,
 }
@@ -257,16 +257,16 @@ fn identity(path: &Path) -> Option<Identity> {
 impl Claim {
     /// Claims a results folder: fails now, with a message, if the rule refuses it.
     pub fn dir(path: &Path) -> anyhow::Result<Claim> {
-        check(path, Target::Dir)?;
-        let claim = Claim { path: path.to_path_buf(), target: Target::Dir, seen: identity(path) };
+        check(path, Output::Dir)?;
+        let claim = Claim { path: path.to_path_buf(), output: Output::Dir, seen: identity(path) };
         claim.try_staging()?;
         Ok(claim)
     }
 
     /// Claims one output file.
     pub fn file(path: &Path) -> anyhow::Result<Claim> {
-        check(path, Target::File)?;
-        let claim = Claim { path: path.to_path_buf(), target: Target::File, seen: None };
+        check(path, Output::File)?;
+        let claim = Claim { path: path.to_path_buf(), output: Output::File, seen: None };
         claim.try_staging()?;
         Ok(claim)
     }
@@ -332,7 +332,7 @@ impl Claim {
     /// target, which is checked again first. On an error the staging folder is removed and
     /// the target is left as it was.
     pub fn write_dir<T>(&self, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        assert_eq!(self.target, Target::Dir);
+        assert_eq!(self.output, Output::Dir);
         let parent = parent_of(&self.path);
         fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         self.remove_stale_staging(parent);
@@ -363,7 +363,7 @@ impl Claim {
                 self.path.display()
             );
         }
-        match check(&self.path, Target::Dir)? {
+        match check(&self.path, Output::Dir)? {
             Action::Create => {
                 // Nothing there, or an empty folder: rename replaces an empty folder at once.
                 fs::rename(staging, &self.path)
@@ -405,7 +405,7 @@ impl Claim {
     /// Writes the output file: into a temporary file beside it, then renamed into place.
     /// `bytes` must begin with [`FILE_SIGNATURE`], so that the next run knows it as bqh's.
     pub fn write_file(&self, bytes: &[u8]) -> anyhow::Result<()> {
-        assert_eq!(self.target, Target::File);
+        assert_eq!(self.output, Output::File);
         if !bytes.starts_with(FILE_SIGNATURE.as_bytes()) {
             bail!("internal error: an output file must begin with {FILE_SIGNATURE}");
         }
@@ -417,7 +417,7 @@ impl Claim {
             .open(&tmp)
             .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
             .with_context(|| format!("cannot write {}", tmp.display()))?;
-        check(&self.path, Target::File)
+        check(&self.path, Output::File)
             .and_then(|_| {
                 fs::rename(&tmp, &self.path)
                     .with_context(|| format!("cannot move {} to {}", tmp.display(), self.path.display()))
@@ -453,7 +453,7 @@ mod tests {
     }
 
     fn dir(path: &str, found: Found) -> Result<Action, Refusal> {
-        decide(Path::new(path), Target::Dir, found, &places())
+        decide(Path::new(path), Output::Dir, found, &places())
     }
 
     #[test]
@@ -477,7 +477,7 @@ mod tests {
             }
         }
         let elsewhere = Places { cwd: "/tmp/x".into(), ..places() };
-        let r = decide(Path::new("."), Target::Dir, Found::OwnDir, &elsewhere);
+        let r = decide(Path::new("."), Output::Dir, Found::OwnDir, &elsewhere);
         assert!(matches!(r, Err(Refusal::Protected { ref what, .. }) if what == "the current folder"), "{r:?}");
     }
 
@@ -492,7 +492,7 @@ mod tests {
     #[test]
     fn a_symlink_is_refused_whatever_it_points_to() {
         assert!(matches!(dir("latest", Found::Symlink), Err(Refusal::Symlink(_))));
-        let r = decide(Path::new("out.json"), Target::File, Found::Symlink, &places());
+        let r = decide(Path::new("out.json"), Output::File, Found::Symlink, &places());
         assert!(matches!(r, Err(Refusal::Symlink(_))));
     }
 
@@ -511,14 +511,14 @@ mod tests {
 
     #[test]
     fn only_missing_or_own_files_are_written() {
-        let file = |found| decide(Path::new("report.json"), Target::File, found, &places());
+        let file = |found| decide(Path::new("report.json"), Output::File, found, &places());
         assert_eq!(file(Found::Nothing), Ok(Action::Create));
         assert_eq!(file(Found::OwnFile), Ok(Action::Replace));
         assert!(matches!(file(Found::ForeignFile), Err(Refusal::ForeignFile(_))));
         for found in [Found::EmptyDir, Found::OwnDir, Found::ForeignDir] {
             assert!(matches!(file(found), Err(Refusal::DirNotFile(_))), "{found:?}");
         }
-        let r = decide(Path::new("/home/ada"), Target::File, Found::Nothing, &places());
+        let r = decide(Path::new("/home/ada"), Output::File, Found::Nothing, &places());
         assert!(matches!(r, Err(Refusal::Protected { .. })));
     }
 

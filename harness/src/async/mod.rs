@@ -18,7 +18,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use bq_engine::impls::{tokio::native::MAX_TASKS, Builtin, Choice};
-use bq_engine::native::NativeKind;
+use bq_engine::native_runners::NativeKind;
 use bq_engine::schedule::{self, Length, Schedule, Scheduler};
 use bq_engine::sizing::Sizing;
 use bq_engine::target::{Target, TargetSpec};

@@ -21,10 +21,10 @@ use serde::Serialize;
 
 use bq_engine::impls::{Builtin, Choice};
 use bq_engine::isolated;
-use bq_engine::native::NativeKind;
+use bq_engine::native_runners::NativeKind;
 use bq_engine::paired::{self, Plan, References};
 use bq_engine::placement::Placement;
-use bq_engine::shutdown::{native, Verdict};
+use bq_engine::shutdown::{own_api, Verdict};
 use bq_engine::sizing;
 use bq_engine::target::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
@@ -362,7 +362,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         impls
             .iter()
             .filter_map(|c| if let Choice::Builtin(b) = c { Some(*b) } else { None })
-            .flat_map(native::probe_all)
+            .flat_map(own_api::probe_all)
             .collect()
     };
     let memory = if args.no_memory {

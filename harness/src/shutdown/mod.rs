@@ -7,7 +7,7 @@ pub mod rows;
 
 use std::process::ExitCode;
 
-use bq_engine::shutdown::{self, native, NativeObservation, Verdict};
+use bq_engine::shutdown::{self, own_api, NativeObservation, Verdict};
 use bq_engine::Builtin;
 use bq_results::Claim;
 
@@ -34,7 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let impls = if args.impls.is_empty() { Builtin::ALL.to_vec() } else { args.impls.clone() };
     let matrix = shutdown::probe_matrix(&impls);
     let native: Vec<NativeObservation> = if args.native || out.is_some() {
-        impls.iter().flat_map(|&b| native::probe_all(b)).collect()
+        impls.iter().flat_map(|&b| own_api::probe_all(b)).collect()
     } else {
         Vec::new()
     };

@@ -18,7 +18,7 @@
 
 use super::model::{Caps, Rng};
 pub use super::report::Check;
-use super::report::{Finding, Kind};
+use super::report::{Finding, Misbehaviour};
 use bq_engine::queue::Impl;
 
 /// What the checks inside a worker need.
@@ -54,7 +54,7 @@ impl Budget {
 
 /// A finding's own parts; the driver adds the check and the seed.
 pub struct Described {
-    pub kind: Kind,
+    pub kind: Misbehaviour,
     /// The property that failed, in words.
     pub property: String,
     /// What was seen, in one line.

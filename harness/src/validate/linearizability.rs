@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, run_op, Caps, Handles, Model, Op, Ret, Rng, SHORT_TIMEOUTS};
-use super::report::{History, HistoryOp, Kind};
+use super::report::{History, HistoryOp, Misbehaviour};
 use bq_engine::queue::Impl;
 use bq_engine::watchdog::within;
 
@@ -453,7 +453,7 @@ impl CaseCheck for Linearizability {
     fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, failure: &Failure) -> Described {
         let (kind, summary) = match failure {
             Failure::Prefix { at, got, expected } => (
-                Kind::Mismatch,
+                Misbehaviour::Mismatch,
                 format!(
                     "prefix command {} `{}` returned {got}; the model returns {expected}",
                     at + 1,
@@ -461,10 +461,12 @@ impl CaseCheck for Linearizability {
                 ),
             ),
             Failure::NotLinearizable { .. } => {
-                (Kind::NotLinearizable, "the parallel history is not linearizable".into())
+                (Misbehaviour::NotLinearizable, "the parallel history is not linearizable".into())
             }
-            Failure::Hung { detail } => (Kind::Hang, format!("a command the model says returns did not: {detail}")),
-            Failure::Panicked(m) => (Kind::Panic, m.clone()),
+            Failure::Hung { detail } => {
+                (Misbehaviour::Hang, format!("a command the model says returns did not: {detail}"))
+            }
+            Failure::Panicked(m) => (Misbehaviour::Panic, m.clone()),
         };
         Described {
             kind,

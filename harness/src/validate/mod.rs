@@ -33,7 +33,7 @@ use worker::{died, spawn_worker, worker};
 
 pub use driver::Check;
 pub use model::Rng;
-pub use report::{CheckReport, Finding, Kind};
+pub use report::{CheckReport, Finding, Misbehaviour};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -239,7 +239,10 @@ fn parent(args: &Args) -> anyhow::Result<ExitCode> {
     // A finding of the reference (alone, or where it differs from the model in a comparison) is
     // the reference's, not the candidate's.
     let of_ref = |r: &&CheckReport| {
-        r.of_reference || r.findings.iter().all(|f| matches!(f.kind, Kind::ReferenceMismatch | Kind::ReferenceCrash))
+        r.of_reference
+            || r.findings
+                .iter()
+                .all(|f| matches!(f.kind, Misbehaviour::ReferenceMismatch | Misbehaviour::ReferenceCrash))
     };
     let bad: std::collections::BTreeSet<&str> =
         failed.iter().filter(|r| !of_ref(r)).map(|r| r.candidate.as_str()).collect();

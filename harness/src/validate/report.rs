@@ -37,7 +37,7 @@ impl Check {
 /// What kind of misbehaviour a finding is; tests and scripts match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum Misbehaviour {
     /// A result differs from the model's.
     Mismatch,
     /// The reference itself differs from the model (the candidate may be right).
@@ -75,7 +75,7 @@ pub enum Kind {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub check: Check,
-    pub kind: Kind,
+    pub kind: Misbehaviour,
     /// The property that failed, in words.
     pub property: String,
     /// What was seen, in one line.
@@ -173,6 +173,6 @@ impl CheckReport {
     }
 }
 
-pub fn kind_name(k: Kind) -> String {
+pub fn kind_name(k: Misbehaviour) -> String {
     serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{random_op, Caps, Handles, Model, Op, Ret, Rng};
-use super::report::Kind;
+use super::report::Misbehaviour;
 use bq_engine::queue::{Impl, MAX_CAPACITY};
 use bq_engine::watchdog::{within, WatchdogError};
 
@@ -260,11 +260,11 @@ impl CaseCheck for Sequential<'_> {
                     _ => "the candidate diverges from the model".into(),
                 };
                 let kind = if out.hung {
-                    Kind::Hang
+                    Misbehaviour::Hang
                 } else if out.stopped.as_deref().is_some_and(|s| s.contains("panicked")) {
-                    Kind::Panic
+                    Misbehaviour::Panic
                 } else {
-                    Kind::Mismatch
+                    Misbehaviour::Mismatch
                 };
                 Described {
                     kind,
@@ -274,7 +274,7 @@ impl CaseCheck for Sequential<'_> {
                 }
             }
             Failure::Reference { reference, candidate } => Described {
-                kind: Kind::ReferenceMismatch,
+                kind: Misbehaviour::ReferenceMismatch,
                 property: format!("the reference ({ref_name}) returns what the model queue returns"),
                 summary: "the reference differs from the model: the model or the reference is wrong, not necessarily the candidate".into(),
                 case: render(case, ("reference", ref_name, reference), ("candidate", imp.name(), candidate)),

@@ -1,7 +1,7 @@
 //! The shutdown check: the probes of `bqh shutdown` (`bq_engine::shutdown`) run on the candidate and
 //! on the reference; every question's verdict must be the reference's.
 
-use super::report::{Finding, Kind};
+use super::report::{Finding, Misbehaviour};
 use super::Check;
 use bq_engine::shutdown::{Observation, Verdict, PROBE_LIMIT, WAITERS};
 
@@ -30,7 +30,7 @@ pub fn compare_probes(cand: &[Observation], reference: &[Observation]) -> (usize
         if r.verdict == Verdict::Failed {
             findings.push(Finding {
                 check: Check::Shutdown,
-                kind: Kind::ReferenceMismatch,
+                kind: Misbehaviour::ReferenceMismatch,
                 property: c.question.text().into(),
                 summary: format!(
                     "the reference {} failed the probe ({}), so {}'s answer ({}: {}) is not judged",
@@ -69,7 +69,7 @@ pub fn compare_probes(cand: &[Observation], reference: &[Observation]) -> (usize
         };
         findings.push(Finding {
             check: Check::Shutdown,
-            kind: Kind::ShutdownDiffers,
+            kind: Misbehaviour::ShutdownDiffers,
             property: c.question.text().into(),
             summary,
             case: vec![],

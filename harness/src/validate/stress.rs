@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::driver::{CaseCheck, Check, Described};
 use super::model::{Caps, Rng};
-use super::report::Kind;
+use super::report::Misbehaviour;
 use bq_engine::measure::{item, Delivery};
 use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 
@@ -61,11 +61,11 @@ struct Shared {
     consumers_done: AtomicUsize,
     max_len: AtomicUsize,
     stop: AtomicBool,
-    failure: Mutex<Option<(Kind, String)>>,
+    failure: Mutex<Option<(Misbehaviour, String)>>,
 }
 
 impl Shared {
-    fn fail(&self, kind: Kind, msg: String) {
+    fn fail(&self, kind: Misbehaviour, msg: String) {
         self.failure.lock().unwrap().get_or_insert((kind, msg));
     }
 }
@@ -89,8 +89,8 @@ fn spawn<T: Send + 'static>(
 
 /// Runs one round on a fresh queue of `imp`; `seed` picks each thread's calls in a mixed round.
 /// The contract suite's `stress` test is a round of this too.
-pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<(), (Kind, String)> {
-    let (tx, rx) = imp.bounded(1).map_err(|e| (Kind::Mismatch, e.to_string()))?;
+pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<(), (Misbehaviour, String)> {
+    let (tx, rx) = imp.bounded(1).map_err(|e| (Misbehaviour::Mismatch, e.to_string()))?;
     let sh = Arc::new(Shared::default());
     let start = Arc::new(Barrier::new(round.producers as usize + round.consumers));
     let mut seeds = Rng::new(seed);
@@ -118,7 +118,8 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                 };
                 sh.in_push.fetch_sub(1, Ordering::SeqCst);
                 if let Err(e) = r {
-                    let kind = if e == QueueError::Closed { Kind::ClosedWhileOpen } else { Kind::Mismatch };
+                    let kind =
+                        if e == QueueError::Closed { Misbehaviour::ClosedWhileOpen } else { Misbehaviour::Mismatch };
                     sh.fail(
                         kind,
                         format!("producer {p}'s push of item {s} returned {e} while every consumer was still there"),
@@ -154,7 +155,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                         let done = sh.producers_done.load(Ordering::SeqCst);
                         if done < round.producers {
                             sh.fail(
-                                Kind::ClosedWhileOpen,
+                                Misbehaviour::ClosedWhileOpen,
                                 format!(
                                     "consumer {c}'s pop returned closed while {} of {} producers were still running \
                                      (the queue was open)",
@@ -166,7 +167,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                         break;
                     }
                     Err(QueueError::Full) => {
-                        sh.fail(Kind::Mismatch, "a pop returned full".into());
+                        sh.fail(Misbehaviour::Mismatch, "a pop returned full".into());
                         break;
                     }
                 }
@@ -207,7 +208,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
             let _ = rx.close(); // release them if the close works; the process exits soon anyway
             if now == total {
                 return Err((
-                    Kind::NotWokenByClose,
+                    Misbehaviour::NotWokenByClose,
                     format!(
                         "hang after close: every item was delivered and the last producer handle dropped (the \
                          close), but {popping} of {} consumer(s) are still blocked in pop after {STALL:?}",
@@ -216,7 +217,7 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
                 ));
             }
             return Err((
-                Kind::Deadlock,
+                Misbehaviour::Deadlock,
                 format!(
                     "deadlock: no item delivered for {STALL:?}, with {pushing} producer(s) blocked in push and \
                      {popping} consumer(s) blocked in pop{len}; {now} of {total} items delivered"
@@ -238,22 +239,22 @@ pub fn run_round<I: Impl>(imp: &'static I, round: Round, seed: u64) -> Result<()
     }
     let max_len = sh.max_len.load(Ordering::SeqCst);
     if max_len > 1 {
-        return Err((Kind::OverCapacity, format!("len() was {max_len} on a queue of capacity 1")));
+        return Err((Misbehaviour::OverCapacity, format!("len() was {max_len} on a queue of capacity 1")));
     }
     Delivery::verdict(got).map_err(|e| (delivery_kind(&e), e))
 }
 
 /// The finding kind of a [`Delivery::verdict`] message (`measure.rs` words them; the test below
 /// pins each one to its kind).
-fn delivery_kind(msg: &str) -> Kind {
+fn delivery_kind(msg: &str) -> Misbehaviour {
     if msg.contains("lost") {
-        Kind::LostItem
+        Misbehaviour::LostItem
     } else if msg.contains("delivered twice") || msg.contains("two consumers") {
-        Kind::DuplicateItem
+        Misbehaviour::DuplicateItem
     } else if msg.contains("reordered or duplicated") {
-        Kind::Reordered
+        Misbehaviour::Reordered
     } else {
-        Kind::Mismatch // "never pushed": an item no producer sent
+        Misbehaviour::Mismatch // "never pushed": an item no producer sent
     }
 }
 
@@ -270,7 +271,7 @@ pub struct Stress;
 
 impl CaseCheck for Stress {
     type Case = Case;
-    type Failure = (Kind, String);
+    type Failure = (Misbehaviour, String);
     const CHECK: Check = Check::Stress;
     const DEFAULT_CASES: usize = ROUNDS.len();
     const NOUN: &'static str = "stress round";
@@ -279,11 +280,11 @@ impl CaseCheck for Stress {
         Case { round: ROUNDS[(seed % ROUNDS.len() as u64) as usize], seed }
     }
 
-    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), (Kind, String)> {
+    fn run<I: Impl>(&self, imp: &'static I, case: &Case) -> Result<(), (Misbehaviour, String)> {
         run_round(imp, case.round, case.seed)
     }
 
-    fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, (kind, summary): &(Kind, String)) -> Described {
+    fn describe<I: Impl>(&self, _imp: &'static I, case: &Case, (kind, summary): &(Misbehaviour, String)) -> Described {
         Described {
             kind: *kind,
             property: "under contention every item is delivered once, in order per producer, without deadlock".into(),
@@ -303,7 +304,7 @@ mod tests {
 
     /// The kind of the verdict on consumers that saw these (producer, seq) items, out of
     /// `producers` x `per`.
-    fn verdict(producers: u64, per: u64, consumers: &[&[(u64, u64)]]) -> Kind {
+    fn verdict(producers: u64, per: u64, consumers: &[&[(u64, u64)]]) -> Misbehaviour {
         let parts = consumers.iter().map(|items| {
             let mut d = Delivery::new(producers, per);
             items.iter().for_each(|&(p, s)| d.record(item(p, s)));
@@ -314,10 +315,10 @@ mod tests {
 
     #[test]
     fn delivery_failures_have_their_kinds() {
-        assert_eq!(verdict(1, 2, &[&[(0, 0)]]), Kind::LostItem);
-        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1)], &[(0, 1)]]), Kind::DuplicateItem);
-        assert_eq!(verdict(1, 2, &[&[(0, 1), (0, 0)]]), Kind::Reordered);
-        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 0)]]), Kind::Reordered);
-        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1), (0, 7)]]), Kind::Mismatch);
+        assert_eq!(verdict(1, 2, &[&[(0, 0)]]), Misbehaviour::LostItem);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1)], &[(0, 1)]]), Misbehaviour::DuplicateItem);
+        assert_eq!(verdict(1, 2, &[&[(0, 1), (0, 0)]]), Misbehaviour::Reordered);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 0)]]), Misbehaviour::Reordered);
+        assert_eq!(verdict(1, 2, &[&[(0, 0), (0, 1), (0, 7)]]), Misbehaviour::Mismatch);
     }
 }

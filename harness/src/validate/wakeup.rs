@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::driver::{Budget, CaseCheck, Check, Described};
 use super::model::{show_timeout, Caps, Rng, LONG_TIMEOUTS};
-use super::report::Kind;
+use super::report::Misbehaviour;
 use bq_engine::queue::{Consumer, Impl, Producer, QueueError};
 
 const LIMIT: Duration = Duration::from_secs(5);
@@ -105,7 +105,7 @@ pub fn generate(rng: &mut Rng) -> Scenario {
 }
 
 /// A failure: its kind and what was seen.
-pub type Fail = (Kind, String);
+pub type Fail = (Misbehaviour, String);
 type WaiterResult = Result<Option<u64>, QueueError>;
 /// What a waiter thread reports: its result, or its panic's message (a plugin's status code
 /// that c/bq.h lacks panics in the binding).
@@ -140,7 +140,7 @@ impl Tally {
     }
 
     fn record(&mut self, (i, r): WaiterReport, s: &Scenario) -> Result<(), Fail> {
-        let r = r.map_err(|m| (Kind::Panic, format!("{} panicked: {m}", s.waiter_call(i))))?;
+        let r = r.map_err(|m| (Misbehaviour::Panic, format!("{} panicked: {m}", s.waiter_call(i))))?;
         if r == Err(QueueError::Closed) && s.action != Action::Close {
             return Err(closed_while_open_finding(&s.waiter_call(i)));
         }
@@ -175,9 +175,11 @@ impl Tally {
         let msg =
             format!("{} of {k} blocked {who} ({}) still blocked {LIMIT:?} after", blocked.len(), blocked.join(", "));
         match (s.action, s.side) {
-            (Action::Close, _) => (Kind::NotWokenByClose, format!("deadlock after close: {msg} the close{len}")),
-            (_, Side::Consumers) => (Kind::LostWakeup, format!("lost wake-up: {msg} items arrived{len}")),
-            (_, Side::Producers) => (Kind::LostWakeup, format!("lost wake-up: {msg} slots freed up{len}")),
+            (Action::Close, _) => {
+                (Misbehaviour::NotWokenByClose, format!("deadlock after close: {msg} the close{len}"))
+            }
+            (_, Side::Consumers) => (Misbehaviour::LostWakeup, format!("lost wake-up: {msg} items arrived{len}")),
+            (_, Side::Producers) => (Misbehaviour::LostWakeup, format!("lost wake-up: {msg} slots freed up{len}")),
         }
     }
 }
@@ -185,15 +187,16 @@ impl Tally {
 /// Runs one scenario; the failure, if any, as (kind, what was seen).
 pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
     let explicit = imp.traits().explicit_close;
-    let (tx, rx) = imp.bounded(s.capacity).map_err(|e| (Kind::Mismatch, e.to_string()))?;
+    let (tx, rx) = imp.bounded(s.capacity).map_err(|e| (Misbehaviour::Mismatch, e.to_string()))?;
     let k = s.timed.len();
     let mut next = 0u64;
     let mut item = || {
         next += 1;
         next
     };
-    let mismatch =
-        |what: &str, got: String, want: &str| Err((Kind::Mismatch, format!("{what} returned {got}; expected {want}")));
+    let mismatch = |what: &str, got: String, want: &str| {
+        Err((Misbehaviour::Mismatch, format!("{what} returned {got}; expected {want}")))
+    };
     let mut tally = Tally { sent: Vec::new(), received: Vec::new(), results: vec![None; k] };
     if s.side == Side::Producers {
         for _ in 0..s.capacity {
@@ -319,7 +322,7 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
                 let _ = r.close(); // try to release them; the process exits soon anyway
             }
         }
-        return Err(if matches!(f.0, Kind::ClosedWhileOpen | Kind::Panic) {
+        return Err(if matches!(f.0, Misbehaviour::ClosedWhileOpen | Misbehaviour::Panic) {
             f
         } else {
             tally.blocked_finding(s, len.map(|l| l as isize))
@@ -361,10 +364,10 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
             *counts.entry(y).or_default() -= 1;
         }
         if let Some((&x, _)) = counts.iter().find(|(_, &c)| c > 0) {
-            return Err((Kind::LostItem, format!("item {x} was accepted but never came out")));
+            return Err((Misbehaviour::LostItem, format!("item {x} was accepted but never came out")));
         }
         if let Some((&x, _)) = counts.iter().find(|(_, &c)| c < 0) {
-            return Err((Kind::DuplicateItem, format!("item {x} came out more often than it went in")));
+            return Err((Misbehaviour::DuplicateItem, format!("item {x} came out more often than it went in")));
         }
     }
     Ok(())
@@ -372,7 +375,7 @@ pub fn run<I: Impl>(imp: &'static I, s: &Scenario) -> Result<(), Fail> {
 
 fn closed_while_open_finding(call: &str) -> Fail {
     (
-        Kind::ClosedWhileOpen,
+        Misbehaviour::ClosedWhileOpen,
         format!(
             "a waiter in {call} returned closed, but the queue was never closed (a wake-up whose \
              item or slot was taken by someone else was reported as a close: `if` instead of \
@@ -402,7 +405,7 @@ impl CaseCheck for Wakeup {
     /// A panic of the main thread's calls (a status code c/bq.h lacks) is a finding too.
     fn run<I: Impl>(&self, imp: &'static I, s: &Scenario) -> Result<(), Fail> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(imp, s)))
-            .unwrap_or_else(|p| Err((Kind::Panic, bq_engine::watchdog::panic_message(&*p))))
+            .unwrap_or_else(|p| Err((Misbehaviour::Panic, bq_engine::watchdog::panic_message(&*p))))
     }
 
     /// One waiter, one timed-out call, one steal or one capacity less.
@@ -433,15 +436,15 @@ impl CaseCheck for Wakeup {
     }
 
     fn hung(&self, (kind, _): &Fail) -> bool {
-        matches!(kind, Kind::LostWakeup | Kind::NotWokenByClose)
+        matches!(kind, Misbehaviour::LostWakeup | Misbehaviour::NotWokenByClose)
     }
 
     fn describe<I: Impl>(&self, _imp: &'static I, s: &Scenario, (kind, summary): &Fail) -> Described {
         let property = match kind {
-            Kind::NotWokenByClose => "close wakes every waiter",
-            Kind::LostWakeup => "an item (a free slot) wakes a waiter",
-            Kind::ClosedWhileOpen => "a waiter returns closed only after a close",
-            Kind::LostItem | Kind::DuplicateItem => "every accepted item comes out exactly once",
+            Misbehaviour::NotWokenByClose => "close wakes every waiter",
+            Misbehaviour::LostWakeup => "an item (a free slot) wakes a waiter",
+            Misbehaviour::ClosedWhileOpen => "a waiter returns closed only after a close",
+            Misbehaviour::LostItem | Misbehaviour::DuplicateItem => "every accepted item comes out exactly once",
             _ => "waiters return what the model says",
         };
         Described { kind: *kind, property: property.into(), summary: summary.clone(), case: s.describe() }

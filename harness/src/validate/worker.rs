@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _};
 use super::driver::{self, Check, Ctx};
 use super::linearizability::{self, Linearizability};
 use super::model::Caps;
-use super::report::{CheckReport, Finding, Kind};
+use super::report::{CheckReport, Finding, Misbehaviour};
 use super::sequential::{self, Sequential};
 use super::stress::Stress;
 use super::wakeup::Wakeup;
@@ -235,14 +235,17 @@ pub(super) fn spawn_worker(what: &str, candidate: &str, args: &Args, seed: u64) 
 pub(super) fn died(check: Check, candidate: &str, args: &Args, out: &WorkerOutput) -> CheckReport {
     let during = out.last_progress.as_deref().unwrap_or("start-up");
     let (kind, what) = if out.killed {
-        (Kind::Hang, format!("the worker did not finish within {WORKER_LIMIT:?} and was killed ({})", out.peak_rss))
+        (
+            Misbehaviour::Hang,
+            format!("the worker did not finish within {WORKER_LIMIT:?} and was killed ({})", out.peak_rss),
+        )
     } else {
-        (Kind::Crash, format!("the worker process {} ({})", describe_exit(out.status), out.peak_rss))
+        (Misbehaviour::Crash, format!("the worker process {} ({})", describe_exit(out.status), out.peak_rss))
     };
     let seed = during.split("(seed ").nth(1).and_then(|s| s.split(')').next()).and_then(|s| s.parse().ok());
     let (kind, property, what) = if out.in_reference {
         let what = format!("reference failed: {what} while the reference {} ran", args.reference);
-        (Kind::ReferenceCrash, "the reference runs the check without crashing", what)
+        (Misbehaviour::ReferenceCrash, "the reference runs the check without crashing", what)
     } else {
         (kind, "the implementation runs the check without crashing", what)
     };

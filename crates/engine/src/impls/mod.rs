@@ -102,7 +102,7 @@ macro_rules! builtins {
         }
 
         /// Runs `$body` with `$n` bound to the built-in's own API as the native shutdown probes
-        /// see it. The table names each by the value `shutdown/native.rs` defines, and the macro
+        /// see it. The table names each by the value `shutdown/own_api.rs` defines, and the macro
         /// is expanded there, so the name resolves where it is defined.
         macro_rules! with_native_api {
             ($d which:expr, |$d n:ident| $d body:expr) => {
@@ -134,7 +134,7 @@ const GREY: (u8, u8, u8) = (110, 110, 110);
 
 // ANCHOR: builtins
 // Adding an implementation: its adapter file beside this one, its native API for the shutdown
-// probes in `shutdown/native.rs`, and one entry here. Every list the user sees comes from this
+// probes in `shutdown/own_api.rs`, and one entry here. Every list the user sees comes from this
 // table (harness/tests/builtins.rs checks `--help`, the errors and the README against it).
 builtins! { $
     RustSyncChannel {
@@ -249,7 +249,7 @@ impl std::fmt::Display for Builtin {
     }
 }
 
-/// How a native run runs its threads: each language's own (`native.rs` picks and times the
+/// How a native run runs its threads: each language's own (`native_runners.rs` picks and times the
 /// runner). The built-ins' table names each implementation's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NativeKind {

@@ -543,7 +543,7 @@ pub mod native {
         let cpu = WorkerClocks::used(&cpu0, &clocks.read());
         let seconds = now_ns().saturating_sub(t0).max(1) as f64 * 1e-9;
 
-        // The caller measures the process's CPU time (`native.rs`).
+        // The caller measures the process's CPU time (`native_runners.rs`).
         let mut t = tally(&spec, Default::default(), produced, consumed);
         t.seconds = seconds;
         t.threads_cpu = Some(std::time::Duration::from_nanos(cpu));

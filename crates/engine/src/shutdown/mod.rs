@@ -2,7 +2,7 @@
 //! that runs against the implementation under a watchdog, never from a table written by hand.
 //! `bqh validate` runs the same probes on a candidate and its reference and compares verdicts.
 //! The questions and what a probe saw are in `observation.rs`; the harness's shutdown study
-//! draws the matrix. `native.rs` asks the same kind of questions of each queue's own API.
+//! draws the matrix. `own_api.rs` asks the same kind of questions of each queue's own API.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use crate::impls::Builtin;
 use crate::queue::{AdapterClose, Consumer, Impl, Producer, QueueError};
 
-pub mod native;
 mod observation;
+pub mod own_api;
 
 use crate::watchdog::{join_all, within};
 pub use observation::{NativeObservation, NativeQuestion, Observation, Question, Verdict};

@@ -76,7 +76,7 @@ pub struct Observation {
     pub via_adapter: bool,
 }
 
-/// The questions of the native shutdown probes (`native.rs`): each implementation's
+/// The questions of the native shutdown probes (`own_api.rs`): each implementation's
 /// own API, without the harness adapter, where the languages really differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
