@@ -443,14 +443,11 @@ fn fan_in_batch_runs_driven_with_pop_many() {
     assert!(summary.contains("| c-swap / c-pthread | fan-in-batch |"), "{summary}");
 }
 
-/// crossbeam that spins a fixed time before every push: a queue whose speed is known. `seq`
-/// then takes the spin per item, and the runner's own cost (tens of ns) is a fraction of a
-/// percent of it.
-static FAST: Rigged = Rigged { name: "spin-20us", spin_ns: 20_000, ..Rigged::CROSSBEAM };
-static SLOW: Rigged = Rigged { name: "spin-40us", spin_ns: 40_000, ..Rigged::CROSSBEAM };
-
-/// The paired schedule on two queues of known speed: the reference (20 µs per item) against
-/// itself and against one half as fast (40 µs).
+/// The paired schedule on two made-up queues of known speed: the reference takes 20 µs an item,
+/// the other 40 µs, and both slow down and speed up together by as much as half, smoothly over
+/// the runs, as a drifting machine would. The rows are made up: what is tested is the schedule
+/// and its arithmetic, which a loaded machine must not fail (how close the real runner comes
+/// to a bare loop is the fidelity bench's to measure, `cargo bench --bench fidelity`).
 fn paired_on_known_queues() -> Vec<Row> {
     use bq_engine::paired::{measure_pairs_with, Plan, References};
     use bq_engine::target::Target;
@@ -468,12 +465,22 @@ fn paired_on_known_queues() -> Vec<Row> {
         budget: Duration::from_secs(4),
         fixed_items: None,
     };
+    let mut runs = 0u32;
     let run = move |&(t, s): &(Target, RunSpec), rep: u32| {
-        if t == reference {
-            measure_driven(&FAST, s, rep, LIMIT)
-        } else {
-            measure_driven(&SLOW, s, rep, LIMIT)
-        }
+        runs += 1;
+        let drift = 1.0 + 0.5 * (f64::from(runs) / 40.0).sin();
+        let per_item = if t == reference { 20e-6 } else { 40e-6 };
+        let tally = Tally {
+            seconds: s.total_items() as f64 * per_item * drift,
+            cpu: Default::default(),
+            threads_cpu: None,
+            push: Default::default(),
+            pop: Default::default(),
+            max_occupancy: None,
+            latencies_ns: Vec::new(),
+            delivery: Ok(()),
+        };
+        Row::new(&t.implementation(), t.mode(), &s, rep, Ok(tally))
     };
     measure_pairs_with("test", &mut plan, Box::new(run)).rows
 }
@@ -486,9 +493,9 @@ fn pairs_measure_a_known_ratio_and_the_a_a_control_contains_one() {
     assert_eq!(cells.len(), 2, "{cells:?}");
     let aa = cells.iter().find(|c| c.aa).unwrap().ratio.unwrap();
     assert!(aa.contains(1.0), "A/A: {aa:?}");
-    // Half as fast, within the interval (widened by 1% for the runner's own cost per item).
+    // Half as fast, within the interval, though the machine drifted by half between pairs.
     let r = cells.iter().find(|c| !c.aa).unwrap().ratio.unwrap();
-    assert!(r.low * 0.99 <= 0.5 && 0.5 <= r.high * 1.01, "{r:?}");
+    assert!(r.contains(0.5) && r.half_width() < 0.01, "{r:?}");
     assert!(r.pairs >= 6 && aa.pairs >= 6);
 }
 
