@@ -19,6 +19,7 @@ use super::SHAPES;
 use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
 use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group};
+use crate::study::Report;
 
 /// A scaling study's folder.
 pub struct Results {
@@ -26,13 +27,16 @@ pub struct Results {
     pub rows: Vec<Row>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} runs", self.rows.len())
     }
 }
