@@ -10,7 +10,6 @@ mod json;
 mod observations;
 mod plots;
 pub mod report;
-pub mod rows;
 mod verdict;
 
 use std::path::Path;

@@ -22,7 +22,6 @@ use crate::run_args::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
 pub mod report;
-pub mod rows;
 
 /// `bqh scale`, one of [`crate::STUDIES`].
 pub struct Scale;

@@ -14,11 +14,10 @@ use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines_faceted, lines_in, Plot};
 use bq_results::Env;
 
-use super::rows::RUNS_CSV;
 use super::SHAPES;
 use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
-use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group};
+use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group, RUNS_CSV};
 use crate::study::Report;
 
 /// A scaling study's folder.
