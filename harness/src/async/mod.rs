@@ -287,7 +287,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let limit = args.run.limit()?;
-    let (rows, _) = execute("async", &mut plan, &[], false, limit);
+    let (rows, _) = execute(Async::NAME, &mut plan, &[], false, limit);
     eprintln!("[async] starting idle tasks and threads: {:?}", args.spawn);
     let spawned = spawn_costs(&args.spawn, limit);
     let results = report::Results { env: study::env::<Async>(serde_json::to_value(args)?), rows, spawned };

@@ -371,7 +371,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             isolated::check_loads(path)?;
         }
     }
-    let outcome = paired::execute("compare", &mut plan, limit);
+    let outcome = paired::execute(Compare::NAME, &mut plan, limit);
     let shutdown = if args.no_shutdown { Vec::new() } else { probes(&impls) };
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).

@@ -546,7 +546,7 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
         if let Some(lib) = c.allocator.preload()? {
             env.push(("LD_PRELOAD".to_string(), lib.display().to_string()));
         }
-        let args = vec!["memory".to_string(), "--child".to_string(), serde_json::to_string(c)?];
+        let args = vec![Memory::NAME.to_string(), "--child".to_string(), serde_json::to_string(c)?];
         let mut last = None;
         let fin = run_self_with_env(&args, &env, limit, |line| {
             last = Some(line.to_string());
@@ -657,7 +657,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let (records, samples) = execute("memory", &plan, args.run.limit()?);
+    let (records, samples) = execute(Memory::NAME, &plan, args.run.limit()?);
     let results =
         report::Results { env: study::env::<Memory>(serde_json::to_value(args)?), runs: records, samples };
     out.write_dir(|dir| report::write(dir, &results))?;

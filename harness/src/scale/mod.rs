@@ -145,7 +145,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let rows = paired::execute("scale", &mut plan, args.run.limit()?).rows;
+    let rows = paired::execute(Scale::NAME, &mut plan, args.run.limit()?).rows;
     let results = report::Results { env: study::env::<Scale>(serde_json::to_value(args)?), rows };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();
