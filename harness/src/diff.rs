@@ -18,8 +18,10 @@ use bq_results::outdir::FILE_SIGNATURE;
 use bq_results::stats::{ratio_between, Ratio};
 use bq_results::{Claim, Env};
 
+use crate::compare::Compare;
 use crate::ratios::{self, fmt_ratio, short_name, Cell};
 use crate::runs::{read_runs, RUNS_CSV};
+use crate::study::Study;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -191,7 +193,7 @@ pub fn markdown(old_env: &Env, new_env: &Env, changes: &[Change]) -> String {
 /// A comparison's folder: its machine and its cells' rows.
 fn read(dir: &Path) -> anyhow::Result<(Env, Vec<bq_engine::row::Row>)> {
     let env = read_env(dir)?;
-    if env.study != "compare" {
+    if env.study != Compare::NAME {
         bail!("{} holds a `bqh {}` run; bqh diff compares two `bqh compare` runs", dir.display(), env.study);
     }
     let rows = read_runs(&dir.join(RUNS_CSV)).with_context(|| format!("reading {}", dir.display()))?;

@@ -3,36 +3,51 @@
 //! (`bq_results`). Data flows one way: a study's run gets rows from the engine, writes them to
 //! its results folder, and its report is drawn from those files alone.
 //!
-//! Every study is a folder with the same files: `mod.rs` (its `Args` and `run`), `rows.rs` (its
-//! row types and file names), `report.rs` (`Results`, `read(dir)` and `write(dir, ...)`).
+//! A study is a folder, `harness/src/<name>/`, and one line in [`STUDIES`]. Its `mod.rs` holds
+//! its `Args`, its `run` and a type implementing [`study::Study`] (its name, which is also its
+//! command and the `study` of its `env.json`; its line for `bqh --help`; how it runs and how its
+//! folder is read); its `report.rs` holds its `Results` (a [`study::Report`]), `read(dir)` and
+//! `write(dir, ..)`; a `rows.rs`, where it has rows of its own, their types and file names.
+//! Adding a study is that folder and its line: `bqh`'s subcommand, `bqh report`'s dispatch and
+//! the tests that every study has its files and its command all come from [`STUDIES`].
 //!
-//! - [`compare`]: `bqh compare`, the comparison run (with the shutdown probes and a short
-//!   memory section).
-//! - [`scale`]: `bqh scale`, the cost per item against the number of threads.
-//! - [`memory`]: `bqh memory`, live bytes and RSS per capacity and allocator.
-//! - [`strategies`]: `bqh strategies`, backpressure policies and a pipeline.
-//! - [`r#async`]: `bqh async`, fan-in with tokio tasks against threads.
-//! - [`shutdown`]: `bqh shutdown`, the shutdown matrices.
+//! The other modules:
 //! - [`validate`]: `bqh validate`, the checks that a candidate behaves like a reference.
-//! - [`report`]: `bqh report DIR`, which redraws a folder through its study's `report.rs`.
+//! - [`report`]: `bqh report DIR`, which redraws a folder through the study its `env.json` names.
 //! - [`diff`]: `bqh diff OLD NEW`, two comparisons' ratios as a change with its interval.
 //! - [`figures`]: which series the few-series figures keep, and their colours.
 //! - [`runs`]: `runs.csv` as the compare, scale and async reports read it.
 //! - [`ratios`]: paired rows as ratios to the reference (compare and scale).
 //! - [`run_args`]: the flags every measuring study shares.
-//! - [`study`]: what every study shares: its name, its `env.json`, how its command ends.
+//! - [`study`]: what every study is and shares: [`study::Study`], its `env.json`, how its
+//!   command ends.
 
-pub mod r#async;
-pub mod compare;
 pub mod diff;
 pub mod figures;
-pub mod memory;
 pub mod ratios;
 pub mod report;
 pub mod run_args;
 pub mod runs;
-pub mod scale;
-pub mod shutdown;
-pub mod strategies;
 pub mod study;
 pub mod validate;
+
+/// Declares each study's module and lists its type in [`STUDIES`], so that a study's one line
+/// here is all that names it outside its folder.
+macro_rules! studies {
+    ($($folder:ident::$study:ident),+ $(,)?) => {
+        $(pub mod $folder;)+
+
+        /// Every study, in the order `bqh --help` lists them, one line each: its folder (its
+        /// module) and its type implementing [`study::Study`].
+        pub const STUDIES: &[&dyn study::Entry] = &[$(&$folder::$study),+];
+    };
+}
+
+studies! {
+    compare::Compare,
+    scale::Scale,
+    strategies::Strategies,
+    memory::Memory,
+    r#async::Async,
+    shutdown::Shutdown,
+}

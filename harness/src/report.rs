@@ -1,8 +1,9 @@
 //! `bqh report DIR`: redraws a results folder from its data files alone. It reads the study
-//! recorded in `env.json` and hands the folder to that study's `report::read` and
-//! `report::write`, the same functions the study's run ends with. The data files it read are
-//! then put back byte for byte over the ones `write` serialised again: a redraw writes only what
-//! it draws, whatever the line ends, byte order mark or last newline of the data.
+//! recorded in `env.json`, finds it in [`crate::STUDIES`], and hands the folder to that study's
+//! [`study::Study::read`] and [`Report::write`], the same write the study's run ends with. The
+//! data files it read are then put back byte for byte over the ones `write` serialised again: a
+//! redraw writes only what it draws, whatever the line ends, byte order mark or last newline of
+//! the data.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,7 @@ use bq_results::files::{present, read_env, read_input};
 use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::Claim;
 
-use crate::study::Study;
-use crate::{compare, memory, scale, shutdown, strategies};
+use crate::study::{self, Entry, Report};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -31,16 +31,6 @@ pub struct Args {
     /// canonical run or a folder bqh did not write]
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-/// How a study's report is redrawn: read, write, what was read, in words and in rows, and the
-/// names of the data files `read` reads.
-struct Redraw<T> {
-    read: fn(&Path) -> anyhow::Result<T>,
-    write: fn(&Path, &T) -> anyhow::Result<()>,
-    describe: fn(&T) -> String,
-    rows: fn(&T) -> usize,
-    data: &'static [&'static str],
 }
 
 /// The names of the files of `dir`, but bqh's markers (dot files) and the canonical marker.
@@ -112,9 +102,9 @@ fn fresh_temp_dir() -> anyhow::Result<PathBuf> {
 /// for byte through [`read_input`], over the one the report wrote: the folder comes out with the
 /// data it was drawn from, not a new serialisation of it. A data file the report did not write
 /// (a part without rows) is not copied: [`nothing_lost`] names it.
-fn draw<T>(r: &Redraw<T>, results: &T, from: &Path, into: &Path) -> anyhow::Result<()> {
-    (r.write)(into, results)?;
-    for name in r.data {
+fn draw(study: &dyn Entry, results: &dyn Report, from: &Path, into: &Path) -> anyhow::Result<()> {
+    results.write(into)?;
+    for name in study.data_files() {
         let (source, written) = (from.join(name), into.join(name));
         if present(&source) && written.is_file() {
             let bytes = read_input(&source)?;
@@ -127,9 +117,9 @@ fn draw<T>(r: &Redraw<T>, results: &T, from: &Path, into: &Path) -> anyhow::Resu
 /// Reads `args.dir`, then writes it whole where `--out` says. A folder without rows is refused
 /// (its summary and plots are kept); so is, in place, a folder that would lose a file or a
 /// column: `bqh report` never deletes what it did not write.
-fn redraw<T>(args: &Args, r: Redraw<T>) -> anyhow::Result<ExitCode> {
-    let results = (r.read)(&args.dir)?;
-    if (r.rows)(&results) == 0 {
+fn redraw(args: &Args, study: &dyn Entry) -> anyhow::Result<ExitCode> {
+    let results = study.read(&args.dir)?;
+    if results.rows() == 0 {
         bail!(
             "{} has no rows in its data files: there is nothing to redraw, and its summary and plots are kept",
             args.dir.display()
@@ -138,39 +128,16 @@ fn redraw<T>(args: &Args, r: Redraw<T>) -> anyhow::Result<ExitCode> {
     let out = Claim::dir(args.out.as_deref().unwrap_or(&args.dir))?;
     if args.out.is_none() {
         let drawn = fresh_temp_dir()?;
-        let checked = draw(&r, &results, &args.dir, &drawn).and_then(|()| nothing_lost(&args.dir, &drawn));
+        let checked = draw(study, &*results, &args.dir, &drawn).and_then(|()| nothing_lost(&args.dir, &drawn));
         let _ = std::fs::remove_dir_all(&drawn);
         checked?;
     }
-    out.write_dir(|dir| draw(&r, &results, &args.dir, dir))?;
-    eprintln!("wrote {}/ ({})", out.path().display(), (r.describe)(&results));
+    out.write_dir(|dir| draw(study, &*results, &args.dir, dir))?;
+    eprintln!("wrote {}/ ({})", out.path().display(), results.describe());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `bqh report`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let env = read_env(&args.dir)?;
-    macro_rules! study {
-        ($m:path) => {{
-            use $m as report;
-            redraw(
-                args,
-                Redraw {
-                    read: report::read,
-                    write: report::write,
-                    describe: report::Results::describe,
-                    rows: report::Results::rows,
-                    data: report::DATA_FILES,
-                },
-            )
-        }};
-    }
-    match Study::of(&env)? {
-        Study::Compare => study!(compare::report),
-        Study::Scale => study!(scale::report),
-        Study::Shutdown => study!(shutdown::report),
-        Study::Strategies => study!(strategies::report),
-        Study::Memory => study!(memory::report),
-        Study::Async => study!(crate::r#async::report),
-    }
+    redraw(args, study::of(&read_env(&args.dir)?)?)
 }

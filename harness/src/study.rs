@@ -1,66 +1,115 @@
-//! What every study shares: its name in `env.json`, the `Env` it records, and how its command
-//! ends (what it wrote, what failed, the exit status).
+//! What every study is: a command that measures and writes a results folder, and a report that
+//! `bqh report` redraws from that folder alone ([`Study`]); the `Env` it records; how its
+//! command ends (what it wrote, what failed, the exit status). [`crate::STUDIES`] lists them.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
 use bq_results::{Env, Toolchain};
+use clap::{Args as _, FromArgMatches as _};
 
-/// Which study a results folder holds, so that `bqh report` draws the right report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Study {
-    /// `bqh compare`: the matrix of workloads and capacities, and the shutdown probes.
-    Compare,
-    /// `bqh scale`: cost per item against the number of threads.
-    Scale,
-    /// `bqh shutdown --out`: the shutdown probes alone, through the adapter and native.
-    Shutdown,
-    /// `bqh strategies`: backpressure policies and the pipeline.
-    Strategies,
-    /// `bqh memory`: live bytes and RSS over time, per capacity and allocator.
-    Memory,
-    /// `bqh async`: fan-in with tokio tasks against threads, and what a task and a thread cost.
-    Async,
+/// A study, implemented in its folder's `mod.rs` on a type of its own and listed in
+/// [`crate::STUDIES`]. Its command, its `env.json` and `bqh report` all come from here.
+pub trait Study: 'static {
+    /// Its command, its folder in `harness/src/` and the `study` of its `env.json`.
+    const NAME: &'static str;
+    /// What it does, in the one line `bqh --help` shows.
+    const ABOUT: &'static str;
+    /// The data files [`Study::read`] reads: `bqh report` puts them back byte for byte.
+    const DATA_FILES: &'static [&'static str];
+    /// Its command's flags.
+    type Args: clap::Args;
+    /// What its report is drawn from: what a run holds at its end, or [`Study::read`] reads.
+    type Results: Report;
+
+    /// Its command: measures, then writes its folder (or, for `shutdown`, prints).
+    fn run(args: &Self::Args) -> anyhow::Result<ExitCode>;
+    /// Reads one of its results folders.
+    fn read(dir: &Path) -> anyhow::Result<Self::Results>;
 }
 
-impl Study {
-    pub const ALL: [Study; 6] =
-        [Study::Compare, Study::Scale, Study::Shutdown, Study::Strategies, Study::Memory, Study::Async];
+/// A study's results, ready to be drawn.
+pub trait Report {
+    /// Writes every file of the study's folder into `dir` (which exists).
+    fn write(&self, dir: &Path) -> anyhow::Result<()>;
+    /// What it holds, in words, for the line `bqh report` ends with.
+    fn describe(&self) -> String;
+    /// Rows in its data files: none means nothing to draw.
+    fn rows(&self) -> usize;
+}
 
-    /// Its name in `env.json`, the same as its command's.
-    pub fn name(self) -> &'static str {
-        match self {
-            Study::Compare => "compare",
-            Study::Scale => "scale",
-            Study::Shutdown => "shutdown",
-            Study::Strategies => "strategies",
-            Study::Memory => "memory",
-            Study::Async => "async",
-        }
+/// A [`Study`] with its types hidden, as [`crate::STUDIES`] holds it: what `bqh` needs to offer
+/// its command and `bqh report` to redraw its folders.
+pub trait Entry {
+    /// [`Study::NAME`].
+    fn name(&self) -> &'static str;
+    /// [`Study::ABOUT`].
+    fn about(&self) -> &'static str;
+    /// Its subcommand of `bqh`, with its flags.
+    fn command(&self) -> clap::Command;
+    /// Runs it with the flags clap matched for [`Entry::command`].
+    fn run(&self, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode>;
+    /// [`Study::read`].
+    fn read(&self, dir: &Path) -> anyhow::Result<Box<dyn Report>>;
+    /// [`Study::DATA_FILES`].
+    fn data_files(&self) -> &'static [&'static str];
+}
+
+impl<S: Study> Entry for S {
+    fn name(&self) -> &'static str {
+        S::NAME
     }
 
-    /// The study a folder's `env.json` names.
-    pub fn of(env: &Env) -> anyhow::Result<Study> {
-        match Study::ALL.into_iter().find(|s| s.name() == env.study) {
-            Some(s) => Ok(s),
-            None => {
-                let names: Vec<&str> = Study::ALL.iter().map(|s| s.name()).collect();
-                bail!(
-                    "env.json names the study '{}', which this bqh does not know (it knows {})",
-                    env.study,
-                    names.join(", ")
-                )
-            }
+    fn about(&self) -> &'static str {
+        S::ABOUT
+    }
+
+    fn command(&self) -> clap::Command {
+        // What clap's derive makes of an enum variant: the flags, then the variant's one line.
+        S::Args::augment_args(clap::Command::new(S::NAME)).about(S::ABOUT).long_about(None)
+    }
+
+    fn run(&self, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
+        // clap checked the flags against `command()`: a failure here is clap's to report.
+        let args = S::Args::from_arg_matches(matches).unwrap_or_else(|e| e.format(&mut self.command()).exit());
+        S::run(&args)
+    }
+
+    fn read(&self, dir: &Path) -> anyhow::Result<Box<dyn Report>> {
+        Ok(Box::new(S::read(dir)?))
+    }
+
+    fn data_files(&self) -> &'static [&'static str] {
+        S::DATA_FILES
+    }
+}
+
+/// The study named `name` (a command, or the `study` of an `env.json`).
+pub fn named(name: &str) -> Option<&'static dyn Entry> {
+    crate::STUDIES.iter().copied().find(|s| s.name() == name)
+}
+
+/// The study a folder's `env.json` names.
+pub fn of(env: &Env) -> anyhow::Result<&'static dyn Entry> {
+    match named(&env.study) {
+        Some(s) => Ok(s),
+        None => {
+            let names: Vec<&str> = crate::STUDIES.iter().map(|s| s.name()).collect();
+            bail!(
+                "env.json names the study '{}', which this bqh does not know (it knows {})",
+                env.study,
+                names.join(", ")
+            )
         }
     }
 }
 
-/// This machine, this build, this command, for `study`'s `env.json`.
-pub fn env(study: Study, parameters: serde_json::Value) -> Env {
+/// This machine, this build, this command, for study `S`'s `env.json`.
+pub fn env<S: Study>(parameters: serde_json::Value) -> Env {
     use bq_engine::toolchain;
     Env::collect(
-        study.name(),
+        S::NAME,
         &Toolchain { rustc: toolchain::RUSTC, ocamlopt: toolchain::OCAMLOPT, cc: toolchain::CC },
         parameters,
     )

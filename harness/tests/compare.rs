@@ -15,7 +15,8 @@ use bq_results::files::read_csv;
 use bq_results::outdir::CANONICAL_MARKER;
 use bq_results::Env;
 use harness::compare::report::{self, Results};
-use harness::study::{self, Study};
+use harness::compare::Compare;
+use harness::study;
 
 mod common;
 use common::bqh;
@@ -44,7 +45,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn env() -> Env {
-    study::env(Study::Compare, serde_json::json!({ "test": true }))
+    study::env::<Compare>(serde_json::json!({ "test": true }))
 }
 
 /// `report::write` into a fresh folder, as `compare` does through its claim.

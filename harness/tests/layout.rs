@@ -1,6 +1,7 @@
 //! The shape of the code, checked: no import circle between the modules of the harness's crates
 //! (the crate boundaries make the engine and the results layer unable to import a study at all;
-//! this checks inside each crate), and every study a folder with the same files.
+//! this checks inside each crate), and every study of `harness::STUDIES` a folder with the same
+//! files.
 //!
 //! A module may use its own ancestors and descendants (a study's `report.rs` reads its folder's
 //! `mod.rs`); any other chain of `crate::` and `super::` paths that comes back to where it
@@ -134,12 +135,22 @@ fn the_checker_sees_a_circle() {
     assert_eq!(circle(&edges(&fine)), None);
 }
 
+/// Every study of the registry is its folder: `mod.rs` (its `Args`, `run` and `Study` type) and
+/// `report.rs`; a `rows.rs` only where it has rows of its own.
 #[test]
 fn every_study_is_a_folder_with_the_same_files() {
-    for study in ["compare", "scale", "memory", "strategies", "async", "shutdown"] {
-        for file in ["mod.rs", "rows.rs", "report.rs"] {
-            let p = root().join("harness/src").join(study).join(file);
-            assert!(p.is_file(), "{} is missing: every study has mod.rs, rows.rs and report.rs", p.display());
+    assert!(!harness::STUDIES.is_empty(), "harness::STUDIES lists no study");
+    for study in harness::STUDIES {
+        for file in ["mod.rs", "report.rs"] {
+            let p = root().join("harness/src").join(study.name()).join(file);
+            assert!(
+                p.is_file(),
+                "{} is missing: the study '{}' of harness::STUDIES is the folder harness/src/{}/, with mod.rs \
+                 and report.rs",
+                p.display(),
+                study.name(),
+                study.name()
+            );
         }
     }
 }

@@ -192,14 +192,31 @@ fn a_scaling_study_is_written_and_redrawn_as_one() {
     }
 }
 
+/// The committed canonical folders of `results/` (those with the canonical marker), by path
+/// from the root, each with the study its `env.json` names, in order of name.
+fn committed() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root().join("results")).unwrap() {
+        let dir = e.unwrap().path();
+        if dir.join(bq_results::outdir::CANONICAL_MARKER).is_file() {
+            let study = bq_results::files::read_env(&dir).unwrap().study;
+            out.push((format!("results/{}", dir.file_name().unwrap().to_str().unwrap()), study));
+        }
+    }
+    out.sort();
+    assert!(out.iter().any(|(dir, _)| dir == CANONICAL), "{CANONICAL} is not among the committed folders: {out:?}");
+    out
+}
+
 /// Every committed folder of each study redraws to the very bytes committed: `bqh report` goes
 /// through the study that `env.json` names, and its report is a pure function of the files.
 /// (The two oldest comparison folders predate columns and report changes: they redraw to what
 /// `compare` writes today, checked above.)
 #[test]
 fn every_committed_study_folder_redraws_byte_for_byte() {
-    for name in ["", "-async", "-consumer-work", "-memory", "-scale", "-shutdown", "-strategies"] {
-        let committed = root().join(format!("{CANONICAL}{name}"));
+    for (dir, _) in committed() {
+        let name = dir.trim_start_matches("results/");
+        let committed = root().join(&dir);
         let redrawn = scratch(&format!("committed-{name}"));
         let o = common::bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
@@ -453,15 +470,15 @@ fn redrawing_in_place_leaves_the_data_files_byte_for_byte() {
     }
 }
 
-/// Every study puts back every data file it reads: each committed study folder (and a
-/// comparison with shutdown, native and memory files), its data saved with CRLF, redraws in
-/// place with its data files as saved.
+/// Every study puts back every data file it reads: the first committed folder of each study of
+/// `harness::STUDIES` that has one (for the comparison, one with shutdown, native and memory
+/// files), its data saved with CRLF, redraws in place with its data files as saved.
 #[test]
 fn every_study_keeps_its_data_files_as_saved() {
-    let studies =
-        ["async", "memory", "scale", "shutdown", "strategies"].map(|s| format!("results/2026-12-07-xeon-2core-{s}"));
-    for committed in studies.into_iter().chain(["results/2026-12-07-xeon-2core".to_string()]) {
-        let dir = own_copy(&committed, &format!("crlf-{}", committed.rsplit('/').next().unwrap()));
+    let folders = committed();
+    let firsts = harness::STUDIES.iter().filter_map(|s| folders.iter().find(|(_, study)| study == s.name()));
+    for (committed, _) in firsts {
+        let dir = own_copy(committed, &format!("crlf-{}", committed.rsplit('/').next().unwrap()));
         let mut data = Vec::new();
         for (name, bytes) in files(&dir) {
             if name.ends_with(".csv") || name == "env.json" {
@@ -470,7 +487,7 @@ fn every_study_keeps_its_data_files_as_saved() {
             }
         }
         let data: Vec<&str> = data.iter().map(String::as_str).collect();
-        redraws_keeping_the_data(&dir, &committed, &data);
+        redraws_keeping_the_data(&dir, committed, &data);
     }
 }
 

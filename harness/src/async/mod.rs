@@ -8,6 +8,7 @@
 //! Runs are sized by time and repeated by the engine's scheduler (`schedule.rs`); the report
 //! is `report.rs`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -32,6 +33,25 @@ use rows::SpawnCost;
 
 pub mod report;
 pub mod rows;
+
+/// `bqh async`, one of [`crate::STUDIES`].
+pub struct Async;
+
+impl Study for Async {
+    const NAME: &'static str = "async";
+    const ABOUT: &'static str = "Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 /// The most idle tasks or threads the spawn measurement starts (Linux's default `pid_max` is
 /// 32,768 threads for the whole machine).
@@ -266,7 +286,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (configs, wanted, budget) = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let limit = args.run.limit()?;
-    let mut scheduler = Scheduler::new("async", Length::Time(wanted.run), limit);
+    let mut scheduler = Scheduler::new(Async::NAME, Length::Time(wanted.run), limit);
     let each = |s: Sizing| {
         format!(
             "{} configurations, each: a pilot, 1 warm-up and {} measured runs of about {} ms",
@@ -280,7 +300,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     scheduler.finish();
     eprintln!("[async] starting idle tasks and threads: {:?}", args.spawn);
     let spawned = spawn_costs(&args.spawn, limit);
-    let results = report::Results { env: study::env(Study::Async, serde_json::to_value(args)?), rows, spawned };
+    let results = report::Results { env: study::env::<Async>(serde_json::to_value(args)?), rows, spawned };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();
     Ok(study::finish(out.path(), "summary.md, runs.csv, spawn.csv, env.json, plots", failed, 0))

@@ -16,6 +16,7 @@ use bq_results::Env;
 use super::rows::{SpawnCost, RUNS_CSV, SPAWN_CSV};
 use crate::figures::{recolour, FRAMES};
 use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
+use crate::study::Report;
 
 /// An async study's folder.
 pub struct Results {
@@ -24,13 +25,16 @@ pub struct Results {
     pub spawned: Vec<SpawnCost>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.rows.len() + self.spawned.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} runs, {} spawn measurements", self.rows.len(), self.spawned.len())
     }
 }

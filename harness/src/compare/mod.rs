@@ -10,9 +10,9 @@ mod json;
 mod observations;
 mod plots;
 pub mod report;
-pub mod rows;
 mod verdict;
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -33,6 +33,25 @@ use bq_results::Claim;
 use crate::memory;
 use crate::run_args::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
+
+/// `bqh compare`, one of [`crate::STUDIES`].
+pub struct Compare;
+
+impl Study for Compare {
+    const NAME: &'static str = "compare";
+    const ABOUT: &'static str = "Run the comparison (throughput, blocking, latency, shutdown) and write a results folder";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 /// The shared flags' defaults: `--quick` is a first look in under a minute.
 pub const DEFAULTS: Defaults = Defaults {
@@ -352,7 +371,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             isolated::check_loads(path)?;
         }
     }
-    let outcome = paired::measure_pairs("compare", &mut plan, limit);
+    let outcome = paired::measure_pairs(Compare::NAME, &mut plan, limit);
     let shutdown = if args.no_shutdown { Vec::new() } else { probes(&impls) };
 
     // Each built-in's own API, without the adapter (plugins export c/bq.h: C's answers).
@@ -377,7 +396,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // What the plan left out, and why, is part of what the run was: the report says it.
     let mut parameters = serde_json::to_value(args)?;
     parameters["skipped"] = serde_json::to_value(&skipped)?;
-    let results = report::Results { env: study::env(Study::Compare, parameters), rows, shutdown, native, memory };
+    let results = report::Results { env: study::env::<Compare>(parameters), rows, shutdown, native, memory };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count()
         + results.memory.as_ref().map_or(0, |m| m.runs.iter().filter(|r| !r.ok()).count());

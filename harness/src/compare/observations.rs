@@ -144,6 +144,8 @@ mod tests {
     use bq_engine::placement::Placement;
     use bq_engine::row::Kind;
     use bq_engine::workloads::{RunSpec, Workload};
+    use crate::compare::Compare;
+    use crate::study::Study;
     use std::time::Duration;
 
     fn observed(imp: &str, workload: Workload, placement: Placement) -> Row {
@@ -168,7 +170,7 @@ mod tests {
     #[test]
     fn observations_say_what_one_run_saw_under_its_placement() {
         let env = Env::collect(
-            "compare",
+            Compare::NAME,
             &bq_results::Toolchain { rustc: "r", ocamlopt: "o", cc: "c" },
             serde_json::json!({}),
         );

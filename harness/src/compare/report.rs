@@ -31,6 +31,7 @@ use crate::runs::{
 };
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
 use crate::shutdown::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
+use crate::study::Report;
 use bq_engine::placement::Placement;
 
 /// A comparison's folder.
@@ -44,13 +45,16 @@ pub struct Results {
     pub memory: Option<memory_report::Section>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} runs, {} shutdown probes", self.rows.len(), self.shutdown.iter().flatten().count())
     }
 }

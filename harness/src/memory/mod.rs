@@ -19,6 +19,7 @@
 //! The bound check runs on every run, like the delivery check: with a bound, the exact peak of
 //! live payload bytes must be at most (capacity + producers + consumers) × S + [`ALLOWANCE`].
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,25 @@ pub use rows::{
     bound_bytes, check_bound, size_label, Allocator, Capacity, PayloadSpec, RunRecord, SampleRow, CONSUMERS,
     MAX_PAYLOAD, MEMORY_CSV, MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
 };
+
+/// `bqh memory`, one of [`crate::STUDIES`].
+pub struct Memory;
+
+impl Study for Memory {
+    const NAME: &'static str = "memory";
+    const ABOUT: &'static str = "Memory: live payload bytes and RSS over time, per capacity and allocator";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 /// The consumer's spin per item is at least this many times one item's cost on one thread
 /// (`--spin-factor`).
@@ -527,7 +547,7 @@ fn run_one(c: &Config, limit: Duration) -> (RunRecord, Vec<SampleRow>) {
         if let Some(lib) = c.allocator.preload()? {
             env.push(("LD_PRELOAD".to_string(), lib.display().to_string()));
         }
-        let args = vec!["memory".to_string(), "--child".to_string(), serde_json::to_string(c)?];
+        let args = vec![Memory::NAME.to_string(), "--child".to_string(), serde_json::to_string(c)?];
         let mut last = None;
         let fin = run_self_with_env(&args, &env, limit, |line| {
             last = Some(line.to_string());
@@ -683,9 +703,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let (records, samples) = measure_configs("memory", &plan, args.run.limit()?);
+    let (records, samples) = measure_configs(Memory::NAME, &plan, args.run.limit()?);
     let results =
-        report::Results { env: study::env(Study::Memory, serde_json::to_value(args)?), runs: records, samples };
+        report::Results { env: study::env::<Memory>(serde_json::to_value(args)?), runs: records, samples };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.runs.iter().filter(|r| !r.ok()).count();
     Ok(study::finish(out.path(), "summary.md, memory.csv, memory-runs.csv, env.json, plots", failed, 0))

@@ -21,6 +21,7 @@ use bq_results::Env;
 
 use crate::figures::{facets, headline_colour, FRAMES};
 use crate::runs::color;
+use crate::study::Report;
 
 use super::rows::{
     size_label, Allocator, Capacity, RunRecord, SampleRow, ALLOWANCE, CONSUMERS, MEMORY_CSV, MEMORY_RUNS_CSV,
@@ -40,13 +41,16 @@ pub struct Results {
     pub samples: Vec<SampleRow>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.runs.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} memory runs, {} samples", self.runs.len(), self.samples.len())
     }
 }

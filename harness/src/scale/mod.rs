@@ -5,6 +5,7 @@
 //! point also has a ratio with its interval; the report is `report.rs`. More threads than cores is the point: how each design behaves when the
 //! threads outnumber the cores is what this shows.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -21,7 +22,25 @@ use crate::run_args::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
 pub mod report;
-pub mod rows;
+
+/// `bqh scale`, one of [`crate::STUDIES`].
+pub struct Scale;
+
+impl Study for Scale {
+    const NAME: &'static str = "scale";
+    const ABOUT: &'static str = "Thread scaling: cost per item against the number of threads, fan-in and mpmc";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 /// The shapes the study scales.
 pub const SHAPES: [Workload; 2] = [Workload::FanIn, Workload::Mpmc];
@@ -126,8 +145,8 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut plan = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
-    let rows = paired::measure_pairs("scale", &mut plan, args.run.limit()?).rows;
-    let results = report::Results { env: study::env(Study::Scale, serde_json::to_value(args)?), rows };
+    let rows = paired::measure_pairs(Scale::NAME, &mut plan, args.run.limit()?).rows;
+    let results = report::Results { env: study::env::<Scale>(serde_json::to_value(args)?), rows };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count();
     Ok(study::finish(out.path(), "summary.md, runs.csv, env.json, plots", failed, 0))

@@ -14,11 +14,11 @@ use bq_results::markdown::{header, plots_section, table_head};
 use bq_results::plot::{lines_faceted, lines_in, Plot};
 use bq_results::Env;
 
-use super::rows::RUNS_CSV;
 use super::SHAPES;
 use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
-use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group};
+use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group, RUNS_CSV};
+use crate::study::Report;
 
 /// A scaling study's folder.
 pub struct Results {
@@ -26,13 +26,16 @@ pub struct Results {
     pub rows: Vec<Row>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} runs", self.rows.len())
     }
 }

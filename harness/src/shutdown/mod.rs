@@ -5,6 +5,7 @@
 pub mod report;
 pub mod rows;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use bq_engine::shutdown::{self, own_api, NativeObservation, Verdict};
@@ -12,6 +13,25 @@ use bq_engine::Builtin;
 use bq_results::Claim;
 
 use crate::study::{self, Study};
+
+/// `bqh shutdown`, one of [`crate::STUDIES`].
+pub struct Shutdown;
+
+impl Study for Shutdown {
+    const NAME: &'static str = "shutdown";
+    const ABOUT: &'static str = "Probe the shutdown semantics of each implementation and print the matrix";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +66,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         + native.iter().filter(|o| o.verdict == Verdict::Failed).count();
     if let Some(out) = out {
         let parameters = serde_json::json!({ "impls": args.impls, "native": true, "out": args.out });
-        let results = report::Results { env: study::env(Study::Shutdown, parameters), matrix, native };
+        let results = report::Results { env: study::env::<Shutdown>(parameters), matrix, native };
         out.write_dir(|dir| report::write(dir, &results))?;
         return Ok(study::finish(
             out.path(),

@@ -10,6 +10,7 @@ use bq_results::markdown::{self, table_head};
 use bq_results::Env;
 
 use super::rows::{SHUTDOWN_CSV, SHUTDOWN_NATIVE_CSV};
+use crate::study::Report;
 
 /// A shutdown study's folder.
 pub struct Results {
@@ -19,13 +20,16 @@ pub struct Results {
     pub native: Vec<NativeObservation>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.matrix.iter().flatten().count() + self.native.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} shutdown probes, {} native", self.matrix.iter().flatten().count(), self.native.len())
     }
 }

@@ -5,6 +5,7 @@
 //! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time and repeated by the engine's
 //! scheduler (`schedule.rs`: a pilot, a warm-up, the repetitions); the report is `report.rs`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError};
@@ -35,6 +36,25 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod rows;
+
+/// `bqh strategies`, one of [`crate::STUDIES`].
+pub struct Strategies;
+
+impl Study for Strategies {
+    const NAME: &'static str = "strategies";
+    const ABOUT: &'static str = "Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline";
+    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+    type Args = Args;
+    type Results = report::Results;
+
+    fn run(args: &Args) -> anyhow::Result<ExitCode> {
+        run(args)
+    }
+
+    fn read(dir: &Path) -> anyhow::Result<report::Results> {
+        report::read(dir)
+    }
+}
 
 /// The largest payload per item: 1 MiB.
 pub const MAX_PAYLOAD: usize = 1 << 20;
@@ -606,7 +626,7 @@ pub fn measure_configs(
     budget: Duration,
     limit: Duration,
 ) -> (Vec<StrategyRow>, Vec<PipelineRow>) {
-    let mut scheduler = Scheduler::new("strategies", Length::Time(wanted.run), limit);
+    let mut scheduler = Scheduler::new(Strategies::NAME, Length::Time(wanted.run), limit);
     let policies = configs.iter().filter(|c| matches!(c, Config::Policy(..))).count();
     let each = |s: Sizing| {
         format!(
@@ -636,7 +656,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (configs, sizing, budget) = plan(args)?;
     let out = Claim::dir(&args.run.out(&DEFAULTS))?;
     let (rows, pipeline) = measure_configs(&configs, sizing, budget, args.run.limit()?);
-    let results = report::Results { env: study::env(Study::Strategies, serde_json::to_value(args)?), rows, pipeline };
+    let results = report::Results { env: study::env::<Strategies>(serde_json::to_value(args)?), rows, pipeline };
     out.write_dir(|dir| report::write(dir, &results))?;
     let failed = results.rows.iter().filter(|r| !r.ok()).count() + results.pipeline.iter().filter(|r| !r.ok()).count();
     Ok(study::finish(out.path(), "summary.md, strategies.csv, pipeline.csv, env.json, plots", failed, 0))

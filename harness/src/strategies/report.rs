@@ -23,6 +23,7 @@ use super::policy::{Policy, Variant};
 use super::rows::{PipelineRow, StrategyRow, PIPELINE_CSV, STRATEGIES_CSV};
 use crate::figures::{facets, headline_colour, FRAMES};
 use crate::runs::color;
+use crate::study::Report;
 
 /// A strategies study's folder.
 pub struct Results {
@@ -31,13 +32,16 @@ pub struct Results {
     pub pipeline: Vec<PipelineRow>,
 }
 
-impl Results {
-    /// Rows in its data files: none means nothing to draw.
-    pub fn rows(&self) -> usize {
+impl Report for Results {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        write(dir, self)
+    }
+
+    fn rows(&self) -> usize {
         self.rows.len() + self.pipeline.len()
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} policy runs, {} pipeline runs", self.rows.len(), self.pipeline.len())
     }
 }
