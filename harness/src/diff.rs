@@ -20,7 +20,7 @@ use bq_results::{Claim, Env};
 
 use crate::compare::Compare;
 use crate::ratios::{self, fmt_ratio, short_name, Cell};
-use crate::runs::{read_runs, RUNS_CSV};
+use crate::runs_csv::{read_runs, RUNS_CSV};
 use crate::study::Study;
 
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use bq_engine::row::{Mode, Row};
 use bq_engine::Builtin;
 use bq_results::plot::{Frame, Series, COLUMN, MOST_SERIES, NARROW, PALETTE};
 
-use crate::runs::{series_by_label, Group};
+use crate::runs_csv::{series_by_label, Group};
 
 /// The frames every few-series figure is drawn at.
 pub const FRAMES: [Frame; 2] = [NARROW, COLUMN];

@@ -16,9 +16,9 @@
 //! - [`report`]: `bqh report DIR`, which redraws a folder through the study its `env.json` names.
 //! - [`diff`]: `bqh diff OLD NEW`, two comparisons' ratios as a change with its interval.
 //! - [`figures`]: which series the few-series figures keep, and their colours.
-//! - [`runs`]: `runs.csv` as the compare, scale and async reports read it.
+//! - [`runs_csv`]: `runs.csv` as the compare, scale and async reports read it.
 //! - [`ratios`]: paired rows as ratios to the reference (compare and scale).
-//! - [`run_args`]: the flags every measuring study shares.
+//! - [`shared_flags`]: the flags every measuring study shares.
 //! - [`study`]: what every study is and shares: [`study::Study`], its `env.json`, how its
 //!   command ends.
 
@@ -26,8 +26,8 @@ pub mod diff;
 pub mod figures;
 pub mod ratios;
 pub mod report;
-pub mod run_args;
-pub mod runs;
+pub mod runs_csv;
+pub mod shared_flags;
 pub mod study;
 pub mod validate;
 

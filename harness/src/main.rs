@@ -11,7 +11,7 @@ fn long_about() -> String {
     format!(
         "Compares equivalent bounded producer/consumer queues in Rust, C and OCaml: throughput, blocking \
          behaviour (backpressure) and shutdown semantics.\n\n{}",
-        harness::run_args::builtins_help()
+        harness::shared_flags::builtins_help()
     )
 }
 

@@ -10,7 +10,7 @@ use bq_engine::row::{Kind, Mode, Row};
 use bq_engine::workloads::Workload;
 use bq_results::stats::{self, paired_ratio, Ratio};
 
-use crate::runs::{config_key, group_first_seen};
+use crate::runs_csv::{config_key, group_first_seen};
 
 /// One candidate in one configuration.
 #[derive(Debug, Clone)]

@@ -97,8 +97,11 @@ fn the_newer_canonical_runs_redraw_from_their_files() {
         assert!(String::from_utf8_lossy(&a["summary.md"]).starts_with(title));
         // `bqh report` copies the data files; the schema alone gives the same bytes too.
         let through = redrawn.join("through-the-schema.csv");
-        harness::runs::write_runs(&through, &harness::runs::read_runs(&root().join(dir).join("runs.csv")).unwrap())
-            .unwrap();
+        harness::runs_csv::write_runs(
+            &through,
+            &harness::runs_csv::read_runs(&root().join(dir).join("runs.csv")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             std::fs::read(&through).unwrap(),
             committed["runs.csv"],

@@ -27,7 +27,7 @@ use bq_engine::watchdog::within;
 use bq_engine::workloads::{RunSpec, Sampling, Workload, MAX_THREADS};
 use bq_results::Claim;
 
-use crate::run_args::{Defaults, RunArgs};
+use crate::shared_flags::{Defaults, RunArgs};
 use crate::study::{self, Study};
 use rows::SpawnCost;
 

@@ -15,7 +15,7 @@ use bq_results::Env;
 
 use super::rows::{SpawnCost, RUNS_CSV, SPAWN_CSV};
 use crate::figures::{recolour, FRAMES};
-use crate::runs::{failures, groups, labels, series_by_label, stability, stat, Group};
+use crate::runs_csv::{failures, groups, labels, series_by_label, stability, stat, Group};
 use crate::study::Report;
 
 /// An async study's folder.
@@ -46,7 +46,7 @@ pub const DATA_FILES: &[&str] = &[ENV_JSON, RUNS_CSV, SPAWN_CSV];
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
     Ok(Results {
         env: read_env(dir)?,
-        rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?,
+        rows: crate::runs_csv::read_runs(&dir.join(RUNS_CSV))?,
         spawned: read_csv_if_present(&dir.join(SPAWN_CSV))?,
     })
 }
@@ -55,7 +55,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
     write_csv(&dir.join(SPAWN_CSV), &r.spawned)?;
-    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs_csv::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     let plots = write_plots(dir, &r.rows).context("drawing the plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &r.spawned, &plots))
         .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))

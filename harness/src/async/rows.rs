@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::runs::RUNS_CSV;
+pub use crate::runs_csv::RUNS_CSV;
 pub use bq_engine::row::Row;
 
 /// What starting idle tasks and threads cost.

@@ -9,7 +9,7 @@ use bq_engine::workloads::Workload;
 use bq_results::plot::{dots_in, forest, ForestSeries, Plot, NARROW, PALETTE};
 
 use crate::ratios::Cell;
-use crate::runs::first_seen;
+use crate::runs_csv::first_seen;
 
 /// Draws one forest plot per (workload, placement, consumer work) of `cells`, against that
 /// configuration's reference; returns them for the summary.

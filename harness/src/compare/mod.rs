@@ -31,7 +31,7 @@ use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
 use crate::memory;
-use crate::run_args::{Defaults, ModeChoice, RunArgs};
+use crate::shared_flags::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
 /// `bqh compare`, one of [`crate::STUDIES`].

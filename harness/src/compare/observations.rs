@@ -11,7 +11,7 @@ use bq_engine::shutdown::Observation;
 use bq_results::markdown::header;
 use bq_results::Env;
 
-use crate::runs::first_seen;
+use crate::runs_csv::first_seen;
 use crate::shutdown::report::matrix_markdown;
 
 /// "spsc" same-core, "spsc · cross-core" elsewhere, with the consumer's work where set.

@@ -11,7 +11,7 @@ use bq_engine::workloads::Workload;
 use bq_results::plot::{bar_chart, dots_in, lines, lines_in, log_range, ForestSeries, Plot};
 
 use crate::figures::{headline_colour, headline_series, FRAMES};
-use crate::runs::{color, groups, mips, series_by_label, stat, workloads, Group};
+use crate::runs_csv::{color, groups, mips, series_by_label, stat, workloads, Group};
 
 pub fn write_plots(dir: &Path, rows: &[Row]) -> anyhow::Result<Vec<Plot>> {
     let gs = groups(rows);

@@ -26,7 +26,7 @@ use super::{forest, json, observations, plots, verdict};
 use crate::memory::report as memory_report;
 use crate::memory::rows as memory_rows;
 use crate::ratios::{self, fmt_ratio, ratio_cell, ratio_pm, Cell};
-use crate::runs::{
+use crate::runs_csv::{
     failures, first_seen, groups, labels, mips, stability, stat, throughput_cell, workloads, Group, RUNS_CSV,
 };
 use crate::shutdown::report::{matrix_markdown, read_matrix, read_native, write_matrix, write_native};
@@ -68,7 +68,7 @@ pub const DATA_FILES: &[&str] =
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
     Ok(Results {
         env: read_env(dir)?,
-        rows: crate::runs::read_runs(&dir.join(RUNS_CSV))?,
+        rows: crate::runs_csv::read_runs(&dir.join(RUNS_CSV))?,
         shutdown: read_matrix(dir)?,
         native: read_native(dir)?,
         memory: memory_report::read_section(dir)?,
@@ -78,7 +78,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Results> {
 /// Writes every file of a comparison's folder into `dir` (which exists).
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
-    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs_csv::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     write_matrix(dir, &r.shutdown)?;
     if ratios::paired(&r.rows) {
         write_paired(dir, r)?;
@@ -602,7 +602,7 @@ pub fn paired_summary(env: &Env, rows: &[Row], cells: &[Cell], plots: &[(String,
         writeln!(out, "Not run: {}.\n", skipped.join("; ")).unwrap();
     }
     out.push_str(&failures(rows));
-    out.push_str(&crate::runs::children(rows));
+    out.push_str(&crate::runs_csv::children(rows));
 
     // The evidence: the method, the A/A control, the clock check.
     let slice_ms = stats::median(rows.iter().filter(|r| r.kind == Kind::Slice && r.ok()).map(|r| r.seconds * 1e3))

@@ -9,7 +9,7 @@ use bq_engine::workloads::Workload;
 use bq_results::stats::{ratio_between, Ratio};
 
 use crate::ratios::Cell;
-use crate::runs::first_seen;
+use crate::runs_csv::first_seen;
 
 /// One configuration's answer.
 #[derive(Debug, Clone)]

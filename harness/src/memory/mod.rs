@@ -38,7 +38,7 @@ use bq_engine::row::Status;
 use bq_engine::schedule::{self, Length, Schedule, Scheduler};
 use bq_results::Claim;
 
-use crate::run_args::{Defaults, RunArgs};
+use crate::shared_flags::{Defaults, RunArgs};
 use crate::study::{self, Study};
 pub use rows::{
     bound_bytes, check_bound, size_label, Allocator, Capacity, PayloadSpec, RunRecord, SampleRow, CONSUMERS,

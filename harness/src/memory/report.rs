@@ -20,7 +20,7 @@ use bq_results::stats::median;
 use bq_results::Env;
 
 use crate::figures::{facets, headline_colour, FRAMES};
-use crate::runs::color;
+use crate::runs_csv::color;
 use crate::study::Report;
 
 use super::rows::{

@@ -18,7 +18,7 @@ use bq_engine::target::Target;
 use bq_engine::workloads::{RunSpec, Sampling, Workload};
 use bq_results::Claim;
 
-use crate::run_args::{Defaults, ModeChoice, RunArgs};
+use crate::shared_flags::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
 pub mod report;

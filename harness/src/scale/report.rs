@@ -17,7 +17,7 @@ use bq_results::Env;
 use super::SHAPES;
 use crate::figures::{facets, headline_colour, headline_series, FRAMES};
 use crate::ratios::{self, ratio_pm, Cell};
-use crate::runs::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group, RUNS_CSV};
+use crate::runs_csv::{failures, first_seen, groups, labels, series_by_label, stability, stat, Group, RUNS_CSV};
 use crate::study::Report;
 
 /// A scaling study's folder.
@@ -45,13 +45,13 @@ pub const DATA_FILES: &[&str] = &[ENV_JSON, RUNS_CSV];
 
 /// Reads a scaling study's folder.
 pub fn read(dir: &Path) -> anyhow::Result<Results> {
-    Ok(Results { env: read_env(dir)?, rows: crate::runs::read_runs(&dir.join(RUNS_CSV))? })
+    Ok(Results { env: read_env(dir)?, rows: crate::runs_csv::read_runs(&dir.join(RUNS_CSV))? })
 }
 
 /// Writes every file of a scaling study's folder into `dir` (which exists).
 pub fn write(dir: &Path, r: &Results) -> anyhow::Result<()> {
     write_env(dir, &r.env)?;
-    crate::runs::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
+    crate::runs_csv::write_runs(&dir.join(RUNS_CSV), &r.rows)?;
     let plots = write_plots(dir, &measured(&r.rows)).context("drawing the plots")?;
     std::fs::write(dir.join(SUMMARY_MD), summary_markdown(&r.env, &r.rows, &plots))
         .with_context(|| format!("cannot write {}", dir.join(SUMMARY_MD).display()))

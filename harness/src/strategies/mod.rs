@@ -26,7 +26,7 @@ use bq_engine::watchdog::{join_all, within};
 use bq_engine::workloads::{RunSpec, Workload};
 use bq_results::Claim;
 
-use crate::run_args::{Defaults, RunArgs};
+use crate::shared_flags::{Defaults, RunArgs};
 use crate::study::{self, Study};
 use pipeline::run_pipeline;
 use policy::{Policy, Variant};

@@ -22,7 +22,7 @@ use bq_results::Env;
 use super::policy::{Policy, Variant};
 use super::rows::{PipelineRow, StrategyRow, PIPELINE_CSV, STRATEGIES_CSV};
 use crate::figures::{facets, headline_colour, FRAMES};
-use crate::runs::color;
+use crate::runs_csv::color;
 use crate::study::Report;
 
 /// A strategies study's folder.
