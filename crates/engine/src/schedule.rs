@@ -97,11 +97,6 @@ impl<'m, R: Measurable + 'm> Scheduler<'m, R> {
         Scheduler { what, length, measure, progress: Progress::new(what, Duration::ZERO) }
     }
 
-    /// The length the runs are sized to.
-    pub fn length(&self) -> Length {
-        self.length
-    }
-
     /// Fits `wanted` to `budget` for these configurations (shorter runs, then fewer
     /// repetitions), says how, and sets the progress's total. `each` says, from the sizing
     /// chosen, what each configuration gets; `unit` names the repetitions in the "reduced" line.
@@ -273,5 +268,130 @@ pub(crate) fn secs(d: Duration) -> String {
         format!("{}m{:02}s", s as u64 / 60, s as u64 % 60)
     } else {
         format!("{s:.0} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A made-up configuration: `rate` items per second, failing at its `fail_at`-th run.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Fake {
+        name: &'static str,
+        items: u64,
+        rate: f64,
+        fail_at: Option<u32>,
+    }
+
+    #[derive(Debug)]
+    struct FakeRow {
+        name: &'static str,
+        items: u64,
+        repetition: u32,
+        ok: bool,
+        rate: f64,
+    }
+
+    impl Outcome for FakeRow {
+        fn ok(&self) -> bool {
+            self.ok
+        }
+        fn seconds(&self) -> f64 {
+            self.items as f64 / self.rate
+        }
+        fn items_per_second(&self) -> f64 {
+            self.rate
+        }
+        fn error(&self) -> &str {
+            if self.ok {
+                ""
+            } else {
+                "made to fail"
+            }
+        }
+    }
+
+    impl Measurable for Fake {
+        type Row = FakeRow;
+        fn label(&self) -> String {
+            self.name.into()
+        }
+        fn threads(&self) -> u64 {
+            2
+        }
+        fn producers(&self) -> u64 {
+            1
+        }
+        fn with_items(&self, items: u64) -> Fake {
+            Fake { items, ..self.clone() }
+        }
+        fn measure(&self, _: u32, _: Duration) -> FakeRow {
+            unreachable!("the tests hand in their own runs")
+        }
+    }
+
+    /// Runs `configs` on `schedule`, counting each configuration's runs.
+    fn run(configs: &[Fake], length: Length, schedule: Schedule) -> (Vec<FakeRow>, Vec<(&'static str, u32)>) {
+        let mut calls: Vec<(&'static str, u32)> = Vec::new();
+        let rows = {
+            let calls = &mut calls;
+            let measure = move |c: &Fake, repetition: u32| {
+                calls.push((c.name, repetition));
+                let n = calls.iter().filter(|(name, _)| *name == c.name).count() as u32;
+                let ok = c.fail_at != Some(n);
+                FakeRow { name: c.name, items: c.items, repetition, ok, rate: c.rate }
+            };
+            let mut s = Scheduler::with_measure("test", length, Box::new(measure));
+            let rows = s.execute(configs, schedule);
+            s.finish();
+            rows
+        };
+        (rows, calls)
+    }
+
+    fn fake(name: &'static str, rate: f64, fail_at: Option<u32>) -> Fake {
+        Fake { name, items: 0, rate, fail_at }
+    }
+
+    #[test]
+    fn repetitions_are_outermost_and_a_failed_sizing_ends_its_configuration_last() {
+        // b's pilot fails on its first run: no warm-up, no repetitions, its row after the others.
+        let configs = [fake("a", 1e6, None), fake("b", 1e6, Some(1)), fake("c", 2e6, None)];
+        let (rows, _) = run(&configs, Length::Time(Duration::from_millis(10)), Schedule::Repetitions(3));
+        let order: Vec<(&str, u32)> = rows.iter().map(|r| (r.name, r.repetition)).collect();
+        assert_eq!(order, [("a", 1), ("c", 1), ("a", 2), ("c", 2), ("a", 3), ("c", 3), ("b", 0)]);
+        assert!(rows[..6].iter().all(|r| r.ok) && !rows[6].ok);
+        // Sized by time: 10 ms at a million items per second, twice that at two million.
+        assert_eq!(rows[0].items, 10_000);
+        assert_eq!(rows[1].items, 20_000);
+    }
+
+    #[test]
+    fn a_failed_warm_up_ends_its_configuration_and_a_failed_repetition_is_kept() {
+        // The pilot of a million items a second ends at its first run of 10 ms or more: how
+        // many runs it takes is the pilot's; the warm-up is the next, then the repetitions.
+        let (_, calls) =
+            run(&[fake("a", 1e6, None)], Length::Time(Duration::from_millis(10)), Schedule::Repetitions(1));
+        let pilot_runs = calls.iter().filter(|(_, rep)| *rep == 0).count() as u32 - 1;
+        let warm_up = fake("a", 1e6, Some(pilot_runs + 1));
+        let (rows, _) = run(&[warm_up], Length::Time(Duration::from_millis(10)), Schedule::Repetitions(2));
+        assert_eq!(rows.len(), 1, "a failed warm-up ends the configuration: {rows:?}");
+        assert!(!rows[0].ok);
+        let second = fake("a", 1e6, Some(pilot_runs + 3));
+        let (rows, _) = run(&[second], Length::Time(Duration::from_millis(10)), Schedule::Repetitions(3));
+        let kept: Vec<(u32, bool)> = rows.iter().map(|r| (r.repetition, r.ok)).collect();
+        assert_eq!(kept, [(1, true), (2, false), (3, true)], "a failed repetition is a row like the others");
+    }
+
+    #[test]
+    fn fixed_items_run_no_pilot_and_once_runs_each_as_given() {
+        let (rows, calls) = run(&[fake("a", 1e6, None)], Length::Items(1), Schedule::Repetitions(2));
+        assert_eq!(calls, [("a", 0), ("a", 1), ("a", 2)], "a warm-up, then the repetitions");
+        assert!(rows.iter().all(|r| r.items == 1));
+        let given = Fake { items: 7, ..fake("m", 1e6, None) };
+        let (rows, calls) = run(&[given.clone(), Fake { name: "n", ..given }], Length::Items(0), Schedule::Once);
+        assert_eq!(calls, [("m", 1), ("n", 1)]);
+        assert!(rows.iter().all(|r| r.items == 7 && r.ok));
     }
 }
