@@ -2,12 +2,12 @@
 //! (`crates/engine/src/impls/mod.rs`), and names all of them: the help texts, the error for an
 //! unknown name, and the table of implementations in docs/implementations.md.
 
-use std::process::Command;
+mod common;
 
 use bq_engine::Builtin;
 
 fn bqh(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
+    let out = common::bqh(args);
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 

@@ -231,11 +231,15 @@ fn a_plugin_that_prints_breaks_neither_compare_nor_validate() {
     let (own, _) = rows_of(&out, &lib);
     assert!(!own.is_empty() && own.iter().all(|r| r.ok()), "{own:?}");
 
-    let v = Command::new(env!("CARGO_BIN_EXE_bqh"))
-        .args(["validate", "--candidate", lib.to_str().unwrap(), "--cases", "10", "--checks", "sequential,shutdown"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let v = common::bqh(&[
+        "validate",
+        "--candidate",
+        lib.to_str().unwrap(),
+        "--cases",
+        "10",
+        "--checks",
+        "sequential,shutdown",
+    ]);
     let text = String::from_utf8_lossy(&v.stdout);
     assert_eq!(v.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&v.stderr));
     assert!(text.contains("1 of 1 candidate(s) passed every check"), "{text}");

@@ -12,6 +12,7 @@ use harness::memory::{
 };
 
 mod common;
+use common::bqh;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const MIB: u64 = 1 << 20;
@@ -141,7 +142,6 @@ fn ocaml_native_holds_its_bound_and_delivers_every_payload() {
 #[test]
 fn ocaml_native_rows_round_trip_through_the_report() {
     let dir = scratch("ocaml-native");
-    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "memory",
         "--impl",
@@ -223,7 +223,6 @@ fn ocaml_native_rows_round_trip_through_the_report() {
 #[test]
 fn a_memory_study_is_written_and_redrawn() {
     let dir = scratch("study");
-    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "memory",
         "--impl",
@@ -298,7 +297,6 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn compare_has_a_short_memory_section() {
     let dir = scratch("compare");
-    let bqh = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "compare",
         "--impl",
@@ -330,7 +328,7 @@ fn compare_has_a_short_memory_section() {
 #[test]
 fn quick_keeps_the_flags_given() {
     let dir = scratch("quick-keeps");
-    let o = common::bqh(&[
+    let o = bqh(&[
         "memory",
         "--quick",
         "--impl",

@@ -48,22 +48,7 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
 
 /// Runs bqh to the end, or kills it at the deadline and fails.
 fn bqh(args: &[&str]) -> Output {
-    let mut child = Command::new(BQH)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("bqh {args:?} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    common::bqh_within(args, DEADLINE)
 }
 
 /// The smallest comparison that writes a results folder.

@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use bq_results::files::{read_csv, INPUT_LIMIT, INPUT_LIMIT_SHOWN};
 
 mod common;
-use common::files;
+use common::{bqh, files};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -36,10 +35,7 @@ fn section<'a>(summary: &'a str, heading: &str) -> Vec<&'a str> {
 fn a_legacy_run_redraws_to_what_compare_writes_from_its_rows() {
     let canonical = root().join(LEGACY);
     let redrawn = scratch("redrawn");
-    let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
-        .args(["report", canonical.to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = bqh(&["report", canonical.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // What compare writes: the same function, called with the rows it holds in memory.
@@ -87,10 +83,7 @@ fn the_newer_canonical_runs_redraw_from_their_files() {
         ("results/2026-12-07-xeon-2core-scale", "# Thread scaling"),
     ] {
         let redrawn = scratch(dir.rsplit('/').next().unwrap());
-        let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
-            .args(["report", root().join(dir).to_str().unwrap(), "--out", redrawn.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = bqh(&["report", root().join(dir).to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
         assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
         let (a, committed) = (files(&redrawn), files(&root().join(dir)));
         assert_eq!(a["runs.csv"], committed["runs.csv"], "{dir}: runs.csv was not kept byte for byte");
@@ -114,7 +107,7 @@ fn the_newer_canonical_runs_redraw_from_their_files() {
 fn a_committed_run_is_never_redrawn_in_place() {
     let canonical = root().join(CANONICAL);
     let before = files(&canonical);
-    let out = Command::new(env!("CARGO_BIN_EXE_bqh")).args(["report", canonical.to_str().unwrap()]).output().unwrap();
+    let out = bqh(&["report", canonical.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("committed canonical run") && err.contains(CANONICAL), "{err}");
@@ -125,7 +118,7 @@ fn a_committed_run_is_never_redrawn_in_place() {
 fn a_folder_that_is_not_a_results_folder_is_a_clear_error() {
     let empty = scratch("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bqh")).args(["report", empty.to_str().unwrap()]).output().unwrap();
+    let out = bqh(&["report", empty.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("env.json") && err.contains("is ") && err.contains("a results folder?"), "{err}");
@@ -135,7 +128,6 @@ fn a_folder_that_is_not_a_results_folder_is_a_clear_error() {
 #[test]
 fn a_scaling_study_is_written_and_redrawn_as_one() {
     let dir = scratch("scale");
-    let bqh = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "scale",
         "--impl",
@@ -221,7 +213,7 @@ fn every_committed_study_folder_redraws_byte_for_byte() {
         let name = dir.trim_start_matches("results/");
         let committed = root().join(&dir);
         let redrawn = scratch(&format!("committed-{name}"));
-        let o = common::bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
+        let o = bqh(&["report", committed.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
         let (a, b) = (files(&committed), files(&redrawn));
         let shown = |m: &BTreeMap<String, Vec<u8>>| {
@@ -255,7 +247,7 @@ fn own_copy(from: &str, name: &str) -> PathBuf {
 fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     let refused = |dir: &Path, says: &str| {
         let before = files(dir);
-        let o = common::bqh(&["report", dir.to_str().unwrap()]);
+        let o = bqh(&["report", dir.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(says) && !err.contains("panicked"), "{err}");
@@ -274,7 +266,7 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
     let with_note: String =
         runs.lines().enumerate().map(|(i, l)| format!("{l},{}\n", if i == 0 { "my_note" } else { "x" })).collect();
     std::fs::write(column.join("runs.csv"), &with_note).unwrap();
-    let o = common::bqh(&["report", column.to_str().unwrap()]);
+    let o = bqh(&["report", column.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read_to_string(column.join("runs.csv")).unwrap(), with_note);
 
@@ -285,7 +277,7 @@ fn redrawing_in_place_never_loses_what_bqh_did_not_write() {
 
     // What bqh wrote alone is redrawn in place, as before.
     let plain = own_copy(scale, "own-plain");
-    let o = common::bqh(&["report", plain.to_str().unwrap()]);
+    let o = bqh(&["report", plain.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(files(&plain)["summary.md"], files(&root().join(scale))["summary.md"]);
 }
@@ -304,7 +296,7 @@ fn redraw_with(column: &str, value: &str) -> (Option<i32>, String) {
     fields[col] = value;
     lines[2] = fields.join(",");
     std::fs::write(dir.join("runs.csv"), lines.join("\n") + "\n").unwrap();
-    let o = common::bqh(&["report", dir.to_str().unwrap(), "--out", scratch(&format!("{name}-out")).to_str().unwrap()]);
+    let o = bqh(&["report", dir.to_str().unwrap(), "--out", scratch(&format!("{name}-out")).to_str().unwrap()]);
     (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 

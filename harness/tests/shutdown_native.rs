@@ -4,7 +4,6 @@
 //! as written.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use bq_engine::shutdown::own_api::{probe_all, GRACE, PROBE_LIMIT};
@@ -16,6 +15,7 @@ use NativeQuestion::*;
 use Verdict::{No, Yes};
 
 mod common;
+use common::bqh;
 
 /// What each API does, by design: channels close on drop and hand refused items back; the
 /// explicit-close queues wait for someone to close them; std and tokio drop buffered items when
@@ -76,12 +76,8 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn bqh_shutdown_out_writes_a_folder_that_redraws_as_written() {
-    let bqh = env!("CARGO_BIN_EXE_bqh");
     let dir = scratch("out");
-    let out = Command::new(bqh)
-        .args(["shutdown", "--impl", "crossbeam,c-pthread", "--out", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = bqh(&["shutdown", "--impl", "crossbeam,c-pthread", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("| API |") && stdout.contains("`crossbeam_channel::bounded`"), "{stdout}");
@@ -93,8 +89,7 @@ fn bqh_shutdown_out_writes_a_folder_that_redraws_as_written() {
     assert_eq!(harness::shutdown::report::read_native(&dir).unwrap().len(), 2 * NativeQuestion::ALL.len());
 
     let redrawn = scratch("redrawn");
-    let out =
-        Command::new(bqh).args(["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]).output().unwrap();
+    let out = bqh(&["report", dir.to_str().unwrap(), "--out", redrawn.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for f in ["summary.md", "shutdown.csv", "shutdown-native.csv"] {
         assert_eq!(
@@ -112,10 +107,7 @@ fn bqh_shutdown_refuses_a_folder_it_did_not_write_before_probing() {
     let dir = scratch("foreign");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "mine").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bqh"))
-        .args(["shutdown", "--native", "--out", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = bqh(&["shutdown", "--native", "--out", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty(), "it probed before refusing: {}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");

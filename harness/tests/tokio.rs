@@ -4,7 +4,6 @@
 //! thresholds: only correctness and the files.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use bq_engine::impls::Tokio;
@@ -15,7 +14,7 @@ use bq_engine::{Consumer, Impl, NewError, Producer, MAX_CAPACITY};
 use bq_results::files::read_csv;
 
 mod common;
-use common::files;
+use common::{bqh, files};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -94,7 +93,6 @@ fn capacity_zero_is_refused_and_the_largest_accepted() {
 #[test]
 fn the_async_study_is_written_and_redrawn_as_one() {
     let dir = scratch("async");
-    let bqh = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap();
     let out = bqh(&[
         "async",
         "--tasks",

@@ -27,9 +27,13 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Runs the `bqh` this crate built, and waits for it.
+/// How long any one `bqh` of the tests may take before the test kills it and fails: far above
+/// the longest (a short comparison, under a minute here), so that only a hang reaches it.
+pub const DEADLINE: Duration = Duration::from_secs(600);
+
+/// Runs the `bqh` this crate built to its end, under [`DEADLINE`] ([`bqh_within`]).
 pub fn bqh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bqh")).args(args).output().unwrap()
+    bqh_within(args, DEADLINE)
 }
 
 /// The resident set of a running process, in bytes.
