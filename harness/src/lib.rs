@@ -4,10 +4,10 @@
 //! its results folder, and its report is drawn from those files alone.
 //!
 //! A study is a folder, `harness/src/<name>/`, and one line in [`STUDIES`]. Its `mod.rs` holds
-//! its `Args`, its `run` and a type implementing [`study::Study`] (its name, which is also its
-//! command and the `study` of its `env.json`; its line for `bqh --help`; how it runs and how its
-//! folder is read); its `report.rs` holds its `Results` (a [`study::Report`]), `read(dir)` and
-//! `write(dir, ..)`; a `rows.rs`, where it has rows of its own, their types and file names.
+//! its `Args`, its `run` and its type implementing [`study::Study`], declared by
+//! `study::declare!` from its name (which is also its command and the `study` of its
+//! `env.json`) and its line for `bqh --help`; its `report.rs` holds its `DATA_FILES`, its
+//! `Results` (a [`study::Report`]), `read(dir)` and `write(dir, ..)`; a `rows.rs`, where it has rows of its own, their types and file names.
 //! Adding a study is that folder and its line: `bqh`'s subcommand, `bqh report`'s dispatch and
 //! the tests that every study has its files and its command all come from [`STUDIES`].
 //!

@@ -29,6 +29,33 @@ pub trait Study: 'static {
     fn read(dir: &Path) -> anyhow::Result<Self::Results>;
 }
 
+/// Declares a study's type in its folder's `mod.rs`, by the convention every study follows: its
+/// `Args` and `run` in `mod.rs`, its `DATA_FILES`, `Results` and `read` in `report.rs`. Only the
+/// name and the line for `bqh --help` differ from one study to the next.
+macro_rules! declare {
+    ($(#[doc = $doc:expr])* $study:ident, $name:literal, $about:literal) => {
+        $(#[doc = $doc])*
+        pub struct $study;
+
+        impl $crate::study::Study for $study {
+            const NAME: &'static str = $name;
+            const ABOUT: &'static str = $about;
+            const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
+            type Args = Args;
+            type Results = report::Results;
+
+            fn run(args: &Args) -> anyhow::Result<std::process::ExitCode> {
+                run(args)
+            }
+
+            fn read(dir: &std::path::Path) -> anyhow::Result<report::Results> {
+                report::read(dir)
+            }
+        }
+    };
+}
+pub(crate) use declare;
+
 /// A study's results, ready to be drawn.
 pub trait Report {
     /// Writes every file of the study's folder into `dir` (which exists).

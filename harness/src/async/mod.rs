@@ -8,7 +8,6 @@
 //! Runs are sized by time and repeated by the engine's scheduler (`schedule.rs`); the report
 //! is `report.rs`.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -34,24 +33,12 @@ use rows::SpawnCost;
 pub mod report;
 pub mod rows;
 
-/// `bqh async`, one of [`crate::STUDIES`].
-pub struct Async;
-
-impl Study for Async {
-    const NAME: &'static str = "async";
-    const ABOUT: &'static str = "Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh async`, one of [`crate::STUDIES`].
+    Async,
+    "async",
+    "Fan-in with tokio tasks against threads (up to 10,000 producers), and what each costs to start"
+);
 
 /// The most idle tasks or threads the spawn measurement starts (Linux's default `pid_max` is
 /// 32,768 threads for the whole machine).

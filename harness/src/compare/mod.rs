@@ -12,7 +12,6 @@ mod plots;
 pub mod report;
 mod verdict;
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -34,24 +33,12 @@ use crate::memory;
 use crate::shared_flags::{Defaults, ModeChoice, RunArgs};
 use crate::study::{self, Study};
 
-/// `bqh compare`, one of [`crate::STUDIES`].
-pub struct Compare;
-
-impl Study for Compare {
-    const NAME: &'static str = "compare";
-    const ABOUT: &'static str = "Run the comparison (throughput, blocking, latency, shutdown) and write a results folder";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh compare`, one of [`crate::STUDIES`].
+    Compare,
+    "compare",
+    "Run the comparison (throughput, blocking, latency, shutdown) and write a results folder"
+);
 
 /// The shared flags' defaults: `--quick` is a first look in under a minute.
 pub const DEFAULTS: Defaults = Defaults {

@@ -19,7 +19,6 @@
 //! The bound check runs on every run, like the delivery check: with a bound, the exact peak of
 //! live payload bytes must be at most (capacity + producers + consumers) × S + [`ALLOWANCE`].
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -45,24 +44,12 @@ pub use rows::{
     MAX_PAYLOAD, MEMORY_CSV, MEMORY_RUNS_CSV, OCAML_NATIVE, PRODUCERS,
 };
 
-/// `bqh memory`, one of [`crate::STUDIES`].
-pub struct Memory;
-
-impl Study for Memory {
-    const NAME: &'static str = "memory";
-    const ABOUT: &'static str = "Memory: live payload bytes and RSS over time, per capacity and allocator";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh memory`, one of [`crate::STUDIES`].
+    Memory,
+    "memory",
+    "Memory: live payload bytes and RSS over time, per capacity and allocator"
+);
 
 /// The consumer's spin per item is at least this many times one item's cost on one thread
 /// (`--spin-factor`).

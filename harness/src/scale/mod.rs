@@ -5,7 +5,6 @@
 //! point also has a ratio with its interval; the report is `report.rs`. More threads than cores is the point: how each design behaves when the
 //! threads outnumber the cores is what this shows.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -23,24 +22,12 @@ use crate::study::{self, Study};
 
 pub mod report;
 
-/// `bqh scale`, one of [`crate::STUDIES`].
-pub struct Scale;
-
-impl Study for Scale {
-    const NAME: &'static str = "scale";
-    const ABOUT: &'static str = "Thread scaling: cost per item against the number of threads, fan-in and mpmc";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh scale`, one of [`crate::STUDIES`].
+    Scale,
+    "scale",
+    "Thread scaling: cost per item against the number of threads, fan-in and mpmc"
+);
 
 /// The shapes the study scales.
 pub const SHAPES: [Workload; 2] = [Workload::FanIn, Workload::Mpmc];

@@ -5,33 +5,20 @@
 pub mod report;
 pub mod rows;
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use bq_engine::shutdown::{self, own_api, NativeObservation, Verdict};
 use bq_engine::Builtin;
 use bq_results::Claim;
 
-use crate::study::{self, Study};
+use crate::study;
 
-/// `bqh shutdown`, one of [`crate::STUDIES`].
-pub struct Shutdown;
-
-impl Study for Shutdown {
-    const NAME: &'static str = "shutdown";
-    const ABOUT: &'static str = "Probe the shutdown semantics of each implementation and print the matrix";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh shutdown`, one of [`crate::STUDIES`].
+    Shutdown,
+    "shutdown",
+    "Probe the shutdown semantics of each implementation and print the matrix"
+);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

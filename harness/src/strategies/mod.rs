@@ -5,7 +5,6 @@
 //! item (`StrategyRow::new`, `rows.rs`). Runs are sized by time and repeated by the engine's
 //! scheduler (`schedule.rs`: a pilot, a warm-up, the repetitions); the report is `report.rs`.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError};
@@ -37,24 +36,12 @@ pub mod policy;
 pub mod report;
 pub mod rows;
 
-/// `bqh strategies`, one of [`crate::STUDIES`].
-pub struct Strategies;
-
-impl Study for Strategies {
-    const NAME: &'static str = "strategies";
-    const ABOUT: &'static str = "Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline";
-    const DATA_FILES: &'static [&'static str] = report::DATA_FILES;
-    type Args = Args;
-    type Results = report::Results;
-
-    fn run(args: &Args) -> anyhow::Result<ExitCode> {
-        run(args)
-    }
-
-    fn read(dir: &Path) -> anyhow::Result<report::Results> {
-        report::read(dir)
-    }
-}
+crate::study::declare!(
+    /// `bqh strategies`, one of [`crate::STUDIES`].
+    Strategies,
+    "strategies",
+    "Backpressure strategies (block, drop, timeout-drop, natural-batch, semaphore) and a pipeline"
+);
 
 /// The largest payload per item: 1 MiB.
 pub const MAX_PAYLOAD: usize = 1 << 20;
