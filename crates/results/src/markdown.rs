@@ -36,3 +36,14 @@ pub fn table_head<T>(out: &mut String, first: &str, columns: &[T], name: impl Fn
     out.push_str(&"---|".repeat(columns.len()));
     out.push('\n');
 }
+
+/// Microseconds as a table shows them: whole from 100, one decimal from 1, two below.
+pub fn micros(us: f64) -> String {
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 1.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
+}

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use bq_engine::row::{Mode, Row};
 use bq_engine::shutdown::Observation;
-use bq_results::markdown::header;
+use bq_results::markdown::{header, micros};
 use bq_results::Env;
 
 use crate::runs_csv::first_seen;
@@ -41,20 +41,9 @@ fn secs(x: f64) -> String {
     }
 }
 
+/// Nanoseconds, shown in microseconds; "–" where there are none.
 fn us(ns: Option<u64>) -> String {
-    match ns {
-        None => "–".into(),
-        Some(ns) => {
-            let us = ns as f64 / 1e3;
-            if us >= 100.0 {
-                format!("{us:.0}")
-            } else if us >= 1.0 {
-                format!("{us:.1}")
-            } else {
-                format!("{us:.2}")
-            }
-        }
-    }
+    ns.map_or("–".into(), |ns| micros(ns as f64 / 1e3))
 }
 
 /// The share of the CPUs its placement allowed that its threads kept busy.

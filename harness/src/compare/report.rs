@@ -18,7 +18,7 @@ use bq_engine::shutdown::{NativeObservation, Observation};
 use bq_engine::workloads::Workload;
 use bq_engine::Builtin;
 use bq_results::files::{read_env, write_env, ENV_JSON, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section, table_head};
+use bq_results::markdown::{header, micros, plots_section, table_head};
 use bq_results::stats::{self, geomean};
 use bq_results::Env;
 
@@ -212,7 +212,7 @@ pub fn summary_markdown(env: &Env, rows: &[Row], shutdown: &[Vec<Observation>], 
         writeln!(out, "### {w}\n").unwrap();
         table_by_capacity(&mut out, &ws, |g| {
             let q = |f: fn(&Row) -> Option<u64>| {
-                stat(&g.ok, |r| f(r).map(|x| x as f64 / 1e3)).map_or("–".into(), |s| fmt_us(s.0))
+                stat(&g.ok, |r| f(r).map(|x| x as f64 / 1e3)).map_or("–".into(), |s| micros(s.0))
             };
             format!("{} / {} / {}", q(|r| r.latency_p50_ns), q(|r| r.latency_p99_ns), q(|r| r.latency_p999_ns))
         });
@@ -268,16 +268,6 @@ fn ceiling(gs: &[Group], workloads: &[Workload]) -> String {
         });
     }
     out
-}
-
-fn fmt_us(us: f64) -> String {
-    if us >= 100.0 {
-        format!("{us:.0}")
-    } else if us >= 1.0 {
-        format!("{us:.1}")
-    } else {
-        format!("{us:.2}")
-    }
 }
 
 fn median_of(gs: &[Group], imp: &str, mode: Mode, workload: Workload, capacity: usize) -> Option<f64> {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use bq_engine::row::Mode;
 use bq_engine::workloads::Workload;
 use bq_results::files::{read_csv, read_env, write_csv, write_env, ENV_JSON, SUMMARY_MD};
-use bq_results::markdown::{header, plots_section};
+use bq_results::markdown::{header, micros, plots_section};
 use bq_results::plot::{
     bar_chart, dots_in, legend_column, legend_width, log_range, ForestSeries, Plot, Series, Swatch,
 };
@@ -140,15 +140,9 @@ fn first_seen<T: PartialEq + Copy>(it: impl Iterator<Item = T>) -> Vec<T> {
     v
 }
 
+/// Nanoseconds, shown in microseconds.
 fn us(ns: f64) -> String {
-    let us = ns / 1e3;
-    if us >= 100.0 {
-        format!("{us:.0}")
-    } else if us >= 1.0 {
-        format!("{us:.1}")
-    } else {
-        format!("{us:.2}")
-    }
+    micros(ns / 1e3)
 }
 
 fn mib(bytes: f64) -> String {
