@@ -262,7 +262,7 @@ fn finite(x: f64) -> f64 {
     }
 }
 
-pub(crate) fn secs(d: Duration) -> String {
+fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 120.0 {
         format!("{}m{:02}s", s as u64 / 60, s as u64 % 60)
